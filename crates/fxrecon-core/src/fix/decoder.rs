@@ -1,0 +1,445 @@
+//! Decoder of one FIX tag=value message (one log line) into an `ExecEvent`.
+//!
+//! Owns: framing (SOH or `|`), the optional timestamp prefix, BodyLength and CheckSum checks,
+//! and the mapping of the tags fxrecon reads. Works over a borrowed slice and never allocates;
+//! tags it does not read are skipped.
+
+use crate::decimal::{DecimalError, Fixed};
+use crate::event::{has, ExecEvent, ExecType, FixVersion, MsgKind, OrdStatus};
+use crate::text::InlineStr;
+use crate::time::Micros;
+
+const SOH: u8 = 0x01;
+
+/// Why a message was rejected. `Display` is the reason written to the rejects output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    /// Nothing but whitespace.
+    #[error("empty message")]
+    Empty,
+    /// No `8=FIX` on the line.
+    #[error("no BeginString (8=FIX...) found")]
+    NoBeginString,
+    /// A field without `=` or with a non-numeric tag.
+    #[error("malformed field at byte {0}")]
+    MalformedField(usize),
+    /// BodyLength present but the message does not end with a CheckSum.
+    #[error("truncated message: BodyLength (9) present but no CheckSum (10) at the end")]
+    Truncated,
+    /// BodyLength value differs from the bytes present.
+    #[error("BodyLength (9) says {declared} but the body is {actual} bytes")]
+    BodyLength {
+        /// Value of tag 9.
+        declared: u32,
+        /// Bytes actually between tag 9 and tag 10.
+        actual: u32,
+    },
+    /// CheckSum value differs from the computed one.
+    #[error("CheckSum (10) says {declared} but the message sums to {actual:03}")]
+    CheckSum {
+        /// Value of tag 10.
+        declared: u32,
+        /// Computed value.
+        actual: u32,
+    },
+    /// A required tag is absent.
+    #[error("missing required tag {0}")]
+    MissingTag(u32),
+    /// ExecutionReport with neither ClOrdID (11) nor OrderID (37).
+    #[error("ExecutionReport has neither ClOrdID (11) nor OrderID (37)")]
+    NoOrderIdentity,
+    /// A numeric field that does not parse.
+    #[error("bad number in tag {0}")]
+    BadNumber(u32),
+    /// A decimal with more precision than fxrecon keeps exactly.
+    #[error("too many decimal places in tag {0}")]
+    TooPrecise(u32),
+    /// A timestamp that is not a FIX UTCTimestamp.
+    #[error("bad timestamp in tag {0}")]
+    BadTimestamp(u32),
+    /// A value longer than its inline capacity.
+    #[error("value of tag {0} is too long")]
+    TooLong(u32),
+    /// An OrdStatus code fxrecon does not know.
+    #[error("unknown OrdStatus (39) value")]
+    UnknownOrdStatus,
+}
+
+/// Decodes `line` (one message, with or without a log prefix, no trailing newline) into `out`.
+///
+/// `out` is overwritten except for `stream`, `line` and `event_time`, which belong to ingest.
+pub fn decode(line: &[u8], out: &mut ExecEvent) -> Result<(), DecodeError> {
+    let line = trim_end(line);
+    if line.iter().all(u8::is_ascii_whitespace) {
+        return Err(DecodeError::Empty);
+    }
+    let start = find_begin(line).ok_or(DecodeError::NoBeginString)?;
+    let msg = &line[start..];
+    let prefix = &line[..start];
+
+    // Reset everything the decoder owns, keep ingest's fields.
+    *out = ExecEvent {
+        stream: out.stream,
+        line: out.line,
+        event_time: out.event_time,
+        arrival: parse_prefix(prefix),
+        ..ExecEvent::default()
+    };
+
+    let delim = msg
+        .iter()
+        .skip(2)
+        .copied()
+        .find(|&b| b == SOH || b == b'|')
+        .unwrap_or(SOH);
+
+    if declares_body_length(msg, delim) && !ends_with_checksum(msg, delim) {
+        return Err(DecodeError::Truncated);
+    }
+
+    let mut pos = 0usize;
+    let mut body_len: Option<(u32, usize)> = None; // (declared, body start offset)
+    let mut checksum: Option<(u32, usize)> = None; // (declared, offset of "10=")
+    let mut exec_trans_type = 0u8;
+    let mut ord_status_raw: Option<&[u8]> = None;
+    let mut seen_35 = false;
+    let mut seen_order_ident = false;
+
+    while pos < msg.len() {
+        let field_start = pos;
+        let mut tag: u32 = 0;
+        let mut digits = 0;
+        while pos < msg.len() && msg[pos].is_ascii_digit() {
+            tag = tag.saturating_mul(10).saturating_add((msg[pos] - b'0') as u32);
+            pos += 1;
+            digits += 1;
+        }
+        if digits == 0 || pos >= msg.len() || msg[pos] != b'=' {
+            return Err(DecodeError::MalformedField(start + field_start));
+        }
+        pos += 1;
+        let vstart = pos;
+        let vend = memchr::memchr(delim, &msg[vstart..]).map_or(msg.len(), |i| vstart + i);
+        let v = &msg[vstart..vend];
+        pos = if vend < msg.len() { vend + 1 } else { vend };
+        if checksum.is_some() {
+            // Anything after CheckSum is not part of the message.
+            return Err(DecodeError::MalformedField(start + field_start));
+        }
+
+        match tag {
+            8 => out.version = version_of(v),
+            9 => body_len = Some((uint(v, 9)? as u32, pos)),
+            10 => {
+                if v.len() != 3 {
+                    return Err(DecodeError::BadNumber(10));
+                }
+                checksum = Some((uint(v, 10)? as u32, field_start));
+            }
+            35 => {
+                seen_35 = true;
+                out.kind = msg_kind(v);
+            }
+            34 => {
+                out.seq = uint(v, 34)?;
+                out.present |= has::SEQ;
+            }
+            43 => out.poss_dup = v == b"Y",
+            97 => out.poss_resend = v == b"Y",
+            141 => out.reset_seq_num = v == b"Y",
+            123 => out.gap_fill = v == b"Y",
+            36 => {
+                out.new_seq_no = uint(v, 36)?;
+                out.present |= has::NEW_SEQ_NO;
+            }
+            49 => out.sender = text(v, 49)?,
+            56 => out.target = text(v, 56)?,
+            52 => out.sending_time = Some(Micros::parse_fix(v).ok_or(DecodeError::BadTimestamp(52))?),
+            60 => out.transact_time = Some(Micros::parse_fix(v).ok_or(DecodeError::BadTimestamp(60))?),
+            11 => {
+                out.cl_ord_id = text(v, 11)?;
+                seen_order_ident |= !v.is_empty();
+            }
+            41 => out.orig_cl_ord_id = text(v, 41)?,
+            37 => {
+                out.order_id = text(v, 37)?;
+                seen_order_ident |= !v.is_empty();
+            }
+            17 => out.exec_id = text(v, 17)?,
+            19 => out.exec_ref_id = text(v, 19)?,
+            150 => {
+                out.exec_type = ExecType::from_code(v);
+                out.present |= has::EXEC_TYPE;
+            }
+            20 => exec_trans_type = v.first().copied().unwrap_or(b'0'),
+            39 => ord_status_raw = Some(v),
+            54 => out.side = v.first().copied().unwrap_or(0),
+            55 => out.symbol = text(v, 55)?,
+            1 => out.account = text(v, 1)?,
+            30 => out.venue = text(v, 30)?,
+            100 if out.venue.is_empty() => out.venue = text(v, 100)?,
+            38 => set_dec(&mut out.order_qty, v, 38, &mut out.present, has::ORDER_QTY)?,
+            44 => set_dec(&mut out.price, v, 44, &mut out.present, has::PRICE)?,
+            32 => set_dec(&mut out.last_qty, v, 32, &mut out.present, has::LAST_QTY)?,
+            31 => set_dec(&mut out.last_px, v, 31, &mut out.present, has::LAST_PX)?,
+            14 => set_dec(&mut out.cum_qty, v, 14, &mut out.present, has::CUM_QTY)?,
+            151 => set_dec(&mut out.leaves_qty, v, 151, &mut out.present, has::LEAVES_QTY)?,
+            6 => set_dec(&mut out.avg_px, v, 6, &mut out.present, has::AVG_PX)?,
+            _ => {}
+        }
+    }
+
+    verify_framing(msg, delim, body_len, checksum)?;
+
+    if !seen_35 {
+        return Err(DecodeError::MissingTag(35));
+    }
+    if let Some(v) = ord_status_raw {
+        out.ord_status = OrdStatus::from_code(v).ok_or(DecodeError::UnknownOrdStatus)?;
+        out.present |= has::ORD_STATUS;
+    }
+    if matches!(out.kind, MsgKind::ExecutionReport) {
+        if out.exec_id.is_empty() {
+            return Err(DecodeError::MissingTag(17));
+        }
+        if !out.has(has::EXEC_TYPE) {
+            return Err(DecodeError::MissingTag(150));
+        }
+        if !out.has(has::ORD_STATUS) {
+            return Err(DecodeError::MissingTag(39));
+        }
+        if !seen_order_ident {
+            return Err(DecodeError::NoOrderIdentity);
+        }
+        // FIX 4.2 trade bust/correct: ExecTransType 1/2 refer to the report in ExecRefID.
+        match exec_trans_type {
+            b'1' => out.exec_type = ExecType::TradeCancel,
+            b'2' => out.exec_type = ExecType::TradeCorrect,
+            b'3' => out.exec_type = ExecType::OrderStatus,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn verify_framing(
+    msg: &[u8],
+    delim: u8,
+    body_len: Option<(u32, usize)>,
+    checksum: Option<(u32, usize)>,
+) -> Result<(), DecodeError> {
+    if let Some((declared, at)) = checksum {
+        let covered = &msg[..at];
+        let mut sum: u32 = covered.iter().map(|&b| b as u32).sum();
+        if delim == b'|' {
+            let pipes = covered.iter().filter(|&&b| b == b'|').count() as u32;
+            sum -= pipes * (b'|' - SOH) as u32;
+        }
+        let actual = sum % 256;
+        if let Some((declared_len, body_start)) = body_len {
+            let actual_len = at.saturating_sub(body_start) as u32;
+            if declared_len != actual_len {
+                return Err(DecodeError::BodyLength { declared: declared_len, actual: actual_len });
+            }
+        }
+        if declared != actual {
+            return Err(DecodeError::CheckSum { declared, actual });
+        }
+    } else if body_len.is_some() {
+        return Err(DecodeError::Truncated);
+    }
+    Ok(())
+}
+
+/// True when the second field is BodyLength (9), i.e. the message claims to be framed.
+fn declares_body_length(msg: &[u8], delim: u8) -> bool {
+    memchr::memchr(delim, msg).is_some_and(|i| msg[i + 1..].starts_with(b"9="))
+}
+
+/// True when the message ends with a `10=` field (optionally followed by the delimiter).
+fn ends_with_checksum(msg: &[u8], delim: u8) -> bool {
+    let m = msg.strip_suffix(&[delim]).unwrap_or(msg);
+    m.len() >= 7 && m[m.len() - 7] == delim && &m[m.len() - 6..m.len() - 3] == b"10="
+}
+
+fn find_begin(line: &[u8]) -> Option<usize> {
+    memchr::memmem::find(line, b"8=FIX")
+}
+
+fn trim_end(line: &[u8]) -> &[u8] {
+    let mut end = line.len();
+    while end > 0 && matches!(line[end - 1], b'\n' | b'\r') {
+        end -= 1;
+    }
+    &line[..end]
+}
+
+/// The arrival time in a QuickFIX-style prefix (`20261125-13:33:20.297035000 : `), if any.
+fn parse_prefix(prefix: &[u8]) -> Option<Micros> {
+    let p = prefix.trim_ascii();
+    let p = p.strip_suffix(b":").unwrap_or(p).trim_ascii_end();
+    if p.is_empty() {
+        return None;
+    }
+    Micros::parse_fix(p)
+}
+
+fn version_of(v: &[u8]) -> FixVersion {
+    match v {
+        b"FIX.4.0" | b"FIX.4.1" | b"FIX.4.2" => FixVersion::Fix42,
+        _ => FixVersion::Fix44,
+    }
+}
+
+fn msg_kind(v: &[u8]) -> MsgKind {
+    match v {
+        b"8" => MsgKind::ExecutionReport,
+        b"9" => MsgKind::OrderCancelReject,
+        b"A" => MsgKind::Logon,
+        b"0" => MsgKind::Heartbeat,
+        b"1" => MsgKind::TestRequest,
+        b"2" => MsgKind::ResendRequest,
+        b"4" => MsgKind::SequenceReset,
+        b"5" => MsgKind::Logout,
+        b"3" => MsgKind::Reject,
+        _ => MsgKind::Other,
+    }
+}
+
+fn uint(v: &[u8], tag: u32) -> Result<u64, DecodeError> {
+    if v.is_empty() || v.len() > 19 {
+        return Err(DecodeError::BadNumber(tag));
+    }
+    let mut n = 0u64;
+    for &b in v {
+        if !b.is_ascii_digit() {
+            return Err(DecodeError::BadNumber(tag));
+        }
+        n = n * 10 + (b - b'0') as u64;
+    }
+    Ok(n)
+}
+
+fn text<const N: usize>(v: &[u8], tag: u32) -> Result<InlineStr<N>, DecodeError> {
+    InlineStr::from_bytes(v).map_err(|_| DecodeError::TooLong(tag))
+}
+
+fn set_dec<const S: u32>(
+    slot: &mut Fixed<S>,
+    v: &[u8],
+    tag: u32,
+    present: &mut u16,
+    bit: u16,
+) -> Result<(), DecodeError> {
+    *slot = Fixed::parse(v).map_err(|e| match e {
+        DecimalError::TooPrecise => DecodeError::TooPrecise(tag),
+        DecimalError::NotANumber | DecimalError::Overflow => DecodeError::BadNumber(tag),
+    })?;
+    *present |= bit;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Builds a framed SOH message with correct BodyLength and CheckSum from `|` text.
+    pub(crate) fn framed(body: &str) -> Vec<u8> {
+        let body = body.replace('|', "\x01");
+        let head = format!("8=FIX.4.4\x019={}\x01", body.len());
+        let mut m = format!("{head}{body}").into_bytes();
+        let sum: u32 = m.iter().map(|&b| b as u32).sum::<u32>() % 256;
+        m.extend_from_slice(format!("10={sum:03}\x01").as_bytes());
+        m
+    }
+
+    fn dec(line: &[u8]) -> Result<ExecEvent, DecodeError> {
+        let mut e = ExecEvent::default();
+        decode(line, &mut e).map(|_| e)
+    }
+
+    const ER: &str = "35=8|34=2|49=FXGW|52=20261125-13:47:53.557|56=FIRM|1=ACC-Q|6=1.0801|11=Q0001|14=1000000|17=QX000002|31=1.0801|32=1000000|37=V-1|38=2000000|39=1|44=1.0801|54=1|55=EUR/USD|150=F|151=1000000|";
+
+    #[test]
+    fn decodes_quickfix_line_with_prefix() {
+        let mut line = b"20261125-13:47:53.561269000 : ".to_vec();
+        line.extend(framed(ER));
+        let e = dec(&line).unwrap();
+        assert_eq!(e.kind, MsgKind::ExecutionReport);
+        assert_eq!(e.arrival.unwrap().rfc3339().to_string(), "2026-11-25T13:47:53.561269Z");
+        assert_eq!(e.seq, 2);
+        assert_eq!(e.sender.as_str(), "FXGW");
+        assert_eq!(e.cl_ord_id.as_str(), "Q0001");
+        assert_eq!(e.exec_type, ExecType::Trade);
+        assert_eq!(e.ord_status, OrdStatus::PartiallyFilled);
+        assert_eq!(e.cum_qty.to_string(), "1000000");
+        assert_eq!(e.last_px.to_string(), "1.0801");
+        assert!(e.has(has::LEAVES_QTY));
+    }
+
+    #[test]
+    fn pipe_delimited_checksum_is_computed_as_soh() {
+        let soh = framed(ER);
+        let pipe: Vec<u8> = soh.iter().map(|&b| if b == SOH { b'|' } else { b }).collect();
+        assert!(dec(&pipe).is_ok());
+    }
+
+    #[test]
+    fn hand_written_pipe_line_without_framing_is_accepted() {
+        let e = dec(b"8=FIX.4.4|35=8|11=A|17=E1|150=0|39=0|38=100").unwrap();
+        assert_eq!(e.order_qty.to_string(), "100");
+        assert!(!e.has(has::SEQ));
+    }
+
+    #[test]
+    fn rejects_each_bad_input_with_its_reason() {
+        let good = framed(ER);
+        let mut bad_sum = good.clone();
+        let n = bad_sum.len();
+        bad_sum[n - 2] = if bad_sum[n - 2] == b'0' { b'1' } else { b'0' };
+        assert!(matches!(dec(&bad_sum), Err(DecodeError::CheckSum { .. })));
+
+        let bad_len = String::from_utf8(good.clone()).unwrap().replacen("9=", "9=1", 1);
+        assert!(matches!(dec(bad_len.as_bytes()), Err(DecodeError::BodyLength { .. })));
+
+        assert_eq!(dec(&good[..60]), Err(DecodeError::Truncated));
+        assert_eq!(dec(b"   "), Err(DecodeError::Empty));
+        assert_eq!(dec(b"\xff\xfe\x00garbage"), Err(DecodeError::NoBeginString));
+        assert_eq!(dec(b"8=FIX.4.4|34=1|49=A"), Err(DecodeError::MissingTag(35)));
+        assert_eq!(dec(b"8=FIX.4.4|35=8|17=E|150=0|39=0"), Err(DecodeError::NoOrderIdentity));
+        assert_eq!(dec(b"8=FIX.4.4|35=8|11=A|150=0|39=0"), Err(DecodeError::MissingTag(17)));
+        assert_eq!(dec(b"8=FIX.4.4|35=8|11=A|17=E|39=0"), Err(DecodeError::MissingTag(150)));
+        assert_eq!(dec(b"8=FIX.4.4|35=8|11=A|17=E|150=0"), Err(DecodeError::MissingTag(39)));
+        assert_eq!(dec(b"8=FIX.4.4|35=8|11=A|17=E|150=0|39=0|38=1O0"), Err(DecodeError::BadNumber(38)));
+        assert_eq!(dec(b"8=FIX.4.4|35=8|11=A|17=E|150=0|39=0|44=1.123456789"), Err(DecodeError::TooPrecise(44)));
+        assert_eq!(dec(b"8=FIX.4.4|35=8|11=A|17=E|150=0|39=Z"), Err(DecodeError::UnknownOrdStatus));
+        assert_eq!(dec(b"8=FIX.4.4|35=8|52=2026|11=A"), Err(DecodeError::BadTimestamp(52)));
+        assert!(matches!(dec(b"8=FIX.4.4|35=8|garbage|11=A"), Err(DecodeError::MalformedField(_))));
+        let long_id = format!("8=FIX.4.4|35=8|11={}|17=E|150=0|39=0", "X".repeat(41));
+        assert_eq!(dec(long_id.as_bytes()), Err(DecodeError::TooLong(11)));
+    }
+
+    #[test]
+    fn fix42_exec_trans_type_maps_to_trade_cancel() {
+        let e = dec(b"8=FIX.4.2|35=8|11=A|17=E2|19=E1|20=1|150=2|39=1").unwrap();
+        assert_eq!(e.version, FixVersion::Fix42);
+        assert_eq!(e.exec_type, ExecType::TradeCancel);
+        let r = dec(b"8=FIX.4.2|35=8|11=A|17=E3|150=5|39=5|14=0").unwrap();
+        assert_eq!(r.normalized_status(), OrdStatus::New);
+    }
+
+    #[test]
+    fn every_real_quickfix_sample_line_decodes() {
+        for f in ["primary.fix", "dropcopy.fix"] {
+            let path = format!("{}/../../../shared/samples/quickfix-day/{f}", env!("CARGO_MANIFEST_DIR"));
+            let Ok(data) = std::fs::read(&path) else { continue };
+            for (i, line) in data.split(|&b| b == b'\n').enumerate() {
+                if line.is_empty() {
+                    continue;
+                }
+                let e = dec(line).unwrap_or_else(|err| panic!("{f}:{}: {err}", i + 1));
+                assert!(e.arrival.is_some());
+            }
+        }
+    }
+}

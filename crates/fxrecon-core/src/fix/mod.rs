@@ -1,0 +1,7 @@
+//! FIX tag=value handling: the decoder that turns one message into an [`ExecEvent`].
+//!
+//! [`ExecEvent`]: crate::event::ExecEvent
+
+pub mod decoder;
+
+pub use decoder::{decode, DecodeError};

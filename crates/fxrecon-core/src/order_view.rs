@@ -1,0 +1,234 @@
+//! One stream's view of one order, and the FIX 4.4 state-machine rules that move it.
+//!
+//! Owns: status and quantities as a stream reports them, and the rule that a late report never
+//! moves a view backwards (docs/decisions.md D2). Pure data, never allocates.
+
+use crate::decimal::{Price, Qty};
+use crate::event::{has, ExecEvent, OrdStatus};
+use crate::time::Micros;
+
+const NEVER: Micros = Micros(i64::MIN);
+
+/// What one stream says about an order.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OrderView {
+    /// True once any report of the order arrived on this stream.
+    pub seen: bool,
+    /// Current OrdStatus.
+    pub status: OrdStatus,
+    /// Current OrderQty.
+    pub order_qty: Qty,
+    /// Current CumQty.
+    pub cum_qty: Qty,
+    /// Current LeavesQty.
+    pub leaves_qty: Qty,
+    /// Current AvgPx.
+    pub avg_px: Price,
+    /// Current limit price.
+    pub price: Price,
+    /// Depth in the replace chain of the newest ClOrdID applied (root = 0).
+    pub chain_depth: u16,
+    /// Event time of the first report on this stream.
+    pub first_seen: Micros,
+    /// True while the stream showed nothing but PendingNew / Rejected with no fills.
+    pub only_rejected: bool,
+    /// Event time of the first non-fill report carrying each OrdStatus (for timing checks).
+    status_first: [Micros; OrdStatus::COUNT],
+}
+
+impl Default for OrderView {
+    fn default() -> Self {
+        Self {
+            seen: false,
+            status: OrdStatus::PendingNew,
+            order_qty: Qty::ZERO,
+            cum_qty: Qty::ZERO,
+            leaves_qty: Qty::ZERO,
+            avg_px: Price::ZERO,
+            price: Price::ZERO,
+            chain_depth: 0,
+            first_seen: NEVER,
+            only_rejected: true,
+            status_first: [NEVER; OrdStatus::COUNT],
+        }
+    }
+}
+
+/// Result of applying a report to a view.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Applied {
+    /// Status and quantities taken as reported.
+    Updated,
+    /// Partly or wholly ignored because it would move the view backwards.
+    Stale,
+}
+
+/// True when moving from `cur` to `new` would go backwards in the order's lifecycle.
+pub fn is_backwards(cur: OrdStatus, new: OrdStatus) -> bool {
+    (cur.is_terminal() && !new.is_terminal())
+        || (new == OrdStatus::PendingNew && cur != OrdStatus::PendingNew)
+        || (new == OrdStatus::New && cur == OrdStatus::PartiallyFilled)
+}
+
+impl OrderView {
+    /// Marks the first sighting.
+    pub fn mark_seen(&mut self, now: Micros) {
+        if !self.seen {
+            self.seen = true;
+            self.first_seen = now;
+        }
+    }
+
+    /// Applies an ordinary ExecutionReport (not a trade cancel/correct) under the stale rules.
+    /// `depth` is the replace-chain depth of its ClOrdID.
+    pub fn apply_report(&mut self, ev: &ExecEvent, depth: u16) -> Applied {
+        let status = ev.normalized_status();
+        let cum = if ev.has(has::CUM_QTY) {
+            ev.cum_qty
+        } else if ev.exec_type.is_fill() {
+            self.cum_qty.plus(ev.last_qty)
+        } else {
+            self.cum_qty
+        };
+        if depth >= self.chain_depth {
+            self.chain_depth = depth;
+            if ev.has(has::ORDER_QTY) {
+                self.order_qty = ev.order_qty;
+            }
+            if ev.has(has::PRICE) {
+                self.price = ev.price;
+            }
+        }
+        if cum < self.cum_qty {
+            return Applied::Stale;
+        }
+        let backwards = is_backwards(self.status, status);
+        if cum > self.cum_qty || !backwards {
+            self.set_quantities(ev, cum, if backwards { self.status } else { status });
+        }
+        if !backwards {
+            self.status = status;
+        }
+        self.only_rejected &= matches!(self.status, OrdStatus::PendingNew | OrdStatus::Rejected) && self.cum_qty.is_zero();
+        if backwards {
+            Applied::Stale
+        } else {
+            Applied::Updated
+        }
+    }
+
+    /// Applies a trade cancel or correct: the report's status and quantities are taken as they
+    /// are, even when they go backwards.
+    pub fn apply_trade_adjustment(&mut self, ev: &ExecEvent) {
+        if ev.has(has::ORD_STATUS) {
+            self.status = ev.normalized_status();
+        }
+        let cum = if ev.has(has::CUM_QTY) { ev.cum_qty } else { self.cum_qty };
+        self.set_quantities(ev, cum, self.status);
+    }
+
+    /// Applies the OrdStatus of an OrderCancelReject: a pending cancel/replace falls back.
+    pub fn apply_cancel_reject(&mut self, ev: &ExecEvent) {
+        if ev.has(has::ORD_STATUS) && matches!(self.status, OrdStatus::PendingCancel | OrdStatus::PendingReplace) {
+            self.status = ev.normalized_status();
+        }
+    }
+
+    fn set_quantities(&mut self, ev: &ExecEvent, cum: Qty, status: OrdStatus) {
+        self.cum_qty = cum;
+        self.leaves_qty = if ev.has(has::LEAVES_QTY) {
+            ev.leaves_qty
+        } else if status.is_terminal() {
+            Qty::ZERO
+        } else {
+            self.order_qty.minus(cum)
+        };
+        if ev.has(has::AVG_PX) {
+            self.avg_px = ev.avg_px;
+        }
+    }
+
+    /// Records the first non-fill report of `status`; returns true if it was the first.
+    pub fn note_status_report(&mut self, status: OrdStatus, now: Micros) -> bool {
+        let slot = &mut self.status_first[status.index()];
+        if *slot == NEVER {
+            *slot = now;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// When this stream first reported `status` in a non-fill report, if it has.
+    pub fn status_first_seen(&self, status: OrdStatus) -> Option<Micros> {
+        let t = self.status_first[status.index()];
+        (t != NEVER).then_some(t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::ExecType;
+
+    fn er(exec_type: ExecType, status: OrdStatus, cum: i64, qty: i64) -> ExecEvent {
+        ExecEvent {
+            exec_type,
+            ord_status: status,
+            cum_qty: Qty::from_int(cum),
+            order_qty: Qty::from_int(qty),
+            last_qty: Qty::from_int(0),
+            present: has::CUM_QTY | has::ORDER_QTY | has::ORD_STATUS,
+            ..ExecEvent::default()
+        }
+    }
+
+    #[test]
+    fn late_new_after_partial_fill_is_stale() {
+        let mut v = OrderView::default();
+        assert_eq!(v.apply_report(&er(ExecType::Trade, OrdStatus::PartiallyFilled, 5, 10), 0), Applied::Updated);
+        assert_eq!(v.apply_report(&er(ExecType::New, OrdStatus::New, 0, 10), 0), Applied::Stale);
+        assert_eq!(v.status, OrdStatus::PartiallyFilled);
+        assert_eq!(v.cum_qty, Qty::from_int(5));
+        assert_eq!(v.leaves_qty, Qty::from_int(5));
+    }
+
+    #[test]
+    fn fill_racing_a_cancel_raises_cum_but_keeps_canceled() {
+        let mut v = OrderView::default();
+        v.apply_report(&er(ExecType::New, OrdStatus::New, 0, 10), 0);
+        v.apply_report(&er(ExecType::Canceled, OrdStatus::Canceled, 0, 10), 0);
+        assert_eq!(v.apply_report(&er(ExecType::Trade, OrdStatus::PartiallyFilled, 4, 10), 0), Applied::Stale);
+        assert_eq!(v.status, OrdStatus::Canceled);
+        assert_eq!(v.cum_qty, Qty::from_int(4));
+        assert_eq!(v.leaves_qty, Qty::ZERO);
+    }
+
+    #[test]
+    fn older_chain_link_cannot_undo_a_replace() {
+        let mut v = OrderView::default();
+        v.apply_report(&er(ExecType::Replaced, OrdStatus::New, 0, 20), 1);
+        v.apply_report(&er(ExecType::New, OrdStatus::New, 0, 10), 0);
+        assert_eq!(v.order_qty, Qty::from_int(20));
+    }
+
+    #[test]
+    fn bust_takes_filled_back() {
+        let mut v = OrderView::default();
+        v.apply_report(&er(ExecType::Trade, OrdStatus::Filled, 10, 10), 0);
+        v.apply_trade_adjustment(&er(ExecType::TradeCancel, OrdStatus::PartiallyFilled, 6, 10));
+        assert_eq!((v.status, v.cum_qty, v.leaves_qty), (OrdStatus::PartiallyFilled, Qty::from_int(6), Qty::from_int(4)));
+    }
+
+    #[test]
+    fn only_rejected_tracks_internal_rejects() {
+        let mut v = OrderView::default();
+        v.apply_report(&er(ExecType::PendingNew, OrdStatus::PendingNew, 0, 10), 0);
+        v.apply_report(&er(ExecType::Rejected, OrdStatus::Rejected, 0, 10), 0);
+        assert!(v.only_rejected);
+        let mut w = OrderView::default();
+        w.apply_report(&er(ExecType::New, OrdStatus::New, 0, 10), 0);
+        w.apply_report(&er(ExecType::Rejected, OrdStatus::Rejected, 0, 10), 0);
+        assert!(!w.only_rejected);
+    }
+}

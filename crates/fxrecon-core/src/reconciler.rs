@@ -1,0 +1,509 @@
+//! The reconciler: applies events from both streams to the order store and classifies where
+//! the two views disagree, per the contract's sections 2 and 3.
+//!
+//! Owns: the event clock ("now" is the time of the event being applied), grace timers,
+//! matching of fills across streams, divergence precedence and resolution, and output ids.
+//! Never reads a clock and never does I/O: records go to a [`Sink`].
+
+use crate::divergence::{
+    Divergence, DivergenceKind, GapRecord, QtyField, Reason, Record, Resolution, Severity, Sink, ViewSnapshot,
+};
+use crate::event::{has, ExecEvent, ExecType, MsgKind, Stream};
+use crate::order_store::{ExecIdx, ExecKind, ExecRecord, OrderIdx, OrderStore, NONE};
+use crate::order_view::Applied;
+use crate::sequencer::{Sequencer, SequencerStats};
+use crate::text::Id;
+use crate::time::Micros;
+use crate::timers::{GraceTimers, TimerKind};
+
+/// Tunables of the reconciliation rules and the store's sizing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReconConfig {
+    /// Grace window in milliseconds of event time (contract default 2000).
+    pub grace_ms: i64,
+    /// TimingAnomaly threshold in milliseconds (contract default 250).
+    pub timing_threshold_ms: i64,
+    /// Orders the store is sized for.
+    pub expected_orders: usize,
+    /// Session directions tracked by the sequencer.
+    pub max_sessions: usize,
+}
+
+impl Default for ReconConfig {
+    fn default() -> Self {
+        Self { grace_ms: 2000, timing_threshold_ms: 250, expected_orders: 1 << 16, max_sessions: 256 }
+    }
+}
+
+/// Counters of what the reconciler did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReconStats {
+    /// Messages applied, per stream index.
+    pub messages: [u64; 2],
+    /// ExecutionReports applied (including ignored repeats).
+    pub execution_reports: u64,
+    /// Reports whose ExecID had already been applied on that stream (idempotent resends).
+    pub repeated_exec_ids: u64,
+    /// Reports that were (partly) stale: they would have moved a view backwards.
+    pub stale_reports: u64,
+    /// Trade cancels/corrects whose ExecRefID named no known fill.
+    pub unknown_exec_refs: u64,
+    /// OrderCancelRejects for orders never seen.
+    pub unknown_cancel_rejects: u64,
+    /// Orders created.
+    pub orders: u64,
+    /// Records emitted per [`DivergenceKind`] (index = precedence order).
+    pub divergences: [u64; 5],
+    /// SequenceGap records emitted.
+    pub gaps: u64,
+    /// Resolved records emitted.
+    pub resolved: u64,
+}
+
+/// Per-event bookkeeping for the "a resolving late message is also a TimingAnomaly" rule.
+#[derive(Default)]
+struct EventCtx {
+    timing_emitted: bool,
+    resolved: bool,
+}
+
+/// The reconciliation engine. Feed it events in merged order with [`Reconciler::apply`], then
+/// call [`Reconciler::finish`] at end of input.
+#[derive(Debug)]
+pub struct Reconciler {
+    cfg: ReconConfig,
+    grace_us: i64,
+    threshold_us: i64,
+    store: OrderStore,
+    sequencer: Sequencer,
+    timers: GraceTimers,
+    next_id: u64,
+    now: Micros,
+    stats: ReconStats,
+}
+
+impl Reconciler {
+    /// A reconciler with empty state.
+    pub fn new(cfg: ReconConfig) -> Self {
+        Self {
+            cfg,
+            grace_us: cfg.grace_ms * Micros::PER_MS,
+            threshold_us: cfg.timing_threshold_ms * Micros::PER_MS,
+            store: OrderStore::with_capacity(cfg.expected_orders),
+            sequencer: Sequencer::with_capacity(cfg.max_sessions),
+            timers: GraceTimers::with_capacity(cfg.expected_orders * 2),
+            next_id: 1,
+            now: Micros(i64::MIN),
+            stats: ReconStats::default(),
+        }
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &ReconConfig {
+        &self.cfg
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> ReconStats {
+        self.stats
+    }
+
+    /// Sequencer counters so far.
+    pub fn sequencer_stats(&self) -> SequencerStats {
+        self.sequencer.stats()
+    }
+
+    /// The order store (read-only), for queries and tests.
+    pub fn store(&self) -> &OrderStore {
+        &self.store
+    }
+
+    /// Applies one event. Timers whose deadline is before its event time fire first.
+    pub fn apply(&mut self, ev: &ExecEvent, sink: &mut impl Sink) {
+        let now = self.now.max(ev.event_time);
+        self.now = now;
+        self.fire_timers(|deadline| deadline < now, sink);
+        self.stats.messages[ev.stream.index()] += 1;
+
+        let Self { sequencer, next_id, stats, .. } = self;
+        sequencer.observe(ev, now, &mut |event| {
+            let id = *next_id;
+            *next_id += 1;
+            stats.gaps += 1;
+            sink.emit(&Record::Gap(GapRecord { id, event }));
+        });
+
+        match ev.kind {
+            MsgKind::ExecutionReport => self.apply_report(ev, now, sink),
+            MsgKind::OrderCancelReject => self.apply_cancel_reject(ev, now, sink),
+            _ => {}
+        }
+    }
+
+    /// End of input: every pending timer fires (end-of-day flush).
+    pub fn finish(&mut self, sink: &mut impl Sink) {
+        self.fire_timers(|_| true, sink);
+    }
+
+    fn fire_timers(&mut self, due: impl Fn(Micros) -> bool, sink: &mut impl Sink) {
+        while let Some(t) = self.timers.pop_if(&due) {
+            match t.kind {
+                TimerKind::Phantom => self.phantom_check(t.order, t.deadline, sink),
+                TimerKind::Fill(f) => self.missing_fill_check(t.order, f, t.deadline, sink),
+                TimerKind::Views => {
+                    let o = self.store.order(t.order);
+                    if o.differ_since.is_some_and(|since| since.0 + self.grace_us <= t.deadline.0) {
+                        self.classify_expired(t.order, t.deadline, sink);
+                    }
+                }
+            }
+        }
+    }
+
+    fn apply_report(&mut self, ev: &ExecEvent, now: Micros, sink: &mut impl Sink) {
+        self.stats.execution_reports += 1;
+        let s = ev.stream;
+        let (idx, depth) = self.store.resolve(&ev.cl_ord_id, &ev.orig_cl_ord_id, &ev.order_id);
+        if self.store.find_exec(idx, s, &ev.exec_id).is_some() {
+            self.stats.repeated_exec_ids += 1;
+            return;
+        }
+        let mut ctx = EventCtx::default();
+        self.note_sighting(idx, ev, now, &mut ctx, sink);
+
+        let record = ExecRecord {
+            stream: s,
+            exec_id: ev.exec_id,
+            kind: ExecKind::Status,
+            cum_after: ev.cum_qty,
+            last_qty: ev.last_qty,
+            last_px: ev.last_px,
+            arrival: now,
+            matched: NONE,
+            busted: false,
+            missing_id: 0,
+            deferred: false,
+            next: NONE,
+        };
+        match ev.exec_type {
+            ExecType::TradeCancel | ExecType::TradeCorrect => {
+                match self.store.find_exec(idx, s, &ev.exec_ref_id) {
+                    Some(r) => {
+                        let rec = self.store.exec_mut(r);
+                        if ev.exec_type == ExecType::TradeCancel {
+                            rec.busted = true;
+                        } else {
+                            if ev.has(has::LAST_QTY) {
+                                rec.last_qty = ev.last_qty;
+                            }
+                            if ev.has(has::LAST_PX) {
+                                rec.last_px = ev.last_px;
+                            }
+                        }
+                    }
+                    None => self.stats.unknown_exec_refs += 1,
+                }
+                self.store.push_exec(idx, s, ExecRecord { kind: ExecKind::Adjustment, ..record });
+                self.store.order_mut(idx).views[s.index()].apply_trade_adjustment(ev);
+            }
+            t if t.is_fill() => {
+                let view = &self.store.order(idx).views[s.index()];
+                let cum_after = if ev.has(has::CUM_QTY) { ev.cum_qty } else { view.cum_qty.plus(ev.last_qty) };
+                let f = self.store.push_exec(idx, s, ExecRecord { kind: ExecKind::Fill, cum_after, ..record });
+                if self.store.order_mut(idx).views[s.index()].apply_report(ev, depth) == Applied::Stale {
+                    self.stats.stale_reports += 1;
+                }
+                self.match_fill(idx, f, now, &mut ctx, sink);
+            }
+            _ => {
+                self.store.push_exec(idx, s, record);
+                let status = ev.normalized_status();
+                let order = self.store.order_mut(idx);
+                if order.views[s.index()].apply_report(ev, depth) == Applied::Stale {
+                    self.stats.stale_reports += 1;
+                }
+                let first = order.views[s.index()].note_status_report(status, now);
+                let other_first = order.views[s.other().index()].status_first_seen(status);
+                if let (true, Some(t)) = (first, other_first) {
+                    let lag_us = now.0 - t.0;
+                    if lag_us > self.threshold_us {
+                        let reason = Reason::LateStatus { status, late_on: s, lag_us };
+                        self.emit(idx, DivergenceKind::TimingAnomaly, now, None, None, reason, sink);
+                        ctx.timing_emitted = true;
+                    }
+                }
+            }
+        }
+        self.evaluate(idx, now, &mut ctx, sink);
+        if ctx.resolved && !ctx.timing_emitted {
+            self.emit(idx, DivergenceKind::TimingAnomaly, now, None, None, Reason::LateResolution { late_on: s }, sink);
+        }
+    }
+
+    fn apply_cancel_reject(&mut self, ev: &ExecEvent, now: Micros, sink: &mut impl Sink) {
+        let Some(idx) = self.store.lookup(&ev.cl_ord_id, &ev.orig_cl_ord_id, &ev.order_id) else {
+            self.stats.unknown_cancel_rejects += 1;
+            return;
+        };
+        let view = &mut self.store.order_mut(idx).views[ev.stream.index()];
+        if !view.seen {
+            return;
+        }
+        view.apply_cancel_reject(ev);
+        let mut ctx = EventCtx::default();
+        self.evaluate(idx, now, &mut ctx, sink);
+    }
+
+    /// First sighting bookkeeping: order attributes, the phantom timer, phantom resolution.
+    fn note_sighting(&mut self, idx: OrderIdx, ev: &ExecEvent, now: Micros, ctx: &mut EventCtx, sink: &mut impl Sink) {
+        let s = ev.stream;
+        let order = self.store.order_mut(idx);
+        if order.symbol.is_empty() {
+            order.symbol = ev.symbol;
+        }
+        if !ev.venue.is_empty() {
+            order.venue = ev.venue;
+        } else if order.venue.is_empty() && s == Stream::DropCopy {
+            order.venue = ev.sender;
+        }
+        let first_anywhere = !order.views[0].seen && !order.views[1].seen;
+        let first_here = !order.views[s.index()].seen;
+        order.views[s.index()].mark_seen(now);
+        if first_anywhere {
+            self.stats.orders += 1;
+            self.timers.push(now.plus_ms(self.cfg.grace_ms), idx, TimerKind::Phantom);
+        } else if first_here && order.open_phantom != 0 {
+            let phantom = order.open_phantom;
+            order.open_phantom = 0;
+            self.resolve(idx, phantom, DivergenceKind::PhantomOrder, now, s, sink);
+            ctx.resolved = true;
+            // Fills whose MissingFill check was skipped while one-sided get a fresh window.
+            let mut cur = self.store.order(idx).execs[s.other().index()];
+            while cur != NONE {
+                let rec = self.store.exec_mut(cur);
+                let next = rec.next;
+                if rec.deferred && rec.matched == NONE {
+                    rec.deferred = false;
+                    self.timers.push(now.plus_ms(self.cfg.grace_ms), idx, TimerKind::Fill(cur));
+                }
+                cur = next;
+            }
+        }
+    }
+
+    fn match_fill(&mut self, idx: OrderIdx, f: ExecIdx, now: Micros, ctx: &mut EventCtx, sink: &mut impl Sink) {
+        let rec = *self.store.exec(f);
+        let other = rec.stream.other();
+        let unmatched = |i: &ExecIdx| self.store.exec(*i).matched == NONE;
+        let partner = self
+            .store
+            .live_fills(idx, other)
+            .filter(unmatched)
+            .find(|&i| self.store.exec(i).exec_id == rec.exec_id)
+            .or_else(|| self.store.live_fills(idx, other).filter(unmatched).find(|&i| self.store.exec(i).cum_after == rec.cum_after));
+        let Some(p) = partner else {
+            self.timers.push(now.plus_ms(self.cfg.grace_ms), idx, TimerKind::Fill(f));
+            return;
+        };
+        self.store.exec_mut(f).matched = p;
+        let prec = *self.store.exec(p);
+        self.store.exec_mut(p).matched = f;
+        if prec.missing_id != 0 {
+            self.resolve(idx, prec.missing_id, DivergenceKind::MissingFill, now, rec.stream, sink);
+            ctx.resolved = true;
+        }
+        let lag_us = now.0 - prec.arrival.0;
+        if lag_us > self.threshold_us {
+            let reason = Reason::LateFill { late_on: rec.stream, lag_us };
+            self.emit(idx, DivergenceKind::TimingAnomaly, now, None, Some(rec.exec_id), reason, sink);
+            ctx.timing_emitted = true;
+        }
+        let field = if rec.last_qty != prec.last_qty {
+            Some(QtyField::LastQty)
+        } else if rec.last_px != prec.last_px {
+            Some(QtyField::LastPx)
+        } else {
+            None
+        };
+        if let Some(field) = field {
+            if self.store.order(idx).open_quantity == 0 {
+                let reason = Reason::Quantity { field, at_once: true };
+                let id = self.emit(idx, DivergenceKind::QuantityMismatch, now, None, Some(rec.exec_id), reason, sink);
+                self.store.order_mut(idx).open_quantity = id;
+            }
+        }
+    }
+
+    /// Compares the views after an event: resolutions, at-once decisions, grace tracking.
+    fn evaluate(&mut self, idx: OrderIdx, now: Micros, ctx: &mut EventCtx, sink: &mut impl Sink) {
+        let order = self.store.order(idx);
+        if !order.both_seen() {
+            return;
+        }
+        let qty = self.quantity_difference(idx);
+        let [p, d] = order.views;
+        let status_differs = p.status != d.status;
+        let (open_q, open_s) = (order.open_quantity, order.open_state);
+        if open_q != 0 && qty.is_none() && self.matched_fills_agree(idx) {
+            self.store.order_mut(idx).open_quantity = 0;
+            self.resolve(idx, open_q, DivergenceKind::QuantityMismatch, now, Stream::Primary, sink);
+            ctx.resolved = true;
+        }
+        if open_s != 0 && !status_differs {
+            self.store.order_mut(idx).open_state = 0;
+            self.resolve(idx, open_s, DivergenceKind::StateMismatch, now, Stream::Primary, sink);
+            ctx.resolved = true;
+        }
+        if qty.is_none() && !status_differs {
+            self.store.order_mut(idx).differ_since = None;
+            return;
+        }
+        let order = self.store.order(idx);
+        if qty.is_none()
+            && p.status.is_terminal()
+            && d.status.is_terminal()
+            && order.open_state == 0
+            && order.open_quantity == 0
+            && !self.has_unmatched_fill(idx)
+        {
+            let reason = Reason::State { primary: p.status, dropcopy: d.status, terminal: true };
+            let id = self.emit(idx, DivergenceKind::StateMismatch, now, None, None, reason, sink);
+            self.store.order_mut(idx).open_state = id;
+        }
+        match self.store.order(idx).differ_since {
+            None => {
+                self.store.order_mut(idx).differ_since = Some(now);
+                self.timers.push(now.plus_ms(self.cfg.grace_ms), idx, TimerKind::Views);
+            }
+            Some(since) if since.0 + self.grace_us < now.0 => self.classify_expired(idx, now, sink),
+            Some(_) => {}
+        }
+    }
+
+    /// The views have differed for a whole grace window: report what explains it.
+    fn classify_expired(&mut self, idx: OrderIdx, at: Micros, sink: &mut impl Sink) {
+        let order = self.store.order(idx);
+        if !order.both_seen() || self.has_unmatched_fill(idx) {
+            return; // PhantomOrder / MissingFill explain the difference.
+        }
+        let [p, d] = order.views;
+        if let Some(field) = self.quantity_difference(idx) {
+            if order.open_quantity == 0 {
+                let reason = Reason::Quantity { field, at_once: false };
+                let id = self.emit(idx, DivergenceKind::QuantityMismatch, at, None, None, reason, sink);
+                self.store.order_mut(idx).open_quantity = id;
+            }
+        } else if p.status != d.status && order.open_state == 0 && order.open_quantity == 0 {
+            let reason = Reason::State { primary: p.status, dropcopy: d.status, terminal: false };
+            let id = self.emit(idx, DivergenceKind::StateMismatch, at, None, None, reason, sink);
+            self.store.order_mut(idx).open_state = id;
+        }
+    }
+
+    fn phantom_check(&mut self, idx: OrderIdx, at: Micros, sink: &mut impl Sink) {
+        let order = self.store.order(idx);
+        if order.both_seen() {
+            return;
+        }
+        let seen_on = if order.views[0].seen { Stream::Primary } else { Stream::DropCopy };
+        if seen_on == Stream::Primary && order.views[0].only_rejected {
+            return; // An internal reject never reached the venue.
+        }
+        let id = self.emit(idx, DivergenceKind::PhantomOrder, at, Some(seen_on), None, Reason::Phantom { seen_on }, sink);
+        self.store.order_mut(idx).open_phantom = id;
+    }
+
+    fn missing_fill_check(&mut self, idx: OrderIdx, f: ExecIdx, at: Micros, sink: &mut impl Sink) {
+        let rec = *self.store.exec(f);
+        if rec.matched != NONE || rec.busted || rec.missing_id != 0 {
+            return;
+        }
+        let missing_on = rec.stream.other();
+        if !self.store.order(idx).view(missing_on).seen {
+            self.store.exec_mut(f).deferred = true; // PhantomOrder covers it while one-sided.
+            return;
+        }
+        let reason = Reason::MissingFill { missing_on };
+        let id = self.emit(idx, DivergenceKind::MissingFill, at, Some(missing_on), Some(rec.exec_id), reason, sink);
+        self.store.exec_mut(f).missing_id = id;
+    }
+
+    fn quantity_difference(&self, idx: OrderIdx) -> Option<QtyField> {
+        let [p, d] = &self.store.order(idx).views;
+        if p.order_qty != d.order_qty {
+            Some(QtyField::OrderQty)
+        } else if p.cum_qty != d.cum_qty {
+            Some(QtyField::CumQty)
+        } else if p.avg_px != d.avg_px {
+            Some(QtyField::AvgPx)
+        } else {
+            None
+        }
+    }
+
+    fn has_unmatched_fill(&self, idx: OrderIdx) -> bool {
+        Stream::BOTH
+            .iter()
+            .any(|&s| self.store.live_fills(idx, s).any(|i| self.store.exec(i).matched == NONE))
+    }
+
+    fn matched_fills_agree(&self, idx: OrderIdx) -> bool {
+        self.store.live_fills(idx, Stream::Primary).all(|i| {
+            let a = self.store.exec(i);
+            if a.matched == NONE {
+                return true;
+            }
+            let b = self.store.exec(a.matched);
+            b.busted || (a.last_qty == b.last_qty && a.last_px == b.last_px)
+        })
+    }
+
+    fn next_id(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn emit(
+        &mut self,
+        idx: OrderIdx,
+        kind: DivergenceKind,
+        at: Micros,
+        side: Option<Stream>,
+        exec_id: Option<Id>,
+        reason: Reason,
+        sink: &mut impl Sink,
+    ) -> u64 {
+        let id = self.next_id();
+        let order = self.store.order(idx);
+        let severity = match kind {
+            DivergenceKind::MissingFill | DivergenceKind::QuantityMismatch => Severity::High,
+            DivergenceKind::PhantomOrder if side == Some(Stream::DropCopy) => Severity::High,
+            DivergenceKind::PhantomOrder | DivergenceKind::StateMismatch => Severity::Medium,
+            DivergenceKind::TimingAnomaly => Severity::Low,
+        };
+        self.stats.divergences[kind as usize] += 1;
+        sink.emit(&Record::Divergence(Divergence {
+            id,
+            kind,
+            order_id: order.key,
+            symbol: order.symbol,
+            venue: order.venue,
+            detected_at: at,
+            severity,
+            side,
+            exec_id,
+            views: [ViewSnapshot::of(&order.views[0]), ViewSnapshot::of(&order.views[1])],
+            reason,
+        }));
+        id
+    }
+
+    fn resolve(&mut self, idx: OrderIdx, resolves: u64, kind: DivergenceKind, at: Micros, by: Stream, sink: &mut impl Sink) {
+        let id = self.next_id();
+        self.stats.resolved += 1;
+        let order_id = self.store.order(idx).key;
+        sink.emit(&Record::Resolved(Resolution { id, resolves, resolved_kind: kind, order_id, detected_at: at, by }));
+    }
+}

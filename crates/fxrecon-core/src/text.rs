@@ -1,0 +1,144 @@
+//! Fixed-capacity inline strings for identifiers carried by events and orders.
+//!
+//! Owns: the byte storage of ClOrdIDs, ExecIDs, symbols and CompIDs. Never allocates: every
+//! value lives inline, so events can be copied through rings and stored in arenas.
+
+use core::fmt;
+use core::hash::{Hash, Hasher};
+
+/// A string of at most `N` bytes stored inline.
+#[derive(Clone, Copy)]
+pub struct InlineStr<const N: usize> {
+    len: u8,
+    bytes: [u8; N],
+}
+
+/// An order or execution identifier (ClOrdID, OrderID, ExecID …), up to 40 bytes.
+pub type Id = InlineStr<40>;
+/// A short name (Symbol, Account, CompID, venue), up to 24 bytes.
+pub type Name = InlineStr<24>;
+
+/// The value did not fit in its inline capacity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooLong;
+
+impl<const N: usize> InlineStr<N> {
+    /// Capacity in bytes.
+    pub const CAPACITY: usize = N;
+
+    /// The empty string.
+    pub const fn new() -> Self {
+        Self { len: 0, bytes: [0; N] }
+    }
+
+    /// Copies `src` inline; fails when it is longer than `N`.
+    pub fn from_bytes(src: &[u8]) -> Result<Self, TooLong> {
+        if src.len() > N {
+            return Err(TooLong);
+        }
+        let mut s = Self::new();
+        s.bytes[..src.len()].copy_from_slice(src);
+        s.len = src.len() as u8;
+        Ok(s)
+    }
+
+    /// Copies `src`, truncating to the capacity (for text that must never fail, e.g. excerpts).
+    pub fn from_str_truncated(src: &str) -> Self {
+        let mut end = src.len().min(N);
+        while !src.is_char_boundary(end) {
+            end -= 1;
+        }
+        Self::from_bytes(&src.as_bytes()[..end]).unwrap_or_default()
+    }
+
+    /// The stored bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len as usize]
+    }
+
+    /// The stored text; for bytes that are not UTF-8, the longest valid prefix.
+    pub fn as_str(&self) -> &str {
+        match core::str::from_utf8(self.as_bytes()) {
+            Ok(s) => s,
+            Err(e) => {
+                // The prefix up to the first invalid byte is valid UTF-8.
+                core::str::from_utf8(&self.as_bytes()[..e.valid_up_to()]).unwrap_or("")
+            }
+        }
+    }
+
+    /// True when no bytes are stored.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+}
+
+impl<const N: usize> Default for InlineStr<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const N: usize> PartialEq for InlineStr<N> {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+impl<const N: usize> Eq for InlineStr<N> {}
+
+impl<const N: usize> Hash for InlineStr<N> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write(self.as_bytes());
+    }
+}
+
+impl<const N: usize> PartialOrd for InlineStr<N> {
+    fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<const N: usize> Ord for InlineStr<N> {
+    fn cmp(&self, other: &Self) -> core::cmp::Ordering {
+        self.as_bytes().cmp(other.as_bytes())
+    }
+}
+
+impl<const N: usize> fmt::Debug for InlineStr<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", String::from_utf8_lossy(self.as_bytes()))
+    }
+}
+
+impl<const N: usize> fmt::Display for InlineStr<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&String::from_utf8_lossy(self.as_bytes()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_rejects_overlong() {
+        let id = Id::from_bytes(b"C0001.R1").unwrap();
+        assert_eq!(id.as_str(), "C0001.R1");
+        assert_eq!(id.len(), 8);
+        assert!(Id::from_bytes(&[b'x'; 41]).is_err());
+        assert!(Id::from_bytes(&[b'x'; 40]).is_ok());
+        assert_eq!(Name::from_str_truncated("ééééééééééééé").len(), 24);
+    }
+
+    #[test]
+    fn equality_ignores_unused_capacity() {
+        let a = Id::from_bytes(b"AB").unwrap();
+        let mut b = Id::from_bytes(b"ABC").unwrap();
+        b = Id::from_bytes(&b.as_bytes()[..2]).unwrap();
+        assert_eq!(a, b);
+    }
+}

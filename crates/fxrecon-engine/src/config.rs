@@ -1,0 +1,123 @@
+//! Run configuration, loaded from a TOML file and overridden by command-line flags.
+//!
+//! Owns: defaults and validation. Unknown keys and impossible values are errors with one clear
+//! message, never silently ignored.
+
+use std::path::Path;
+
+use fxrecon_core::ReconConfig;
+use serde::Deserialize;
+
+/// Everything a run can be tuned with.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Grace window in ms of event time.
+    pub grace_ms: i64,
+    /// TimingAnomaly threshold in ms.
+    pub timing_threshold_ms: i64,
+    /// Longest accepted message (line) in bytes.
+    pub max_message_bytes: usize,
+    /// Orders the state store is sized for.
+    pub expected_orders: usize,
+    /// Session directions the sequencer tracks.
+    pub max_sessions: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let core = ReconConfig::default();
+        Self {
+            grace_ms: core.grace_ms,
+            timing_threshold_ms: core.timing_threshold_ms,
+            max_message_bytes: 64 * 1024,
+            expected_orders: core.expected_orders,
+            max_sessions: core.max_sessions,
+        }
+    }
+}
+
+/// A configuration that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The path given.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for this schema.
+    #[error("invalid config file {path}: {message}")]
+    Parse {
+        /// The path given.
+        path: String,
+        /// Parser message, first line.
+        message: String,
+    },
+    /// A value out of range.
+    #[error("invalid config: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Loads a TOML file; every key is optional.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
+        let cfg: Config = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.display().to_string(),
+            message: e.message().lines().next().unwrap_or("parse error").to_string(),
+        })?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Checks ranges.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |m: &str| Err(ConfigError::Invalid(m.to_string()));
+        if self.grace_ms <= 0 {
+            return bad("grace_ms must be > 0");
+        }
+        if self.timing_threshold_ms <= 0 || self.timing_threshold_ms > self.grace_ms {
+            return bad("timing_threshold_ms must be > 0 and not above grace_ms");
+        }
+        if !(64..=16 * 1024 * 1024).contains(&self.max_message_bytes) {
+            return bad("max_message_bytes must be between 64 and 16777216");
+        }
+        if self.expected_orders == 0 || self.max_sessions == 0 {
+            return bad("expected_orders and max_sessions must be > 0");
+        }
+        Ok(())
+    }
+
+    /// The core's part of it.
+    pub fn recon(&self) -> ReconConfig {
+        ReconConfig {
+            grace_ms: self.grace_ms,
+            timing_threshold_ms: self.timing_threshold_ms,
+            expected_orders: self.expected_orders,
+            max_sessions: self.max_sessions,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_errors() {
+        let dir = std::env::temp_dir().join(format!("fxrecon-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("c.toml");
+        std::fs::write(&p, "grace_ms = 500\n").unwrap();
+        assert_eq!(Config::load(&p).unwrap().grace_ms, 500);
+        std::fs::write(&p, "grace_msx = 500\n").unwrap();
+        assert!(matches!(Config::load(&p), Err(ConfigError::Parse { .. })));
+        std::fs::write(&p, "grace_ms = -1\n").unwrap();
+        assert!(matches!(Config::load(&p), Err(ConfigError::Invalid(_))));
+        assert!(matches!(Config::load(&dir.join("none.toml")), Err(ConfigError::Read { .. })));
+    }
+}
