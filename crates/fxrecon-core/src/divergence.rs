@@ -87,7 +87,12 @@ pub struct ViewSnapshot {
 impl ViewSnapshot {
     /// The snapshot of a view, or None when the stream never reported the order.
     pub fn of(v: &OrderView) -> Option<Self> {
-        v.seen.then_some(Self { status: v.status, cum_qty: v.cum_qty, leaves_qty: v.leaves_qty, avg_px: v.avg_px })
+        v.seen.then_some(Self {
+            status: v.status,
+            cum_qty: v.cum_qty,
+            leaves_qty: v.leaves_qty,
+            avg_px: v.avg_px,
+        })
     }
 }
 
@@ -302,14 +307,26 @@ impl fmt::Display for Divergence {
                 field.name()
             ),
             Reason::Quantity { field, at_once: false } => {
-                write!(f, "{} differs between primary and dropcopy after the grace window", field.name())
+                write!(
+                    f,
+                    "{} differs between primary and dropcopy after the grace window",
+                    field.name()
+                )
             }
-            Reason::State { primary, dropcopy, terminal } => write!(
+            Reason::State {
+                primary,
+                dropcopy,
+                terminal,
+            } => write!(
                 f,
                 "status {} on primary vs {} on dropcopy{}",
                 primary.name(),
                 dropcopy.name(),
-                if terminal { ", both terminal" } else { " after the grace window" }
+                if terminal {
+                    ", both terminal"
+                } else {
+                    " after the grace window"
+                }
             ),
             Reason::LateFill { late_on, lag_us } => write!(
                 f,
@@ -319,7 +336,11 @@ impl fmt::Display for Divergence {
                 ms(lag_us),
                 late_on.other().name()
             ),
-            Reason::LateStatus { status, late_on, lag_us } => write!(
+            Reason::LateStatus {
+                status,
+                late_on,
+                lag_us,
+            } => write!(
                 f,
                 "{} reached {} {} after {}",
                 status.name(),

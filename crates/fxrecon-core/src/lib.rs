@@ -5,15 +5,15 @@
 //! classification. No I/O, no threads, no clock: time arrives with each event.
 
 pub mod decimal;
+pub mod divergence;
 pub mod event;
 pub mod fix;
-pub mod text;
-pub mod time;
-pub mod divergence;
 pub mod order_store;
 pub mod order_view;
 pub mod reconciler;
 pub mod sequencer;
+pub mod text;
+pub mod time;
 pub mod timers;
 
 pub use divergence::{Divergence, DivergenceKind, Record, Sink};

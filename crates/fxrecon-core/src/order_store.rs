@@ -217,7 +217,8 @@ impl OrderStore {
 
     /// Finds the record with `exec_id` among the order's records on `stream`.
     pub fn find_exec(&self, order: OrderIdx, stream: Stream, exec_id: &Id) -> Option<ExecIdx> {
-        self.execs_of(order, stream).find(|&i| self.execs[i as usize].exec_id == *exec_id)
+        self.execs_of(order, stream)
+            .find(|&i| self.execs[i as usize].exec_id == *exec_id)
     }
 
     /// Appends a record to the order's list on `stream`.

@@ -4,7 +4,7 @@
 //! moves a view backwards (docs/decisions.md D2). Pure data, never allocates.
 
 use crate::decimal::{Price, Qty};
-use crate::event::{has, ExecEvent, OrdStatus};
+use crate::event::{ExecEvent, OrdStatus, has};
 use crate::time::Micros;
 
 const NEVER: Micros = Micros(i64::MIN);
@@ -109,12 +109,9 @@ impl OrderView {
         if !backwards {
             self.status = status;
         }
-        self.only_rejected &= matches!(self.status, OrdStatus::PendingNew | OrdStatus::Rejected) && self.cum_qty.is_zero();
-        if backwards {
-            Applied::Stale
-        } else {
-            Applied::Updated
-        }
+        self.only_rejected &=
+            matches!(self.status, OrdStatus::PendingNew | OrdStatus::Rejected) && self.cum_qty.is_zero();
+        if backwards { Applied::Stale } else { Applied::Updated }
     }
 
     /// Applies a trade cancel or correct: the report's status and quantities are taken as they
@@ -186,8 +183,14 @@ mod tests {
     #[test]
     fn late_new_after_partial_fill_is_stale() {
         let mut v = OrderView::default();
-        assert_eq!(v.apply_report(&er(ExecType::Trade, OrdStatus::PartiallyFilled, 5, 10), 0), Applied::Updated);
-        assert_eq!(v.apply_report(&er(ExecType::New, OrdStatus::New, 0, 10), 0), Applied::Stale);
+        assert_eq!(
+            v.apply_report(&er(ExecType::Trade, OrdStatus::PartiallyFilled, 5, 10), 0),
+            Applied::Updated
+        );
+        assert_eq!(
+            v.apply_report(&er(ExecType::New, OrdStatus::New, 0, 10), 0),
+            Applied::Stale
+        );
         assert_eq!(v.status, OrdStatus::PartiallyFilled);
         assert_eq!(v.cum_qty, Qty::from_int(5));
         assert_eq!(v.leaves_qty, Qty::from_int(5));
@@ -198,7 +201,10 @@ mod tests {
         let mut v = OrderView::default();
         v.apply_report(&er(ExecType::New, OrdStatus::New, 0, 10), 0);
         v.apply_report(&er(ExecType::Canceled, OrdStatus::Canceled, 0, 10), 0);
-        assert_eq!(v.apply_report(&er(ExecType::Trade, OrdStatus::PartiallyFilled, 4, 10), 0), Applied::Stale);
+        assert_eq!(
+            v.apply_report(&er(ExecType::Trade, OrdStatus::PartiallyFilled, 4, 10), 0),
+            Applied::Stale
+        );
         assert_eq!(v.status, OrdStatus::Canceled);
         assert_eq!(v.cum_qty, Qty::from_int(4));
         assert_eq!(v.leaves_qty, Qty::ZERO);
@@ -217,7 +223,10 @@ mod tests {
         let mut v = OrderView::default();
         v.apply_report(&er(ExecType::Trade, OrdStatus::Filled, 10, 10), 0);
         v.apply_trade_adjustment(&er(ExecType::TradeCancel, OrdStatus::PartiallyFilled, 6, 10));
-        assert_eq!((v.status, v.cum_qty, v.leaves_qty), (OrdStatus::PartiallyFilled, Qty::from_int(6), Qty::from_int(4)));
+        assert_eq!(
+            (v.status, v.cum_qty, v.leaves_qty),
+            (OrdStatus::PartiallyFilled, Qty::from_int(6), Qty::from_int(4))
+        );
     }
 
     #[test]

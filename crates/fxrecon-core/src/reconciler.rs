@@ -8,8 +8,8 @@
 use crate::divergence::{
     Divergence, DivergenceKind, GapRecord, QtyField, Reason, Record, Resolution, Severity, Sink, ViewSnapshot,
 };
-use crate::event::{has, ExecEvent, ExecType, MsgKind, Stream};
-use crate::order_store::{ExecIdx, ExecKind, ExecRecord, OrderIdx, OrderStore, NONE};
+use crate::event::{ExecEvent, ExecType, MsgKind, Stream, has};
+use crate::order_store::{ExecIdx, ExecKind, ExecRecord, NONE, OrderIdx, OrderStore};
 use crate::order_view::Applied;
 use crate::sequencer::{Sequencer, SequencerStats};
 use crate::text::Id;
@@ -31,7 +31,12 @@ pub struct ReconConfig {
 
 impl Default for ReconConfig {
     fn default() -> Self {
-        Self { grace_ms: 2000, timing_threshold_ms: 250, expected_orders: 1 << 16, max_sessions: 256 }
+        Self {
+            grace_ms: 2000,
+            timing_threshold_ms: 250,
+            expected_orders: 1 << 16,
+            max_sessions: 256,
+        }
     }
 }
 
@@ -125,7 +130,12 @@ impl Reconciler {
         self.fire_timers(|deadline| deadline < now, sink);
         self.stats.messages[ev.stream.index()] += 1;
 
-        let Self { sequencer, next_id, stats, .. } = self;
+        let Self {
+            sequencer,
+            next_id,
+            stats,
+            ..
+        } = self;
         sequencer.observe(ev, now, &mut |event| {
             let id = *next_id;
             *next_id += 1;
@@ -152,7 +162,9 @@ impl Reconciler {
                 TimerKind::Fill(f) => self.missing_fill_check(t.order, f, t.deadline, sink),
                 TimerKind::Views => {
                     let o = self.store.order(t.order);
-                    if o.differ_since.is_some_and(|since| since.0 + self.grace_us <= t.deadline.0) {
+                    if o.differ_since
+                        .is_some_and(|since| since.0 + self.grace_us <= t.deadline.0)
+                    {
                         self.classify_expired(t.order, t.deadline, sink);
                     }
                 }
@@ -203,13 +215,32 @@ impl Reconciler {
                     }
                     None => self.stats.unknown_exec_refs += 1,
                 }
-                self.store.push_exec(idx, s, ExecRecord { kind: ExecKind::Adjustment, ..record });
+                self.store.push_exec(
+                    idx,
+                    s,
+                    ExecRecord {
+                        kind: ExecKind::Adjustment,
+                        ..record
+                    },
+                );
                 self.store.order_mut(idx).views[s.index()].apply_trade_adjustment(ev);
             }
             t if t.is_fill() => {
                 let view = &self.store.order(idx).views[s.index()];
-                let cum_after = if ev.has(has::CUM_QTY) { ev.cum_qty } else { view.cum_qty.plus(ev.last_qty) };
-                let f = self.store.push_exec(idx, s, ExecRecord { kind: ExecKind::Fill, cum_after, ..record });
+                let cum_after = if ev.has(has::CUM_QTY) {
+                    ev.cum_qty
+                } else {
+                    view.cum_qty.plus(ev.last_qty)
+                };
+                let f = self.store.push_exec(
+                    idx,
+                    s,
+                    ExecRecord {
+                        kind: ExecKind::Fill,
+                        cum_after,
+                        ..record
+                    },
+                );
                 if self.store.order_mut(idx).views[s.index()].apply_report(ev, depth) == Applied::Stale {
                     self.stats.stale_reports += 1;
                 }
@@ -227,7 +258,11 @@ impl Reconciler {
                 if let (true, Some(t)) = (first, other_first) {
                     let lag_us = now.0 - t.0;
                     if lag_us > self.threshold_us {
-                        let reason = Reason::LateStatus { status, late_on: s, lag_us };
+                        let reason = Reason::LateStatus {
+                            status,
+                            late_on: s,
+                            lag_us,
+                        };
                         self.emit(idx, DivergenceKind::TimingAnomaly, now, None, None, reason, sink);
                         ctx.timing_emitted = true;
                     }
@@ -236,7 +271,15 @@ impl Reconciler {
         }
         self.evaluate(idx, now, &mut ctx, sink);
         if ctx.resolved && !ctx.timing_emitted {
-            self.emit(idx, DivergenceKind::TimingAnomaly, now, None, None, Reason::LateResolution { late_on: s }, sink);
+            self.emit(
+                idx,
+                DivergenceKind::TimingAnomaly,
+                now,
+                None,
+                None,
+                Reason::LateResolution { late_on: s },
+                sink,
+            );
         }
     }
 
@@ -271,7 +314,8 @@ impl Reconciler {
         order.views[s.index()].mark_seen(now);
         if first_anywhere {
             self.stats.orders += 1;
-            self.timers.push(now.plus_ms(self.cfg.grace_ms), idx, TimerKind::Phantom);
+            self.timers
+                .push(now.plus_ms(self.cfg.grace_ms), idx, TimerKind::Phantom);
         } else if first_here && order.open_phantom != 0 {
             let phantom = order.open_phantom;
             order.open_phantom = 0;
@@ -284,7 +328,8 @@ impl Reconciler {
                 let next = rec.next;
                 if rec.deferred && rec.matched == NONE {
                     rec.deferred = false;
-                    self.timers.push(now.plus_ms(self.cfg.grace_ms), idx, TimerKind::Fill(cur));
+                    self.timers
+                        .push(now.plus_ms(self.cfg.grace_ms), idx, TimerKind::Fill(cur));
                 }
                 cur = next;
             }
@@ -300,9 +345,15 @@ impl Reconciler {
             .live_fills(idx, other)
             .filter(unmatched)
             .find(|&i| self.store.exec(i).exec_id == rec.exec_id)
-            .or_else(|| self.store.live_fills(idx, other).filter(unmatched).find(|&i| self.store.exec(i).cum_after == rec.cum_after));
+            .or_else(|| {
+                self.store
+                    .live_fills(idx, other)
+                    .filter(unmatched)
+                    .find(|&i| self.store.exec(i).cum_after == rec.cum_after)
+            });
         let Some(p) = partner else {
-            self.timers.push(now.plus_ms(self.cfg.grace_ms), idx, TimerKind::Fill(f));
+            self.timers
+                .push(now.plus_ms(self.cfg.grace_ms), idx, TimerKind::Fill(f));
             return;
         };
         self.store.exec_mut(f).matched = p;
@@ -314,8 +365,19 @@ impl Reconciler {
         }
         let lag_us = now.0 - prec.arrival.0;
         if lag_us > self.threshold_us {
-            let reason = Reason::LateFill { late_on: rec.stream, lag_us };
-            self.emit(idx, DivergenceKind::TimingAnomaly, now, None, Some(rec.exec_id), reason, sink);
+            let reason = Reason::LateFill {
+                late_on: rec.stream,
+                lag_us,
+            };
+            self.emit(
+                idx,
+                DivergenceKind::TimingAnomaly,
+                now,
+                None,
+                Some(rec.exec_id),
+                reason,
+                sink,
+            );
             ctx.timing_emitted = true;
         }
         let field = if rec.last_qty != prec.last_qty {
@@ -325,12 +387,20 @@ impl Reconciler {
         } else {
             None
         };
-        if let Some(field) = field {
-            if self.store.order(idx).open_quantity == 0 {
-                let reason = Reason::Quantity { field, at_once: true };
-                let id = self.emit(idx, DivergenceKind::QuantityMismatch, now, None, Some(rec.exec_id), reason, sink);
-                self.store.order_mut(idx).open_quantity = id;
-            }
+        if let Some(field) = field
+            && self.store.order(idx).open_quantity == 0
+        {
+            let reason = Reason::Quantity { field, at_once: true };
+            let id = self.emit(
+                idx,
+                DivergenceKind::QuantityMismatch,
+                now,
+                None,
+                Some(rec.exec_id),
+                reason,
+                sink,
+            );
+            self.store.order_mut(idx).open_quantity = id;
         }
     }
 
@@ -346,7 +416,14 @@ impl Reconciler {
         let (open_q, open_s) = (order.open_quantity, order.open_state);
         if open_q != 0 && qty.is_none() && self.matched_fills_agree(idx) {
             self.store.order_mut(idx).open_quantity = 0;
-            self.resolve(idx, open_q, DivergenceKind::QuantityMismatch, now, Stream::Primary, sink);
+            self.resolve(
+                idx,
+                open_q,
+                DivergenceKind::QuantityMismatch,
+                now,
+                Stream::Primary,
+                sink,
+            );
             ctx.resolved = true;
         }
         if open_s != 0 && !status_differs {
@@ -366,7 +443,11 @@ impl Reconciler {
             && order.open_quantity == 0
             && !self.has_unmatched_fill(idx)
         {
-            let reason = Reason::State { primary: p.status, dropcopy: d.status, terminal: true };
+            let reason = Reason::State {
+                primary: p.status,
+                dropcopy: d.status,
+                terminal: true,
+            };
             let id = self.emit(idx, DivergenceKind::StateMismatch, now, None, None, reason, sink);
             self.store.order_mut(idx).open_state = id;
         }
@@ -394,7 +475,11 @@ impl Reconciler {
                 self.store.order_mut(idx).open_quantity = id;
             }
         } else if p.status != d.status && order.open_state == 0 && order.open_quantity == 0 {
-            let reason = Reason::State { primary: p.status, dropcopy: d.status, terminal: false };
+            let reason = Reason::State {
+                primary: p.status,
+                dropcopy: d.status,
+                terminal: false,
+            };
             let id = self.emit(idx, DivergenceKind::StateMismatch, at, None, None, reason, sink);
             self.store.order_mut(idx).open_state = id;
         }
@@ -405,11 +490,23 @@ impl Reconciler {
         if order.both_seen() {
             return;
         }
-        let seen_on = if order.views[0].seen { Stream::Primary } else { Stream::DropCopy };
+        let seen_on = if order.views[0].seen {
+            Stream::Primary
+        } else {
+            Stream::DropCopy
+        };
         if seen_on == Stream::Primary && order.views[0].only_rejected {
             return; // An internal reject never reached the venue.
         }
-        let id = self.emit(idx, DivergenceKind::PhantomOrder, at, Some(seen_on), None, Reason::Phantom { seen_on }, sink);
+        let id = self.emit(
+            idx,
+            DivergenceKind::PhantomOrder,
+            at,
+            Some(seen_on),
+            None,
+            Reason::Phantom { seen_on },
+            sink,
+        );
         self.store.order_mut(idx).open_phantom = id;
     }
 
@@ -424,7 +521,15 @@ impl Reconciler {
             return;
         }
         let reason = Reason::MissingFill { missing_on };
-        let id = self.emit(idx, DivergenceKind::MissingFill, at, Some(missing_on), Some(rec.exec_id), reason, sink);
+        let id = self.emit(
+            idx,
+            DivergenceKind::MissingFill,
+            at,
+            Some(missing_on),
+            Some(rec.exec_id),
+            reason,
+            sink,
+        );
         self.store.exec_mut(f).missing_id = id;
     }
 
@@ -442,9 +547,11 @@ impl Reconciler {
     }
 
     fn has_unmatched_fill(&self, idx: OrderIdx) -> bool {
-        Stream::BOTH
-            .iter()
-            .any(|&s| self.store.live_fills(idx, s).any(|i| self.store.exec(i).matched == NONE))
+        Stream::BOTH.iter().any(|&s| {
+            self.store
+                .live_fills(idx, s)
+                .any(|i| self.store.exec(i).matched == NONE)
+        })
     }
 
     fn matched_fills_agree(&self, idx: OrderIdx) -> bool {
@@ -500,10 +607,25 @@ impl Reconciler {
         id
     }
 
-    fn resolve(&mut self, idx: OrderIdx, resolves: u64, kind: DivergenceKind, at: Micros, by: Stream, sink: &mut impl Sink) {
+    fn resolve(
+        &mut self,
+        idx: OrderIdx,
+        resolves: u64,
+        kind: DivergenceKind,
+        at: Micros,
+        by: Stream,
+        sink: &mut impl Sink,
+    ) {
         let id = self.next_id();
         self.stats.resolved += 1;
         let order_id = self.store.order(idx).key;
-        sink.emit(&Record::Resolved(Resolution { id, resolves, resolved_kind: kind, order_id, detected_at: at, by }));
+        sink.emit(&Record::Resolved(Resolution {
+            id,
+            resolves,
+            resolved_kind: kind,
+            order_id,
+            detected_at: at,
+            by,
+        }));
     }
 }

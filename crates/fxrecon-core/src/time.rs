@@ -67,7 +67,7 @@ pub struct Rfc3339(Micros);
 
 impl fmt::Display for Rfc3339 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let us = self.0 .0;
+        let us = self.0.0;
         let secs = us.div_euclid(1_000_000);
         let frac = us.rem_euclid(1_000_000);
         let days = secs.div_euclid(86_400);

@@ -41,7 +41,9 @@ pub struct GraceTimers {
 impl GraceTimers {
     /// A queue pre-sized for `capacity` pending timers.
     pub fn with_capacity(capacity: usize) -> Self {
-        Self { queue: VecDeque::with_capacity(capacity) }
+        Self {
+            queue: VecDeque::with_capacity(capacity),
+        }
     }
 
     /// Schedules a check. Deadlines must not decrease (same delay, monotone clock).

@@ -64,8 +64,10 @@ pub enum ConfigError {
 impl Config {
     /// Loads a TOML file; every key is optional.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
         let cfg: Config = toml::from_str(&text).map_err(|e| ConfigError::Parse {
             path: path.display().to_string(),
             message: e.message().lines().next().unwrap_or("parse error").to_string(),
@@ -118,6 +120,9 @@ mod tests {
         assert!(matches!(Config::load(&p), Err(ConfigError::Parse { .. })));
         std::fs::write(&p, "grace_ms = -1\n").unwrap();
         assert!(matches!(Config::load(&p), Err(ConfigError::Invalid(_))));
-        assert!(matches!(Config::load(&dir.join("none.toml")), Err(ConfigError::Read { .. })));
+        assert!(matches!(
+            Config::load(&dir.join("none.toml")),
+            Err(ConfigError::Read { .. })
+        ));
     }
 }

@@ -77,7 +77,11 @@ struct ResolvedOut<'a> {
 
 /// The venue as printed: `"unknown"` when no report named one (docs/decisions.md D11).
 pub fn venue_name(v: &Name) -> &str {
-    if v.is_empty() { "unknown" } else { v.as_str() }
+    if v.is_empty() {
+        "unknown"
+    } else {
+        v.as_str()
+    }
 }
 
 /// `SENDER->TARGET`.
@@ -149,9 +153,20 @@ struct RejectOut<'a> {
 }
 
 /// Writes one rejected message as one JSON line (excerpt lossily decoded).
-pub fn write_reject(w: &mut impl Write, stream: Stream, line: u64, reason: &dyn std::fmt::Display, excerpt: &[u8]) -> io::Result<()> {
+pub fn write_reject(
+    w: &mut impl Write,
+    stream: Stream,
+    line: u64,
+    reason: &dyn std::fmt::Display,
+    excerpt: &[u8],
+) -> io::Result<()> {
     let text = String::from_utf8_lossy(excerpt).replace('\u{1}', "|");
-    let out = RejectOut { stream: stream.name(), line, reason: reason.to_string(), excerpt: &text };
+    let out = RejectOut {
+        stream: stream.name(),
+        line,
+        reason: reason.to_string(),
+        excerpt: &text,
+    };
     serde_json::to_writer(&mut *w, &out).map_err(io::Error::other)?;
     w.write_all(b"\n")
 }

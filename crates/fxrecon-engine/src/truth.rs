@@ -48,9 +48,10 @@ impl Finding {
     /// The finding a record stands for (None for `Resolved`).
     pub fn of_record(r: &Record) -> Option<Finding> {
         match r {
-            Record::Divergence(d) => {
-                Some(Finding::Order { order_id: d.order_id.as_str().into(), kind: d.kind.name().into() })
-            }
+            Record::Divergence(d) => Some(Finding::Order {
+                order_id: d.order_id.as_str().into(),
+                kind: d.kind.name().into(),
+            }),
             Record::Gap(g) => Some(Finding::Gap {
                 stream: g.event.session.stream.name().into(),
                 session: session_name(g),
@@ -77,7 +78,10 @@ impl Finding {
                 expected: n("expected").ok_or("gap without expected")?,
                 seen: n("seen").ok_or("gap without seen")?,
             }),
-            _ => Some(Finding::Order { order_id: s("order_id").ok_or("divergence without order_id")?, kind: ty }),
+            _ => Some(Finding::Order {
+                order_id: s("order_id").ok_or("divergence without order_id")?,
+                kind: ty,
+            }),
         })
     }
 }

@@ -14,7 +14,9 @@ fn sample_dir() -> PathBuf {
 /// A JSON object without the keys the sample's expected output leaves out.
 fn comparable(line: &str) -> BTreeMap<String, Value> {
     let v: BTreeMap<String, Value> = serde_json::from_str(line).unwrap();
-    v.into_iter().filter(|(k, _)| !matches!(k.as_str(), "id" | "detected_at" | "detail")).collect()
+    v.into_iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "id" | "detected_at" | "detail"))
+        .collect()
 }
 
 #[test]
@@ -27,8 +29,9 @@ fn quickfix_sample_matches_expected_output() {
     let mut out = Vec::new();
     let mut sink = JsonlSink::new(&mut out);
     let mut rejects: Vec<(fxrecon_core::Stream, u64, String)> = Vec::new();
-    let stats = fxrecon_engine::offline::reconcile(&primary[..], &dropcopy[..], &Config::default(), &mut sink, &mut rejects)
-        .unwrap();
+    let stats =
+        fxrecon_engine::offline::reconcile(&primary[..], &dropcopy[..], &Config::default(), &mut sink, &mut rejects)
+            .unwrap();
     sink.finish().unwrap();
     assert!(rejects.is_empty(), "{rejects:?}");
     assert_eq!(stats.messages, [124, 127]);

@@ -4,4 +4,4 @@
 
 pub mod decoder;
 
-pub use decoder::{decode, DecodeError};
+pub use decoder::{DecodeError, decode};
