@@ -372,3 +372,12 @@ impl ExecEvent {
         }
     }
 }
+
+#[cfg(test)]
+mod size_tests {
+    #[test]
+    fn exec_event_stays_compact() {
+        let size = core::mem::size_of::<super::ExecEvent>();
+        assert!(size <= 512, "ExecEvent grew to {size} bytes");
+    }
+}

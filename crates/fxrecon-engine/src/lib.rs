@@ -3,9 +3,12 @@
 //! Reading inputs (bounded line reader), merging the two streams by event time, rendering
 //! records as JSON Lines, rejects and the run summary. Business rules live in `fxrecon-core`.
 
+pub mod agent;
 pub mod config;
+pub mod idle;
 pub mod line_reader;
 pub mod offline;
+pub mod pipeline;
 pub mod render;
 pub mod summary;
 pub mod truth;

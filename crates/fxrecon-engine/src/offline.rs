@@ -7,11 +7,11 @@
 use std::fmt::Display;
 use std::io::{self, BufRead};
 
+use fxrecon_core::Sink;
 use fxrecon_core::event::{ExecEvent, Stream};
-use fxrecon_core::fix::{decode, DecodeError};
+use fxrecon_core::fix::{DecodeError, decode};
 use fxrecon_core::reconciler::{ReconStats, Reconciler};
 use fxrecon_core::time::Micros;
-use fxrecon_core::Sink;
 
 use crate::config::Config;
 use crate::line_reader::{Line, LineReader};

@@ -77,11 +77,7 @@ struct ResolvedOut<'a> {
 
 /// The venue as printed: `"unknown"` when no report named one (docs/decisions.md D11).
 pub fn venue_name(v: &Name) -> &str {
-    if v.is_empty() {
-        "unknown"
-    } else {
-        v.as_str()
-    }
+    if v.is_empty() { "unknown" } else { v.as_str() }
 }
 
 /// `SENDER->TARGET`.

@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use std::fmt::Display;
 use std::io::{self, Write};
 
+use fxrecon_core::Sink;
 use fxrecon_core::divergence::Record;
 use fxrecon_core::event::Stream;
-use fxrecon_core::Sink;
 use serde::Serialize;
 
 use crate::offline::{OfflineStats, RejectSink};

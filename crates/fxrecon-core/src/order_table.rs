@@ -1,0 +1,177 @@
+//! Open-addressed hash index from a 64-bit key hash to a `u32` slot number.
+//!
+//! Owns: only hashes and slot numbers. The full key lives with the caller (in an arena), and
+//! every lookup confirms it through a callback, so a hash collision can never alias two
+//! orders. Linear probing with backward-shift deletion: no tombstones, so lookups stay short
+//! under insert/delete churn and iteration order is a pure function of the operations applied
+//! (deterministic across runs). Never allocates after construction; a full table is an error
+//! the caller handles, never growth.
+
+/// The table holds its maximum number of entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableFull;
+
+const EMPTY: u32 = u32::MAX;
+
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    hash: u64,
+    value: u32,
+}
+
+/// Hash index with a fixed capacity.
+#[derive(Debug)]
+pub struct OrderTable {
+    slots: Box<[Slot]>,
+    mask: usize,
+    len: usize,
+    max_len: usize,
+}
+
+impl OrderTable {
+    /// A table for up to `max_entries` entries (load factor kept at or below 1/2).
+    pub fn with_capacity(max_entries: usize) -> Self {
+        let size = (max_entries.max(1) * 2).next_power_of_two();
+        Self {
+            slots: vec![Slot { hash: 0, value: EMPTY }; size].into_boxed_slice(),
+            mask: size - 1,
+            len: 0,
+            max_len: max_entries.max(1),
+        }
+    }
+
+    /// Entries held.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Maximum entries.
+    pub fn capacity(&self) -> usize {
+        self.max_len
+    }
+
+    /// The value stored under `hash` whose key `is_key` confirms.
+    #[inline]
+    pub fn get(&self, hash: u64, mut is_key: impl FnMut(u32) -> bool) -> Option<u32> {
+        let mut i = hash as usize & self.mask;
+        loop {
+            let s = self.slots[i];
+            if s.value == EMPTY {
+                return None;
+            }
+            if s.hash == hash && is_key(s.value) {
+                return Some(s.value);
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+
+    /// Inserts `value` under `hash`. The caller has checked the key is not present.
+    pub fn insert(&mut self, hash: u64, value: u32) -> Result<(), TableFull> {
+        debug_assert_ne!(value, EMPTY);
+        if self.len >= self.max_len {
+            return Err(TableFull);
+        }
+        let mut i = hash as usize & self.mask;
+        while self.slots[i].value != EMPTY {
+            i = (i + 1) & self.mask;
+        }
+        self.slots[i] = Slot { hash, value };
+        self.len += 1;
+        Ok(())
+    }
+
+    /// Removes the entry under `hash` whose key `is_key` confirms; returns its value.
+    pub fn remove(&mut self, hash: u64, mut is_key: impl FnMut(u32) -> bool) -> Option<u32> {
+        let mut i = hash as usize & self.mask;
+        loop {
+            let s = self.slots[i];
+            if s.value == EMPTY {
+                return None;
+            }
+            if s.hash == hash && is_key(s.value) {
+                break;
+            }
+            i = (i + 1) & self.mask;
+        }
+        let removed = self.slots[i].value;
+        // Backward-shift: pull later members of the probe run into the hole.
+        let mut hole = i;
+        let mut j = (i + 1) & self.mask;
+        loop {
+            let s = self.slots[j];
+            if s.value == EMPTY {
+                break;
+            }
+            let home = s.hash as usize & self.mask;
+            // Move s into the hole if its home is not cyclically within (hole, j].
+            let dist_home = j.wrapping_sub(home) & self.mask;
+            let dist_hole = j.wrapping_sub(hole) & self.mask;
+            if dist_home >= dist_hole {
+                self.slots[hole] = s;
+                hole = j;
+            }
+            j = (j + 1) & self.mask;
+        }
+        self.slots[hole] = Slot { hash: 0, value: EMPTY };
+        self.len -= 1;
+        Some(removed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    /// A tiny deterministic generator for the churn test.
+    fn xorshift(s: &mut u64) -> u64 {
+        *s ^= *s << 13;
+        *s ^= *s >> 7;
+        *s ^= *s << 17;
+        *s
+    }
+
+    #[test]
+    fn behaves_like_a_map_under_churn_with_colliding_hashes() {
+        let mut t = OrderTable::with_capacity(64);
+        let mut model: HashMap<u32, u64> = HashMap::new();
+        let mut seed = 42u64;
+        for step in 0..20_000u32 {
+            let r = xorshift(&mut seed);
+            let value = (r % 200) as u32;
+            // Few distinct hashes so probe runs collide and wrap.
+            let hash = (xorshift(&mut seed) % 16) | ((r >> 60) << 60);
+            if let std::collections::hash_map::Entry::Vacant(e) = model.entry(value) {
+                if t.len() < 64 {
+                    t.insert(hash, value).unwrap();
+                    e.insert(hash);
+                }
+            } else {
+                let h = model.remove(&value).unwrap();
+                assert_eq!(t.remove(h, |v| v == value), Some(value), "step {step}");
+            }
+            for (&v, &h) in &model {
+                assert_eq!(t.get(h, |x| x == v), Some(v), "step {step}");
+            }
+            assert_eq!(t.len(), model.len());
+        }
+    }
+
+    #[test]
+    fn full_table_is_an_error_not_growth() {
+        let mut t = OrderTable::with_capacity(2);
+        t.insert(1, 1).unwrap();
+        t.insert(2, 2).unwrap();
+        assert_eq!(t.insert(3, 3), Err(TableFull));
+        assert_eq!(t.remove(1, |v| v == 1), Some(1));
+        t.insert(3, 3).unwrap();
+        assert_eq!(t.get(3, |v| v == 3), Some(3));
+        assert_eq!(t.get(1, |v| v == 1), None);
+    }
+}

@@ -1,0 +1,49 @@
+//! Agents: one duty cycle at a time, on a thread of their own or driven by a test.
+//!
+//! Owns: the run loop (`do_work` until done, idling between empty cycles) and optional core
+//! pinning. An agent never blocks inside `do_work` except for ring backpressure.
+
+use std::thread::JoinHandle;
+
+use crate::idle::{IdleStrategy, Idler};
+
+/// A unit of work that runs in duty cycles (after Aeron's `Agent`).
+pub trait Agent: Send {
+    /// Name of the thread it runs on.
+    fn name(&self) -> &'static str;
+    /// Does a bounded amount of work; returns how much (0 = nothing to do).
+    fn do_work(&mut self) -> usize;
+    /// True once the agent has finished for good.
+    fn is_done(&self) -> bool;
+}
+
+/// Runs `agent` until done on the current thread.
+pub fn run_to_completion<A: Agent>(agent: &mut A, idle: IdleStrategy) {
+    let mut idler = Idler::new(idle);
+    while !agent.is_done() {
+        let work = agent.do_work();
+        idler.idle(work);
+    }
+}
+
+/// Runs `agent` on a new named thread, optionally pinned to `core`; the handle returns it.
+pub fn spawn<A: Agent + 'static>(mut agent: A, idle: IdleStrategy, core: Option<usize>) -> JoinHandle<A> {
+    std::thread::Builder::new()
+        .name(agent.name().to_string())
+        .spawn(move || {
+            if let Some(c) = core {
+                pin_to_core(c);
+            }
+            run_to_completion(&mut agent, idle);
+            agent
+        })
+        .expect("spawning an agent thread")
+}
+
+fn pin_to_core(core: usize) {
+    let ids = core_affinity::get_core_ids().unwrap_or_default();
+    match ids.get(core % ids.len().max(1)) {
+        Some(id) if core_affinity::set_for_current(*id) => {}
+        _ => tracing::warn!(core, "could not pin thread to core"),
+    }
+}

@@ -1,0 +1,575 @@
+//! The live pipeline: ingest agents → SPSC rings → reconciler agent → output agent.
+//!
+//! Owns: the threads and rings of `fxrecon run`, the deterministic merge of two rings by
+//! event time (with per-stream watermarks so an idle stream cannot stall or reorder the
+//! other), and backpressure (a full ring makes the producer wait and is counted; nothing is
+//! ever dropped). Data flows one way; nothing reaches back.
+
+use std::io::{self, BufRead, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Instant;
+
+use fxrecon_core::divergence::Record;
+use fxrecon_core::event::{ExecEvent, Stream};
+use fxrecon_core::fix::{DecodeError, decode};
+use fxrecon_core::reconciler::{ReconStats, Reconciler};
+use fxrecon_core::text::InlineStr;
+use fxrecon_core::time::Micros;
+use fxrecon_core::{ReconConfig, Sink};
+use rtrb::{Consumer, Producer, RingBuffer};
+
+use crate::agent::{self, Agent};
+use crate::idle::IdleStrategy;
+use crate::line_reader::{Line, LineReader};
+use crate::offline::RejectSink;
+use crate::render::write_record;
+
+/// Why an input line was rejected, in a form that can cross a ring without allocating.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RejectReason {
+    /// The decoder's reason.
+    Decode(DecodeError),
+    /// Longer than `max_message_bytes` (its length).
+    TooLong(usize),
+    /// The input had no lines at all.
+    EmptyInput,
+}
+
+impl std::fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RejectReason::Decode(e) => e.fmt(f),
+            RejectReason::TooLong(n) => write!(f, "message is {n} bytes, longer than max_message_bytes"),
+            RejectReason::EmptyInput => f.write_str("input is empty: no messages"),
+        }
+    }
+}
+
+/// A rejected line on its way to the rejects output.
+#[derive(Clone, Copy, Debug)]
+pub struct RejectNote {
+    /// Stream of the input.
+    pub stream: Stream,
+    /// Line number (0: the input as a whole).
+    pub line: u64,
+    /// Why.
+    pub reason: RejectReason,
+    /// First bytes of the line.
+    pub excerpt: InlineStr<120>,
+}
+
+/// What an ingest agent sends to the reconciler.
+#[derive(Clone, Copy, Debug)]
+pub enum IngestMsg {
+    /// A decoded message with its event time set.
+    Event(ExecEvent),
+    /// A line that could not be used.
+    Reject(RejectNote),
+    /// The input is exhausted.
+    End,
+}
+
+/// What the reconciler sends to the output agent.
+#[derive(Clone, Copy, Debug)]
+pub enum OutputMsg {
+    /// A divergence, gap or resolution.
+    Record(Record),
+    /// A rejected line.
+    Reject(RejectNote),
+    /// Nothing more will come.
+    End,
+}
+
+/// Pushes `msg`, waiting while the ring is full (spin, then yield); returns the waits.
+fn push_blocking<T>(p: &mut Producer<T>, mut msg: T) -> u64 {
+    let mut waits = 0u64;
+    loop {
+        match p.push(msg) {
+            Ok(()) => return waits,
+            Err(rtrb::PushError::Full(back)) => {
+                msg = back;
+                waits += 1;
+                if waits < 128 {
+                    std::hint::spin_loop();
+                } else {
+                    std::thread::yield_now();
+                }
+            }
+        }
+    }
+}
+
+/// How a pipeline run is set up.
+#[derive(Clone, Debug)]
+pub struct PipelineOptions {
+    /// Slots of each ring (rounded up to a power of two).
+    pub ring_capacity: usize,
+    /// Idle strategy of every agent.
+    pub idle: IdleStrategy,
+    /// Pin agents to cores 0.. (off by default: pinning on a small shared box stalls).
+    pub pin: bool,
+    /// Release messages at this combined rate and stamp them on ingest (None: file clock).
+    pub pace_msgs_per_s: Option<u64>,
+    /// Longest accepted line.
+    pub max_message_bytes: usize,
+}
+
+impl Default for PipelineOptions {
+    fn default() -> Self {
+        Self {
+            ring_capacity: 1 << 14,
+            idle: IdleStrategy::default(),
+            pin: false,
+            pace_msgs_per_s: None,
+            max_message_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// Counters of one ingest agent.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IngestStats {
+    /// Lines read.
+    pub lines: u64,
+    /// Messages decoded and pushed.
+    pub messages: u64,
+    /// Lines rejected.
+    pub rejected: u64,
+    /// Push attempts that found the ring full (backpressure waits).
+    pub ring_full_waits: u64,
+}
+
+/// Wall-clock microseconds for stamping arrivals in paced/live mode.
+#[derive(Clone, Copy, Debug)]
+pub struct IngestClock {
+    base: Micros,
+    start: Instant,
+}
+
+impl IngestClock {
+    /// A clock reading the system time once and a monotonic counter after.
+    pub fn start() -> Self {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_micros() as i64)
+            .unwrap_or(0);
+        Self {
+            base: Micros(now),
+            start: Instant::now(),
+        }
+    }
+
+    /// Now, in microseconds since the epoch (monotone).
+    #[inline]
+    pub fn now(&self) -> Micros {
+        Micros(self.base.0 + self.start.elapsed().as_micros() as i64)
+    }
+}
+
+/// Reads one input, decodes it and pushes events into its ring.
+pub struct IngestAgent<R> {
+    stream: Stream,
+    reader: LineReader<R>,
+    ring: Producer<IngestMsg>,
+    watermark: Arc<AtomicI64>,
+    clock: Micros,
+    pace: Option<(IngestClock, f64)>,
+    event: ExecEvent,
+    done: bool,
+    /// Counters.
+    pub stats: IngestStats,
+}
+
+impl<R: BufRead + Send> IngestAgent<R> {
+    fn new(
+        stream: Stream,
+        input: R,
+        ring: Producer<IngestMsg>,
+        watermark: Arc<AtomicI64>,
+        opts: &PipelineOptions,
+        clock: IngestClock,
+    ) -> Self {
+        Self {
+            stream,
+            reader: LineReader::new(input, opts.max_message_bytes),
+            ring,
+            watermark,
+            clock: Micros(i64::MIN),
+            pace: opts.pace_msgs_per_s.map(|r| (clock, (r.max(2) / 2) as f64)),
+            event: ExecEvent::default(),
+            done: false,
+            stats: IngestStats::default(),
+        }
+    }
+
+    fn push(&mut self, msg: IngestMsg) {
+        self.stats.ring_full_waits += push_blocking(&mut self.ring, msg);
+    }
+
+    fn reject(&mut self, line: u64, reason: RejectReason, excerpt: &[u8]) {
+        self.stats.rejected += 1;
+        let text = String::from_utf8_lossy(&excerpt[..excerpt.len().min(120)]);
+        let note = RejectNote {
+            stream: self.stream,
+            line,
+            reason,
+            excerpt: InlineStr::from_str_truncated(&text),
+        };
+        self.push(IngestMsg::Reject(note));
+    }
+}
+
+impl<R: BufRead + Send> Agent for IngestAgent<R> {
+    fn name(&self) -> &'static str {
+        match self.stream {
+            Stream::Primary => "ingest-primary",
+            Stream::DropCopy => "ingest-dropcopy",
+        }
+    }
+
+    fn do_work(&mut self) -> usize {
+        if self.done {
+            return 0;
+        }
+        if let Some((clock, rate)) = &self.pace {
+            let now = clock.now();
+            let due = clock.base.0 + (self.stats.messages as f64 * 1e6 / rate) as i64;
+            if now.0 < due {
+                // Nothing before `now` will come from this stream.
+                self.watermark.store(now.0, Ordering::Release);
+                return 0;
+            }
+        }
+        let line = match self.reader.next_line() {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::error!(stream = self.stream.name(), error = %e, "input read failed; ending stream");
+                None
+            }
+        };
+        let Some(line) = line else {
+            if self.stats.lines == 0 {
+                self.reject(0, RejectReason::EmptyInput, b"");
+            }
+            self.push(IngestMsg::End);
+            self.watermark.store(i64::MAX, Ordering::Release);
+            self.done = true;
+            return 1;
+        };
+        self.stats.lines += 1;
+        let line_no = self.stats.lines;
+        let text = match line {
+            Line::TooLong { head, len } => {
+                let head: InlineStr<120> = InlineStr::from_str_truncated(&String::from_utf8_lossy(head));
+                self.reject(line_no, RejectReason::TooLong(len), head.as_bytes());
+                return 1;
+            }
+            Line::Text(t) => t,
+        };
+        self.event.stream = self.stream;
+        self.event.line = line_no;
+        match decode(text, &mut self.event) {
+            Ok(()) => {
+                let t = match &self.pace {
+                    Some((clock, _)) => clock.now(),
+                    None => self.event.arrival.or(self.event.sending_time).unwrap_or(self.clock),
+                };
+                self.clock = self.clock.max(t);
+                self.event.event_time = self.clock;
+                self.stats.messages += 1;
+                let ev = self.event;
+                self.push(IngestMsg::Event(ev));
+                self.watermark.store(self.clock.0, Ordering::Release);
+            }
+            Err(DecodeError::Empty) => {}
+            Err(e) => {
+                let head: InlineStr<120> = InlineStr::from_bytes(&text[..text.len().min(120)]).unwrap_or_default();
+                self.reject(line_no, RejectReason::Decode(e), head.as_bytes());
+            }
+        }
+        1
+    }
+
+    fn is_done(&self) -> bool {
+        self.done
+    }
+}
+
+/// Sink that pushes records into the output ring, waiting while it is full.
+struct RingSink<'a> {
+    ring: &'a mut Producer<OutputMsg>,
+    waits: &'a mut u64,
+}
+
+impl Sink for RingSink<'_> {
+    fn emit(&mut self, record: &Record) {
+        *self.waits += push_blocking(self.ring, OutputMsg::Record(*record));
+    }
+}
+
+/// Counters of the reconciler agent.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReconcilerAgentStats {
+    /// Events applied.
+    pub events: u64,
+    /// Output-ring pushes that found it full.
+    pub output_full_waits: u64,
+    /// The reconciler's own counters.
+    pub recon: ReconStats,
+}
+
+/// Drains both ingest rings in event-time order and applies them to the reconciler.
+pub struct ReconcilerAgent {
+    rings: [Consumer<IngestMsg>; 2],
+    watermarks: [Arc<AtomicI64>; 2],
+    ended: [bool; 2],
+    reconciler: Reconciler,
+    output: Producer<OutputMsg>,
+    done: bool,
+    /// Counters.
+    pub stats: ReconcilerAgentStats,
+}
+
+const BATCH: usize = 256;
+
+impl ReconcilerAgent {
+    /// A reconciler agent reading `rings` (primary, drop copy) and writing `output`.
+    pub fn new(
+        cfg: ReconConfig,
+        rings: [Consumer<IngestMsg>; 2],
+        watermarks: [Arc<AtomicI64>; 2],
+        output: Producer<OutputMsg>,
+    ) -> Self {
+        Self {
+            rings,
+            watermarks,
+            ended: [false; 2],
+            reconciler: Reconciler::new(cfg),
+            output,
+            done: false,
+            stats: ReconcilerAgentStats::default(),
+        }
+    }
+
+    /// Which stream's head may be applied next, if any (same order as the offline merge).
+    fn next_stream(&mut self) -> Option<Stream> {
+        // Rejects and end markers carry no time: take them as soon as they are at the head.
+        let time_of = |c: &Consumer<IngestMsg>| match c.peek() {
+            Ok(IngestMsg::Event(e)) => Some(Some(e.event_time)),
+            Ok(_) => Some(None),
+            Err(_) => None,
+        };
+        let heads = [time_of(&self.rings[0]), time_of(&self.rings[1])];
+        for s in Stream::BOTH {
+            if let Some(None) = heads[s.index()] {
+                return Some(s);
+            }
+        }
+        let bound = |s: Stream| -> Option<i64> {
+            if self.ended[s.index()] {
+                Some(i64::MAX)
+            } else {
+                Some(self.watermarks[s.index()].load(Ordering::Acquire))
+            }
+        };
+        match (heads[0], heads[1]) {
+            (Some(Some(p)), Some(Some(d))) => Some(if p <= d { Stream::Primary } else { Stream::DropCopy }),
+            (Some(Some(p)), None) => {
+                // A later drop-copy event has time >= its watermark; ties go to the primary.
+                (p.0 <= bound(Stream::DropCopy)?).then_some(Stream::Primary)
+            }
+            (None, Some(Some(d))) => {
+                // The primary wins ties, so the drop copy must be strictly earlier.
+                (d.0 < bound(Stream::Primary)? || self.ended[0]).then_some(Stream::DropCopy)
+            }
+            _ => None,
+        }
+    }
+}
+
+impl Agent for ReconcilerAgent {
+    fn name(&self) -> &'static str {
+        "reconciler"
+    }
+
+    fn do_work(&mut self) -> usize {
+        if self.done {
+            return 0;
+        }
+        let mut work = 0;
+        while work < BATCH {
+            let Some(s) = self.next_stream() else { break };
+            let Ok(msg) = self.rings[s.index()].pop() else { break };
+            work += 1;
+            let mut sink = RingSink {
+                ring: &mut self.output,
+                waits: &mut self.stats.output_full_waits,
+            };
+            match msg {
+                IngestMsg::Event(ev) => {
+                    self.stats.events += 1;
+                    self.reconciler.apply(&ev, &mut sink);
+                }
+                IngestMsg::Reject(note) => {
+                    *sink.waits += push_blocking(sink.ring, OutputMsg::Reject(note));
+                }
+                IngestMsg::End => self.ended[s.index()] = true,
+            }
+        }
+        if self.ended == [true, true] {
+            let mut sink = RingSink {
+                ring: &mut self.output,
+                waits: &mut self.stats.output_full_waits,
+            };
+            self.reconciler.finish(&mut sink);
+            self.stats.output_full_waits += push_blocking(&mut self.output, OutputMsg::End);
+            self.stats.recon = self.reconciler.stats();
+            self.done = true;
+            work += 1;
+        }
+        work
+    }
+
+    fn is_done(&self) -> bool {
+        self.done
+    }
+}
+
+/// Writes records as JSON Lines and rejects to the rejects sink.
+pub struct OutputAgent<W, J> {
+    ring: Consumer<OutputMsg>,
+    out: W,
+    rejects: J,
+    error: Option<io::Error>,
+    done: bool,
+    /// Counts of what was written.
+    pub counts: crate::summary::RecordCounts,
+}
+
+impl<W: Write + Send, J: RejectSink + Send> OutputAgent<W, J> {
+    /// An output agent draining `ring`.
+    pub fn new(ring: Consumer<OutputMsg>, out: W, rejects: J) -> Self {
+        Self {
+            ring,
+            out,
+            rejects,
+            error: None,
+            done: false,
+            counts: Default::default(),
+        }
+    }
+
+    /// The writers back, with the first write error if any.
+    pub fn finish(mut self) -> (io::Result<()>, W, J) {
+        let r = match self.error.take() {
+            Some(e) => Err(e),
+            None => self.out.flush(),
+        };
+        (r, self.out, self.rejects)
+    }
+}
+
+impl<W: Write + Send, J: RejectSink + Send> Agent for OutputAgent<W, J> {
+    fn name(&self) -> &'static str {
+        "output"
+    }
+
+    fn do_work(&mut self) -> usize {
+        let mut work = 0;
+        while work < BATCH {
+            let Ok(msg) = self.ring.pop() else { break };
+            work += 1;
+            match msg {
+                OutputMsg::Record(r) => {
+                    self.counts.count(&r);
+                    if self.error.is_none()
+                        && let Err(e) = write_record(&mut self.out, &r)
+                    {
+                        self.error = Some(e);
+                    }
+                }
+                OutputMsg::Reject(n) => self.rejects.reject(n.stream, n.line, &n.reason, n.excerpt.as_bytes()),
+                OutputMsg::End => {
+                    self.done = true;
+                    break;
+                }
+            }
+        }
+        work
+    }
+
+    fn is_done(&self) -> bool {
+        self.done
+    }
+}
+
+/// What a pipeline run did.
+#[derive(Clone, Debug, Default)]
+pub struct PipelineStats {
+    /// Per-stream ingest counters (primary, drop copy).
+    pub ingest: [IngestStats; 2],
+    /// Reconciler agent counters.
+    pub reconciler: ReconcilerAgentStats,
+    /// Counts of records written.
+    pub counts: crate::summary::RecordCounts,
+    /// Wall time of the run.
+    pub elapsed: std::time::Duration,
+}
+
+/// Runs the threaded pipeline over two inputs until both end; records go to `out`.
+pub fn run<P, D, W, J>(
+    primary: P,
+    dropcopy: D,
+    cfg: ReconConfig,
+    opts: &PipelineOptions,
+    out: W,
+    rejects: J,
+) -> io::Result<(PipelineStats, W, J)>
+where
+    P: BufRead + Send + 'static,
+    D: BufRead + Send + 'static,
+    W: Write + Send + 'static,
+    J: RejectSink + Send + 'static,
+{
+    let started = Instant::now();
+    let clock = IngestClock::start();
+    let (p_tx, p_rx) = RingBuffer::new(opts.ring_capacity.next_power_of_two());
+    let (d_tx, d_rx) = RingBuffer::new(opts.ring_capacity.next_power_of_two());
+    let (o_tx, o_rx) = RingBuffer::new(opts.ring_capacity.next_power_of_two());
+    let wm = [Arc::new(AtomicI64::new(i64::MIN)), Arc::new(AtomicI64::new(i64::MIN))];
+    let core = |i: usize| opts.pin.then_some(i);
+
+    let output = agent::spawn(OutputAgent::new(o_rx, out, rejects), opts.idle, core(3));
+    let recon = agent::spawn(
+        ReconcilerAgent::new(cfg, [p_rx, d_rx], wm.clone(), o_tx),
+        opts.idle,
+        core(2),
+    );
+    let ip = agent::spawn(
+        IngestAgent::new(Stream::Primary, primary, p_tx, wm[0].clone(), opts, clock),
+        opts.idle,
+        core(0),
+    );
+    let id = agent::spawn(
+        IngestAgent::new(Stream::DropCopy, dropcopy, d_tx, wm[1].clone(), opts, clock),
+        opts.idle,
+        core(1),
+    );
+
+    let join_err = |name: &str| io::Error::other(format!("{name} thread panicked"));
+    let ip = ip.join().map_err(|_| join_err("ingest-primary"))?;
+    let id = id.join().map_err(|_| join_err("ingest-dropcopy"))?;
+    let recon = recon.join().map_err(|_| join_err("reconciler"))?;
+    let output = output.join().map_err(|_| join_err("output"))?;
+    let counts = output.counts.clone();
+    let (result, out, rejects) = output.finish();
+    result?;
+    let stats = PipelineStats {
+        ingest: [ip.stats, id.stats],
+        reconciler: recon.stats,
+        counts,
+        elapsed: started.elapsed(),
+    };
+    Ok((stats, out, rejects))
+}
