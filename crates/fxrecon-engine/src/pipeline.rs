@@ -60,6 +60,8 @@ pub struct RejectNote {
 }
 
 /// What an ingest agent sends to the reconciler.
+// Ring slots are fixed-size and pre-allocated: boxing the large variant would allocate per message.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Copy, Debug)]
 pub enum IngestMsg {
     /// A decoded message with its event time set.
@@ -71,6 +73,7 @@ pub enum IngestMsg {
 }
 
 /// What the reconciler sends to the output agent.
+#[allow(clippy::large_enum_variant)] // see IngestMsg
 #[derive(Clone, Copy, Debug)]
 pub enum OutputMsg {
     /// A divergence, gap or resolution.

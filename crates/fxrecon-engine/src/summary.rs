@@ -82,10 +82,10 @@ impl<W: Write> JsonlSink<W> {
 impl<W: Write> Sink for JsonlSink<W> {
     fn emit(&mut self, r: &Record) {
         self.counts.count(r);
-        if self.error.is_none() {
-            if let Err(e) = write_record(&mut self.out, r) {
-                self.error = Some(e);
-            }
+        if self.error.is_none()
+            && let Err(e) = write_record(&mut self.out, r)
+        {
+            self.error = Some(e);
         }
     }
 }
@@ -113,10 +113,10 @@ impl<W: Write> RejectWriter<W> {
 
 impl<W: Write> RejectSink for RejectWriter<W> {
     fn reject(&mut self, stream: Stream, line: u64, reason: &dyn Display, excerpt: &[u8]) {
-        if self.error.is_none() {
-            if let Err(e) = write_reject(&mut self.out, stream, line, reason, excerpt) {
-                self.error = Some(e);
-            }
+        if self.error.is_none()
+            && let Err(e) = write_reject(&mut self.out, stream, line, reason, excerpt)
+        {
+            self.error = Some(e);
         }
     }
 }
