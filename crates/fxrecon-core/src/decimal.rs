@@ -63,10 +63,7 @@ impl<const SCALE: u32> Fixed<SCALE> {
                             return Err(DecimalError::TooPrecise);
                         }
                     } else {
-                        int = int
-                            .checked_mul(10)
-                            .and_then(|v| v.checked_add(d))
-                            .ok_or(DecimalError::Overflow)?;
+                        int = int.checked_mul(10).and_then(|v| v.checked_add(d)).ok_or(DecimalError::Overflow)?;
                     }
                 }
                 b'.' if !seen_dot => seen_dot = true,

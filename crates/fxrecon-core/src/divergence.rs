@@ -87,12 +87,7 @@ pub struct ViewSnapshot {
 impl ViewSnapshot {
     /// The snapshot of a view, or None when the stream never reported the order.
     pub fn of(v: &OrderView) -> Option<Self> {
-        v.seen.then_some(Self {
-            status: v.status,
-            cum_qty: v.cum_qty,
-            leaves_qty: v.leaves_qty,
-            avg_px: v.avg_px,
-        })
+        v.seen.then_some(Self { status: v.status, cum_qty: v.cum_qty, leaves_qty: v.leaves_qty, avg_px: v.avg_px })
     }
 }
 
@@ -228,6 +223,19 @@ pub struct GapRecord {
     pub event: SequenceEvent,
 }
 
+/// A report the store had no room to track (see docs/decisions.md D13).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CapacityRecord {
+    /// Output id.
+    pub id: u64,
+    /// The identifier of the untracked order (OrigClOrdID, else ClOrdID, else OrderID).
+    pub order_id: Id,
+    /// Stream of the report.
+    pub stream: Stream,
+    /// Event time of the report.
+    pub detected_at: Micros,
+}
+
 /// Anything the reconciler emits.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Record {
@@ -237,6 +245,8 @@ pub enum Record {
     Gap(GapRecord),
     /// Resolved.
     Resolved(Resolution),
+    /// The store was full: an order could not be tracked.
+    CapacityExhausted(CapacityRecord),
 }
 
 impl Record {
@@ -246,6 +256,7 @@ impl Record {
             Record::Divergence(d) => d.id,
             Record::Gap(g) => g.id,
             Record::Resolved(r) => r.id,
+            Record::CapacityExhausted(c) => c.id,
         }
     }
 
@@ -255,6 +266,7 @@ impl Record {
             Record::Divergence(d) => d.detected_at,
             Record::Gap(g) => g.event.at,
             Record::Resolved(r) => r.detected_at,
+            Record::CapacityExhausted(c) => c.detected_at,
         }
     }
 }
@@ -307,26 +319,14 @@ impl fmt::Display for Divergence {
                 field.name()
             ),
             Reason::Quantity { field, at_once: false } => {
-                write!(
-                    f,
-                    "{} differs between primary and dropcopy after the grace window",
-                    field.name()
-                )
+                write!(f, "{} differs between primary and dropcopy after the grace window", field.name())
             }
-            Reason::State {
-                primary,
-                dropcopy,
-                terminal,
-            } => write!(
+            Reason::State { primary, dropcopy, terminal } => write!(
                 f,
                 "status {} on primary vs {} on dropcopy{}",
                 primary.name(),
                 dropcopy.name(),
-                if terminal {
-                    ", both terminal"
-                } else {
-                    " after the grace window"
-                }
+                if terminal { ", both terminal" } else { " after the grace window" }
             ),
             Reason::LateFill { late_on, lag_us } => write!(
                 f,
@@ -336,11 +336,7 @@ impl fmt::Display for Divergence {
                 ms(lag_us),
                 late_on.other().name()
             ),
-            Reason::LateStatus {
-                status,
-                late_on,
-                lag_us,
-            } => write!(
+            Reason::LateStatus { status, late_on, lag_us } => write!(
                 f,
                 "{} reached {} {} after {}",
                 status.name(),
@@ -358,12 +354,6 @@ impl fmt::Display for Divergence {
 impl fmt::Display for Resolution {
     /// The `detail` sentence.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} {} resolved by a later message on {}",
-            self.resolved_kind.name(),
-            self.resolves,
-            self.by.name()
-        )
+        write!(f, "{} {} resolved by a later message on {}", self.resolved_kind.name(), self.resolves, self.by.name())
     }
 }

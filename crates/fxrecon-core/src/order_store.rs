@@ -1,25 +1,33 @@
 //! The canonical state of every order: both views, its executions, and identity lookups.
 //!
-//! Owns: the order arena, the ClOrdID alias table (every ClOrdID of a replace chain maps to
-//! the root order), the OrderID table, and each order's execution records per stream.
-//! Knows nothing of divergences: that is the reconciler's business.
+//! Owns: the order arena, the ClOrdID alias table (every ClOrdID of a replace chain maps to the
+//! root order), the OrderID table, each order's execution records per stream, and retirement
+//! of finished orders. All storage is sized at construction: slots are reused through free
+//! lists and nothing grows after start-up. A full store evicts the oldest retired order; if
+//! none is retired, the caller gets [`CapacityExhausted`]. Knows nothing of divergences.
 
-use std::collections::HashMap;
+use std::collections::VecDeque;
+use std::hash::BuildHasher;
 
 use foldhash::fast::FixedState;
 
 use crate::decimal::{Price, Qty};
 use crate::event::Stream;
+use crate::order_table::OrderTable;
 use crate::order_view::OrderView;
 use crate::text::{Id, Name};
 use crate::time::Micros;
 
-/// Index of an order in the arena.
+/// Index of an order slot in the arena.
 pub type OrderIdx = u32;
 /// Index of an execution record.
 pub type ExecIdx = u32;
 /// "No record" marker for [`ExecIdx`] links.
-pub const NONE: ExecIdx = u32::MAX;
+pub const NONE: u32 = u32::MAX;
+
+/// The store is full of live orders and none is retired: the new order cannot be tracked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CapacityExhausted;
 
 /// What an execution record stands for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,10 +92,18 @@ pub struct Order {
     pub open_quantity: u64,
     /// Open StateMismatch id (0: none).
     pub open_state: u64,
+    /// Bumped every time the slot is reused, so stale handles can be recognised.
+    pub generation: u32,
+    /// Event time of the last report applied.
+    pub last_activity: Micros,
+    /// True while the order sits in the retirement queue.
+    pub retiring: bool,
+    aliases: u32,
+    order_ids: u32,
 }
 
 impl Order {
-    fn new(key: Id) -> Self {
+    fn new(key: Id, generation: u32) -> Self {
         Self {
             key,
             symbol: Name::new(),
@@ -99,6 +115,11 @@ impl Order {
             open_phantom: 0,
             open_quantity: 0,
             open_state: 0,
+            generation,
+            last_activity: Micros(i64::MIN),
+            retiring: false,
+            aliases: NONE,
+            order_ids: NONE,
         }
     }
 
@@ -111,38 +132,154 @@ impl Order {
     pub fn both_seen(&self) -> bool {
         self.views[0].seen && self.views[1].seen
     }
+
+    /// True when every stream that saw the order shows it terminal: it can only change again
+    /// through a late report.
+    pub fn is_finished(&self) -> bool {
+        self.views.iter().all(|v| !v.seen || v.status.is_terminal())
+    }
 }
 
-type Map<V> = HashMap<Id, V, FixedState>;
+/// An identifier (ClOrdID or OrderID) pointing at an order.
+#[derive(Clone, Copy, Debug)]
+struct Alias {
+    id: Id,
+    order: OrderIdx,
+    depth: u16,
+    /// Next alias of the same order (for removal on retirement).
+    next: u32,
+}
 
-/// Arena of orders with their identity tables and execution records.
+/// A fixed-capacity pool of aliases with a hash index over their ids.
+#[derive(Debug)]
+struct AliasIndex {
+    entries: Vec<Alias>,
+    free: Vec<u32>,
+    index: OrderTable,
+}
+
+impl AliasIndex {
+    fn with_capacity(n: usize) -> Self {
+        Self { entries: Vec::with_capacity(n), free: Vec::with_capacity(n), index: OrderTable::with_capacity(n) }
+    }
+
+    fn hash(id: &Id) -> u64 {
+        FixedState::with_seed(0x5eed_f00d).hash_one(id.as_bytes())
+    }
+
+    fn get(&self, id: &Id) -> Option<(OrderIdx, u16)> {
+        let entries = &self.entries;
+        self.index.get(Self::hash(id), |i| entries[i as usize].id == *id).map(|i| {
+            let a = &entries[i as usize];
+            (a.order, a.depth)
+        })
+    }
+
+    fn is_full(&self) -> bool {
+        self.index.len() >= self.index.capacity()
+    }
+
+    /// Adds `id` for `order`; returns the new head of the order's alias list.
+    fn insert(&mut self, id: Id, order: OrderIdx, depth: u16, head: u32) -> Result<u32, CapacityExhausted> {
+        if self.is_full() {
+            return Err(CapacityExhausted);
+        }
+        let alias = Alias { id, order, depth, next: head };
+        let slot = match self.free.pop() {
+            Some(s) => {
+                self.entries[s as usize] = alias;
+                s
+            }
+            None => {
+                self.entries.push(alias);
+                (self.entries.len() - 1) as u32
+            }
+        };
+        self.index.insert(Self::hash(&id), slot).map_err(|_| CapacityExhausted)?;
+        Ok(slot)
+    }
+
+    /// Removes every alias of a list.
+    fn remove_list(&mut self, mut head: u32) {
+        while head != NONE {
+            let a = self.entries[head as usize];
+            let entries = &self.entries;
+            self.index.remove(Self::hash(&a.id), |i| i == head && entries[i as usize].id == a.id);
+            self.free.push(head);
+            head = a.next;
+        }
+    }
+}
+
+/// Sizing of the store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoreCapacity {
+    /// Orders held at once (live + retiring).
+    pub orders: usize,
+    /// Execution records held at once.
+    pub execs: usize,
+}
+
+/// Counters of the store.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StoreStats {
+    /// Orders retired after their retention.
+    pub retired: u64,
+    /// Retiring orders evicted early because the store was full.
+    pub evicted: u64,
+    /// Orders (or execution records) that could not be stored: capacity exhausted.
+    pub capacity_exhausted: u64,
+    /// Most orders held at once.
+    pub high_water: u64,
+}
+
+/// Arena of orders with their identity tables, execution records and retirement queue.
 #[derive(Debug)]
 pub struct OrderStore {
     orders: Vec<Order>,
-    aliases: Map<(OrderIdx, u16)>,
-    by_order_id: Map<OrderIdx>,
+    free_orders: Vec<OrderIdx>,
+    live: usize,
+    aliases: AliasIndex,
+    order_ids: AliasIndex,
     execs: Vec<ExecRecord>,
+    free_execs: Vec<ExecIdx>,
+    retiring: VecDeque<(OrderIdx, u32)>,
+    capacity: StoreCapacity,
+    stats: StoreStats,
 }
 
 impl OrderStore {
-    /// A store pre-sized for `orders` orders.
-    pub fn with_capacity(orders: usize) -> Self {
+    /// A store holding at most `capacity` orders and execution records; allocates it all now.
+    pub fn with_capacity(capacity: StoreCapacity) -> Self {
+        let n = capacity.orders.max(1);
         Self {
-            orders: Vec::with_capacity(orders),
-            aliases: HashMap::with_capacity_and_hasher(orders * 2, FixedState::with_seed(0)),
-            by_order_id: HashMap::with_capacity_and_hasher(orders, FixedState::with_seed(0)),
-            execs: Vec::with_capacity(orders * 8),
+            orders: Vec::with_capacity(n),
+            free_orders: Vec::with_capacity(n),
+            live: 0,
+            // Replace chains add ClOrdIDs: room for two per order on average.
+            aliases: AliasIndex::with_capacity(n * 2),
+            order_ids: AliasIndex::with_capacity(n),
+            execs: Vec::with_capacity(capacity.execs.max(1)),
+            free_execs: Vec::with_capacity(capacity.execs.max(1)),
+            retiring: VecDeque::with_capacity(n),
+            capacity: StoreCapacity { orders: n, execs: capacity.execs.max(1) },
+            stats: StoreStats::default(),
         }
     }
 
-    /// Number of orders held.
+    /// Orders held.
     pub fn len(&self) -> usize {
-        self.orders.len()
+        self.live
     }
 
     /// True when no order is held.
     pub fn is_empty(&self) -> bool {
-        self.orders.is_empty()
+        self.live == 0
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> StoreStats {
+        self.stats
     }
 
     /// The order at `idx`.
@@ -166,37 +303,48 @@ impl OrderStore {
     }
 
     /// Finds or creates the order a report belongs to; returns it with the chain depth of the
-    /// report's ClOrdID. `cl_ord_id`, `orig` and `order_id` may be empty.
-    pub fn resolve(&mut self, cl_ord_id: &Id, orig: &Id, order_id: &Id) -> (OrderIdx, u16) {
+    /// report's ClOrdID. `cl_ord_id`, `orig` and `order_id` may be empty (not all three).
+    pub fn resolve(&mut self, cl_ord_id: &Id, orig: &Id, order_id: &Id) -> Result<(OrderIdx, u16), CapacityExhausted> {
         let found = if !cl_ord_id.is_empty() {
-            if !orig.is_empty() {
-                let root = self.aliases.get(orig).copied();
-                match (root, self.aliases.get(cl_ord_id).copied()) {
-                    (_, Some(known)) => known,
-                    (Some((idx, depth)), None) => {
-                        self.aliases.insert(*cl_ord_id, (idx, depth + 1));
+            if let Some(known) = self.aliases.get(cl_ord_id) {
+                known
+            } else if !orig.is_empty() {
+                match self.aliases.get(orig) {
+                    Some((idx, depth)) => {
+                        self.add_alias(*cl_ord_id, idx, depth + 1);
                         (idx, depth + 1)
                     }
-                    (None, None) => {
-                        let idx = self.create(*orig);
-                        self.aliases.insert(*cl_ord_id, (idx, 1));
+                    None => {
+                        let idx = self.create(*orig)?;
+                        self.add_alias(*cl_ord_id, idx, 1);
                         (idx, 1)
                     }
                 }
-            } else if let Some(known) = self.aliases.get(cl_ord_id).copied() {
-                known
             } else {
-                (self.create(*cl_ord_id), 0)
+                (self.create(*cl_ord_id)?, 0)
             }
-        } else if let Some(&idx) = self.by_order_id.get(order_id) {
+        } else if let Some((idx, _)) = self.order_ids.get(order_id) {
             (idx, 0)
         } else {
-            (self.create(*order_id), 0)
+            (self.create(*order_id)?, 0)
         };
-        if !order_id.is_empty() {
-            self.by_order_id.entry(*order_id).or_insert(found.0);
+        if !order_id.is_empty() && self.order_ids.get(order_id).is_none() {
+            let o = &self.orders[found.0 as usize];
+            match self.order_ids.insert(*order_id, found.0, 0, o.order_ids) {
+                Ok(head) => self.orders[found.0 as usize].order_ids = head,
+                Err(_) => self.stats.capacity_exhausted += 1,
+            }
         }
-        found
+        Ok(found)
+    }
+
+    fn add_alias(&mut self, id: Id, idx: OrderIdx, depth: u16) {
+        let head = self.orders[idx as usize].aliases;
+        match self.aliases.insert(id, idx, depth, head) {
+            Ok(head) => self.orders[idx as usize].aliases = head,
+            // The report still applies to the order; only this ClOrdID is not remembered.
+            Err(_) => self.stats.capacity_exhausted += 1,
+        }
     }
 
     /// Looks up the order a ClOrdID (or, failing that, an OrderID) belongs to, without creating.
@@ -204,35 +352,143 @@ impl OrderStore {
         [orig, cl_ord_id]
             .into_iter()
             .filter(|id| !id.is_empty())
-            .find_map(|id| self.aliases.get(id).map(|&(idx, _)| idx))
-            .or_else(|| self.by_order_id.get(order_id).copied())
+            .find_map(|id| self.aliases.get(id).map(|(idx, _)| idx))
+            .or_else(|| self.order_ids.get(order_id).map(|(idx, _)| idx))
     }
 
-    fn create(&mut self, key: Id) -> OrderIdx {
-        let idx = self.orders.len() as OrderIdx;
-        self.orders.push(Order::new(key));
-        self.aliases.insert(key, (idx, 0));
-        idx
+    fn create(&mut self, key: Id) -> Result<OrderIdx, CapacityExhausted> {
+        if self.live >= self.capacity.orders || self.aliases.is_full() {
+            self.evict_oldest_retiring()?;
+        }
+        let idx = match self.free_orders.pop() {
+            Some(i) => {
+                let generation = self.orders[i as usize].generation.wrapping_add(1);
+                self.orders[i as usize] = Order::new(key, generation);
+                i
+            }
+            None => {
+                self.orders.push(Order::new(key, 0));
+                (self.orders.len() - 1) as OrderIdx
+            }
+        };
+        self.live += 1;
+        self.stats.high_water = self.stats.high_water.max(self.live as u64);
+        self.add_alias(key, idx, 0);
+        Ok(idx)
+    }
+
+    fn evict_oldest_retiring(&mut self) -> Result<(), CapacityExhausted> {
+        while let Some((idx, generation)) = self.retiring.pop_front() {
+            let o = &self.orders[idx as usize];
+            if o.generation == generation && o.retiring {
+                self.release(idx);
+                self.stats.evicted += 1;
+                return Ok(());
+            }
+        }
+        self.stats.capacity_exhausted += 1;
+        Err(CapacityExhausted)
+    }
+
+    /// Queues a finished order for retirement (idempotent).
+    pub fn mark_retiring(&mut self, idx: OrderIdx) {
+        let o = &mut self.orders[idx as usize];
+        if !o.retiring {
+            o.retiring = true;
+            self.retiring.push_back((idx, o.generation));
+        }
+    }
+
+    /// Retires queued orders that are still finished and idle for `retention_us` at `now`;
+    /// returns how many. Orders that became active again leave the queue (and re-enter when
+    /// they finish again).
+    pub fn retire_idle(&mut self, now: Micros, retention_us: i64) -> usize {
+        let mut n = 0;
+        while let Some(&(idx, generation)) = self.retiring.front() {
+            let o = &self.orders[idx as usize];
+            if o.generation != generation || !o.retiring {
+                self.retiring.pop_front();
+                continue;
+            }
+            if !o.is_finished() {
+                self.orders[idx as usize].retiring = false;
+                self.retiring.pop_front();
+                continue;
+            }
+            if o.last_activity.0.saturating_add(retention_us) > now.0 {
+                // Still inside retention. Orders behind it were queued later; one of them may
+                // be due already, but waits at most until this one is (bounded, never lost).
+                break;
+            }
+            self.retiring.pop_front();
+            self.release(idx);
+            self.stats.retired += 1;
+            n += 1;
+        }
+        n
+    }
+
+    /// Frees an order's slot, identifiers and execution records.
+    fn release(&mut self, idx: OrderIdx) {
+        let o = self.orders[idx as usize];
+        self.aliases.remove_list(o.aliases);
+        self.order_ids.remove_list(o.order_ids);
+        for s in Stream::BOTH {
+            let mut cur = o.execs[s.index()];
+            while cur != NONE {
+                let next = self.execs[cur as usize].next;
+                self.free_execs.push(cur);
+                cur = next;
+            }
+        }
+        let slot = &mut self.orders[idx as usize];
+        slot.retiring = false;
+        slot.generation = slot.generation.wrapping_add(1);
+        slot.aliases = NONE;
+        slot.order_ids = NONE;
+        slot.execs = [NONE; 2];
+        slot.execs_tail = [NONE; 2];
+        self.free_orders.push(idx);
+        self.live -= 1;
     }
 
     /// Finds the record with `exec_id` among the order's records on `stream`.
     pub fn find_exec(&self, order: OrderIdx, stream: Stream, exec_id: &Id) -> Option<ExecIdx> {
-        self.execs_of(order, stream)
-            .find(|&i| self.execs[i as usize].exec_id == *exec_id)
+        self.execs_of(order, stream).find(|&i| self.execs[i as usize].exec_id == *exec_id)
     }
 
-    /// Appends a record to the order's list on `stream`.
-    pub fn push_exec(&mut self, order: OrderIdx, stream: Stream, rec: ExecRecord) -> ExecIdx {
-        let idx = self.execs.len() as ExecIdx;
-        self.execs.push(ExecRecord { next: NONE, ..rec });
+    /// Appends a record to the order's list on `stream`; None when the pool is exhausted and
+    /// no retiring order can be evicted (the caller counts it).
+    pub fn push_exec(&mut self, order: OrderIdx, stream: Stream, rec: ExecRecord) -> Option<ExecIdx> {
+        let rec = ExecRecord { next: NONE, stream, ..rec };
+        let idx = match self.free_execs.pop() {
+            Some(i) => {
+                self.execs[i as usize] = rec;
+                i
+            }
+            None if self.execs.len() < self.capacity.execs => {
+                self.execs.push(rec);
+                (self.execs.len() - 1) as ExecIdx
+            }
+            None => {
+                // Evicting must not free the order we are appending to.
+                let gen_before = self.orders[order as usize].generation;
+                if self.evict_oldest_retiring().is_err() || self.orders[order as usize].generation != gen_before {
+                    return None;
+                }
+                return self.push_exec(order, stream, rec);
+            }
+        };
         let o = &mut self.orders[order as usize];
         let s = stream.index();
-        match o.execs_tail[s] {
-            NONE => o.execs[s] = idx,
-            tail => self.execs[tail as usize].next = idx,
+        let tail = o.execs_tail[s];
+        o.execs_tail[s] = idx;
+        if tail == NONE {
+            o.execs[s] = idx;
+        } else {
+            self.execs[tail as usize].next = idx;
         }
-        self.orders[order as usize].execs_tail[s] = idx;
-        idx
+        Some(idx)
     }
 
     /// Iterates over the order's records on `stream` in arrival order.
@@ -259,41 +515,18 @@ impl OrderStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::OrdStatus;
 
     fn id(s: &str) -> Id {
         Id::from_bytes(s.as_bytes()).unwrap()
     }
 
-    #[test]
-    fn replace_chain_maps_every_clordid_to_the_root() {
-        let mut s = OrderStore::with_capacity(4);
-        let e = Id::new();
-        let (a, d0) = s.resolve(&id("C1"), &e, &id("V1"));
-        let (b, d1) = s.resolve(&id("C1.R1"), &id("C1"), &e);
-        let (c, d2) = s.resolve(&id("C1.R2"), &id("C1.R1"), &e);
-        assert_eq!((a, b, c), (0, 0, 0));
-        assert_eq!((d0, d1, d2), (0, 1, 2));
-        assert_eq!(s.order(0).key, id("C1"));
-        // Missing ClOrdID: OrderID learned earlier maps to the same order.
-        assert_eq!(s.resolve(&e, &e, &id("V1")).0, 0);
-        assert_eq!(s.len(), 1);
+    fn store(orders: usize) -> OrderStore {
+        OrderStore::with_capacity(StoreCapacity { orders, execs: orders * 4 })
     }
 
-    #[test]
-    fn replace_seen_before_its_original_uses_origclordid_as_root() {
-        let mut s = OrderStore::with_capacity(4);
-        let e = Id::new();
-        let (a, _) = s.resolve(&id("C2.R1"), &id("C2"), &e);
-        let (b, d) = s.resolve(&id("C2"), &e, &e);
-        assert_eq!((a, b, d), (0, 0, 0));
-        assert_eq!(s.order(0).key, id("C2"));
-    }
-
-    #[test]
-    fn exec_lists_keep_arrival_order_per_stream() {
-        let mut s = OrderStore::with_capacity(4);
-        let (o, _) = s.resolve(&id("C3"), &Id::new(), &Id::new());
-        let rec = |x: &str| ExecRecord {
+    fn rec(x: &str) -> ExecRecord {
+        ExecRecord {
             stream: Stream::Primary,
             exec_id: id(x),
             kind: ExecKind::Fill,
@@ -306,13 +539,88 @@ mod tests {
             missing_id: 0,
             deferred: false,
             next: NONE,
-        };
-        s.push_exec(o, Stream::Primary, rec("E1"));
-        s.push_exec(o, Stream::DropCopy, rec("X1"));
-        s.push_exec(o, Stream::Primary, rec("E2"));
+        }
+    }
+
+    #[test]
+    fn replace_chain_maps_every_clordid_to_the_root() {
+        let mut s = store(4);
+        let e = Id::new();
+        let (a, d0) = s.resolve(&id("C1"), &e, &id("V1")).unwrap();
+        let (b, d1) = s.resolve(&id("C1.R1"), &id("C1"), &e).unwrap();
+        let (c, d2) = s.resolve(&id("C1.R2"), &id("C1.R1"), &e).unwrap();
+        assert_eq!((a, b, c), (0, 0, 0));
+        assert_eq!((d0, d1, d2), (0, 1, 2));
+        assert_eq!(s.order(0).key, id("C1"));
+        // Missing ClOrdID: OrderID learned earlier maps to the same order.
+        assert_eq!(s.resolve(&e, &e, &id("V1")).unwrap().0, 0);
+        assert_eq!(s.len(), 1);
+    }
+
+    #[test]
+    fn replace_seen_before_its_original_uses_origclordid_as_root() {
+        let mut s = store(4);
+        let e = Id::new();
+        let (a, _) = s.resolve(&id("C2.R1"), &id("C2"), &e).unwrap();
+        let (b, d) = s.resolve(&id("C2"), &e, &e).unwrap();
+        assert_eq!((a, b, d), (0, 0, 0));
+        assert_eq!(s.order(0).key, id("C2"));
+    }
+
+    #[test]
+    fn exec_lists_keep_arrival_order_per_stream() {
+        let mut s = store(4);
+        let (o, _) = s.resolve(&id("C3"), &Id::new(), &Id::new()).unwrap();
+        s.push_exec(o, Stream::Primary, rec("E1")).unwrap();
+        s.push_exec(o, Stream::DropCopy, rec("X1")).unwrap();
+        s.push_exec(o, Stream::Primary, rec("E2")).unwrap();
         let ids: Vec<_> = s.execs_of(o, Stream::Primary).map(|i| s.exec(i).exec_id).collect();
         assert_eq!(ids, vec![id("E1"), id("E2")]);
         assert_eq!(s.find_exec(o, Stream::DropCopy, &id("X1")), Some(1));
         assert_eq!(s.find_exec(o, Stream::DropCopy, &id("E1")), None);
+    }
+
+    fn finish(s: &mut OrderStore, idx: OrderIdx, at: i64) {
+        let o = s.order_mut(idx);
+        o.views[0].seen = true;
+        o.views[0].status = OrdStatus::Filled;
+        o.last_activity = Micros(at);
+        s.mark_retiring(idx);
+    }
+
+    #[test]
+    fn full_store_evicts_oldest_retiring_else_reports_exhaustion() {
+        let mut s = store(2);
+        let e = Id::new();
+        let (a, _) = s.resolve(&id("A"), &e, &e).unwrap();
+        let (b, _) = s.resolve(&id("B"), &e, &e).unwrap();
+        assert_eq!(s.resolve(&id("C"), &e, &e), Err(CapacityExhausted));
+        assert_eq!(s.stats().capacity_exhausted, 1);
+        finish(&mut s, b, 10);
+        finish(&mut s, a, 20);
+        let (c, _) = s.resolve(&id("C"), &e, &e).unwrap();
+        assert_eq!(c, b, "the oldest retiring order (B) is evicted and its slot reused");
+        assert_eq!(s.stats().evicted, 1);
+        assert_eq!(s.lookup(&id("B"), &e, &e), None);
+        assert_eq!(s.lookup(&id("A"), &e, &e), Some(a));
+        assert_eq!(s.len(), 2);
+    }
+
+    #[test]
+    fn retirement_after_retention_frees_everything_for_reuse() {
+        let mut s = store(3);
+        let e = Id::new();
+        for round in 0..100 {
+            let name = format!("O{round}");
+            let (o, _) = s.resolve(&id(&name), &e, &id(&format!("V{round}"))).unwrap();
+            s.push_exec(o, Stream::Primary, rec("E1")).unwrap();
+            s.push_exec(o, Stream::Primary, rec("E2")).unwrap();
+            finish(&mut s, o, round * 10);
+            s.retire_idle(Micros(round * 10), 15);
+            assert!(s.len() <= 3);
+        }
+        assert!(s.stats().retired >= 97);
+        assert_eq!(s.stats().evicted + s.stats().capacity_exhausted, 0);
+        assert!(s.execs.len() <= 12, "exec records are reused, not grown");
     }
 }

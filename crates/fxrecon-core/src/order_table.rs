@@ -11,18 +11,16 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TableFull;
 
-const EMPTY: u32 = u32::MAX;
-
-#[derive(Clone, Copy, Debug)]
-struct Slot {
-    hash: u64,
-    value: u32,
-}
+/// Empty slots are all-zero so a fresh table is zeroed memory the OS maps lazily (`vec![0; n]`
+/// of integers is a zeroed allocation); stored values are kept off by one.
+const EMPTY: u32 = 0;
 
 /// Hash index with a fixed capacity.
 #[derive(Debug)]
 pub struct OrderTable {
-    slots: Box<[Slot]>,
+    hashes: Box<[u64]>,
+    /// value + 1, or [`EMPTY`].
+    values: Box<[u32]>,
     mask: usize,
     len: usize,
     max_len: usize,
@@ -33,7 +31,8 @@ impl OrderTable {
     pub fn with_capacity(max_entries: usize) -> Self {
         let size = (max_entries.max(1) * 2).next_power_of_two();
         Self {
-            slots: vec![Slot { hash: 0, value: EMPTY }; size].into_boxed_slice(),
+            hashes: vec![0u64; size].into_boxed_slice(),
+            values: vec![EMPTY; size].into_boxed_slice(),
             mask: size - 1,
             len: 0,
             max_len: max_entries.max(1),
@@ -60,12 +59,12 @@ impl OrderTable {
     pub fn get(&self, hash: u64, mut is_key: impl FnMut(u32) -> bool) -> Option<u32> {
         let mut i = hash as usize & self.mask;
         loop {
-            let s = self.slots[i];
-            if s.value == EMPTY {
+            let v = self.values[i];
+            if v == EMPTY {
                 return None;
             }
-            if s.hash == hash && is_key(s.value) {
-                return Some(s.value);
+            if self.hashes[i] == hash && is_key(v - 1) {
+                return Some(v - 1);
             }
             i = (i + 1) & self.mask;
         }
@@ -73,15 +72,16 @@ impl OrderTable {
 
     /// Inserts `value` under `hash`. The caller has checked the key is not present.
     pub fn insert(&mut self, hash: u64, value: u32) -> Result<(), TableFull> {
-        debug_assert_ne!(value, EMPTY);
+        debug_assert_ne!(value, u32::MAX);
         if self.len >= self.max_len {
             return Err(TableFull);
         }
         let mut i = hash as usize & self.mask;
-        while self.slots[i].value != EMPTY {
+        while self.values[i] != EMPTY {
             i = (i + 1) & self.mask;
         }
-        self.slots[i] = Slot { hash, value };
+        self.hashes[i] = hash;
+        self.values[i] = value + 1;
         self.len += 1;
         Ok(())
     }
@@ -90,35 +90,36 @@ impl OrderTable {
     pub fn remove(&mut self, hash: u64, mut is_key: impl FnMut(u32) -> bool) -> Option<u32> {
         let mut i = hash as usize & self.mask;
         loop {
-            let s = self.slots[i];
-            if s.value == EMPTY {
+            let v = self.values[i];
+            if v == EMPTY {
                 return None;
             }
-            if s.hash == hash && is_key(s.value) {
+            if self.hashes[i] == hash && is_key(v - 1) {
                 break;
             }
             i = (i + 1) & self.mask;
         }
-        let removed = self.slots[i].value;
+        let removed = self.values[i] - 1;
         // Backward-shift: pull later members of the probe run into the hole.
         let mut hole = i;
         let mut j = (i + 1) & self.mask;
         loop {
-            let s = self.slots[j];
-            if s.value == EMPTY {
+            if self.values[j] == EMPTY {
                 break;
             }
-            let home = s.hash as usize & self.mask;
+            let home = self.hashes[j] as usize & self.mask;
             // Move s into the hole if its home is not cyclically within (hole, j].
             let dist_home = j.wrapping_sub(home) & self.mask;
             let dist_hole = j.wrapping_sub(hole) & self.mask;
             if dist_home >= dist_hole {
-                self.slots[hole] = s;
+                self.hashes[hole] = self.hashes[j];
+                self.values[hole] = self.values[j];
                 hole = j;
             }
             j = (j + 1) & self.mask;
         }
-        self.slots[hole] = Slot { hash: 0, value: EMPTY };
+        self.hashes[hole] = 0;
+        self.values[hole] = EMPTY;
         self.len -= 1;
         Some(removed)
     }

@@ -183,14 +183,8 @@ mod tests {
     #[test]
     fn late_new_after_partial_fill_is_stale() {
         let mut v = OrderView::default();
-        assert_eq!(
-            v.apply_report(&er(ExecType::Trade, OrdStatus::PartiallyFilled, 5, 10), 0),
-            Applied::Updated
-        );
-        assert_eq!(
-            v.apply_report(&er(ExecType::New, OrdStatus::New, 0, 10), 0),
-            Applied::Stale
-        );
+        assert_eq!(v.apply_report(&er(ExecType::Trade, OrdStatus::PartiallyFilled, 5, 10), 0), Applied::Updated);
+        assert_eq!(v.apply_report(&er(ExecType::New, OrdStatus::New, 0, 10), 0), Applied::Stale);
         assert_eq!(v.status, OrdStatus::PartiallyFilled);
         assert_eq!(v.cum_qty, Qty::from_int(5));
         assert_eq!(v.leaves_qty, Qty::from_int(5));
@@ -201,10 +195,7 @@ mod tests {
         let mut v = OrderView::default();
         v.apply_report(&er(ExecType::New, OrdStatus::New, 0, 10), 0);
         v.apply_report(&er(ExecType::Canceled, OrdStatus::Canceled, 0, 10), 0);
-        assert_eq!(
-            v.apply_report(&er(ExecType::Trade, OrdStatus::PartiallyFilled, 4, 10), 0),
-            Applied::Stale
-        );
+        assert_eq!(v.apply_report(&er(ExecType::Trade, OrdStatus::PartiallyFilled, 4, 10), 0), Applied::Stale);
         assert_eq!(v.status, OrdStatus::Canceled);
         assert_eq!(v.cum_qty, Qty::from_int(4));
         assert_eq!(v.leaves_qty, Qty::ZERO);

@@ -6,10 +6,11 @@
 //! Never reads a clock and never does I/O: records go to a [`Sink`].
 
 use crate::divergence::{
-    Divergence, DivergenceKind, GapRecord, QtyField, Reason, Record, Resolution, Severity, Sink, ViewSnapshot,
+    CapacityRecord, Divergence, DivergenceKind, GapRecord, QtyField, Reason, Record, Resolution, Severity, Sink,
+    ViewSnapshot,
 };
 use crate::event::{ExecEvent, ExecType, MsgKind, Stream, has};
-use crate::order_store::{ExecIdx, ExecKind, ExecRecord, NONE, OrderIdx, OrderStore};
+use crate::order_store::{ExecIdx, ExecKind, ExecRecord, NONE, OrderIdx, OrderStore, StoreCapacity, StoreStats};
 use crate::order_view::Applied;
 use crate::sequencer::{Sequencer, SequencerStats};
 use crate::text::Id;
@@ -23,8 +24,12 @@ pub struct ReconConfig {
     pub grace_ms: i64,
     /// TimingAnomaly threshold in milliseconds (contract default 250).
     pub timing_threshold_ms: i64,
-    /// Orders the store is sized for.
-    pub expected_orders: usize,
+    /// Orders held at once (live + retiring); the store never grows beyond it.
+    pub max_orders: usize,
+    /// Execution records held at once.
+    pub max_execs: usize,
+    /// How long a finished order is kept for late reports before it is retired (ms, >= grace).
+    pub retention_ms: i64,
     /// Session directions tracked by the sequencer.
     pub max_sessions: usize,
 }
@@ -34,7 +39,9 @@ impl Default for ReconConfig {
         Self {
             grace_ms: 2000,
             timing_threshold_ms: 250,
-            expected_orders: 1 << 16,
+            max_orders: 1 << 22,
+            max_execs: 1 << 24,
+            retention_ms: 60_000,
             max_sessions: 256,
         }
     }
@@ -55,6 +62,8 @@ pub struct ReconStats {
     pub unknown_exec_refs: u64,
     /// OrderCancelRejects for orders never seen.
     pub unknown_cancel_rejects: u64,
+    /// Execution records not kept because the record pool was exhausted.
+    pub exec_records_dropped: u64,
     /// Orders created.
     pub orders: u64,
     /// Records emitted per [`DivergenceKind`] (index = precedence order).
@@ -66,10 +75,17 @@ pub struct ReconStats {
 }
 
 /// Per-event bookkeeping for the "a resolving late message is also a TimingAnomaly" rule.
-#[derive(Default)]
 struct EventCtx {
+    /// Stream of the message being applied.
+    stream: Stream,
     timing_emitted: bool,
     resolved: bool,
+}
+
+impl EventCtx {
+    fn new(stream: Stream) -> Self {
+        Self { stream, timing_emitted: false, resolved: false }
+    }
 }
 
 /// The reconciliation engine. Feed it events in merged order with [`Reconciler::apply`], then
@@ -94,9 +110,10 @@ impl Reconciler {
             cfg,
             grace_us: cfg.grace_ms * Micros::PER_MS,
             threshold_us: cfg.timing_threshold_ms * Micros::PER_MS,
-            store: OrderStore::with_capacity(cfg.expected_orders),
+            store: OrderStore::with_capacity(StoreCapacity { orders: cfg.max_orders, execs: cfg.max_execs }),
             sequencer: Sequencer::with_capacity(cfg.max_sessions),
-            timers: GraceTimers::with_capacity(cfg.expected_orders * 2),
+            // At most ~3 timers per order and report within a grace window; start modestly.
+            timers: GraceTimers::with_capacity(cfg.max_orders.min(1 << 20)),
             next_id: 1,
             now: Micros(i64::MIN),
             stats: ReconStats::default(),
@@ -111,6 +128,11 @@ impl Reconciler {
     /// Counters so far.
     pub fn stats(&self) -> ReconStats {
         self.stats
+    }
+
+    /// Order store counters so far (retired, evicted, capacity exhausted, high water).
+    pub fn store_stats(&self) -> StoreStats {
+        self.store.stats()
     }
 
     /// Sequencer counters so far.
@@ -128,14 +150,10 @@ impl Reconciler {
         let now = self.now.max(ev.event_time);
         self.now = now;
         self.fire_timers(|deadline| deadline < now, sink);
+        self.store.retire_idle(now, self.cfg.retention_ms * Micros::PER_MS);
         self.stats.messages[ev.stream.index()] += 1;
 
-        let Self {
-            sequencer,
-            next_id,
-            stats,
-            ..
-        } = self;
+        let Self { sequencer, next_id, stats, .. } = self;
         sequencer.observe(ev, now, &mut |event| {
             let id = *next_id;
             *next_id += 1;
@@ -157,14 +175,15 @@ impl Reconciler {
 
     fn fire_timers(&mut self, due: impl Fn(Micros) -> bool, sink: &mut impl Sink) {
         while let Some(t) = self.timers.pop_if(&due) {
+            if self.store.order(t.order).generation != t.generation {
+                continue; // The order was retired; its checks went with it.
+            }
             match t.kind {
                 TimerKind::Phantom => self.phantom_check(t.order, t.deadline, sink),
                 TimerKind::Fill(f) => self.missing_fill_check(t.order, f, t.deadline, sink),
                 TimerKind::Views => {
                     let o = self.store.order(t.order);
-                    if o.differ_since
-                        .is_some_and(|since| since.0 + self.grace_us <= t.deadline.0)
-                    {
+                    if o.differ_since.is_some_and(|since| since.0 + self.grace_us <= t.deadline.0) {
                         self.classify_expired(t.order, t.deadline, sink);
                     }
                 }
@@ -175,12 +194,16 @@ impl Reconciler {
     fn apply_report(&mut self, ev: &ExecEvent, now: Micros, sink: &mut impl Sink) {
         self.stats.execution_reports += 1;
         let s = ev.stream;
-        let (idx, depth) = self.store.resolve(&ev.cl_ord_id, &ev.orig_cl_ord_id, &ev.order_id);
+        let Ok((idx, depth)) = self.store.resolve(&ev.cl_ord_id, &ev.orig_cl_ord_id, &ev.order_id) else {
+            self.capacity_exhausted(ev, now, sink);
+            return;
+        };
+        self.store.order_mut(idx).last_activity = now;
         if self.store.find_exec(idx, s, &ev.exec_id).is_some() {
             self.stats.repeated_exec_ids += 1;
             return;
         }
-        let mut ctx = EventCtx::default();
+        let mut ctx = EventCtx::new(ev.stream);
         self.note_sighting(idx, ev, now, &mut ctx, sink);
 
         let record = ExecRecord {
@@ -215,39 +238,22 @@ impl Reconciler {
                     }
                     None => self.stats.unknown_exec_refs += 1,
                 }
-                self.store.push_exec(
-                    idx,
-                    s,
-                    ExecRecord {
-                        kind: ExecKind::Adjustment,
-                        ..record
-                    },
-                );
+                self.record_exec(idx, ExecRecord { kind: ExecKind::Adjustment, ..record });
                 self.store.order_mut(idx).views[s.index()].apply_trade_adjustment(ev);
             }
             t if t.is_fill() => {
                 let view = &self.store.order(idx).views[s.index()];
-                let cum_after = if ev.has(has::CUM_QTY) {
-                    ev.cum_qty
-                } else {
-                    view.cum_qty.plus(ev.last_qty)
-                };
-                let f = self.store.push_exec(
-                    idx,
-                    s,
-                    ExecRecord {
-                        kind: ExecKind::Fill,
-                        cum_after,
-                        ..record
-                    },
-                );
+                let cum_after = if ev.has(has::CUM_QTY) { ev.cum_qty } else { view.cum_qty.plus(ev.last_qty) };
+                let f = self.record_exec(idx, ExecRecord { kind: ExecKind::Fill, cum_after, ..record });
                 if self.store.order_mut(idx).views[s.index()].apply_report(ev, depth) == Applied::Stale {
                     self.stats.stale_reports += 1;
                 }
-                self.match_fill(idx, f, now, &mut ctx, sink);
+                if let Some(f) = f {
+                    self.match_fill(idx, f, now, &mut ctx, sink);
+                }
             }
             _ => {
-                self.store.push_exec(idx, s, record);
+                self.record_exec(idx, record);
                 let status = ev.normalized_status();
                 let order = self.store.order_mut(idx);
                 if order.views[s.index()].apply_report(ev, depth) == Applied::Stale {
@@ -258,11 +264,7 @@ impl Reconciler {
                 if let (true, Some(t)) = (first, other_first) {
                     let lag_us = now.0 - t.0;
                     if lag_us > self.threshold_us {
-                        let reason = Reason::LateStatus {
-                            status,
-                            late_on: s,
-                            lag_us,
-                        };
+                        let reason = Reason::LateStatus { status, late_on: s, lag_us };
                         self.emit(idx, DivergenceKind::TimingAnomaly, now, None, None, reason, sink);
                         ctx.timing_emitted = true;
                     }
@@ -271,16 +273,32 @@ impl Reconciler {
         }
         self.evaluate(idx, now, &mut ctx, sink);
         if ctx.resolved && !ctx.timing_emitted {
-            self.emit(
-                idx,
-                DivergenceKind::TimingAnomaly,
-                now,
-                None,
-                None,
-                Reason::LateResolution { late_on: s },
-                sink,
-            );
+            let reason = Reason::LateResolution { late_on: s };
+            self.emit(idx, DivergenceKind::TimingAnomaly, now, None, None, reason, sink);
         }
+        if self.store.order(idx).is_finished() {
+            self.store.mark_retiring(idx);
+        }
+    }
+
+    /// Stores an execution record; a full pool is counted and the report still applies.
+    fn record_exec(&mut self, idx: OrderIdx, rec: ExecRecord) -> Option<ExecIdx> {
+        let r = self.store.push_exec(idx, rec.stream, rec);
+        if r.is_none() {
+            self.stats.exec_records_dropped += 1;
+        }
+        r
+    }
+
+    fn capacity_exhausted(&mut self, ev: &ExecEvent, now: Micros, sink: &mut impl Sink) {
+        let id = self.next_id();
+        let order_id = [ev.orig_cl_ord_id, ev.cl_ord_id, ev.order_id].into_iter().find(|i| !i.is_empty());
+        sink.emit(&Record::CapacityExhausted(CapacityRecord {
+            id,
+            order_id: order_id.unwrap_or_default(),
+            stream: ev.stream,
+            detected_at: now,
+        }));
     }
 
     fn apply_cancel_reject(&mut self, ev: &ExecEvent, now: Micros, sink: &mut impl Sink) {
@@ -293,7 +311,7 @@ impl Reconciler {
             return;
         }
         view.apply_cancel_reject(ev);
-        let mut ctx = EventCtx::default();
+        let mut ctx = EventCtx::new(ev.stream);
         self.evaluate(idx, now, &mut ctx, sink);
     }
 
@@ -314,22 +332,21 @@ impl Reconciler {
         order.views[s.index()].mark_seen(now);
         if first_anywhere {
             self.stats.orders += 1;
-            self.timers
-                .push(now.plus_ms(self.cfg.grace_ms), idx, TimerKind::Phantom);
+            self.timers.push(now.plus_ms(self.cfg.grace_ms), idx, order.generation, TimerKind::Phantom);
         } else if first_here && order.open_phantom != 0 {
             let phantom = order.open_phantom;
             order.open_phantom = 0;
             self.resolve(idx, phantom, DivergenceKind::PhantomOrder, now, s, sink);
             ctx.resolved = true;
             // Fills whose MissingFill check was skipped while one-sided get a fresh window.
+            let generation = self.store.order(idx).generation;
             let mut cur = self.store.order(idx).execs[s.other().index()];
             while cur != NONE {
                 let rec = self.store.exec_mut(cur);
                 let next = rec.next;
                 if rec.deferred && rec.matched == NONE {
                     rec.deferred = false;
-                    self.timers
-                        .push(now.plus_ms(self.cfg.grace_ms), idx, TimerKind::Fill(cur));
+                    self.timers.push(now.plus_ms(self.cfg.grace_ms), idx, generation, TimerKind::Fill(cur));
                 }
                 cur = next;
             }
@@ -352,8 +369,8 @@ impl Reconciler {
                     .find(|&i| self.store.exec(i).cum_after == rec.cum_after)
             });
         let Some(p) = partner else {
-            self.timers
-                .push(now.plus_ms(self.cfg.grace_ms), idx, TimerKind::Fill(f));
+            let generation = self.store.order(idx).generation;
+            self.timers.push(now.plus_ms(self.cfg.grace_ms), idx, generation, TimerKind::Fill(f));
             return;
         };
         self.store.exec_mut(f).matched = p;
@@ -365,19 +382,8 @@ impl Reconciler {
         }
         let lag_us = now.0 - prec.arrival.0;
         if lag_us > self.threshold_us {
-            let reason = Reason::LateFill {
-                late_on: rec.stream,
-                lag_us,
-            };
-            self.emit(
-                idx,
-                DivergenceKind::TimingAnomaly,
-                now,
-                None,
-                Some(rec.exec_id),
-                reason,
-                sink,
-            );
+            let reason = Reason::LateFill { late_on: rec.stream, lag_us };
+            self.emit(idx, DivergenceKind::TimingAnomaly, now, None, Some(rec.exec_id), reason, sink);
             ctx.timing_emitted = true;
         }
         let field = if rec.last_qty != prec.last_qty {
@@ -391,15 +397,7 @@ impl Reconciler {
             && self.store.order(idx).open_quantity == 0
         {
             let reason = Reason::Quantity { field, at_once: true };
-            let id = self.emit(
-                idx,
-                DivergenceKind::QuantityMismatch,
-                now,
-                None,
-                Some(rec.exec_id),
-                reason,
-                sink,
-            );
+            let id = self.emit(idx, DivergenceKind::QuantityMismatch, now, None, Some(rec.exec_id), reason, sink);
             self.store.order_mut(idx).open_quantity = id;
         }
     }
@@ -416,19 +414,12 @@ impl Reconciler {
         let (open_q, open_s) = (order.open_quantity, order.open_state);
         if open_q != 0 && qty.is_none() && self.matched_fills_agree(idx) {
             self.store.order_mut(idx).open_quantity = 0;
-            self.resolve(
-                idx,
-                open_q,
-                DivergenceKind::QuantityMismatch,
-                now,
-                Stream::Primary,
-                sink,
-            );
+            self.resolve(idx, open_q, DivergenceKind::QuantityMismatch, now, ctx.stream, sink);
             ctx.resolved = true;
         }
         if open_s != 0 && !status_differs {
             self.store.order_mut(idx).open_state = 0;
-            self.resolve(idx, open_s, DivergenceKind::StateMismatch, now, Stream::Primary, sink);
+            self.resolve(idx, open_s, DivergenceKind::StateMismatch, now, ctx.stream, sink);
             ctx.resolved = true;
         }
         if qty.is_none() && !status_differs {
@@ -443,18 +434,15 @@ impl Reconciler {
             && order.open_quantity == 0
             && !self.has_unmatched_fill(idx)
         {
-            let reason = Reason::State {
-                primary: p.status,
-                dropcopy: d.status,
-                terminal: true,
-            };
+            let reason = Reason::State { primary: p.status, dropcopy: d.status, terminal: true };
             let id = self.emit(idx, DivergenceKind::StateMismatch, now, None, None, reason, sink);
             self.store.order_mut(idx).open_state = id;
         }
         match self.store.order(idx).differ_since {
             None => {
                 self.store.order_mut(idx).differ_since = Some(now);
-                self.timers.push(now.plus_ms(self.cfg.grace_ms), idx, TimerKind::Views);
+                let generation = self.store.order(idx).generation;
+                self.timers.push(now.plus_ms(self.cfg.grace_ms), idx, generation, TimerKind::Views);
             }
             Some(since) if since.0 + self.grace_us < now.0 => self.classify_expired(idx, now, sink),
             Some(_) => {}
@@ -475,11 +463,7 @@ impl Reconciler {
                 self.store.order_mut(idx).open_quantity = id;
             }
         } else if p.status != d.status && order.open_state == 0 && order.open_quantity == 0 {
-            let reason = Reason::State {
-                primary: p.status,
-                dropcopy: d.status,
-                terminal: false,
-            };
+            let reason = Reason::State { primary: p.status, dropcopy: d.status, terminal: false };
             let id = self.emit(idx, DivergenceKind::StateMismatch, at, None, None, reason, sink);
             self.store.order_mut(idx).open_state = id;
         }
@@ -490,23 +474,12 @@ impl Reconciler {
         if order.both_seen() {
             return;
         }
-        let seen_on = if order.views[0].seen {
-            Stream::Primary
-        } else {
-            Stream::DropCopy
-        };
+        let seen_on = if order.views[0].seen { Stream::Primary } else { Stream::DropCopy };
         if seen_on == Stream::Primary && order.views[0].only_rejected {
             return; // An internal reject never reached the venue.
         }
-        let id = self.emit(
-            idx,
-            DivergenceKind::PhantomOrder,
-            at,
-            Some(seen_on),
-            None,
-            Reason::Phantom { seen_on },
-            sink,
-        );
+        let id =
+            self.emit(idx, DivergenceKind::PhantomOrder, at, Some(seen_on), None, Reason::Phantom { seen_on }, sink);
         self.store.order_mut(idx).open_phantom = id;
     }
 
@@ -521,15 +494,7 @@ impl Reconciler {
             return;
         }
         let reason = Reason::MissingFill { missing_on };
-        let id = self.emit(
-            idx,
-            DivergenceKind::MissingFill,
-            at,
-            Some(missing_on),
-            Some(rec.exec_id),
-            reason,
-            sink,
-        );
+        let id = self.emit(idx, DivergenceKind::MissingFill, at, Some(missing_on), Some(rec.exec_id), reason, sink);
         self.store.exec_mut(f).missing_id = id;
     }
 
@@ -547,11 +512,7 @@ impl Reconciler {
     }
 
     fn has_unmatched_fill(&self, idx: OrderIdx) -> bool {
-        Stream::BOTH.iter().any(|&s| {
-            self.store
-                .live_fills(idx, s)
-                .any(|i| self.store.exec(i).matched == NONE)
-        })
+        Stream::BOTH.iter().any(|&s| self.store.live_fills(idx, s).any(|i| self.store.exec(i).matched == NONE))
     }
 
     fn matched_fills_agree(&self, idx: OrderIdx) -> bool {
@@ -619,13 +580,6 @@ impl Reconciler {
         let id = self.next_id();
         self.stats.resolved += 1;
         let order_id = self.store.order(idx).key;
-        sink.emit(&Record::Resolved(Resolution {
-            id,
-            resolves,
-            resolved_kind: kind,
-            order_id,
-            detected_at: at,
-            by,
-        }));
+        sink.emit(&Record::Resolved(Resolution { id, resolves, resolved_kind: kind, order_id, detected_at: at, by }));
     }
 }

@@ -101,12 +101,7 @@ pub struct Sequencer {
 impl Sequencer {
     /// A sequencer for at most `capacity` session directions.
     pub fn with_capacity(capacity: usize) -> Self {
-        Self {
-            sessions: Vec::with_capacity(capacity),
-            capacity,
-            last: 0,
-            stats: SequencerStats::default(),
-        }
+        Self { sessions: Vec::with_capacity(capacity), capacity, last: 0, stats: SequencerStats::default() }
     }
 
     /// Counters so far.
@@ -119,25 +114,13 @@ impl Sequencer {
         if !ev.has(has::SEQ) {
             return;
         }
-        let id = SessionId {
-            stream: ev.stream,
-            sender: ev.sender,
-            target: ev.target,
-        };
+        let id = SessionId { stream: ev.stream, sender: ev.sender, target: ev.target };
         let Some(idx) = self.find_or_insert(&id, ev) else {
             return;
         };
         let s = &mut self.sessions[idx];
         let seq = ev.seq;
-        let mut emit = |kind, expected, seen| {
-            out(SequenceEvent {
-                session: id,
-                kind,
-                expected,
-                seen,
-                at,
-            })
-        };
+        let mut emit = |kind, expected, seen| out(SequenceEvent { session: id, kind, expected, seen, at });
 
         let is_reset_logon = ev.kind == MsgKind::Logon && ev.reset_seq_num;
         let is_sequence_reset = ev.kind == MsgKind::SequenceReset && ev.has(has::NEW_SEQ_NO);
@@ -188,12 +171,7 @@ impl Sequencer {
             MsgKind::SequenceReset if ev.has(has::NEW_SEQ_NO) => ev.new_seq_no,
             _ => ev.seq + 1,
         };
-        self.sessions.push(SessionState {
-            id: *id,
-            expected,
-            gaps: [OpenGap::default(); MAX_OPEN_GAPS],
-            open: 0,
-        });
+        self.sessions.push(SessionState { id: *id, expected, gaps: [OpenGap::default(); MAX_OPEN_GAPS], open: 0 });
         self.stats.sessions += 1;
         // The baseline message itself needs no further processing.
         None
@@ -207,11 +185,7 @@ impl SessionState {
             self.open -= 1;
             stats.gaps_forgotten += 1;
         }
-        self.gaps[self.open] = OpenGap {
-            first,
-            last,
-            next: first,
-        };
+        self.gaps[self.open] = OpenGap { first, last, next: first };
         self.open += 1;
     }
 

@@ -28,6 +28,8 @@ pub struct Timer {
     pub deadline: Micros,
     /// The order it concerns.
     pub order: OrderIdx,
+    /// Generation of the order slot when scheduled (a reused slot makes the timer void).
+    pub generation: u32,
     /// What it checks.
     pub kind: TimerKind,
 }
@@ -41,15 +43,13 @@ pub struct GraceTimers {
 impl GraceTimers {
     /// A queue pre-sized for `capacity` pending timers.
     pub fn with_capacity(capacity: usize) -> Self {
-        Self {
-            queue: VecDeque::with_capacity(capacity),
-        }
+        Self { queue: VecDeque::with_capacity(capacity) }
     }
 
     /// Schedules a check. Deadlines must not decrease (same delay, monotone clock).
-    pub fn push(&mut self, deadline: Micros, order: OrderIdx, kind: TimerKind) {
+    pub fn push(&mut self, deadline: Micros, order: OrderIdx, generation: u32, kind: TimerKind) {
         debug_assert!(self.queue.back().is_none_or(|t| t.deadline <= deadline));
-        self.queue.push_back(Timer { deadline, order, kind });
+        self.queue.push_back(Timer { deadline, order, generation, kind });
     }
 
     /// Removes and returns the earliest timer if `due(deadline)` holds for it.

@@ -18,8 +18,12 @@ pub struct Config {
     pub timing_threshold_ms: i64,
     /// Longest accepted message (line) in bytes.
     pub max_message_bytes: usize,
-    /// Orders the state store is sized for.
-    pub expected_orders: usize,
+    /// Orders held at once (live + retiring); the store never grows beyond it.
+    pub max_orders: usize,
+    /// Execution records held at once.
+    pub max_execs: usize,
+    /// How long a finished order is kept for late reports (ms, at least grace_ms).
+    pub retention_ms: i64,
     /// Session directions the sequencer tracks.
     pub max_sessions: usize,
 }
@@ -31,7 +35,9 @@ impl Default for Config {
             grace_ms: core.grace_ms,
             timing_threshold_ms: core.timing_threshold_ms,
             max_message_bytes: 64 * 1024,
-            expected_orders: core.expected_orders,
+            max_orders: core.max_orders,
+            max_execs: core.max_execs,
+            retention_ms: core.retention_ms,
             max_sessions: core.max_sessions,
         }
     }
@@ -64,10 +70,8 @@ pub enum ConfigError {
 impl Config {
     /// Loads a TOML file; every key is optional.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
         let cfg: Config = toml::from_str(&text).map_err(|e| ConfigError::Parse {
             path: path.display().to_string(),
             message: e.message().lines().next().unwrap_or("parse error").to_string(),
@@ -88,8 +92,14 @@ impl Config {
         if !(64..=16 * 1024 * 1024).contains(&self.max_message_bytes) {
             return bad("max_message_bytes must be between 64 and 16777216");
         }
-        if self.expected_orders == 0 || self.max_sessions == 0 {
-            return bad("expected_orders and max_sessions must be > 0");
+        if self.max_orders == 0 || self.max_execs == 0 || self.max_sessions == 0 {
+            return bad("max_orders, max_execs and max_sessions must be > 0");
+        }
+        if self.max_orders >= u32::MAX as usize / 2 || self.max_execs >= u32::MAX as usize {
+            return bad("max_orders must be below 2^31 and max_execs below 2^32");
+        }
+        if self.retention_ms < self.grace_ms {
+            return bad("retention_ms must be at least grace_ms");
         }
         Ok(())
     }
@@ -99,7 +109,9 @@ impl Config {
         ReconConfig {
             grace_ms: self.grace_ms,
             timing_threshold_ms: self.timing_threshold_ms,
-            expected_orders: self.expected_orders,
+            max_orders: self.max_orders,
+            max_execs: self.max_execs,
+            retention_ms: self.retention_ms,
             max_sessions: self.max_sessions,
         }
     }
@@ -120,9 +132,6 @@ mod tests {
         assert!(matches!(Config::load(&p), Err(ConfigError::Parse { .. })));
         std::fs::write(&p, "grace_ms = -1\n").unwrap();
         assert!(matches!(Config::load(&p), Err(ConfigError::Invalid(_))));
-        assert!(matches!(
-            Config::load(&dir.join("none.toml")),
-            Err(ConfigError::Read { .. })
-        ));
+        assert!(matches!(Config::load(&dir.join("none.toml")), Err(ConfigError::Read { .. })));
     }
 }

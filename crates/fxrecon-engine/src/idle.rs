@@ -52,11 +52,7 @@ pub struct Idler {
 impl Idler {
     /// A fresh idler.
     pub fn new(strategy: IdleStrategy) -> Self {
-        Self {
-            strategy,
-            idle_cycles: 0,
-            park_us: 1,
-        }
+        Self { strategy, idle_cycles: 0, park_us: 1 }
     }
 
     /// Called after every duty cycle with the work it did.

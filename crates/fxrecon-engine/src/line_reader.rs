@@ -31,12 +31,7 @@ pub struct LineReader<R> {
 impl<R: BufRead> LineReader<R> {
     /// A reader keeping at most `max` bytes of any line.
     pub fn new(inner: R, max: usize) -> Self {
-        Self {
-            inner,
-            buf: Vec::with_capacity(max.min(1 << 16)),
-            max,
-            line_no: 0,
-        }
+        Self { inner, buf: Vec::with_capacity(max.min(1 << 16)), max, line_no: 0 }
     }
 
     /// Number of the line last returned (1-based).

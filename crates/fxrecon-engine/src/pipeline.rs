@@ -157,10 +157,7 @@ impl IngestClock {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_micros() as i64)
             .unwrap_or(0);
-        Self {
-            base: Micros(now),
-            start: Instant::now(),
-        }
+        Self { base: Micros(now), start: Instant::now() }
     }
 
     /// Now, in microseconds since the epoch (monotone).
@@ -213,12 +210,7 @@ impl<R: BufRead + Send> IngestAgent<R> {
     fn reject(&mut self, line: u64, reason: RejectReason, excerpt: &[u8]) {
         self.stats.rejected += 1;
         let text = String::from_utf8_lossy(&excerpt[..excerpt.len().min(120)]);
-        let note = RejectNote {
-            stream: self.stream,
-            line,
-            reason,
-            excerpt: InlineStr::from_str_truncated(&text),
-        };
+        let note = RejectNote { stream: self.stream, line, reason, excerpt: InlineStr::from_str_truncated(&text) };
         self.push(IngestMsg::Reject(note));
     }
 }
@@ -405,10 +397,7 @@ impl Agent for ReconcilerAgent {
             let Some(s) = self.next_stream() else { break };
             let Ok(msg) = self.rings[s.index()].pop() else { break };
             work += 1;
-            let mut sink = RingSink {
-                ring: &mut self.output,
-                waits: &mut self.stats.output_full_waits,
-            };
+            let mut sink = RingSink { ring: &mut self.output, waits: &mut self.stats.output_full_waits };
             match msg {
                 IngestMsg::Event(ev) => {
                     self.stats.events += 1;
@@ -421,10 +410,7 @@ impl Agent for ReconcilerAgent {
             }
         }
         if self.ended == [true, true] {
-            let mut sink = RingSink {
-                ring: &mut self.output,
-                waits: &mut self.stats.output_full_waits,
-            };
+            let mut sink = RingSink { ring: &mut self.output, waits: &mut self.stats.output_full_waits };
             self.reconciler.finish(&mut sink);
             self.stats.output_full_waits += push_blocking(&mut self.output, OutputMsg::End);
             self.stats.recon = self.reconciler.stats();
@@ -453,14 +439,7 @@ pub struct OutputAgent<W, J> {
 impl<W: Write + Send, J: RejectSink + Send> OutputAgent<W, J> {
     /// An output agent draining `ring`.
     pub fn new(ring: Consumer<OutputMsg>, out: W, rejects: J) -> Self {
-        Self {
-            ring,
-            out,
-            rejects,
-            error: None,
-            done: false,
-            counts: Default::default(),
-        }
+        Self { ring, out, rejects, error: None, done: false, counts: Default::default() }
     }
 
     /// The writers back, with the first write error if any.
@@ -544,16 +523,9 @@ where
     let core = |i: usize| opts.pin.then_some(i);
 
     let output = agent::spawn(OutputAgent::new(o_rx, out, rejects), opts.idle, core(3));
-    let recon = agent::spawn(
-        ReconcilerAgent::new(cfg, [p_rx, d_rx], wm.clone(), o_tx),
-        opts.idle,
-        core(2),
-    );
-    let ip = agent::spawn(
-        IngestAgent::new(Stream::Primary, primary, p_tx, wm[0].clone(), opts, clock),
-        opts.idle,
-        core(0),
-    );
+    let recon = agent::spawn(ReconcilerAgent::new(cfg, [p_rx, d_rx], wm.clone(), o_tx), opts.idle, core(2));
+    let ip =
+        agent::spawn(IngestAgent::new(Stream::Primary, primary, p_tx, wm[0].clone(), opts, clock), opts.idle, core(0));
     let id = agent::spawn(
         IngestAgent::new(Stream::DropCopy, dropcopy, d_tx, wm[1].clone(), opts, clock),
         opts.idle,
@@ -568,11 +540,7 @@ where
     let counts = output.counts.clone();
     let (result, out, rejects) = output.finish();
     result?;
-    let stats = PipelineStats {
-        ingest: [ip.stats, id.stats],
-        reconciler: recon.stats,
-        counts,
-        elapsed: started.elapsed(),
-    };
+    let stats =
+        PipelineStats { ingest: [ip.stats, id.stats], reconciler: recon.stats, counts, elapsed: started.elapsed() };
     Ok((stats, out, rejects))
 }

@@ -129,12 +129,34 @@ fn resolved(r: &Resolution) -> ResolvedOut<'_> {
     }
 }
 
+#[derive(Serialize)]
+struct CapacityOut<'a> {
+    id: u64,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    order_id: &'a str,
+    stream: &'static str,
+    detected_at: String,
+    detail: &'static str,
+}
+
 /// Writes one record as one JSON line.
 pub fn write_record(w: &mut impl Write, r: &Record) -> io::Result<()> {
     match r {
         Record::Divergence(d) => serde_json::to_writer(&mut *w, &divergence(d)),
         Record::Gap(g) => serde_json::to_writer(&mut *w, &gap(g)),
         Record::Resolved(x) => serde_json::to_writer(&mut *w, &resolved(x)),
+        Record::CapacityExhausted(c) => serde_json::to_writer(
+            &mut *w,
+            &CapacityOut {
+                id: c.id,
+                kind: "CapacityExhausted",
+                order_id: c.order_id.as_str(),
+                stream: c.stream.name(),
+                detected_at: c.detected_at.rfc3339().to_string(),
+                detail: "order store full and no finished order to evict: this order is not tracked",
+            },
+        ),
     }
     .map_err(io::Error::other)?;
     w.write_all(b"\n")
@@ -157,12 +179,7 @@ pub fn write_reject(
     excerpt: &[u8],
 ) -> io::Result<()> {
     let text = String::from_utf8_lossy(excerpt).replace('\u{1}', "|");
-    let out = RejectOut {
-        stream: stream.name(),
-        line,
-        reason: reason.to_string(),
-        excerpt: &text,
-    };
+    let out = RejectOut { stream: stream.name(), line, reason: reason.to_string(), excerpt: &text };
     serde_json::to_writer(&mut *w, &out).map_err(io::Error::other)?;
     w.write_all(b"\n")
 }

@@ -38,14 +38,10 @@ impl RecordCounts {
             Record::Gap(g) => {
                 *self.by_type.entry("SequenceGap".into()).or_default() += 1;
                 let key = format!("{} {}", g.event.session.stream.name(), session_name(g));
-                *self
-                    .by_session
-                    .entry(key)
-                    .or_default()
-                    .entry(g.event.kind.name().into())
-                    .or_default() += 1;
+                *self.by_session.entry(key).or_default().entry(g.event.kind.name().into()).or_default() += 1;
             }
             Record::Resolved(_) => *self.by_type.entry("Resolved".into()).or_default() += 1,
+            Record::CapacityExhausted(_) => *self.by_type.entry("CapacityExhausted".into()).or_default() += 1,
         }
     }
 }
@@ -62,11 +58,7 @@ pub struct JsonlSink<W: Write> {
 impl<W: Write> JsonlSink<W> {
     /// Wraps a writer.
     pub fn new(out: W) -> Self {
-        Self {
-            out,
-            counts: RecordCounts::default(),
-            error: None,
-        }
+        Self { out, counts: RecordCounts::default(), error: None }
     }
 
     /// Flushes; returns the counts, or the first write error.
@@ -129,10 +121,7 @@ struct PerStream {
 
 impl From<[u64; 2]> for PerStream {
     fn from(v: [u64; 2]) -> Self {
-        Self {
-            primary: v[0],
-            dropcopy: v[1],
-        }
+        Self { primary: v[0], dropcopy: v[1] }
     }
 }
 

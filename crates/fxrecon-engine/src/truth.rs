@@ -48,10 +48,9 @@ impl Finding {
     /// The finding a record stands for (None for `Resolved`).
     pub fn of_record(r: &Record) -> Option<Finding> {
         match r {
-            Record::Divergence(d) => Some(Finding::Order {
-                order_id: d.order_id.as_str().into(),
-                kind: d.kind.name().into(),
-            }),
+            Record::Divergence(d) => {
+                Some(Finding::Order { order_id: d.order_id.as_str().into(), kind: d.kind.name().into() })
+            }
             Record::Gap(g) => Some(Finding::Gap {
                 stream: g.event.session.stream.name().into(),
                 session: session_name(g),
@@ -59,7 +58,7 @@ impl Finding {
                 expected: g.event.expected,
                 seen: g.event.seen,
             }),
-            Record::Resolved(_) => None,
+            Record::Resolved(_) | Record::CapacityExhausted(_) => None,
         }
     }
 
@@ -70,7 +69,7 @@ impl Finding {
         let n = |k: &str| v.get(k).and_then(Value::as_u64);
         let ty = s("type").ok_or("line has no \"type\"")?;
         Ok(match ty.as_str() {
-            "Resolved" => None,
+            "Resolved" | "CapacityExhausted" => None,
             "SequenceGap" => Some(Finding::Gap {
                 stream: s("stream").ok_or("gap without stream")?,
                 session: s("session").ok_or("gap without session")?,
@@ -78,10 +77,7 @@ impl Finding {
                 expected: n("expected").ok_or("gap without expected")?,
                 seen: n("seen").ok_or("gap without seen")?,
             }),
-            _ => Some(Finding::Order {
-                order_id: s("order_id").ok_or("divergence without order_id")?,
-                kind: ty,
-            }),
+            _ => Some(Finding::Order { order_id: s("order_id").ok_or("divergence without order_id")?, kind: ty }),
         })
     }
 }

@@ -41,27 +41,14 @@ fn every_bad_line_is_rejected_with_line_and_reason_and_the_rest_reconciles() {
         .replacen("\x019=", "\x019=9", 1)
         .into_bytes();
     let truncated = framed("20261125-10:00:00.100000", &er(2, "GW", "EX", "0", "0", 0, 0))[..70].to_vec();
-    let non_numeric = framed(
-        "20261125-10:00:00.100000",
-        &er(2, "GW", "EX", "0", "0", 0, 0).replace("38=2000000", "38=2OOOOOO"),
-    );
-    let no_msgtype = framed(
-        "20261125-10:00:00.100000",
-        &er(2, "GW", "EX", "0", "0", 0, 0).replace("35=8|", ""),
-    );
-    let no_identity = framed(
-        "20261125-10:00:00.100000",
-        &er(2, "GW", "EX", "0", "0", 0, 0).replace("11=A1|37=V1|", ""),
-    );
-    let garbage: Vec<u8> = (0..200u32)
-        .map(|i| (i * 37 % 256) as u8)
-        .filter(|&b| b != b'\n')
-        .collect();
+    let non_numeric =
+        framed("20261125-10:00:00.100000", &er(2, "GW", "EX", "0", "0", 0, 0).replace("38=2000000", "38=2OOOOOO"));
+    let no_msgtype = framed("20261125-10:00:00.100000", &er(2, "GW", "EX", "0", "0", 0, 0).replace("35=8|", ""));
+    let no_identity =
+        framed("20261125-10:00:00.100000", &er(2, "GW", "EX", "0", "0", 0, 0).replace("11=A1|37=V1|", ""));
+    let garbage: Vec<u8> = (0..200u32).map(|i| (i * 37 % 256) as u8).filter(|&b| b != b'\n').collect();
     let huge = vec![b'7'; 1 << 20];
-    let good_fill = framed(
-        "20261125-10:00:00.200000",
-        &er(2, "GW", "E2", "F", "2", 2_000_000, 2_000_000),
-    );
+    let good_fill = framed("20261125-10:00:00.200000", &er(2, "GW", "E2", "F", "2", 2_000_000, 2_000_000));
 
     let lines: Vec<&[u8]> = vec![
         &good_new,     // 1
@@ -79,10 +66,7 @@ fn every_bad_line_is_rejected_with_line_and_reason_and_the_rest_reconciles() {
     let primary = lines.join(&b'\n');
     let dropcopy = [
         framed("20261125-10:00:00.010000", &er(1, "VENUE", "E1", "0", "0", 0, 0)),
-        framed(
-            "20261125-10:00:00.210000",
-            &er(2, "VENUE", "E2", "F", "2", 2_000_000, 2_000_000),
-        ),
+        framed("20261125-10:00:00.210000", &er(2, "VENUE", "E2", "F", "2", 2_000_000, 2_000_000)),
     ]
     .join(&b'\n');
 
@@ -107,10 +91,7 @@ fn every_bad_line_is_rejected_with_line_and_reason_and_the_rest_reconciles() {
     assert_eq!(got.len(), expect.len(), "{got:?}");
     for ((line, reason), (want_line, want_reason)) in got.iter().zip(expect) {
         assert_eq!(*line, want_line);
-        assert!(
-            reason.contains(want_reason),
-            "line {line}: {reason:?} should mention {want_reason:?}"
-        );
+        assert!(reason.contains(want_reason), "line {line}: {reason:?} should mention {want_reason:?}");
     }
     // The good fill after all the bad lines was applied and matched: no divergence at all.
     assert!(findings(&records).is_empty(), "{records:?}");
@@ -120,10 +101,7 @@ fn every_bad_line_is_rejected_with_line_and_reason_and_the_rest_reconciles() {
 fn an_empty_file_is_reported_and_the_other_stream_still_reconciles() {
     let primary = framed("20261125-10:00:00.000000", &er(1, "GW", "E1", "0", "0", 0, 0));
     let (records, rejects) = run(&primary, b"");
-    assert_eq!(
-        rejects,
-        vec![(Stream::DropCopy, 0, "input is empty: no messages".to_string())]
-    );
+    assert_eq!(rejects, vec![(Stream::DropCopy, 0, "input is empty: no messages".to_string())]);
     let kinds: Vec<String> = findings(&records).iter().map(|f| f.type_name().to_string()).collect();
     assert_eq!(kinds, vec!["PhantomOrder"]);
 }

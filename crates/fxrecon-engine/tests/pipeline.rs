@@ -25,11 +25,7 @@ fn threaded(
     ring: usize,
     idle: IdleStrategy,
 ) -> (Vec<u8>, Vec<(Stream, u64, String)>, pipeline::PipelineStats) {
-    let opts = PipelineOptions {
-        ring_capacity: ring,
-        idle,
-        ..PipelineOptions::default()
-    };
+    let opts = PipelineOptions { ring_capacity: ring, idle, ..PipelineOptions::default() };
     let (stats, out, rejects) = pipeline::run(
         Cursor::new(primary.to_vec()),
         Cursor::new(dropcopy.to_vec()),
@@ -44,10 +40,7 @@ fn threaded(
 
 fn sample() -> (Vec<u8>, Vec<u8>) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/samples/quickfix-day");
-    (
-        std::fs::read(dir.join("primary.fix")).unwrap(),
-        std::fs::read(dir.join("dropcopy.fix")).unwrap(),
-    )
+    (std::fs::read(dir.join("primary.fix")).unwrap(), std::fs::read(dir.join("dropcopy.fix")).unwrap())
 }
 
 #[test]
@@ -56,10 +49,7 @@ fn threaded_pipeline_equals_offline_on_the_quickfix_day() {
     let (want, want_rejects) = offline(&p, &d);
     for idle in [IdleStrategy::default(), IdleStrategy::Yield] {
         let (got, rejects, stats) = threaded(&p, &d, 1 << 10, idle);
-        assert_eq!(
-            String::from_utf8(got).unwrap(),
-            String::from_utf8(want.clone()).unwrap()
-        );
+        assert_eq!(String::from_utf8(got).unwrap(), String::from_utf8(want.clone()).unwrap());
         assert_eq!(rejects, want_rejects);
         assert_eq!(stats.ingest[0].messages + stats.ingest[1].messages, 251);
         assert_eq!(stats.reconciler.events, 251);

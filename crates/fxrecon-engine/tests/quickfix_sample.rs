@@ -14,9 +14,7 @@ fn sample_dir() -> PathBuf {
 /// A JSON object without the keys the sample's expected output leaves out.
 fn comparable(line: &str) -> BTreeMap<String, Value> {
     let v: BTreeMap<String, Value> = serde_json::from_str(line).unwrap();
-    v.into_iter()
-        .filter(|(k, _)| !matches!(k.as_str(), "id" | "detected_at" | "detail"))
-        .collect()
+    v.into_iter().filter(|(k, _)| !matches!(k.as_str(), "id" | "detected_at" | "detail")).collect()
 }
 
 #[test]

@@ -86,12 +86,7 @@ pub fn decode(line: &[u8], out: &mut ExecEvent) -> Result<(), DecodeError> {
         ..ExecEvent::default()
     };
 
-    let delim = msg
-        .iter()
-        .skip(2)
-        .copied()
-        .find(|&b| b == SOH || b == b'|')
-        .unwrap_or(SOH);
+    let delim = msg.iter().skip(2).copied().find(|&b| b == SOH || b == b'|').unwrap_or(SOH);
 
     if declares_body_length(msg, delim) && !ends_with_checksum(msg, delim) {
         return Err(DecodeError::Truncated);
@@ -239,10 +234,7 @@ fn verify_framing(
         if let Some((declared_len, body_start)) = body_len {
             let actual_len = at.saturating_sub(body_start) as u32;
             if declared_len != actual_len {
-                return Err(DecodeError::BodyLength {
-                    declared: declared_len,
-                    actual: actual_len,
-                });
+                return Err(DecodeError::BodyLength { declared: declared_len, actual: actual_len });
             }
         }
         if declared != actual {
@@ -409,30 +401,15 @@ mod tests {
         assert_eq!(dec(b"   "), Err(DecodeError::Empty));
         assert_eq!(dec(b"\xff\xfe\x00garbage"), Err(DecodeError::NoBeginString));
         assert_eq!(dec(b"8=FIX.4.4|34=1|49=A"), Err(DecodeError::MissingTag(35)));
-        assert_eq!(
-            dec(b"8=FIX.4.4|35=8|17=E|150=0|39=0"),
-            Err(DecodeError::NoOrderIdentity)
-        );
+        assert_eq!(dec(b"8=FIX.4.4|35=8|17=E|150=0|39=0"), Err(DecodeError::NoOrderIdentity));
         assert_eq!(dec(b"8=FIX.4.4|35=8|11=A|150=0|39=0"), Err(DecodeError::MissingTag(17)));
         assert_eq!(dec(b"8=FIX.4.4|35=8|11=A|17=E|39=0"), Err(DecodeError::MissingTag(150)));
         assert_eq!(dec(b"8=FIX.4.4|35=8|11=A|17=E|150=0"), Err(DecodeError::MissingTag(39)));
-        assert_eq!(
-            dec(b"8=FIX.4.4|35=8|11=A|17=E|150=0|39=0|38=1O0"),
-            Err(DecodeError::BadNumber(38))
-        );
-        assert_eq!(
-            dec(b"8=FIX.4.4|35=8|11=A|17=E|150=0|39=0|44=1.123456789"),
-            Err(DecodeError::TooPrecise(44))
-        );
-        assert_eq!(
-            dec(b"8=FIX.4.4|35=8|11=A|17=E|150=0|39=Z"),
-            Err(DecodeError::UnknownOrdStatus)
-        );
+        assert_eq!(dec(b"8=FIX.4.4|35=8|11=A|17=E|150=0|39=0|38=1O0"), Err(DecodeError::BadNumber(38)));
+        assert_eq!(dec(b"8=FIX.4.4|35=8|11=A|17=E|150=0|39=0|44=1.123456789"), Err(DecodeError::TooPrecise(44)));
+        assert_eq!(dec(b"8=FIX.4.4|35=8|11=A|17=E|150=0|39=Z"), Err(DecodeError::UnknownOrdStatus));
         assert_eq!(dec(b"8=FIX.4.4|35=8|52=2026|11=A"), Err(DecodeError::BadTimestamp(52)));
-        assert!(matches!(
-            dec(b"8=FIX.4.4|35=8|garbage|11=A"),
-            Err(DecodeError::MalformedField(_))
-        ));
+        assert!(matches!(dec(b"8=FIX.4.4|35=8|garbage|11=A"), Err(DecodeError::MalformedField(_))));
         let long_id = format!("8=FIX.4.4|35=8|11={}|17=E|150=0|39=0", "X".repeat(41));
         assert_eq!(dec(long_id.as_bytes()), Err(DecodeError::TooLong(11)));
     }
@@ -449,10 +426,7 @@ mod tests {
     #[test]
     fn every_real_quickfix_sample_line_decodes() {
         for f in ["primary.fix", "dropcopy.fix"] {
-            let path = format!(
-                "{}/../../../shared/samples/quickfix-day/{f}",
-                env!("CARGO_MANIFEST_DIR")
-            );
+            let path = format!("{}/../../../shared/samples/quickfix-day/{f}", env!("CARGO_MANIFEST_DIR"));
             let Ok(data) = std::fs::read(&path) else { continue };
             for (i, line) in data.split(|&b| b == b'\n').enumerate() {
                 if line.is_empty() {
