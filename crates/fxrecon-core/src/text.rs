@@ -51,6 +51,22 @@ impl<const N: usize> InlineStr<N> {
         Self::from_bytes(&src.as_bytes()[..end]).unwrap_or_default()
     }
 
+    /// Copies up to `N` bytes of arbitrary input as printable ASCII: SOH becomes `|`, other
+    /// control and non-ASCII bytes become `?`. For excerpts of bad input; never fails.
+    pub fn from_bytes_lossy(src: &[u8]) -> Self {
+        let mut s = Self::new();
+        let n = src.len().min(N);
+        for (dst, &b) in s.bytes[..n].iter_mut().zip(src) {
+            *dst = match b {
+                0x01 => b'|',
+                0x20..=0x7e => b,
+                _ => b'?',
+            };
+        }
+        s.len = n as u8;
+        s
+    }
+
     /// The stored bytes.
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes[..self.len as usize]
@@ -132,6 +148,7 @@ mod tests {
         assert!(Id::from_bytes(&[b'x'; 41]).is_err());
         assert!(Id::from_bytes(&[b'x'; 40]).is_ok());
         assert_eq!(Name::from_str_truncated("ééééééééééééé").len(), 24);
+        assert_eq!(Name::from_bytes_lossy(b"8=FIX\x01\xff\n").as_str(), "8=FIX|??");
     }
 
     #[test]

@@ -182,7 +182,9 @@ pub struct IngestAgent<R> {
 }
 
 impl<R: BufRead + Send> IngestAgent<R> {
-    fn new(
+    /// An ingest agent for `stream` reading `input` into `ring`, publishing its clock to
+    /// `watermark`.
+    pub fn new(
         stream: Stream,
         input: R,
         ring: Producer<IngestMsg>,
@@ -209,8 +211,7 @@ impl<R: BufRead + Send> IngestAgent<R> {
 
     fn reject(&mut self, line: u64, reason: RejectReason, excerpt: &[u8]) {
         self.stats.rejected += 1;
-        let text = String::from_utf8_lossy(&excerpt[..excerpt.len().min(120)]);
-        let note = RejectNote { stream: self.stream, line, reason, excerpt: InlineStr::from_str_truncated(&text) };
+        let note = RejectNote { stream: self.stream, line, reason, excerpt: InlineStr::from_bytes_lossy(excerpt) };
         self.push(IngestMsg::Reject(note));
     }
 }
@@ -256,7 +257,7 @@ impl<R: BufRead + Send> Agent for IngestAgent<R> {
         let line_no = self.stats.lines;
         let text = match line {
             Line::TooLong { head, len } => {
-                let head: InlineStr<120> = InlineStr::from_str_truncated(&String::from_utf8_lossy(head));
+                let head: InlineStr<120> = InlineStr::from_bytes_lossy(head);
                 self.reject(line_no, RejectReason::TooLong(len), head.as_bytes());
                 return 1;
             }
@@ -279,7 +280,7 @@ impl<R: BufRead + Send> Agent for IngestAgent<R> {
             }
             Err(DecodeError::Empty) => {}
             Err(e) => {
-                let head: InlineStr<120> = InlineStr::from_bytes(&text[..text.len().min(120)]).unwrap_or_default();
+                let head: InlineStr<120> = InlineStr::from_bytes_lossy(text);
                 self.reject(line_no, RejectReason::Decode(e), head.as_bytes());
             }
         }
