@@ -64,6 +64,8 @@ pub struct ReconStats {
     pub unknown_cancel_rejects: u64,
     /// Execution records not kept because the record pool was exhausted.
     pub exec_records_dropped: u64,
+    /// Grace checks not scheduled because the timer wheel was full.
+    pub timers_dropped: u64,
     /// Orders created.
     pub orders: u64,
     /// Records emitted per [`DivergenceKind`] (index = precedence order).
@@ -112,8 +114,8 @@ impl Reconciler {
             threshold_us: cfg.timing_threshold_ms * Micros::PER_MS,
             store: OrderStore::with_capacity(StoreCapacity { orders: cfg.max_orders, execs: cfg.max_execs }),
             sequencer: Sequencer::with_capacity(cfg.max_sessions),
-            // At most ~3 timers per order and report within a grace window; start modestly.
-            timers: GraceTimers::with_capacity(cfg.max_orders.min(1 << 20)),
+            // A phantom check per order, one per unmatched fill, one per view difference.
+            timers: GraceTimers::with_capacity(cfg.max_orders.saturating_mul(4)),
             next_id: 1,
             now: Micros(i64::MIN),
             stats: ReconStats::default(),
@@ -149,7 +151,7 @@ impl Reconciler {
     pub fn apply(&mut self, ev: &ExecEvent, sink: &mut impl Sink) {
         let now = self.now.max(ev.event_time);
         self.now = now;
-        self.fire_timers(|deadline| deadline < now, sink);
+        self.fire_timers(Some(now), sink);
         self.store.retire_idle(now, self.cfg.retention_ms * Micros::PER_MS);
         self.stats.messages[ev.stream.index()] += 1;
 
@@ -170,11 +172,11 @@ impl Reconciler {
 
     /// End of input: every pending timer fires (end-of-day flush).
     pub fn finish(&mut self, sink: &mut impl Sink) {
-        self.fire_timers(|_| true, sink);
+        self.fire_timers(None, sink);
     }
 
-    fn fire_timers(&mut self, due: impl Fn(Micros) -> bool, sink: &mut impl Sink) {
-        while let Some(t) = self.timers.pop_if(&due) {
+    fn fire_timers(&mut self, now: Option<Micros>, sink: &mut impl Sink) {
+        while let Some(t) = self.timers.pop_due(now) {
             if self.store.order(t.order).generation != t.generation {
                 continue; // The order was retired; its checks went with it.
             }
@@ -281,6 +283,13 @@ impl Reconciler {
         }
     }
 
+    /// Schedules a grace check; a full wheel is counted (the check is lost, never the event).
+    fn schedule(&mut self, now: Micros, idx: OrderIdx, generation: u32, kind: TimerKind) {
+        if self.timers.push(now.plus_ms(self.cfg.grace_ms), idx, generation, kind).is_err() {
+            self.stats.timers_dropped += 1;
+        }
+    }
+
     /// Stores an execution record; a full pool is counted and the report still applies.
     fn record_exec(&mut self, idx: OrderIdx, rec: ExecRecord) -> Option<ExecIdx> {
         let r = self.store.push_exec(idx, rec.stream, rec);
@@ -331,8 +340,9 @@ impl Reconciler {
         let first_here = !order.views[s.index()].seen;
         order.views[s.index()].mark_seen(now);
         if first_anywhere {
+            let generation = order.generation;
             self.stats.orders += 1;
-            self.timers.push(now.plus_ms(self.cfg.grace_ms), idx, order.generation, TimerKind::Phantom);
+            self.schedule(now, idx, generation, TimerKind::Phantom);
         } else if first_here && order.open_phantom != 0 {
             let phantom = order.open_phantom;
             order.open_phantom = 0;
@@ -346,7 +356,7 @@ impl Reconciler {
                 let next = rec.next;
                 if rec.deferred && rec.matched == NONE {
                     rec.deferred = false;
-                    self.timers.push(now.plus_ms(self.cfg.grace_ms), idx, generation, TimerKind::Fill(cur));
+                    self.schedule(now, idx, generation, TimerKind::Fill(cur));
                 }
                 cur = next;
             }
@@ -370,7 +380,7 @@ impl Reconciler {
             });
         let Some(p) = partner else {
             let generation = self.store.order(idx).generation;
-            self.timers.push(now.plus_ms(self.cfg.grace_ms), idx, generation, TimerKind::Fill(f));
+            self.schedule(now, idx, generation, TimerKind::Fill(f));
             return;
         };
         self.store.exec_mut(f).matched = p;
@@ -442,7 +452,7 @@ impl Reconciler {
             None => {
                 self.store.order_mut(idx).differ_since = Some(now);
                 let generation = self.store.order(idx).generation;
-                self.timers.push(now.plus_ms(self.cfg.grace_ms), idx, generation, TimerKind::Views);
+                self.schedule(now, idx, generation, TimerKind::Views);
             }
             Some(since) if since.0 + self.grace_us < now.0 => self.classify_expired(idx, now, sink),
             Some(_) => {}

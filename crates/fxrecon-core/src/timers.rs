@@ -1,14 +1,12 @@
-//! Grace-window timers.
+//! Grace-window timers of the reconciler.
 //!
-//! Owns: pending deadlines (phantom checks, missing-fill checks, view comparisons). Every timer
-//! has the same delay and the event clock never goes backwards, so deadlines arrive in
-//! insertion order and a FIFO ring is an exact, O(1) timer queue. Timers are never cancelled:
-//! each re-checks its condition when it fires.
-
-use std::collections::VecDeque;
+//! Owns: what a pending check is about (phantom, missing fill, view comparison) and for which
+//! order slot generation. Scheduling and firing order are the [`TimerWheel`]'s. Timers are
+//! never cancelled: each re-checks its condition when it fires.
 
 use crate::order_store::{ExecIdx, OrderIdx};
 use crate::time::Micros;
+use crate::timer_wheel::{TimerWheel, WheelFull};
 
 /// What a timer checks when it fires.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,7 +19,7 @@ pub enum TimerKind {
     Views,
 }
 
-/// A pending deadline.
+/// A pending check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timer {
     /// When it fires (event time).
@@ -34,39 +32,41 @@ pub struct Timer {
     pub kind: TimerKind,
 }
 
-/// FIFO of grace timers.
-#[derive(Debug, Default)]
+/// The reconciler's pending checks.
+#[derive(Debug)]
 pub struct GraceTimers {
-    queue: VecDeque<Timer>,
+    wheel: TimerWheel<(OrderIdx, u32, TimerKind)>,
 }
 
 impl GraceTimers {
-    /// A queue pre-sized for `capacity` pending timers.
+    /// Room for `capacity` pending checks.
     pub fn with_capacity(capacity: usize) -> Self {
-        Self { queue: VecDeque::with_capacity(capacity) }
+        Self { wheel: TimerWheel::with_capacity(capacity) }
     }
 
-    /// Schedules a check. Deadlines must not decrease (same delay, monotone clock).
-    pub fn push(&mut self, deadline: Micros, order: OrderIdx, generation: u32, kind: TimerKind) {
-        debug_assert!(self.queue.back().is_none_or(|t| t.deadline <= deadline));
-        self.queue.push_back(Timer { deadline, order, generation, kind });
+    /// Schedules a check.
+    pub fn push(
+        &mut self,
+        deadline: Micros,
+        order: OrderIdx,
+        generation: u32,
+        kind: TimerKind,
+    ) -> Result<(), WheelFull> {
+        self.wheel.push(deadline, (order, generation, kind))
     }
 
-    /// Removes and returns the earliest timer if `due(deadline)` holds for it.
-    pub fn pop_if(&mut self, due: impl Fn(Micros) -> bool) -> Option<Timer> {
-        match self.queue.front() {
-            Some(t) if due(t.deadline) => self.queue.pop_front(),
-            _ => None,
-        }
+    /// The next check due strictly before `now` (`None`: everything, at end of input).
+    pub fn pop_due(&mut self, now: Option<Micros>) -> Option<Timer> {
+        self.wheel.pop_due(now).map(|(deadline, (order, generation, kind))| Timer { deadline, order, generation, kind })
     }
 
-    /// Pending timers.
+    /// Pending checks.
     pub fn len(&self) -> usize {
-        self.queue.len()
+        self.wheel.len()
     }
 
     /// True when nothing is pending.
     pub fn is_empty(&self) -> bool {
-        self.queue.is_empty()
+        self.wheel.is_empty()
     }
 }
