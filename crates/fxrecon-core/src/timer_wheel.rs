@@ -259,7 +259,7 @@ mod tests {
             let mut id = 0u64;
             for _ in 0..3_000 {
                 let r = xorshift(&mut s);
-                if r % 3 != 0 {
+                if !r.is_multiple_of(3) {
                     // Delays from 0 µs to ~6 hours, mostly around a grace window.
                     let delay = match r % 7 {
                         0 => (r >> 8) % 1_000,
