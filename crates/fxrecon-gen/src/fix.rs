@@ -1,0 +1,347 @@
+//! FIX tag=value encoding in QuickFIX FileLog form: one line per message,
+//! `YYYYMMDD-HH:MM:SS.nnnnnnnnn : 8=...<SOH>9=...<SOH>...10=nnn<SOH>`, with real BodyLength
+//! and CheckSum; header fields after 35 in tag order (34, 43, 49, 52, 56, 122), body fields in
+//! tag order.
+
+use crate::calendar::{US_PER_DAY, ymd_bytes};
+use crate::model::{DIRS, Day, Er, ExecId, Kind, LINK_CANCEL, LINK_NONE, Msg, PRIMARY, SYMBOLS, VENUES, code};
+
+/// Field delimiter.
+const SOH: u8 = 0x01;
+
+/// Appends the decimal digits of `v`.
+fn push_u64(out: &mut Vec<u8>, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+/// Appends `v` zero-padded to `width` digits.
+fn push_padded(out: &mut Vec<u8>, v: u64, width: usize) {
+    let mut buf = [b'0'; 20];
+    let mut v = v;
+    for slot in buf[20 - width..].iter_mut().rev() {
+        *slot = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+    out.extend_from_slice(&buf[20 - width..]);
+}
+
+/// Appends a fixed-point value with `scale` decimals as FIX prints it: no trailing zeros, no
+/// decimal point for whole values.
+fn push_decimal(out: &mut Vec<u8>, v: i64, scale: u32) {
+    if v < 0 {
+        out.push(b'-');
+    }
+    let v = v.unsigned_abs();
+    let unit = 10u64.pow(scale);
+    push_u64(out, v / unit);
+    let mut frac = v % unit;
+    if frac != 0 {
+        let mut digits = scale as usize;
+        while frac.is_multiple_of(10) {
+            frac /= 10;
+            digits -= 1;
+        }
+        out.push(b'.');
+        push_padded(out, frac, digits);
+    }
+}
+
+/// Formats UTC timestamps, caching the date part.
+struct Clock {
+    day: i64,
+    ymd: [u8; 8],
+}
+
+impl Clock {
+    /// Appends `YYYYMMDD-HH:MM:SS.` and the fraction: milliseconds, or (with `nanos`)
+    /// nine digits holding whole microseconds.
+    fn push(&mut self, out: &mut Vec<u8>, us: i64, nanos: bool) {
+        let day = us.div_euclid(US_PER_DAY);
+        if day != self.day {
+            self.day = day;
+            self.ymd = ymd_bytes(day);
+        }
+        let in_day = us.rem_euclid(US_PER_DAY) as u64;
+        let secs = in_day / 1_000_000;
+        out.extend_from_slice(&self.ymd);
+        out.push(b'-');
+        push_padded(out, secs / 3600, 2);
+        out.push(b':');
+        push_padded(out, secs / 60 % 60, 2);
+        out.push(b':');
+        push_padded(out, secs % 60, 2);
+        out.push(b'.');
+        if nanos {
+            push_padded(out, in_day % 1_000_000, 6);
+            out.extend_from_slice(b"000");
+        } else {
+            push_padded(out, in_day % 1_000_000 / 1000, 3);
+        }
+    }
+}
+
+/// Writes the lines of one stream.
+struct Writer<'a> {
+    day: &'a Day,
+    clock: Clock,
+    body: Vec<u8>,
+}
+
+/// Appends `tag=` .
+fn tag(out: &mut Vec<u8>, tag: &[u8]) {
+    out.extend_from_slice(tag);
+    out.push(b'=');
+}
+
+/// Appends `tag=value<SOH>`.
+fn field(out: &mut Vec<u8>, t: &[u8], value: &[u8]) {
+    tag(out, t);
+    out.extend_from_slice(value);
+    out.push(SOH);
+}
+
+/// Appends `tag=<integer><SOH>`.
+fn field_u64(out: &mut Vec<u8>, t: &[u8], value: u64) {
+    tag(out, t);
+    push_u64(out, value);
+    out.push(SOH);
+}
+
+/// Appends `tag=<decimal><SOH>`.
+fn field_dec(out: &mut Vec<u8>, t: &[u8], value: i64, scale: u32) {
+    tag(out, t);
+    push_decimal(out, value, scale);
+    out.push(SOH);
+}
+
+/// Appends a ClOrdID for a chain link.
+fn push_cl_ord_id(out: &mut Vec<u8>, order: u32, link: u8) {
+    out.push(b'C');
+    push_padded(out, u64::from(order) + 1, 7);
+    match link {
+        0 => {}
+        LINK_CANCEL => out.extend_from_slice(b".X"),
+        n => {
+            out.extend_from_slice(b".R");
+            push_u64(out, u64::from(n));
+        }
+    }
+}
+
+/// Appends an ExecID (`E%09d` or `HS%09d`).
+fn push_exec_id(out: &mut Vec<u8>, id: ExecId) {
+    out.extend_from_slice(if id.hs { b"HS" } else { b"E" });
+    push_padded(out, u64::from(id.n), 9);
+}
+
+impl Writer<'_> {
+    /// Appends one message line to `out`.
+    fn write(&mut self, out: &mut Vec<u8>, m: &Msg) {
+        let dir = &DIRS[usize::from(m.dir)];
+        self.clock.push(out, m.arrival, true);
+        out.extend_from_slice(b" : ");
+
+        let body = &mut self.body;
+        body.clear();
+        let msg_type: &[u8] = match m.kind {
+            Kind::Er(_) => b"8",
+            Kind::Logon => b"A",
+            Kind::Heartbeat => b"0",
+            Kind::Logout => b"5",
+            Kind::ResendRequest { .. } => b"2",
+            Kind::GapFill { .. } | Kind::Reset { .. } => b"4",
+        };
+        field(body, b"35", msg_type);
+        field_u64(body, b"34", m.seq);
+        if m.poss_dup {
+            field(body, b"43", b"Y");
+        }
+        field(body, b"49", dir.sender.as_bytes());
+        tag(body, b"52");
+        self.clock.push(body, m.sending, false);
+        body.push(SOH);
+        field(body, b"56", dir.target.as_bytes());
+        if m.poss_dup {
+            tag(body, b"122");
+            self.clock.push(body, m.orig_sending, false);
+            body.push(SOH);
+        }
+        match m.kind {
+            Kind::Er(e) => {
+                if let Some(er) = self.day.ers.get(e as usize) {
+                    let fix42 = dir.begin == "FIX.4.2";
+                    write_er(body, &mut self.clock, self.day, er, fix42);
+                }
+            }
+            Kind::Logon => {
+                field(body, b"98", b"0");
+                field(body, b"108", b"30");
+            }
+            Kind::Heartbeat | Kind::Logout => {}
+            Kind::ResendRequest { of, minus } => {
+                let begin = self.day.msgs.get(of as usize).map_or(0, |t| t.seq.saturating_sub(minus));
+                field_u64(body, b"7", begin);
+                field(body, b"16", b"0");
+            }
+            Kind::GapFill { of } => {
+                field_u64(body, b"36", self.day.msgs.get(of as usize).map_or(0, |t| t.seq));
+                field(body, b"123", b"Y");
+            }
+            Kind::Reset { jump } => {
+                field_u64(body, b"36", m.seq + jump);
+                field(body, b"123", b"N");
+            }
+        }
+
+        let start = out.len();
+        field(out, b"8", dir.begin.as_bytes());
+        field_u64(out, b"9", body.len() as u64);
+        out.extend_from_slice(body);
+        let sum = out[start..].iter().fold(0u32, |acc, &b| acc + u32::from(b)) % 256;
+        tag(out, b"10");
+        push_padded(out, u64::from(sum), 3);
+        out.push(SOH);
+        out.push(b'\n');
+    }
+}
+
+/// Appends the body fields of an ExecutionReport, in tag order.
+fn write_er(body: &mut Vec<u8>, clock: &mut Clock, day: &Day, er: &Er, fix42: bool) {
+    let Some(o) = day.orders.get(er.order as usize) else { return };
+    let venue = &VENUES[usize::from(o.venue)];
+    let sym = &SYMBOLS[usize::from(o.symbol)];
+    let trade = matches!(er.exec_type, code::TRADE | code::TRADE_CANCEL | code::TRADE_CORRECT);
+    let terminal = matches!(er.status, code::FILLED | code::CANCELED | code::REJECTED | code::EXPIRED);
+    let leaves = if terminal { 0 } else { er.order_qty - er.cum };
+
+    tag(body, b"1");
+    body.extend_from_slice(b"ACC-");
+    push_u64(body, u64::from(o.account));
+    body.push(SOH);
+    field_dec(body, b"6", er.avg, 8);
+    tag(body, b"11");
+    push_cl_ord_id(body, er.order, er.link);
+    body.push(SOH);
+    field_dec(body, b"14", er.cum, 0);
+    tag(body, b"17");
+    push_exec_id(body, er.exec_id);
+    body.push(SOH);
+    if let Some(r) = er.exec_ref {
+        tag(body, b"19");
+        push_exec_id(body, r);
+        body.push(SOH);
+    }
+    if fix42 {
+        field(body, b"20", b"0");
+    }
+    if trade {
+        field(body, b"30", venue.name.as_bytes());
+        field_dec(body, b"31", er.last_px, sym.decimals);
+        field_dec(body, b"32", er.last_qty, 0);
+    }
+    tag(body, b"37");
+    if o.internal {
+        body.extend_from_slice(b"NONE");
+    } else {
+        body.extend_from_slice(venue.name.as_bytes());
+        body.push(b'-');
+        push_padded(body, u64::from(er.order) + 1, 6);
+    }
+    body.push(SOH);
+    field_dec(body, b"38", er.order_qty, 0);
+    let status = if fix42 && er.exec_type == code::REPLACED { code::REPLACED } else { er.status };
+    field(body, b"39", &[status]);
+    field(body, b"40", b"2");
+    if er.orig != LINK_NONE {
+        tag(body, b"41");
+        push_cl_ord_id(body, er.order, er.orig);
+        body.push(SOH);
+    }
+    field_dec(body, b"44", er.price, sym.decimals);
+    field(body, b"54", &[b'0' + o.side]);
+    field(body, b"55", sym.name.as_bytes());
+    tag(body, b"60");
+    clock.push(body, er.transact, false);
+    body.push(SOH);
+    let (settl_type, date): (&[u8], usize) = match o.tenor {
+        0 => (b"0", 0),
+        1 => (b"W1", 1),
+        _ => (b"M1", 2),
+    };
+    field(body, b"63", settl_type);
+    field(body, b"64", &day.settl_dates[date]);
+    if er.stream == PRIMARY {
+        field(body, b"100", venue.name.as_bytes());
+    }
+    let exec_type = match er.exec_type {
+        code::TRADE if fix42 && er.status == code::FILLED => b'2',
+        code::TRADE if fix42 => b'1',
+        t => t,
+    };
+    field(body, b"150", &[exec_type]);
+    field_dec(body, b"151", leaves, 0);
+    field(body, b"167", if o.tenor == 0 { b"FXSPOT" } else { b"FXFWD" });
+}
+
+/// Writes every written message of `stream`, sorted by arrival; returns the bytes and the
+/// number of lines.
+pub(crate) fn write_stream(day: &Day, stream: u8) -> (Vec<u8>, usize) {
+    let mut order: Vec<(i64, u32)> = day
+        .msgs
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.written && DIRS[usize::from(m.dir)].stream == stream)
+        .map(|(i, m)| (m.arrival, i as u32))
+        .collect();
+    order.sort_unstable();
+    let mut out = Vec::with_capacity(order.len() * 330);
+    let mut w = Writer { day, clock: Clock { day: i64::MIN, ymd: [b'0'; 8] }, body: Vec::with_capacity(512) };
+    for &(_, i) in &order {
+        w.write(&mut out, &day.msgs[i as usize]);
+    }
+    (out, order.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_print_like_fix() {
+        let cases = [
+            (108_450, 5, "1.0845"),
+            (151_230, 3, "151.23"),
+            (151_000, 3, "151"),
+            (0, 8, "0"),
+            (108_451_667, 8, "1.08451667"),
+            (2_500_000, 0, "2500000"),
+            (65_401, 5, "0.65401"),
+        ];
+        for (v, scale, want) in cases {
+            let mut out = Vec::new();
+            push_decimal(&mut out, v, scale);
+            assert_eq!(String::from_utf8_lossy(&out), want);
+        }
+    }
+
+    #[test]
+    fn timestamps() {
+        let mut c = Clock { day: i64::MIN, ymd: [b'0'; 8] };
+        let us = crate::DEFAULT_START_TIME_US + 3_723_456_789; // +1h 2m 3.456789s
+        let mut out = Vec::new();
+        c.push(&mut out, us, true);
+        out.push(b' ');
+        c.push(&mut out, us, false);
+        assert_eq!(String::from_utf8_lossy(&out), "20261125-09:02:03.456789000 20261125-09:02:03.456");
+    }
+}

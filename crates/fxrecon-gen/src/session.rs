@@ -1,0 +1,411 @@
+//! Session layer: Logon / Heartbeat / Logout traffic in both directions of every session,
+//! session-level fault injection (withheld-and-resent messages, gap fills, unfilled gaps,
+//! duplicates, resets) and MsgSeqNum assignment in file order.
+
+use std::collections::BTreeMap;
+
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
+
+use crate::GenConfig;
+use crate::expected::Expected;
+use crate::model::{DIRS, Day, Kind, Msg, Rule, STREAM_NAMES, reverse, session_name};
+use crate::plan::SessionFault;
+
+/// Number of session directions.
+const NDIRS: usize = DIRS.len();
+/// Heartbeat interval, µs.
+const HEARTBEAT_US: i64 = 30_000_000;
+/// Messages at each end of a direction that faults never touch.
+const EDGE: usize = 5;
+/// Attempts to place one session fault before its kind is considered saturated.
+const ATTEMPTS: usize = 64;
+
+/// SendingTime for a message arriving at `arrival` in direction `dir`: the firm's own messages
+/// are logged when sent, the counterparty's a little after they were sent.
+fn sending_time(rng: &mut ChaCha8Rng, dir: u8, arrival: i64) -> i64 {
+    if DIRS[usize::from(dir)].firm_side { arrival } else { arrival - rng.random_range(20..=400) }
+}
+
+/// Adds Logons before the first order, Heartbeats every 30 s and Logouts after the last
+/// message, in both directions of every session.
+pub(crate) fn add_admin(day: &mut Day, cfg: &GenConfig, rng: &mut ChaCha8Rng) {
+    let start = cfg.start_time_us;
+    let last = day.msgs.iter().map(|m| m.arrival).max().unwrap_or(start).max(start);
+    let end = last + 1_000_000;
+    for session in 0..NDIRS / 2 {
+        let cp = (session * 2) as u8;
+        let firm = cp + 1;
+        let pair = |day: &mut Day, rng: &mut ChaCha8Rng, kind: Kind, firm_at: i64, cp_at: i64| {
+            let s = sending_time(rng, firm, firm_at);
+            day.msgs.push(Msg::new(firm, kind, firm_at, s));
+            let s = sending_time(rng, cp, cp_at);
+            day.msgs.push(Msg::new(cp, kind, cp_at, s));
+        };
+        let t = start - 50_000 + rng.random_range(0..=1_000);
+        let reply = t + rng.random_range(300..=900);
+        pair(day, rng, Kind::Logon, t, reply);
+        let mut hb = start + HEARTBEAT_US;
+        while hb < end - 500_000 {
+            let firm_at = hb + rng.random_range(0..=5_000);
+            let cp_at = hb + rng.random_range(0..=5_000) + rng.random_range(100..=3_000);
+            pair(day, rng, Kind::Heartbeat, firm_at, cp_at);
+            hb += HEARTBEAT_US;
+        }
+        let t = end + rng.random_range(0..=1_000);
+        let reply = t + rng.random_range(300..=900);
+        pair(day, rng, Kind::Logout, t, reply);
+    }
+}
+
+/// A placed session fault, for its ground truth once numbers are known.
+pub(crate) enum Placed {
+    /// `k` messages from `first` withheld and re-sent.
+    GapResend { dir: u8, first: u32, k: u64 },
+    /// `k` numbers skipped before `item`, closed by a GapFill.
+    GapFill { dir: u8, item: u32, k: u64 },
+    /// `k` numbers skipped before `item`, never filled.
+    GapUnfilled { dir: u8, item: u32, k: u64 },
+    /// `item` written twice.
+    Duplicate { dir: u8, item: u32 },
+    /// SequenceReset-Reset message `msg`, jumping by `jump`.
+    Reset { dir: u8, msg: u32, jump: u64 },
+}
+
+/// Reserved time intervals of one direction (disjoint, keyed by start).
+#[derive(Default)]
+struct Reserved(BTreeMap<i64, i64>);
+
+impl Reserved {
+    /// Whether [lo, hi] overlaps nothing reserved.
+    fn is_free(&self, lo: i64, hi: i64) -> bool {
+        match self.0.range(..=hi).next_back() {
+            Some((_, &end)) => end < lo,
+            None => true,
+        }
+    }
+
+    fn reserve(&mut self, lo: i64, hi: i64) {
+        self.0.insert(lo, hi);
+    }
+}
+
+/// Per-direction lists of message indices sorted by (arrival, index).
+fn sorted_lists(day: &Day) -> Vec<Vec<u32>> {
+    let mut keyed: Vec<Vec<(i64, u32)>> = vec![Vec::new(); NDIRS];
+    for (i, m) in day.msgs.iter().enumerate() {
+        keyed[usize::from(m.dir)].push((m.arrival, i as u32));
+    }
+    keyed
+        .into_iter()
+        .map(|mut l| {
+            l.sort_unstable();
+            l.into_iter().map(|(_, i)| i).collect()
+        })
+        .collect()
+}
+
+/// Session fault placement state.
+struct Placer<'a> {
+    day: &'a mut Day,
+    rng: &'a mut ChaCha8Rng,
+    lists: Vec<Vec<u32>>,
+    reserved: Vec<Reserved>,
+}
+
+impl Placer<'_> {
+    fn arr(&self, idx: u32) -> i64 {
+        self.day.msgs[idx as usize].arrival
+    }
+
+    fn is_er(&self, idx: u32) -> bool {
+        matches!(self.day.msgs[idx as usize].kind, Kind::Er(_))
+    }
+
+    /// Picks a direction with at least `min_len` messages, weighted by length.
+    fn pick_dir(&mut self, min_len: usize, ers_only: bool) -> Option<u8> {
+        let eligible = |d: usize, l: &Vec<u32>| l.len() >= min_len && (!ers_only || !DIRS[d].firm_side);
+        let total: usize = self.lists.iter().enumerate().filter(|(d, l)| eligible(*d, l)).map(|(_, l)| l.len()).sum();
+        if total == 0 {
+            return None;
+        }
+        let mut r = self.rng.random_range(0..total);
+        for (d, l) in self.lists.iter().enumerate() {
+            if eligible(d, l) {
+                if r < l.len() {
+                    return Some(d as u8);
+                }
+                r -= l.len();
+            }
+        }
+        None
+    }
+
+    /// Whether both reservations are free; if so, takes them.
+    fn claim(&mut self, dir: u8, lo: i64, hi: i64, rr_dir: Option<(u8, i64)>) -> bool {
+        let free = self.reserved[usize::from(dir)].is_free(lo, hi)
+            && rr_dir.is_none_or(|(d, q)| self.reserved[usize::from(d)].is_free(q, q));
+        if free {
+            self.reserved[usize::from(dir)].reserve(lo, hi);
+            if let Some((d, q)) = rr_dir {
+                self.reserved[usize::from(d)].reserve(q, q);
+            }
+        }
+        free
+    }
+
+    fn push(&mut self, msg: Msg) -> u32 {
+        self.day.msgs.push(msg);
+        (self.day.msgs.len() - 1) as u32
+    }
+
+    /// A ResendRequest from the receiver of `dir`, sent at `at`.
+    fn resend_request(&mut self, dir: u8, at: i64, of: u32, minus: u64) {
+        let rr_dir = reverse(dir);
+        let sending = sending_time(self.rng, rr_dir, at);
+        self.push(Msg::new(rr_dir, Kind::ResendRequest { of, minus }, at, sending));
+    }
+
+    /// Tries once to place `fault`; `None` means "try again", `Some(None)` "no room at all".
+    fn try_once(&mut self, fault: SessionFault) -> Option<Option<Placed>> {
+        let rng_k = |rng: &mut ChaCha8Rng, hi: u64| rng.random_range(1..=hi);
+        match fault {
+            SessionFault::GapResend => {
+                let k = rng_k(self.rng, 4) as usize;
+                let Some(dir) = self.pick_dir(2 * EDGE + 1 + k, true) else { return Some(None) };
+                let l = &self.lists[usize::from(dir)];
+                let i = self.rng.random_range(EDGE..=l.len() - EDGE - 1 - k);
+                let (items, prev, next) = (l[i..i + k].to_vec(), l[i - 1], l[i + k]);
+                if !items.iter().all(|&m| self.is_er(m)) || self.arr(next) - self.arr(items[0]) > 300_000 {
+                    return None;
+                }
+                let an = self.arr(next);
+                let q = an + self.rng.random_range(50..=500);
+                let mut r = an + self.rng.random_range(1_000..=30_000);
+                let mut resend_at = Vec::with_capacity(k);
+                for _ in 0..k {
+                    resend_at.push(r);
+                    r += self.rng.random_range(5..=50);
+                }
+                let r_last = resend_at[k - 1];
+                if !self.claim(dir, self.arr(prev), r_last, Some((reverse(dir), q))) {
+                    return None;
+                }
+                for (&m, &at) in items.iter().zip(&resend_at) {
+                    let orig = self.day.msgs[m as usize];
+                    self.day.msgs[m as usize].rule = Rule::Withheld;
+                    self.day.msgs[m as usize].written = false;
+                    let sending = sending_time(self.rng, dir, at);
+                    self.push(Msg {
+                        arrival: at,
+                        sending,
+                        orig_sending: orig.sending,
+                        poss_dup: true,
+                        rule: Rule::CopyOf(m),
+                        ..orig
+                    });
+                }
+                self.resend_request(dir, q, items[0], 0);
+                Some(Some(Placed::GapResend { dir, first: items[0], k: k as u64 }))
+            }
+            SessionFault::GapFill | SessionFault::GapUnfilled => {
+                let filled = fault == SessionFault::GapFill;
+                let k = rng_k(self.rng, if filled { 3 } else { 5 });
+                let Some(dir) = self.pick_dir(2 * EDGE + 1, false) else { return Some(None) };
+                let l = &self.lists[usize::from(dir)];
+                let i = self.rng.random_range(EDGE..=l.len() - EDGE - 1);
+                let (item, prev) = (l[i], l[i - 1]);
+                let a = self.arr(item);
+                let q = a + self.rng.random_range(50..=500);
+                let g = q + self.rng.random_range(1_000..=30_000);
+                let hi = if filled { g } else { a };
+                if !self.claim(dir, self.arr(prev), hi, Some((reverse(dir), q))) {
+                    return None;
+                }
+                self.day.msgs[item as usize].rule = Rule::Skip(k);
+                self.resend_request(dir, q, item, k);
+                if filled {
+                    let sending = sending_time(self.rng, dir, g);
+                    let orig_sending = self.day.msgs[item as usize].sending;
+                    self.push(Msg {
+                        orig_sending,
+                        poss_dup: true,
+                        rule: Rule::GapFillOf { of: item, k },
+                        ..Msg::new(dir, Kind::GapFill { of: item }, g, sending)
+                    });
+                    Some(Some(Placed::GapFill { dir, item, k }))
+                } else {
+                    Some(Some(Placed::GapUnfilled { dir, item, k }))
+                }
+            }
+            SessionFault::Duplicate => {
+                let Some(dir) = self.pick_dir(2 * EDGE + 2, false) else { return Some(None) };
+                let l = &self.lists[usize::from(dir)];
+                let i = self.rng.random_range(EDGE..=l.len() - EDGE - 2);
+                let (item, next) = (l[i], l[i + 1]);
+                let orig = self.day.msgs[item as usize];
+                let (a, an) = (orig.arrival, self.arr(next));
+                if !matches!(orig.kind, Kind::Er(_) | Kind::Heartbeat) || an - a < 2 {
+                    return None;
+                }
+                if !self.claim(dir, a, an, None) {
+                    return None;
+                }
+                let at = a + self.rng.random_range(1..=(an - a - 1).min(2_000));
+                self.push(Msg { arrival: at, rule: Rule::CopyOf(item), ..orig });
+                Some(Some(Placed::Duplicate { dir, item }))
+            }
+            SessionFault::Reset => {
+                let Some(dir) = self.pick_dir(2 * EDGE + 2, false) else { return Some(None) };
+                let l = &self.lists[usize::from(dir)];
+                let i = self.rng.random_range(EDGE + 1..=l.len() - EDGE - 1);
+                let (prev, item) = (l[i - 1], l[i]);
+                let (ap, a) = (self.arr(prev), self.arr(item));
+                if a - ap < 2 || !self.claim(dir, ap, a, None) {
+                    return None;
+                }
+                let at = ap + self.rng.random_range(1..=a - ap - 1);
+                let jump = self.rng.random_range(100..=1_000u64);
+                let sending = sending_time(self.rng, dir, at);
+                let msg =
+                    self.push(Msg { rule: Rule::Reset(jump), ..Msg::new(dir, Kind::Reset { jump }, at, sending) });
+                Some(Some(Placed::Reset { dir, msg, jump }))
+            }
+        }
+    }
+}
+
+/// Places the session faults (as many as fit) and returns where they went.
+pub(crate) fn inject(day: &mut Day, faults: &[SessionFault], rng: &mut ChaCha8Rng) -> Vec<Placed> {
+    let lists = sorted_lists(day);
+    let mut placer = Placer { day, rng, lists, reserved: (0..NDIRS).map(|_| Reserved::default()).collect() };
+    let mut placed = Vec::new();
+    let mut saturated: Vec<SessionFault> = Vec::new();
+    for &fault in faults {
+        if saturated.contains(&fault) {
+            continue;
+        }
+        let mut done = false;
+        for _ in 0..ATTEMPTS {
+            match placer.try_once(fault) {
+                Some(Some(p)) => {
+                    placed.push(p);
+                    done = true;
+                    break;
+                }
+                Some(None) => break,
+                None => {}
+            }
+        }
+        if !done {
+            saturated.push(fault);
+        }
+    }
+    placed
+}
+
+/// Numbers every direction in file order, applying the fault rules.
+pub(crate) fn assign_seqs(day: &mut Day) {
+    for list in sorted_lists(day) {
+        let mut next: u64 = 1;
+        for idx in list {
+            let i = idx as usize;
+            let seq = match day.msgs[i].rule {
+                Rule::Normal | Rule::Withheld => {
+                    next += 1;
+                    next - 1
+                }
+                Rule::Skip(k) => {
+                    next += k + 1;
+                    next - 1
+                }
+                Rule::CopyOf(of) => day.msgs[of as usize].seq,
+                Rule::GapFillOf { of, k } => day.msgs[of as usize].seq.saturating_sub(k),
+                Rule::Reset(jump) => {
+                    let seq = next;
+                    next = seq + jump;
+                    seq
+                }
+            };
+            day.msgs[i].seq = seq;
+        }
+    }
+}
+
+/// Ground-truth SequenceGap records of the placed faults (after numbering).
+pub(crate) fn gap_expectations(day: &Day, placed: &[Placed]) -> Vec<Expected> {
+    let seq = |m: u32| day.msgs[m as usize].seq;
+    let gap = |dir: u8, kind: &'static str, expected: u64, seen: u64| Expected::Gap {
+        stream: STREAM_NAMES[usize::from(DIRS[usize::from(dir)].stream)],
+        session: session_name(dir),
+        kind,
+        expected,
+        seen,
+    };
+    let mut out = Vec::new();
+    for p in placed {
+        match *p {
+            Placed::GapResend { dir, first, k } => {
+                let e = seq(first);
+                out.push(gap(dir, "gap", e, e + k));
+                out.push(gap(dir, "gap_filled", e, e + k - 1));
+            }
+            Placed::GapFill { dir, item, k } => {
+                let e = seq(item) - k;
+                out.push(gap(dir, "gap", e, e + k));
+                out.push(gap(dir, "gap_filled", e, e));
+            }
+            Placed::GapUnfilled { dir, item, k } => {
+                let e = seq(item) - k;
+                out.push(gap(dir, "gap", e, e + k));
+            }
+            Placed::Duplicate { dir, item } => {
+                let n = seq(item);
+                out.push(gap(dir, "duplicate", n + 1, n));
+            }
+            Placed::Reset { dir, msg, jump } => {
+                let e = seq(msg);
+                out.push(gap(dir, "reset", e, e + jump));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+
+    use super::*;
+
+    #[test]
+    fn admin_traffic_frames_every_direction() {
+        let cfg = GenConfig::default();
+        let mut day = Day {
+            orders: Vec::new(),
+            ers: Vec::new(),
+            msgs: vec![Msg::new(0, Kind::Heartbeat, cfg.start_time_us + 65_000_000, cfg.start_time_us)],
+            expected: Vec::new(),
+            settl_dates: [[b'0'; 8]; 3],
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        add_admin(&mut day, &cfg, &mut rng);
+        assign_seqs(&mut day);
+        for (d, list) in sorted_lists(&day).iter().enumerate() {
+            let kinds: Vec<&str> = list
+                .iter()
+                .map(|&i| match day.msgs[i as usize].kind {
+                    Kind::Logon => "A",
+                    Kind::Heartbeat => "0",
+                    Kind::Logout => "5",
+                    _ => "?",
+                })
+                .collect();
+            // Heartbeats at +30 s and +60 s (the extra message of direction 0 sits between them).
+            let want: &[&str] = if d == 0 { &["A", "0", "0", "0", "5"] } else { &["A", "0", "0", "5"] };
+            assert_eq!(kinds, want, "direction {d}");
+            let seqs: Vec<u64> = list.iter().map(|&i| day.msgs[i as usize].seq).collect();
+            assert_eq!(seqs, (1..=want.len() as u64).collect::<Vec<_>>());
+        }
+    }
+}

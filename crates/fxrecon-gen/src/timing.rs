@@ -1,0 +1,79 @@
+//! TimingAnomaly ground truth, computed for every order from the final arrival times.
+//!
+//! Pairs compared across the streams: each logical fill delivered on both (first delivery on
+//! each stream), and for each OrdStatus the first non-fill report carrying it on each stream
+//! (FIX 4.2 Replaced is already stored as the live status). A pair more than `timing_ms` apart
+//! makes the order a TimingAnomaly.
+
+use crate::GenConfig;
+use crate::expected::Expected;
+use crate::model::{Day, Kind, NO_FILL, SYMBOLS, VENUES, code, root_cl_ord_id};
+
+/// Slot of an OrdStatus in the per-order first-arrival table.
+fn status_slot(status: u8) -> usize {
+    match status {
+        code::NEW => 0,
+        code::PARTIAL => 1,
+        code::FILLED => 2,
+        code::CANCELED => 3,
+        code::PENDING_CANCEL => 4,
+        code::REJECTED => 5,
+        code::PENDING_NEW => 6,
+        code::EXPIRED => 7,
+        code::PENDING_REPLACE => 8,
+        _ => 9,
+    }
+}
+
+/// TimingAnomaly records for every order whose paired arrivals differ by more than the threshold.
+pub(crate) fn timing_expectations(day: &Day, cfg: &GenConfig) -> Vec<Expected> {
+    let threshold = cfg.timing_ms.max(0).saturating_mul(1000);
+    let mut first = vec![i64::MAX; day.ers.len()];
+    for m in day.msgs.iter().filter(|m| m.written) {
+        if let Kind::Er(e) = m.kind {
+            let slot = &mut first[e as usize];
+            *slot = (*slot).min(m.arrival);
+        }
+    }
+    let mut out = Vec::new();
+    for (oi, o) in day.orders.iter().enumerate() {
+        let range = o.er_start as usize..o.er_end as usize;
+        let ers = &day.ers[range.clone()];
+        let arrivals = &first[range];
+        let mut status_first = [[i64::MAX; 2]; 10];
+        let mut late = false;
+        for (e, &arr) in ers.iter().zip(arrivals) {
+            if arr == i64::MAX {
+                continue;
+            }
+            let stream = usize::from(e.stream);
+            if e.exec_type == code::TRADE {
+                if e.fill_id != NO_FILL && stream == 0 {
+                    let other = ers
+                        .iter()
+                        .zip(arrivals)
+                        .find(|(o, a)| o.stream == 1 && o.fill_id == e.fill_id && **a != i64::MAX);
+                    if let Some((_, &other_arr)) = other {
+                        late |= (arr - other_arr).abs() > threshold;
+                    }
+                }
+            } else if !matches!(e.exec_type, code::TRADE_CANCEL | code::TRADE_CORRECT) {
+                let slot = &mut status_first[status_slot(e.status)][stream];
+                *slot = (*slot).min(arr);
+            }
+        }
+        late |= status_first.iter().any(|[p, d]| *p != i64::MAX && *d != i64::MAX && (p - d).abs() > threshold);
+        if late {
+            let v = &VENUES[usize::from(o.venue)];
+            out.push(Expected::Order {
+                order_id: root_cl_ord_id(oi as u32),
+                kind: "TimingAnomaly",
+                symbol: SYMBOLS[usize::from(o.symbol)].name.to_string(),
+                venue: if o.label_is_sender { v.dc_sender } else { v.name }.to_string(),
+                side: None,
+                exec_id: None,
+            });
+        }
+    }
+    out
+}

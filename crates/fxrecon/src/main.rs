@@ -1,0 +1,194 @@
+//! `fxrecon`: command line of the FX execution reconciler.
+//!
+//! Wiring only: parse flags, load config, open files, call the engine, map errors to exit
+//! codes (0 ran, 2 usage or I/O error). Logic lives in the library crates.
+
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use fxrecon_engine::config::Config;
+
+mod demo;
+
+/// FX execution-state reconciliation: primary vs drop-copy FIX execution reports.
+#[derive(Parser)]
+#[command(name = "fxrecon", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Reconcile a primary and a drop-copy FIX log offline (contract section 5).
+    Reconcile(ReconcileArgs),
+    /// Generate a synthetic FX trading day with injected faults and its ground truth.
+    Gen(GenArgs),
+    /// Generate a mixed day in memory, reconcile it, and print injected vs detected.
+    Demo(DemoArgs),
+}
+
+#[derive(clap::Args)]
+struct ReconcileArgs {
+    /// Primary (OMS / gateway) FIX log.
+    #[arg(long)]
+    primary: PathBuf,
+    /// Drop-copy FIX log.
+    #[arg(long)]
+    dropcopy: PathBuf,
+    /// TOML config file.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Grace window in ms (overrides config).
+    #[arg(long)]
+    grace_ms: Option<i64>,
+    /// TimingAnomaly threshold in ms (overrides config).
+    #[arg(long)]
+    timing_ms: Option<i64>,
+    /// Divergences as JSON Lines (default stdout).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Rejected messages as JSON Lines (default stderr).
+    #[arg(long)]
+    rejects: Option<PathBuf>,
+    /// Run summary as JSON (default stderr).
+    #[arg(long)]
+    summary: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct GenArgs {
+    /// Number of orders.
+    #[arg(long, default_value_t = 1000)]
+    orders: usize,
+    /// Random seed (same seed, same bytes).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Directory for primary.fix, dropcopy.fix and expected.jsonl.
+    #[arg(long)]
+    out_dir: PathBuf,
+    /// Fault scenario, or `mixed`.
+    #[arg(long, default_value = "mixed")]
+    scenario: fxrecon_gen::Scenario,
+    /// Fraction of orders that get a fault.
+    #[arg(long, default_value_t = 0.02)]
+    fault_rate: f64,
+}
+
+#[derive(clap::Args)]
+struct DemoArgs {
+    /// Number of orders in the generated day.
+    #[arg(long, default_value_t = 50_000)]
+    orders: usize,
+    /// Random seed.
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt().with_writer(io::stderr).with_max_level(tracing::Level::WARN).init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Reconcile(a) => reconcile(a),
+        Command::Gen(a) => gen_day(a),
+        Command::Demo(a) => demo::run(a.orders, a.seed),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("fxrecon: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn open_input(path: &Path, what: &str) -> Result<BufReader<File>> {
+    let f = File::open(path).with_context(|| format!("cannot open {what} input {}", path.display()))?;
+    Ok(BufReader::with_capacity(1 << 20, f))
+}
+
+fn create_output(path: &Path) -> Result<BufWriter<File>> {
+    let f = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    Ok(BufWriter::with_capacity(1 << 16, f))
+}
+
+fn boxed_writer(path: &Option<PathBuf>, default: fn() -> Box<dyn Write>) -> Result<Box<dyn Write>> {
+    Ok(match path {
+        Some(p) => Box::new(create_output(p)?),
+        None => default(),
+    })
+}
+
+fn reconcile(a: ReconcileArgs) -> Result<()> {
+    let mut cfg = match &a.config {
+        Some(p) => Config::load(p)?,
+        None => Config::default(),
+    };
+    if let Some(g) = a.grace_ms {
+        cfg.grace_ms = g;
+    }
+    if let Some(t) = a.timing_ms {
+        cfg.timing_threshold_ms = t;
+    }
+    cfg.validate()?;
+    let primary = open_input(&a.primary, "primary")?;
+    let dropcopy = open_input(&a.dropcopy, "dropcopy")?;
+    let out = boxed_writer(&a.out, || Box::new(BufWriter::new(io::stdout().lock())))?;
+    let rejects_out = boxed_writer(&a.rejects, || Box::new(BufWriter::new(io::stderr())))?;
+    let mut summary_out = boxed_writer(&a.summary, || Box::new(io::stderr()))?;
+
+    let started = Instant::now();
+    let mut sink = fxrecon_engine::summary::JsonlSink::new(out);
+    let mut rejects = fxrecon_engine::summary::RejectWriter::new(rejects_out);
+    let stats = fxrecon_engine::offline::reconcile(primary, dropcopy, &cfg, &mut sink, &mut rejects)
+        .context("reading input")?;
+    let counts = sink.finish().context("writing output")?;
+    rejects.finish().context("writing rejects")?;
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    fxrecon_engine::summary::Summary::new(&stats, &counts, elapsed_ms)
+        .write(&mut summary_out)
+        .context("writing summary")?;
+    summary_out.flush().context("writing summary")?;
+    Ok(())
+}
+
+fn gen_day(a: GenArgs) -> Result<()> {
+    if !(0.0..=1.0).contains(&a.fault_rate) {
+        anyhow::bail!("--fault-rate must be between 0 and 1");
+    }
+    let cfg = fxrecon_gen::GenConfig {
+        orders: a.orders,
+        seed: a.seed,
+        scenario: a.scenario,
+        fault_rate: a.fault_rate,
+        ..fxrecon_gen::GenConfig::default()
+    };
+    let day = fxrecon_gen::generate(&cfg);
+    std::fs::create_dir_all(&a.out_dir).with_context(|| format!("cannot create {}", a.out_dir.display()))?;
+    let write = |name: &str, bytes: &[u8]| -> Result<()> {
+        let p = a.out_dir.join(name);
+        std::fs::write(&p, bytes).with_context(|| format!("cannot write {}", p.display()))
+    };
+    write("primary.fix", &day.primary)?;
+    write("dropcopy.fix", &day.dropcopy)?;
+    let mut expected = String::new();
+    for (i, e) in day.expected.iter().enumerate() {
+        expected.push_str(&e.to_json_line(i as u64 + 1));
+        expected.push('\n');
+    }
+    write("expected.jsonl", expected.as_bytes())?;
+    eprintln!(
+        "fxrecon gen: {} orders, {} primary + {} dropcopy messages, {} expected findings -> {}",
+        a.orders,
+        day.primary_messages,
+        day.dropcopy_messages,
+        day.expected.len(),
+        a.out_dir.display()
+    );
+    Ok(())
+}
