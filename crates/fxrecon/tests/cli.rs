@@ -1,0 +1,106 @@
+//! The `fxrecon` binary end to end: exit codes, one-line errors, files written.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_fxrecon"))
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("fxrecon-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn missing_input_file_exits_2_with_one_clear_line() {
+    let out = bin().args(["reconcile", "--primary", "/nonexistent/p.fix", "--dropcopy", "/nonexistent/d.fix"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("cannot open primary input /nonexistent/p.fix"), "{err}");
+}
+
+#[test]
+fn bad_flag_and_bad_config_exit_2() {
+    let out = bin().args(["reconcile", "--bogus"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+
+    let dir = tmp("cfg");
+    let cfg = dir.join("bad.toml");
+    std::fs::write(&cfg, "grace_ms = \"soon\"\n").unwrap();
+    let f = dir.join("empty.fix");
+    std::fs::write(&f, "").unwrap();
+    let out = bin()
+        .args(["reconcile", "--primary", f.to_str().unwrap(), "--dropcopy", f.to_str().unwrap(), "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("invalid config file"), "{err}");
+
+    let out = bin()
+        .args(["reconcile", "--primary", f.to_str().unwrap(), "--dropcopy", f.to_str().unwrap(), "--grace-ms", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8(out.stderr).unwrap().contains("grace_ms must be > 0"));
+
+    let out = bin().args(["gen", "--out-dir", "/tmp", "--scenario", "nonsense"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn gen_then_reconcile_matches_ground_truth_and_is_byte_stable() {
+    let dir = tmp("gen");
+    let status = bin()
+        .args(["gen", "--orders", "300", "--seed", "5", "--scenario", "mixed", "--fault-rate", "0.05", "--out-dir"])
+        .arg(&dir)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let run = |out: &str| {
+        let o = bin()
+            .args(["reconcile", "--primary"])
+            .arg(dir.join("primary.fix"))
+            .arg("--dropcopy")
+            .arg(dir.join("dropcopy.fix"))
+            .arg("--out")
+            .arg(dir.join(out))
+            .arg("--rejects")
+            .arg(dir.join("rejects.jsonl"))
+            .arg("--summary")
+            .arg(dir.join("summary.json"))
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+        std::fs::read(dir.join(out)).unwrap()
+    };
+    let first = run("out1.jsonl");
+    let second = run("out2.jsonl");
+    assert_eq!(first, second, "two runs must give identical bytes");
+    assert_eq!(std::fs::read(dir.join("rejects.jsonl")).unwrap(), b"");
+
+    let keys = |text: &str| -> std::collections::BTreeSet<_> {
+        text.lines().filter_map(|l| fxrecon_engine::truth::Finding::of_json_line(l).unwrap()).collect()
+    };
+    let expected = keys(&std::fs::read_to_string(dir.join("expected.jsonl")).unwrap());
+    let detected = keys(&String::from_utf8(first).unwrap());
+    assert!(!expected.is_empty());
+    assert_eq!(detected, expected);
+
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
+    assert!(summary["messages_read"]["primary"].as_u64().unwrap() > 300);
+}
+
+#[test]
+fn demo_runs_and_reports_no_miss() {
+    let out = bin().args(["demo", "--orders", "2000"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("missed 0, false alarms 0"), "{text}");
+    assert!(text.contains("MissingFill"));
+}
