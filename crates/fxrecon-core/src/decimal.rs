@@ -25,6 +25,16 @@ pub enum DecimalError {
     Overflow,
 }
 
+const POW10: [i64; 19] = {
+    let mut t = [1i64; 19];
+    let mut i = 1;
+    while i < 19 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
 impl<const SCALE: u32> Fixed<SCALE> {
     /// Zero.
     pub const ZERO: Self = Self(0);
@@ -42,40 +52,47 @@ impl<const SCALE: u32> Fixed<SCALE> {
             Some(b'+') => (false, &text[1..]),
             _ => (false, text),
         };
-        if body.is_empty() {
-            return Err(DecimalError::NotANumber);
+        // Integer part: up to 18 digits cannot overflow a u64 accumulator.
+        let mut i = 0;
+        let mut int: u64 = 0;
+        while i < body.len() {
+            let d = body[i].wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            int = int.wrapping_mul(10).wrapping_add(d as u64);
+            i += 1;
         }
-        let mut int: i64 = 0;
-        let mut frac: i64 = 0;
+        let int_digits = i;
+        if int_digits > 18 {
+            return Err(DecimalError::Overflow);
+        }
+        let mut frac: u64 = 0;
         let mut frac_digits = 0u32;
-        let mut seen_dot = false;
-        let mut digits = 0usize;
-        for &b in body {
-            match b {
-                b'0'..=b'9' => {
-                    digits += 1;
-                    let d = (b - b'0') as i64;
-                    if seen_dot {
-                        if frac_digits < SCALE {
-                            frac = frac * 10 + d;
-                            frac_digits += 1;
-                        } else if d != 0 {
-                            return Err(DecimalError::TooPrecise);
-                        }
-                    } else {
-                        int = int.checked_mul(10).and_then(|v| v.checked_add(d)).ok_or(DecimalError::Overflow)?;
-                    }
+        let mut any_frac = false;
+        if i < body.len() && body[i] == b'.' {
+            i += 1;
+            while i < body.len() {
+                let d = body[i].wrapping_sub(b'0');
+                if d > 9 {
+                    return Err(DecimalError::NotANumber);
                 }
-                b'.' if !seen_dot => seen_dot = true,
-                _ => return Err(DecimalError::NotANumber),
+                any_frac = true;
+                if frac_digits < SCALE {
+                    frac = frac * 10 + d as u64;
+                    frac_digits += 1;
+                } else if d != 0 {
+                    return Err(DecimalError::TooPrecise);
+                }
+                i += 1;
             }
         }
-        if digits == 0 {
+        if i != body.len() || (int_digits == 0 && !any_frac) {
             return Err(DecimalError::NotANumber);
         }
-        let scaled = int
+        let scaled = (int as i64)
             .checked_mul(Self::ONE)
-            .and_then(|v| v.checked_add(frac * 10i64.pow(SCALE - frac_digits)))
+            .and_then(|v| v.checked_add(frac as i64 * POW10[(SCALE - frac_digits) as usize]))
             .ok_or(DecimalError::Overflow)?;
         Ok(Self(if neg { -scaled } else { scaled }))
     }

@@ -293,10 +293,8 @@ pub struct ExecEvent {
     pub event_time: Micros,
     /// Arrival time from a log-line prefix, when there was one.
     pub arrival: Option<Micros>,
-    /// 52 SendingTime.
+    /// 52 SendingTime (parsed only for lines without an arrival prefix).
     pub sending_time: Option<Micros>,
-    /// 60 TransactTime.
-    pub transact_time: Option<Micros>,
     /// 35 MsgType.
     pub kind: MsgKind,
     /// 8 BeginString family.

@@ -328,7 +328,12 @@ impl OrderStore {
         } else {
             (self.create(*order_id)?, 0)
         };
-        if !order_id.is_empty() && self.order_ids.get(order_id).is_none() {
+        // One OrderID per order is enough to route reports that lack a ClOrdID; checking the
+        // order first keeps the table lookup off the per-message path.
+        if !order_id.is_empty()
+            && self.orders[found.0 as usize].order_ids == NONE
+            && self.order_ids.get(order_id).is_none()
+        {
             let o = &self.orders[found.0 as usize];
             match self.order_ids.insert(*order_id, found.0, 0, o.order_ids) {
                 Ok(head) => self.orders[found.0 as usize].order_ids = head,

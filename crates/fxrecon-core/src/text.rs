@@ -42,6 +42,18 @@ impl<const N: usize> InlineStr<N> {
         Ok(s)
     }
 
+    /// Replaces the value in place with `src` (no zeroing of unused capacity: it is never
+    /// read). Fails, leaving the value unchanged, when `src` is longer than `N`.
+    #[inline]
+    pub fn set(&mut self, src: &[u8]) -> Result<(), TooLong> {
+        if src.len() > N {
+            return Err(TooLong);
+        }
+        self.bytes[..src.len()].copy_from_slice(src);
+        self.len = src.len() as u8;
+        Ok(())
+    }
+
     /// Copies `src`, truncating to the capacity (for text that must never fail, e.g. excerpts).
     pub fn from_str_truncated(src: &str) -> Self {
         let mut end = src.len().min(N);

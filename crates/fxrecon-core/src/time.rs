@@ -24,35 +24,43 @@ impl Micros {
         if t.len() < 17 || t[8] != b'-' || t[11] != b':' || t[14] != b':' {
             return None;
         }
-        let num = |r: core::ops::Range<usize>| -> Option<i64> {
-            let mut v = 0i64;
-            for &b in &t[r] {
-                if !b.is_ascii_digit() {
-                    return None;
-                }
-                v = v * 10 + (b - b'0') as i64;
-            }
-            Some(v)
+        // Straight-line digit decoding: every message carries two or three timestamps.
+        let head: &[u8; 17] = t[..17].try_into().ok()?;
+        let mut bad = false;
+        let mut d = |i: usize| {
+            let x = head[i].wrapping_sub(b'0');
+            bad |= x > 9;
+            x as i64
         };
-        let (y, mo, d) = (num(0..4)?, num(4..6)?, num(6..8)?);
-        let (h, mi, s) = (num(9..11)?, num(12..14)?, num(15..17)?);
-        if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
+        let y = d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3);
+        let mo = d(4) * 10 + d(5);
+        let day = d(6) * 10 + d(7);
+        let h = d(9) * 10 + d(10);
+        let mi = d(12) * 10 + d(13);
+        let s = d(15) * 10 + d(16);
+        if bad || !(1..=12).contains(&mo) || !(1..=31).contains(&day) || h > 23 || mi > 59 || s > 60 {
             return None;
         }
         let mut micros = 0i64;
         if t.len() > 17 {
-            if t[17] != b'.' {
-                return None;
-            }
             let frac = &t[18..];
-            if frac.is_empty() || frac.len() > 9 || !frac.iter().all(u8::is_ascii_digit) {
+            if t[17] != b'.' || frac.is_empty() || frac.len() > 9 {
                 return None;
             }
-            for i in 0..6 {
-                micros = micros * 10 + frac.get(i).map_or(0, |b| (b - b'0') as i64);
+            for (i, &b) in frac.iter().enumerate() {
+                let x = b.wrapping_sub(b'0');
+                if x > 9 {
+                    return None;
+                }
+                if i < 6 {
+                    micros = micros * 10 + x as i64;
+                }
+            }
+            for _ in frac.len()..6 {
+                micros *= 10;
             }
         }
-        let days = days_from_civil(y, mo, d);
+        let days = days_from_civil(y, mo, day);
         Some(Self(((days * 86_400 + h * 3_600 + mi * 60 + s) * 1_000_000) + micros))
     }
 

@@ -7,6 +7,7 @@ pub mod agent;
 pub mod config;
 pub mod idle;
 pub mod line_reader;
+pub mod mapped_input;
 pub mod offline;
 pub mod pipeline;
 pub mod render;

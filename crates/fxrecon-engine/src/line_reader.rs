@@ -20,6 +20,59 @@ pub enum Line<'a> {
     },
 }
 
+/// Anything that yields lines with a per-line cap: a buffered stream or a mapped file.
+pub trait LineSource {
+    /// The next line, or None at end of input.
+    fn next_line(&mut self) -> io::Result<Option<Line<'_>>>;
+}
+
+/// Lines of a byte slice already in memory (a memory-mapped file): zero-copy.
+pub struct SliceLines<'a> {
+    data: &'a [u8],
+    pos: usize,
+    max: usize,
+}
+
+impl<'a> SliceLines<'a> {
+    /// Lines of `data`, each capped at `max` bytes.
+    pub fn new(data: &'a [u8], max: usize) -> Self {
+        Self { data, pos: 0, max }
+    }
+}
+
+/// Cuts the line that starts at `pos` of `data`; returns it with the position after it.
+pub fn cut_line(data: &[u8], pos: usize, max: usize) -> Option<(Line<'_>, usize)> {
+    if pos >= data.len() {
+        return None;
+    }
+    let rest = &data[pos..];
+    let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+    let next = pos + (end + 1).min(rest.len());
+    let mut line = &rest[..end];
+    if line.len() > max {
+        return Some((Line::TooLong { head: &line[..max.min(120)], len: line.len() }, next));
+    }
+    if line.last() == Some(&b'\r') {
+        line = &line[..line.len() - 1];
+    }
+    Some((Line::Text(line), next))
+}
+
+impl LineSource for SliceLines<'_> {
+    fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
+        Ok(cut_line(self.data, self.pos, self.max).map(|(line, next)| {
+            self.pos = next;
+            line
+        }))
+    }
+}
+
+impl<R: BufRead> LineSource for LineReader<R> {
+    fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
+        LineReader::next_line(self)
+    }
+}
+
 /// Reads lines from a `BufRead` with a per-line byte cap.
 pub struct LineReader<R> {
     inner: R,
@@ -79,7 +132,7 @@ impl<R: BufRead> LineReader<R> {
 }
 
 fn memchr_nl(b: &[u8]) -> Option<usize> {
-    b.iter().position(|&c| c == b'\n')
+    memchr::memchr(b'\n', b)
 }
 
 #[cfg(test)]
@@ -105,5 +158,22 @@ mod tests {
         assert_eq!(r.next_line().unwrap(), Some(Line::Text(b"last")));
         assert_eq!(r.line_no(), 4);
         assert_eq!(r.next_line().unwrap(), None);
+    }
+
+    #[test]
+    fn slice_lines_agree_with_the_stream_reader() {
+        let mut data = b"a\r\n\nbb\n".to_vec();
+        data.extend(std::iter::repeat_n(b'x', 5000));
+        data.extend(b"\nlast");
+        let mut a = LineReader::new(io::BufReader::with_capacity(7, &data[..]), 100);
+        let mut b = SliceLines::new(&data, 100);
+        loop {
+            let x = a.next_line().unwrap().map(|l| format!("{l:?}"));
+            let y = LineSource::next_line(&mut b).unwrap().map(|l| format!("{l:?}"));
+            assert_eq!(x, y);
+            if x.is_none() {
+                break;
+            }
+        }
     }
 }

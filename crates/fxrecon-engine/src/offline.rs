@@ -14,7 +14,10 @@ use fxrecon_core::reconciler::{ReconStats, Reconciler};
 use fxrecon_core::time::Micros;
 
 use crate::config::Config;
-use crate::line_reader::{Line, LineReader};
+use crate::line_reader::{Line, LineReader, LineSource, SliceLines};
+use crate::mapped_input::{MappedInput, MappedLines};
+use crate::pipeline::{self, PipelineOptions};
+use crate::summary::RecordCounts;
 
 /// Receives messages that could not be used.
 pub trait RejectSink {
@@ -42,10 +45,10 @@ pub struct OfflineStats {
     pub recon: ReconStats,
 }
 
-/// One input file being read ahead by one message.
-struct StreamInput<R> {
+/// One input being read ahead by one message.
+struct StreamInput<S> {
     stream: Stream,
-    reader: LineReader<R>,
+    reader: S,
     clock: Micros,
     event: ExecEvent,
     ready: bool,
@@ -54,11 +57,11 @@ struct StreamInput<R> {
     rejected: u64,
 }
 
-impl<R: BufRead> StreamInput<R> {
-    fn new(stream: Stream, inner: R, max_bytes: usize) -> Self {
+impl<S: LineSource> StreamInput<S> {
+    fn new(stream: Stream, reader: S) -> Self {
         Self {
             stream,
-            reader: LineReader::new(inner, max_bytes),
+            reader,
             clock: Micros(i64::MIN),
             event: ExecEvent::default(),
             ready: false,
@@ -122,9 +125,78 @@ pub fn reconcile<P: BufRead, D: BufRead>(
     sink: &mut impl Sink,
     rejects: &mut impl RejectSink,
 ) -> io::Result<OfflineStats> {
+    let p = LineReader::new(primary, cfg.max_message_bytes);
+    let d = LineReader::new(dropcopy, cfg.max_message_bytes);
+    reconcile_sources(p, d, cfg, sink, rejects)
+}
+
+/// Reconciles two inputs already in memory (e.g. memory-mapped files), without copying lines.
+pub fn reconcile_bytes(
+    primary: &[u8],
+    dropcopy: &[u8],
+    cfg: &Config,
+    sink: &mut impl Sink,
+    rejects: &mut impl RejectSink,
+) -> io::Result<OfflineStats> {
+    let sized = sized_for_inputs(cfg, &[primary, dropcopy]);
+    let p = SliceLines::new(primary, cfg.max_message_bytes);
+    let d = SliceLines::new(dropcopy, cfg.max_message_bytes);
+    reconcile_sources(p, d, &sized, sink, rejects)
+}
+
+/// The configuration with the store capped at what these inputs can possibly need.
+///
+/// Every line creates at most one order and one execution record, so a store sized to the
+/// line count can never fill up: results are identical to the configured size, while the
+/// tables stay small enough to be cache- and TLB-friendly (docs/decisions.md D14).
+pub fn sized_for_inputs(cfg: &Config, inputs: &[&[u8]]) -> Config {
+    let lines: usize = inputs.iter().map(|b| memchr::memchr_iter(b'\n', b).count() + 1).sum();
+    Config {
+        max_orders: cfg.max_orders.min(lines.max(1024)),
+        max_execs: cfg.max_execs.min(lines.max(1024)),
+        ..cfg.clone()
+    }
+}
+
+/// Reconciles two mapped files on the threaded pipeline (ingest threads decode while the
+/// reconciler applies); output is byte-identical to [`reconcile_bytes`].
+pub fn reconcile_files_threaded<W, J>(
+    primary: MappedInput,
+    dropcopy: MappedInput,
+    cfg: &Config,
+    opts: &PipelineOptions,
+    out: W,
+    rejects: J,
+) -> io::Result<(OfflineStats, RecordCounts, W, J)>
+where
+    W: std::io::Write + Send + 'static,
+    J: RejectSink + Send + 'static,
+{
+    let sized = sized_for_inputs(cfg, &[primary.bytes(), dropcopy.bytes()]);
+    let opts = PipelineOptions { max_message_bytes: cfg.max_message_bytes, ..opts.clone() };
+    let p = MappedLines::new(primary, cfg.max_message_bytes);
+    let d = MappedLines::new(dropcopy, cfg.max_message_bytes);
+    let (stats, out, rejects) = pipeline::run_sources(p, d, sized.recon(), &opts, out, rejects)?;
+    let offline = OfflineStats {
+        lines: [stats.ingest[0].lines, stats.ingest[1].lines],
+        messages: [stats.ingest[0].messages, stats.ingest[1].messages],
+        rejected: [stats.ingest[0].rejected, stats.ingest[1].rejected],
+        recon: stats.reconciler.recon,
+    };
+    Ok((offline, stats.counts, out, rejects))
+}
+
+/// Reconciles two line sources.
+pub fn reconcile_sources(
+    p: impl LineSource,
+    d: impl LineSource,
+    cfg: &Config,
+    sink: &mut impl Sink,
+    rejects: &mut impl RejectSink,
+) -> io::Result<OfflineStats> {
     let mut recon = Reconciler::new(cfg.recon());
-    let mut p = StreamInput::new(Stream::Primary, primary, cfg.max_message_bytes);
-    let mut d = StreamInput::new(Stream::DropCopy, dropcopy, cfg.max_message_bytes);
+    let mut p = StreamInput::new(Stream::Primary, p);
+    let mut d = StreamInput::new(Stream::DropCopy, d);
     p.advance(rejects)?;
     d.advance(rejects)?;
     loop {

@@ -4,7 +4,7 @@
 //! codes (0 ran, 2 usage or I/O error). Logic lives in the library crates.
 
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -12,6 +12,10 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use fxrecon_engine::config::Config;
+use fxrecon_engine::mapped_input::MappedInput;
+use fxrecon_engine::offline;
+use fxrecon_engine::pipeline::PipelineOptions;
+use fxrecon_engine::summary::{JsonlSink, RejectWriter, Summary};
 
 mod demo;
 
@@ -59,6 +63,9 @@ struct ReconcileArgs {
     /// Run summary as JSON (default stderr).
     #[arg(long)]
     summary: Option<PathBuf>,
+    /// Decode and reconcile on one thread instead of the threaded pipeline (same output).
+    #[arg(long)]
+    single_thread: bool,
 }
 
 #[derive(clap::Args)]
@@ -107,9 +114,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn open_input(path: &Path, what: &str) -> Result<BufReader<File>> {
-    let f = File::open(path).with_context(|| format!("cannot open {what} input {}", path.display()))?;
-    Ok(BufReader::with_capacity(1 << 20, f))
+fn open_input(path: &Path, what: &str) -> Result<MappedInput> {
+    MappedInput::open(path).with_context(|| format!("cannot open {what} input {}", path.display()))
 }
 
 fn create_output(path: &Path) -> Result<BufWriter<File>> {
@@ -117,7 +123,7 @@ fn create_output(path: &Path) -> Result<BufWriter<File>> {
     Ok(BufWriter::with_capacity(1 << 16, f))
 }
 
-fn boxed_writer(path: &Option<PathBuf>, default: fn() -> Box<dyn Write>) -> Result<Box<dyn Write>> {
+fn boxed_writer(path: &Option<PathBuf>, default: fn() -> Box<dyn Write + Send>) -> Result<Box<dyn Write + Send>> {
     Ok(match path {
         Some(p) => Box::new(create_output(p)?),
         None => default(),
@@ -138,21 +144,30 @@ fn reconcile(a: ReconcileArgs) -> Result<()> {
     cfg.validate()?;
     let primary = open_input(&a.primary, "primary")?;
     let dropcopy = open_input(&a.dropcopy, "dropcopy")?;
-    let out = boxed_writer(&a.out, || Box::new(BufWriter::new(io::stdout().lock())))?;
+    let out = boxed_writer(&a.out, || Box::new(BufWriter::new(io::stdout())))?;
     let rejects_out = boxed_writer(&a.rejects, || Box::new(BufWriter::new(io::stderr())))?;
     let mut summary_out = boxed_writer(&a.summary, || Box::new(io::stderr()))?;
 
     let started = Instant::now();
-    let mut sink = fxrecon_engine::summary::JsonlSink::new(out);
-    let mut rejects = fxrecon_engine::summary::RejectWriter::new(rejects_out);
-    let stats = fxrecon_engine::offline::reconcile(primary, dropcopy, &cfg, &mut sink, &mut rejects)
-        .context("reading input")?;
-    let counts = sink.finish().context("writing output")?;
-    rejects.finish().context("writing rejects")?;
+    let rejects = RejectWriter::new(rejects_out);
+    let (stats, counts) = if a.single_thread {
+        let mut sink = JsonlSink::new(out);
+        let mut rejects = rejects;
+        let stats = offline::reconcile_bytes(primary.bytes(), dropcopy.bytes(), &cfg, &mut sink, &mut rejects)
+            .context("reading input")?;
+        let counts = sink.finish().context("writing output")?;
+        rejects.finish().context("writing rejects")?;
+        (stats, counts)
+    } else {
+        let opts = PipelineOptions::default();
+        let (stats, counts, mut out, rejects) =
+            offline::reconcile_files_threaded(primary, dropcopy, &cfg, &opts, out, rejects).context("reading input")?;
+        out.flush().context("writing output")?;
+        rejects.finish().context("writing rejects")?;
+        (stats, counts)
+    };
     let elapsed_ms = started.elapsed().as_millis() as u64;
-    fxrecon_engine::summary::Summary::new(&stats, &counts, elapsed_ms)
-        .write(&mut summary_out)
-        .context("writing summary")?;
+    Summary::new(&stats, &counts, elapsed_ms).write(&mut summary_out).context("writing summary")?;
     summary_out.flush().context("writing summary")?;
     Ok(())
 }

@@ -15,7 +15,10 @@ fn tmp(name: &str) -> PathBuf {
 
 #[test]
 fn missing_input_file_exits_2_with_one_clear_line() {
-    let out = bin().args(["reconcile", "--primary", "/nonexistent/p.fix", "--dropcopy", "/nonexistent/d.fix"]).output().unwrap();
+    let out = bin()
+        .args(["reconcile", "--primary", "/nonexistent/p.fix", "--dropcopy", "/nonexistent/d.fix"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8(out.stderr).unwrap();
     assert_eq!(err.lines().count(), 1, "{err}");

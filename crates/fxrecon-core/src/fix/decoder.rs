@@ -92,7 +92,6 @@ pub fn decode(line: &[u8], out: &mut ExecEvent) -> Result<(), DecodeError> {
         return Err(DecodeError::Truncated);
     }
 
-    let mut pos = 0usize;
     let mut body_len: Option<(u32, usize)> = None; // (declared, body start offset)
     let mut checksum: Option<(u32, usize)> = None; // (declared, offset of "10=")
     let mut exec_trans_type = 0u8;
@@ -100,36 +99,41 @@ pub fn decode(line: &[u8], out: &mut ExecEvent) -> Result<(), DecodeError> {
     let mut seen_35 = false;
     let mut seen_order_ident = false;
 
-    while pos < msg.len() {
-        let field_start = pos;
+    let mut field_start = 0usize;
+    while field_start < msg.len() {
+        let field_end = find_delim(msg, field_start, delim);
+        let field = &msg[field_start..field_end];
         let mut tag: u32 = 0;
-        let mut digits = 0;
-        while pos < msg.len() && msg[pos].is_ascii_digit() {
-            tag = tag.saturating_mul(10).saturating_add((msg[pos] - b'0') as u32);
-            pos += 1;
-            digits += 1;
+        let mut i = 0;
+        // Tags have at most 9 digits here; a longer run is malformed, so no overflow.
+        while i < field.len().min(9) {
+            let d = field[i].wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            tag = tag * 10 + d as u32;
+            i += 1;
         }
-        if digits == 0 || pos >= msg.len() || msg[pos] != b'=' {
+        if i == 0 || i >= field.len() || field[i] != b'=' {
             return Err(DecodeError::MalformedField(start + field_start));
         }
-        pos += 1;
-        let vstart = pos;
-        let vend = memchr::memchr(delim, &msg[vstart..]).map_or(msg.len(), |i| vstart + i);
-        let v = &msg[vstart..vend];
-        pos = if vend < msg.len() { vend + 1 } else { vend };
+        let v = &field[i + 1..];
+        let pos = field_end + 1;
         if checksum.is_some() {
             // Anything after CheckSum is not part of the message.
             return Err(DecodeError::MalformedField(start + field_start));
         }
+        let this_field = field_start;
+        field_start = pos;
 
         match tag {
             8 => out.version = version_of(v),
-            9 => body_len = Some((uint(v, 9)? as u32, pos)),
+            9 => body_len = Some((uint(v, 9)? as u32, pos.min(msg.len()))),
             10 => {
                 if v.len() != 3 {
                     return Err(DecodeError::BadNumber(10));
                 }
-                checksum = Some((uint(v, 10)? as u32, field_start));
+                checksum = Some((uint(v, 10)? as u32, this_field));
             }
             35 => {
                 seen_35 = true;
@@ -147,21 +151,23 @@ pub fn decode(line: &[u8], out: &mut ExecEvent) -> Result<(), DecodeError> {
                 out.new_seq_no = uint(v, 36)?;
                 out.present |= has::NEW_SEQ_NO;
             }
-            49 => out.sender = text(v, 49)?,
-            56 => out.target = text(v, 56)?,
-            52 => out.sending_time = Some(Micros::parse_fix(v).ok_or(DecodeError::BadTimestamp(52))?),
-            60 => out.transact_time = Some(Micros::parse_fix(v).ok_or(DecodeError::BadTimestamp(60))?),
+            49 => set_text(&mut out.sender, v, 49)?,
+            56 => set_text(&mut out.target, v, 56)?,
+            // SendingTime is only the clock of lines without an arrival prefix: parse it there.
+            52 if out.arrival.is_none() => {
+                out.sending_time = Some(Micros::parse_fix(v).ok_or(DecodeError::BadTimestamp(52))?)
+            }
             11 => {
-                out.cl_ord_id = text(v, 11)?;
+                set_text(&mut out.cl_ord_id, v, 11)?;
                 seen_order_ident |= !v.is_empty();
             }
-            41 => out.orig_cl_ord_id = text(v, 41)?,
+            41 => set_text(&mut out.orig_cl_ord_id, v, 41)?,
             37 => {
-                out.order_id = text(v, 37)?;
+                set_text(&mut out.order_id, v, 37)?;
                 seen_order_ident |= !v.is_empty();
             }
-            17 => out.exec_id = text(v, 17)?,
-            19 => out.exec_ref_id = text(v, 19)?,
+            17 => set_text(&mut out.exec_id, v, 17)?,
+            19 => set_text(&mut out.exec_ref_id, v, 19)?,
             150 => {
                 out.exec_type = ExecType::from_code(v);
                 out.present |= has::EXEC_TYPE;
@@ -169,10 +175,10 @@ pub fn decode(line: &[u8], out: &mut ExecEvent) -> Result<(), DecodeError> {
             20 => exec_trans_type = v.first().copied().unwrap_or(b'0'),
             39 => ord_status_raw = Some(v),
             54 => out.side = v.first().copied().unwrap_or(0),
-            55 => out.symbol = text(v, 55)?,
-            1 => out.account = text(v, 1)?,
-            30 => out.venue = text(v, 30)?,
-            100 if out.venue.is_empty() => out.venue = text(v, 100)?,
+            55 => set_text(&mut out.symbol, v, 55)?,
+            1 => set_text(&mut out.account, v, 1)?,
+            30 => set_text(&mut out.venue, v, 30)?,
+            100 if out.venue.is_empty() => set_text(&mut out.venue, v, 100)?,
             38 => set_dec(&mut out.order_qty, v, 38, &mut out.present, has::ORDER_QTY)?,
             44 => set_dec(&mut out.price, v, 44, &mut out.present, has::PRICE)?,
             32 => set_dec(&mut out.last_qty, v, 32, &mut out.present, has::LAST_QTY)?,
@@ -217,6 +223,31 @@ pub fn decode(line: &[u8], out: &mut ExecEvent) -> Result<(), DecodeError> {
     Ok(())
 }
 
+/// Position of the next `delim` at or after `from` (or `hay.len()`). Fields are short, so a
+/// word-at-a-time (SWAR) scan beats a SIMD search that must be set up again for every field.
+#[inline]
+fn find_delim(hay: &[u8], from: usize, delim: u8) -> usize {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let pattern = LO * delim as u64;
+    let mut i = from;
+    while i + 8 <= hay.len() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&hay[i..i + 8]);
+        let v = u64::from_le_bytes(word) ^ pattern;
+        // High bit set for zero bytes; the lowest one is exact (borrows only run upwards).
+        let zero = v.wrapping_sub(LO) & !v & HI;
+        if zero != 0 {
+            return i + (zero.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < hay.len() && hay[i] != delim {
+        i += 1;
+    }
+    i
+}
+
 fn verify_framing(
     msg: &[u8],
     delim: u8,
@@ -258,7 +289,9 @@ fn ends_with_checksum(msg: &[u8], delim: u8) -> bool {
 }
 
 fn find_begin(line: &[u8]) -> Option<usize> {
-    memchr::memmem::find(line, b"8=FIX")
+    // The prefix is short: look for '8' and check the rest (cheaper than building a memmem
+    // searcher per message).
+    memchr::memchr_iter(b'8', line).find(|&i| line[i..].starts_with(b"8=FIX"))
 }
 
 fn trim_end(line: &[u8]) -> &[u8] {
@@ -315,8 +348,9 @@ fn uint(v: &[u8], tag: u32) -> Result<u64, DecodeError> {
     Ok(n)
 }
 
-fn text<const N: usize>(v: &[u8], tag: u32) -> Result<InlineStr<N>, DecodeError> {
-    InlineStr::from_bytes(v).map_err(|_| DecodeError::TooLong(tag))
+#[inline]
+fn set_text<const N: usize>(slot: &mut InlineStr<N>, v: &[u8], tag: u32) -> Result<(), DecodeError> {
+    slot.set(v).map_err(|_| DecodeError::TooLong(tag))
 }
 
 fn set_dec<const S: u32>(
