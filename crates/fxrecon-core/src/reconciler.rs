@@ -593,3 +593,53 @@ impl Reconciler {
         sink.emit(&Record::Resolved(Resolution { id, resolves, resolved_kind: kind, order_id, detected_at: at, by }));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{OrdStatus, has};
+    use crate::text::Name;
+
+    fn er(stream: Stream, t: i64, clordid: &str, exec_id: &str, et: ExecType, st: OrdStatus) -> ExecEvent {
+        ExecEvent {
+            stream,
+            kind: MsgKind::ExecutionReport,
+            event_time: Micros(t),
+            cl_ord_id: Id::from_bytes(clordid.as_bytes()).unwrap(),
+            exec_id: Id::from_bytes(exec_id.as_bytes()).unwrap(),
+            exec_type: et,
+            ord_status: st,
+            symbol: Name::from_bytes(b"EUR/USD").unwrap(),
+            present: has::ORD_STATUS | has::EXEC_TYPE,
+            ..ExecEvent::default()
+        }
+    }
+
+    /// A store full of live orders: the next new order is reported as CapacityExhausted, every
+    /// known order keeps reconciling, and once an order finishes its slot is reused.
+    #[test]
+    fn full_store_reports_capacity_exhausted_and_loses_nothing_else() {
+        let cfg = ReconConfig { max_orders: 2, max_execs: 64, retention_ms: 2000, ..ReconConfig::default() };
+        let mut r = Reconciler::new(cfg);
+        let mut out: Vec<Record> = Vec::new();
+        let (p, d) = (Stream::Primary, Stream::DropCopy);
+        r.apply(&er(p, 0, "A", "E1", ExecType::New, OrdStatus::New), &mut out);
+        r.apply(&er(p, 1, "B", "E2", ExecType::New, OrdStatus::New), &mut out);
+        r.apply(&er(p, 2, "C", "E3", ExecType::New, OrdStatus::New), &mut out);
+        assert!(matches!(out.last(), Some(Record::CapacityExhausted(c)) if c.order_id.as_str() == "C"));
+        // Known orders still reconcile.
+        r.apply(&er(d, 3, "A", "E1", ExecType::New, OrdStatus::New), &mut out);
+        r.apply(&er(d, 4, "B", "E2", ExecType::New, OrdStatus::New), &mut out);
+        for s in [p, d] {
+            r.apply(&er(s, 10, "A", "E9", ExecType::Canceled, OrdStatus::Canceled), &mut out);
+        }
+        // A is finished: the next new order evicts it instead of being refused.
+        r.apply(&er(p, 20, "D", "E4", ExecType::New, OrdStatus::New), &mut out);
+        r.apply(&er(d, 21, "D", "E4", ExecType::New, OrdStatus::New), &mut out);
+        r.finish(&mut out);
+        let capacity = out.iter().filter(|x| matches!(x, Record::CapacityExhausted(_))).count();
+        assert_eq!(capacity, 1);
+        assert_eq!(r.store_stats().evicted, 1);
+        assert!(!out.iter().any(|x| matches!(x, Record::Divergence(_))), "{out:?}");
+    }
+}

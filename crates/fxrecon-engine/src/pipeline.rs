@@ -362,6 +362,8 @@ pub struct ReconcilerAgentStats {
     pub output_full_waits: u64,
     /// The reconciler's own counters.
     pub recon: ReconStats,
+    /// The order store's counters (retired, evicted, capacity exhausted, high water).
+    pub store: fxrecon_core::order_store::StoreStats,
 }
 
 /// Drains both ingest rings in event-time order and applies them to the reconciler.
@@ -467,6 +469,7 @@ impl Agent for ReconcilerAgent {
             self.reconciler.finish(&mut sink);
             self.stats.output_full_waits += push_blocking(&mut self.output, OutputMsg::End);
             self.stats.recon = self.reconciler.stats();
+            self.stats.store = self.reconciler.store_stats();
             self.done = true;
             work += 1;
         }

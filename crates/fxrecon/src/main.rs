@@ -12,9 +12,9 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use fxrecon_engine::config::Config;
-use fxrecon_engine::mapped_input::MappedInput;
+use fxrecon_engine::mapped_input::{MappedInput, MappedLines};
 use fxrecon_engine::offline;
-use fxrecon_engine::pipeline::PipelineOptions;
+use fxrecon_engine::pipeline::{self, PipelineOptions};
 use fxrecon_engine::summary::{JsonlSink, RejectWriter, Summary};
 
 mod demo;
@@ -33,6 +33,8 @@ enum Command {
     Reconcile(ReconcileArgs),
     /// Generate a synthetic FX trading day with injected faults and its ground truth.
     Gen(GenArgs),
+    /// Run the live pipeline (ingest threads, SPSC rings, reconciler, output) over two inputs.
+    Run(RunArgs),
     /// Generate a mixed day in memory, reconcile it, and print injected vs detected.
     Demo(DemoArgs),
 }
@@ -66,6 +68,37 @@ struct ReconcileArgs {
     /// Decode and reconcile on one thread instead of the threaded pipeline (same output).
     #[arg(long)]
     single_thread: bool,
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Primary (OMS / gateway) FIX log.
+    #[arg(long)]
+    primary: PathBuf,
+    /// Drop-copy FIX log.
+    #[arg(long)]
+    dropcopy: PathBuf,
+    /// Divergences as JSON Lines.
+    #[arg(long)]
+    out: PathBuf,
+    /// Rejected messages as JSON Lines (default stderr).
+    #[arg(long)]
+    rejects: Option<PathBuf>,
+    /// TOML config file.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Release messages at this combined rate and stamp them on ingest (default: file clock).
+    #[arg(long)]
+    pace: Option<u64>,
+    /// Pin agent threads to cores (off by default: it stalls a small shared machine).
+    #[arg(long)]
+    pin: bool,
+    /// Idle strategy of the agents: busy-spin, yield or park.
+    #[arg(long, default_value = "park")]
+    idle: fxrecon_engine::idle::IdleStrategy,
+    /// Slots per ring (power of two).
+    #[arg(long, default_value_t = 1 << 14)]
+    ring_capacity: usize,
 }
 
 #[derive(clap::Args)]
@@ -103,6 +136,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Reconcile(a) => reconcile(a),
         Command::Gen(a) => gen_day(a),
+        Command::Run(a) => run_pipeline(a),
         Command::Demo(a) => demo::run(a.orders, a.seed),
     };
     match result {
@@ -169,6 +203,54 @@ fn reconcile(a: ReconcileArgs) -> Result<()> {
     let elapsed_ms = started.elapsed().as_millis() as u64;
     Summary::new(&stats, &counts, elapsed_ms).write(&mut summary_out).context("writing summary")?;
     summary_out.flush().context("writing summary")?;
+    Ok(())
+}
+
+fn run_pipeline(a: RunArgs) -> Result<()> {
+    let cfg = match &a.config {
+        Some(p) => Config::load(p)?,
+        None => Config::default(),
+    };
+    if a.pace == Some(0) {
+        anyhow::bail!("--pace must be > 0");
+    }
+    if !(2..=1 << 24).contains(&a.ring_capacity) {
+        anyhow::bail!("--ring-capacity must be between 2 and 16777216");
+    }
+    let primary = MappedLines::new(open_input(&a.primary, "primary")?, cfg.max_message_bytes);
+    let dropcopy = MappedLines::new(open_input(&a.dropcopy, "dropcopy")?, cfg.max_message_bytes);
+    let out = create_output(&a.out)?;
+    let rejects = RejectWriter::new(boxed_writer(&a.rejects, || Box::new(BufWriter::new(io::stderr())))?);
+    let opts = PipelineOptions {
+        ring_capacity: a.ring_capacity,
+        idle: a.idle,
+        pin: a.pin,
+        pace_msgs_per_s: a.pace,
+        max_message_bytes: cfg.max_message_bytes,
+    };
+    let (stats, mut out, rejects) =
+        pipeline::run_sources(primary, dropcopy, cfg.recon(), &opts, out, rejects).context("running the pipeline")?;
+    out.flush().context("writing output")?;
+    rejects.finish().context("writing rejects")?;
+    let messages = stats.ingest[0].messages + stats.ingest[1].messages;
+    let secs = stats.elapsed.as_secs_f64().max(1e-9);
+    let summary = serde_json::json!({
+        "messages_read": { "primary": stats.ingest[0].messages, "dropcopy": stats.ingest[1].messages },
+        "messages_rejected": { "primary": stats.ingest[0].rejected, "dropcopy": stats.ingest[1].rejected },
+        "ring_full_waits": { "primary": stats.ingest[0].ring_full_waits, "dropcopy": stats.ingest[1].ring_full_waits,
+                             "output": stats.reconciler.output_full_waits },
+        "orders": stats.reconciler.recon.orders,
+        "store": {
+            "high_water": stats.reconciler.store.high_water,
+            "retired": stats.reconciler.store.retired,
+            "evicted": stats.reconciler.store.evicted,
+            "capacity_exhausted": stats.reconciler.store.capacity_exhausted,
+        },
+        "elapsed_ms": stats.elapsed.as_millis() as u64,
+        "messages_per_s": (messages as f64 / secs).round(),
+        "by_type": stats.counts.by_type,
+    });
+    eprintln!("{}", serde_json::to_string_pretty(&summary)?);
     Ok(())
 }
 
