@@ -4,6 +4,7 @@
 //! records as JSON Lines, rejects and the run summary. Business rules live in `fxrecon-core`.
 
 pub mod agent;
+pub mod bench;
 pub mod config;
 pub mod idle;
 pub mod line_reader;
@@ -12,4 +13,5 @@ pub mod offline;
 pub mod pipeline;
 pub mod render;
 pub mod summary;
+pub mod synthetic;
 pub mod truth;
