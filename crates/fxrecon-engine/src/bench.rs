@@ -52,7 +52,7 @@ pub fn memory_day(orders: u64, cfg: ReconConfig, samples: u64, mut sample: impl 
     let t0 = Instant::now();
     for (i, ev) in day.enumerate() {
         r.apply(&ev, &mut sink);
-        if (i as u64 + 1) % every == 0 {
+        if (i as u64 + 1).is_multiple_of(every) {
             sample(MemorySample {
                 orders: (i as u64 + 1) / 4,
                 rss_bytes: resident_bytes(),

@@ -52,7 +52,7 @@ impl Iterator for SyntheticDay {
         let t0 = self.start.0 + n as i64 * self.spacing_us;
         // Steps spread over the first three quarters of the order's slot, so time only grows.
         let t = t0 + (step as i64) * (self.spacing_us / 4);
-        let stream = if step % 2 == 0 { Stream::Primary } else { Stream::DropCopy };
+        let stream = if step.is_multiple_of(2) { Stream::Primary } else { Stream::DropCopy };
         let fill = step >= 2;
         let qty = Qty::from_int(1_000_000);
         let px = Price::parse(b"1.0845").unwrap_or_default();
