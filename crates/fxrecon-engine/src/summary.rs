@@ -41,7 +41,18 @@ impl RecordCounts {
                 *self.by_session.entry(key).or_default().entry(g.event.kind.name().into()).or_default() += 1;
             }
             Record::Resolved(_) => *self.by_type.entry("Resolved".into()).or_default() += 1,
-            Record::CapacityExhausted(_) => *self.by_type.entry("CapacityExhausted".into()).or_default() += 1,
+            Record::CapacityExhausted(c) => {
+                let n = self.by_type.entry("CapacityExhausted".into()).or_default();
+                *n += 1;
+                // Logged on the output side, off the hot path; the first and every 1000th.
+                if *n == 1 || n.is_multiple_of(1000) {
+                    tracing::warn!(
+                        count = *n,
+                        order_id = c.order_id.as_str(),
+                        "order store full and nothing finished to evict: order not tracked"
+                    );
+                }
+            }
         }
     }
 }

@@ -107,3 +107,46 @@ fn demo_runs_and_reports_no_miss() {
     assert!(text.contains("missed 0, false alarms 0"), "{text}");
     assert!(text.contains("MissingFill"));
 }
+
+#[test]
+fn bad_lines_go_to_rejects_with_line_numbers_and_exit_0() {
+    let dir = tmp("bad");
+    let good = "20261125-10:00:00.000000 : 8=FIX.4.4|35=8|34=1|49=GW|56=FIRM|11=A|37=V|17=E1|150=0|39=0|55=EUR/USD|38=100|14=0|151=100|6=0";
+    let dc = good.replace("49=GW", "49=VENUE");
+    let primary =
+        format!("{good}\nnot fix at all\n8=FIX.4.4|35=8|11=B|17=E|150=0|39=0|38=abc\n{}\n", "x".repeat(1 << 20));
+    std::fs::write(dir.join("p.fix"), primary).unwrap();
+    std::fs::write(dir.join("d.fix"), format!("{dc}\n")).unwrap();
+    for mode in [None, Some("--single-thread")] {
+        let o = bin()
+            .arg("reconcile")
+            .args(mode)
+            .arg("--primary")
+            .arg(dir.join("p.fix"))
+            .arg("--dropcopy")
+            .arg(dir.join("d.fix"))
+            .arg("--rejects")
+            .arg(dir.join("rejects.jsonl"))
+            .arg("--out")
+            .arg(dir.join("out.jsonl"))
+            .arg("--summary")
+            .arg(dir.join("summary.json"))
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+        let rejects = std::fs::read_to_string(dir.join("rejects.jsonl")).unwrap();
+        let lines: Vec<serde_json::Value> = rejects.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let got: Vec<(u64, String)> =
+            lines.iter().map(|v| (v["line"].as_u64().unwrap(), v["reason"].as_str().unwrap().to_string())).collect();
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert_eq!(got[0].0, 2);
+        assert!(got[0].1.contains("BeginString"));
+        assert_eq!(got[1].0, 3);
+        assert!(got[1].1.contains("tag 38"));
+        assert_eq!(got[2].0, 4);
+        assert!(got[2].1.contains("max_message_bytes"));
+        assert!(lines.iter().all(|v| v["stream"] == "primary" && v["excerpt"].as_str().unwrap().len() <= 120));
+        // The good order reconciled: both streams agree, nothing to report.
+        assert_eq!(std::fs::read_to_string(dir.join("out.jsonl")).unwrap(), "");
+    }
+}
