@@ -47,7 +47,11 @@ fn events(data: &[u8]) -> Vec<ExecEvent> {
                 stream: if c[1] & 1 == 0 { Stream::Primary } else { Stream::DropCopy },
                 kind: if c[1] & 0x80 != 0 { MsgKind::OrderCancelReject } else { MsgKind::ExecutionReport },
                 event_time: Micros(t),
-                cl_ord_id: if c[1] & 2 != 0 { Id::from_bytes(&[b'C', b'0' + order, b'R']).unwrap() } else { Id::from_bytes(&[b'C', b'0' + order]).unwrap() },
+                cl_ord_id: if c[1] & 2 != 0 {
+                    Id::from_bytes(&[b'C', b'0' + order, b'R']).unwrap()
+                } else {
+                    Id::from_bytes(&[b'C', b'0' + order]).unwrap()
+                },
                 orig_cl_ord_id: if c[1] & 2 != 0 { Id::from_bytes(&[b'C', b'0' + order]).unwrap() } else { Id::new() },
                 exec_id: small(c[2]),
                 exec_ref_id: small(c[2] >> 3),
@@ -59,7 +63,13 @@ fn events(data: &[u8]) -> Vec<ExecEvent> {
                 last_qty: Qty::from_int((c[4] >> 4) as i64 % 10),
                 last_px: Price::from_int(1 + (c[2] % 2) as i64),
                 avg_px: Price::from_int(1),
-                present: has::EXEC_TYPE | has::ORD_STATUS | has::ORDER_QTY | has::CUM_QTY | has::LAST_QTY | has::LAST_PX | has::AVG_PX,
+                present: has::EXEC_TYPE
+                    | has::ORD_STATUS
+                    | has::ORDER_QTY
+                    | has::CUM_QTY
+                    | has::LAST_QTY
+                    | has::LAST_PX
+                    | has::AVG_PX,
                 ..ExecEvent::default()
             }
         })
