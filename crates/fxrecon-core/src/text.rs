@@ -54,15 +54,6 @@ impl<const N: usize> InlineStr<N> {
         Ok(())
     }
 
-    /// Copies `src`, truncating to the capacity (for text that must never fail, e.g. excerpts).
-    pub fn from_str_truncated(src: &str) -> Self {
-        let mut end = src.len().min(N);
-        while !src.is_char_boundary(end) {
-            end -= 1;
-        }
-        Self::from_bytes(&src.as_bytes()[..end]).unwrap_or_default()
-    }
-
     /// Copies up to `N` bytes of arbitrary input as printable ASCII: SOH becomes `|`, other
     /// control and non-ASCII bytes become `?`. For excerpts of bad input; never fails.
     pub fn from_bytes_lossy(src: &[u8]) -> Self {
@@ -159,7 +150,6 @@ mod tests {
         assert_eq!(id.len(), 8);
         assert!(Id::from_bytes(&[b'x'; 41]).is_err());
         assert!(Id::from_bytes(&[b'x'; 40]).is_ok());
-        assert_eq!(Name::from_str_truncated("ééééééééééééé").len(), 24);
         assert_eq!(Name::from_bytes_lossy(b"8=FIX\x01\xff\n").as_str(), "8=FIX|??");
     }
 
