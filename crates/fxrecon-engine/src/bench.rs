@@ -64,3 +64,454 @@ pub fn memory_day(orders: u64, cfg: ReconConfig, samples: u64, mut sample: impl 
     r.finish(&mut sink);
     sink.0
 }
+
+/// Figures of `fxrecon bench` (the `--json` keys).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct BenchReport {
+    /// Messages in the corpus.
+    pub messages: u64,
+    /// Our decoder, one thread, messages/s (median).
+    pub decode_msgs_per_s: f64,
+    /// Reconciler on pre-decoded events, one thread, messages/s (median).
+    pub reconcile_msgs_per_s: f64,
+    /// Decode + reconcile on one thread, messages/s (median).
+    pub decode_reconcile_msgs_per_s: f64,
+    /// Threaded pipeline, unpaced (backpressure only), messages/s (median).
+    pub pipeline_msgs_per_s: f64,
+    /// Raw SPSC ring moving the same message type between two threads, messages/s (median).
+    pub ring_baseline_msgs_per_s: f64,
+    /// Name of the baseline decoder.
+    pub baseline_decoder: String,
+    /// Baseline decoder on the same corpus into the same fields, messages/s (median).
+    pub baseline_decoder_msgs_per_s: f64,
+    /// Allocations on the decode+reconcile thread after warm-up (10% of the corpus).
+    pub allocations_after_warmup: u64,
+    /// Highest offered rate (of the ladder tried) that neither saturated a ring nor fell
+    /// behind by more than 5%.
+    pub max_sustainable_msgs_per_s: f64,
+    /// Detection latency per offered rate (`"100000"` …), microseconds.
+    pub latency_us: std::collections::BTreeMap<String, LatencySummary>,
+}
+
+/// Percentiles of one latency histogram, in microseconds.
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+pub struct LatencySummary {
+    /// Median.
+    pub p50: u64,
+    /// 99th percentile.
+    pub p99: u64,
+    /// 99.9th percentile.
+    pub p999: u64,
+    /// Maximum.
+    pub max: u64,
+    /// Records measured.
+    pub count: u64,
+    /// Offered rate was not sustained (ring full or more than 5% behind).
+    pub saturated: bool,
+}
+
+impl LatencySummary {
+    /// Summarises a histogram.
+    pub fn of(h: &hdrhistogram::Histogram<u64>, saturated: bool) -> Self {
+        Self {
+            p50: h.value_at_quantile(0.5),
+            p99: h.value_at_quantile(0.99),
+            p999: h.value_at_quantile(0.999),
+            max: h.max(),
+            count: h.len(),
+            saturated,
+        }
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn lines_of(data: &[u8]) -> Vec<&[u8]> {
+    data.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect()
+}
+
+/// Our decoder over every line, `runs` times; median messages/s.
+pub fn decode_throughput(lines: &[&[u8]], runs: usize) -> f64 {
+    let mut ev = fxrecon_core::ExecEvent::default();
+    median(
+        (0..runs)
+            .map(|_| {
+                let t = Instant::now();
+                let mut ok = 0u64;
+                for l in lines {
+                    ok += fxrecon_core::fix::decode(std::hint::black_box(l), &mut ev).is_ok() as u64;
+                }
+                assert_eq!(ok as usize, lines.len(), "corpus must decode");
+                lines.len() as f64 / t.elapsed().as_secs_f64()
+            })
+            .collect(),
+    )
+}
+
+/// fix-codec-rs (0.3) over the same lines into the same fields: framing checks (BodyLength,
+/// CheckSum) and every tag our decoder reads, converted the same way; median messages/s.
+pub fn baseline_decode_throughput(lines: &[&[u8]], runs: usize) -> f64 {
+    use fxrecon_core::decimal::{Price, Qty};
+    let mut decoder = fix_codec_rs::decoder::Decoder::new();
+    let mut ev = fxrecon_core::ExecEvent::default();
+    median(
+        (0..runs)
+            .map(|_| {
+                let t = Instant::now();
+                let mut ok = 0u64;
+                for l in lines {
+                    let start = memchr::memmem::find(l, b"8=FIX").unwrap_or(0);
+                    let Ok(msg) = decoder.decode(std::hint::black_box(&l[start..])) else { continue };
+                    if msg.validate_body_length().is_err() || msg.validate_checksum().is_err() {
+                        continue;
+                    }
+                    for f in msg.fields() {
+                        let v = f.value;
+                        match f.tag {
+                            11 => drop(ev.cl_ord_id.set(v)),
+                            41 => drop(ev.orig_cl_ord_id.set(v)),
+                            37 => drop(ev.order_id.set(v)),
+                            17 => drop(ev.exec_id.set(v)),
+                            19 => drop(ev.exec_ref_id.set(v)),
+                            49 => drop(ev.sender.set(v)),
+                            56 => drop(ev.target.set(v)),
+                            55 => drop(ev.symbol.set(v)),
+                            1 => drop(ev.account.set(v)),
+                            30 | 100 => drop(ev.venue.set(v)),
+                            150 => ev.exec_type = fxrecon_core::event::ExecType::from_code(v),
+                            39 => ev.ord_status = fxrecon_core::event::OrdStatus::from_code(v).unwrap_or_default(),
+                            38 => ev.order_qty = Qty::parse(v).unwrap_or_default(),
+                            14 => ev.cum_qty = Qty::parse(v).unwrap_or_default(),
+                            151 => ev.leaves_qty = Qty::parse(v).unwrap_or_default(),
+                            32 => ev.last_qty = Qty::parse(v).unwrap_or_default(),
+                            31 => ev.last_px = Price::parse(v).unwrap_or_default(),
+                            6 => ev.avg_px = Price::parse(v).unwrap_or_default(),
+                            44 => ev.price = Price::parse(v).unwrap_or_default(),
+                            34 => ev.seq = std::str::from_utf8(v).ok().and_then(|s| s.parse().ok()).unwrap_or(0),
+                            _ => {}
+                        }
+                    }
+                    ev.arrival = fxrecon_core::time::Micros::parse_fix(
+                        l[..start].trim_ascii().strip_suffix(b":").unwrap_or(b"").trim_ascii(),
+                    );
+                    ok += 1;
+                }
+                assert_eq!(ok as usize, lines.len(), "baseline must accept the corpus");
+                std::hint::black_box(&ev);
+                lines.len() as f64 / t.elapsed().as_secs_f64()
+            })
+            .collect(),
+    )
+}
+
+/// Decodes and merges a day exactly as the offline reader does (file clock, primary first).
+pub fn decoded_events(primary: &[u8], dropcopy: &[u8]) -> Vec<fxrecon_core::ExecEvent> {
+    use fxrecon_core::Stream;
+    let per_stream = |stream: Stream, data: &[u8]| {
+        let mut clock = Micros(i64::MIN);
+        let mut out = Vec::new();
+        for l in lines_of(data) {
+            let mut e = fxrecon_core::ExecEvent { stream, ..Default::default() };
+            if fxrecon_core::fix::decode(l, &mut e).is_ok() {
+                clock = clock.max(e.arrival.or(e.sending_time).unwrap_or(clock));
+                e.event_time = clock;
+                out.push(e);
+            }
+        }
+        out
+    };
+    let (p, d) = (per_stream(Stream::Primary, primary), per_stream(Stream::DropCopy, dropcopy));
+    let mut merged = Vec::with_capacity(p.len() + d.len());
+    let (mut i, mut j) = (0, 0);
+    while i < p.len() || j < d.len() {
+        if j >= d.len() || (i < p.len() && p[i].event_time <= d[j].event_time) {
+            merged.push(p[i]);
+            i += 1;
+        } else {
+            merged.push(d[j]);
+            j += 1;
+        }
+    }
+    merged
+}
+
+/// The reconciler alone on pre-decoded events; median messages/s.
+pub fn reconcile_throughput(events: &[fxrecon_core::ExecEvent], cfg: ReconConfig, runs: usize) -> f64 {
+    median(
+        (0..runs)
+            .map(|_| {
+                let mut r = Reconciler::new(cfg);
+                let mut sink = CountSink(0);
+                let t = Instant::now();
+                for e in events {
+                    r.apply(e, &mut sink);
+                }
+                r.finish(&mut sink);
+                events.len() as f64 / t.elapsed().as_secs_f64()
+            })
+            .collect(),
+    )
+}
+
+/// Decode + reconcile on one thread (the offline merge); median messages/s and the
+/// allocations made on this thread after the first 10% of the lines (0 unless the counting
+/// allocator is installed, as it is in the `fxrecon` binary).
+pub fn decode_reconcile_throughput(
+    primary: &[u8],
+    dropcopy: &[u8],
+    cfg: &crate::config::Config,
+    runs: usize,
+) -> (f64, u64) {
+    use crate::line_reader::SliceLines;
+    use std::cell::Cell;
+    let sized = crate::offline::sized_for_inputs(cfg, &[primary, dropcopy]);
+    let total = memchr::memchr_iter(b'\n', primary).count() + memchr::memchr_iter(b'\n', dropcopy).count();
+    let mut allocations = 0;
+    let rates = (0..runs)
+        .map(|_| {
+            let seen = Cell::new(0u64);
+            let mark = Cell::new(None);
+            let warm_after = (total / 10) as u64;
+            let source = |data| WarmLines {
+                inner: SliceLines::new(data, cfg.max_message_bytes),
+                seen: &seen,
+                warm_after,
+                mark: &mark,
+            };
+            let mut sink = CountSink(0);
+            let mut rejects: Vec<(fxrecon_core::Stream, u64, String)> = Vec::new();
+            let t = Instant::now();
+            let stats =
+                crate::offline::reconcile_sources(source(primary), source(dropcopy), &sized, &mut sink, &mut rejects)
+                    .expect("in-memory input");
+            let secs = t.elapsed().as_secs_f64();
+            let now = crate::alloc_counter::allocations_on_this_thread();
+            allocations = now - mark.get().unwrap_or(now);
+            (stats.messages[0] + stats.messages[1]) as f64 / secs
+        })
+        .collect();
+    (median(rates), allocations)
+}
+
+/// A line source that notes the thread's allocation count once `warm_after` lines (of both
+/// inputs together) have been read.
+struct WarmLines<'a> {
+    inner: crate::line_reader::SliceLines<'a>,
+    seen: &'a std::cell::Cell<u64>,
+    warm_after: u64,
+    mark: &'a std::cell::Cell<Option<u64>>,
+}
+
+impl crate::line_reader::LineSource for WarmLines<'_> {
+    fn next_line(&mut self) -> std::io::Result<Option<crate::line_reader::Line<'_>>> {
+        self.seen.set(self.seen.get() + 1);
+        if self.seen.get() == self.warm_after && self.mark.get().is_none() {
+            self.mark.set(Some(crate::alloc_counter::allocations_on_this_thread()));
+        }
+        self.inner.next_line()
+    }
+}
+
+/// The threaded pipeline, unpaced, over in-memory inputs; median messages/s.
+pub fn pipeline_throughput(
+    primary: &'static [u8],
+    dropcopy: &'static [u8],
+    cfg: &crate::config::Config,
+    runs: usize,
+) -> f64 {
+    use crate::line_reader::SliceLines;
+    let sized = crate::offline::sized_for_inputs(cfg, &[primary, dropcopy]);
+    median(
+        (0..runs)
+            .map(|_| {
+                let opts = crate::pipeline::PipelineOptions::default();
+                let (stats, _, _) = crate::pipeline::run_sources(
+                    SliceLines::new(primary, cfg.max_message_bytes),
+                    SliceLines::new(dropcopy, cfg.max_message_bytes),
+                    sized.recon(),
+                    &opts,
+                    std::io::sink(),
+                    Vec::<(fxrecon_core::Stream, u64, String)>::new(),
+                )
+                .expect("in-memory input");
+                let n = stats.ingest[0].messages + stats.ingest[1].messages;
+                n as f64 / stats.elapsed.as_secs_f64()
+            })
+            .collect(),
+    )
+}
+
+/// The raw ring: `n` ingest messages (full ExecEvent size) from one thread to another.
+pub fn ring_baseline(n: u64, runs: usize) -> f64 {
+    use crate::pipeline::IngestMsg;
+    median(
+        (0..runs)
+            .map(|_| {
+                let (mut tx, mut rx) = rtrb::RingBuffer::<IngestMsg>::new(1 << 14);
+                let t = Instant::now();
+                let consumer = std::thread::spawn(move || {
+                    let mut got = 0u64;
+                    while got < n {
+                        match rx.read_chunk(1) {
+                            Ok(c) => {
+                                std::hint::black_box(&c.as_slices().0[0]);
+                                c.commit_all();
+                                got += 1;
+                            }
+                            Err(_) => std::hint::spin_loop(),
+                        }
+                    }
+                });
+                let ev = IngestMsg::Event(fxrecon_core::ExecEvent::default());
+                for _ in 0..n {
+                    let mut m = ev;
+                    while let Err(rtrb::PushError::Full(back)) = tx.push(m) {
+                        m = back;
+                        std::hint::spin_loop();
+                    }
+                }
+                consumer.join().expect("ring consumer");
+                n as f64 / t.elapsed().as_secs_f64()
+            })
+            .collect(),
+    )
+}
+
+/// One paced run: returns the latency histogram, whether it saturated, and the achieved rate.
+pub fn paced_run(
+    primary: &'static [u8],
+    dropcopy: &'static [u8],
+    cfg: &crate::config::Config,
+    rate: u64,
+) -> (hdrhistogram::Histogram<u64>, bool, f64) {
+    use crate::line_reader::SliceLines;
+    let sized = crate::offline::sized_for_inputs(cfg, &[primary, dropcopy]);
+    let opts = crate::pipeline::PipelineOptions {
+        pace_msgs_per_s: Some(rate),
+        measure_latency: true,
+        ..crate::pipeline::PipelineOptions::default()
+    };
+    let (stats, _, _) = crate::pipeline::run_sources(
+        SliceLines::new(primary, cfg.max_message_bytes),
+        SliceLines::new(dropcopy, cfg.max_message_bytes),
+        sized.recon(),
+        &opts,
+        std::io::sink(),
+        Vec::<(fxrecon_core::Stream, u64, String)>::new(),
+    )
+    .expect("in-memory input");
+    // Each stream is paced at rate/2; the longer one bounds the run.
+    let longest = stats.ingest[0].messages.max(stats.ingest[1].messages) as f64;
+    let achieved = 2.0 * longest / stats.elapsed.as_secs_f64();
+    let full = stats.ingest.iter().any(|s| s.ring_full_waits > 0);
+    let saturated = full || achieved < 0.95 * rate as f64;
+    let h = stats.latency.unwrap_or_else(|| hdrhistogram::Histogram::new(3).expect("histogram"));
+    (h, saturated, achieved)
+}
+
+/// Writes an SVG plot of latency CDFs (one line per offered rate).
+pub fn write_latency_cdf_svg(
+    path: &std::path::Path,
+    series: &[(String, hdrhistogram::Histogram<u64>)],
+) -> Result<(), Box<dyn std::error::Error>> {
+    use plotters::prelude::*;
+    let root = SVGBackend::new(path, (900, 560)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let max_us = series.iter().map(|(_, h)| h.max()).max().unwrap_or(1).max(10) as f64;
+    let mut chart = ChartBuilder::on(&root)
+        .caption("fxrecon detection latency (CDF)", ("sans-serif", 22))
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(55)
+        .build_cartesian_2d((1f64..max_us * 1.5).log_scale(), 0f64..100f64)?;
+    chart.configure_mesh().x_desc("latency (µs, log)").y_desc("percentile").draw()?;
+    let colors = [BLUE, RED, GREEN, MAGENTA, BLACK];
+    for (i, (name, h)) in series.iter().enumerate() {
+        let color = colors[i % colors.len()];
+        let points: Vec<(f64, f64)> = h
+            .iter_quantiles(1)
+            .map(|v| ((v.value_iterated_to().max(1)) as f64, v.quantile_iterated_to() * 100.0))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(points, &color))?
+            .label(name.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
+    }
+    chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw()?;
+    root.present()?;
+    Ok(())
+}
+
+/// Offered rates of the latency runs (the 100k, 500k and 1M msgs/s).
+pub const LATENCY_RATES: [u64; 3] = [100_000, 500_000, 1_000_000];
+/// Ladder of offered rates for the max-sustainable search.
+pub const LADDER: [u64; 9] = [100_000, 200_000, 300_000, 500_000, 750_000, 1_000_000, 1_500_000, 2_000_000, 3_000_000];
+
+/// Runs every measurement on a corpus; returns the report and the latency histograms.
+pub fn suite(
+    primary: &'static [u8],
+    dropcopy: &'static [u8],
+    cfg: &crate::config::Config,
+    quick: bool,
+    mut progress: impl FnMut(&str),
+) -> (BenchReport, Vec<(String, hdrhistogram::Histogram<u64>)>) {
+    let runs = if quick { 3 } else { 5 };
+    let mut lines = lines_of(primary);
+    lines.extend(lines_of(dropcopy));
+    let messages = lines.len() as u64;
+    let sized = crate::offline::sized_for_inputs(cfg, &[primary, dropcopy]);
+
+    progress("decode");
+    let decode = decode_throughput(&lines, runs);
+    progress("baseline decoder (fix-codec-rs 0.3)");
+    let baseline = baseline_decode_throughput(&lines, runs);
+    progress("reconcile");
+    let events = decoded_events(primary, dropcopy);
+    let reconcile = reconcile_throughput(&events, sized.recon(), runs);
+    drop(events);
+    progress("decode + reconcile");
+    let (decode_reconcile, allocations) = decode_reconcile_throughput(primary, dropcopy, cfg, runs);
+    progress("pipeline");
+    let pipeline = pipeline_throughput(primary, dropcopy, cfg, runs);
+    progress("ring baseline");
+    let ring = ring_baseline(messages, runs);
+
+    let mut latency = std::collections::BTreeMap::new();
+    let mut series = Vec::new();
+    let mut max_sustainable = 0.0;
+    let mut sustained = true;
+    for rate in LADDER {
+        let wanted = LATENCY_RATES.contains(&rate);
+        if !sustained && !wanted {
+            continue;
+        }
+        progress(&format!("paced {rate} msgs/s"));
+        let (h, saturated, _achieved) = paced_run(primary, dropcopy, cfg, rate);
+        if sustained && !saturated {
+            max_sustainable = rate as f64;
+        } else {
+            sustained = false;
+        }
+        if wanted {
+            latency.insert(rate.to_string(), LatencySummary::of(&h, saturated));
+            series.push((format!("{} k msgs/s{}", rate / 1000, if saturated { " (saturated)" } else { "" }), h));
+        }
+    }
+    let report = BenchReport {
+        messages,
+        decode_msgs_per_s: decode.round(),
+        reconcile_msgs_per_s: reconcile.round(),
+        decode_reconcile_msgs_per_s: decode_reconcile.round(),
+        pipeline_msgs_per_s: pipeline.round(),
+        ring_baseline_msgs_per_s: ring.round(),
+        baseline_decoder: "fix-codec-rs 0.3".into(),
+        baseline_decoder_msgs_per_s: baseline.round(),
+        allocations_after_warmup: allocations,
+        max_sustainable_msgs_per_s: max_sustainable,
+        latency_us: latency,
+    };
+    (report, series)
+}

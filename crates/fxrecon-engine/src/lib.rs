@@ -4,6 +4,7 @@
 //! records as JSON Lines, rejects and the run summary. Business rules live in `fxrecon-core`.
 
 pub mod agent;
+pub mod alloc_counter;
 pub mod bench;
 pub mod config;
 pub mod idle;

@@ -116,6 +116,8 @@ pub struct PipelineOptions {
     pub pace_msgs_per_s: Option<u64>,
     /// Longest accepted line.
     pub max_message_bytes: usize,
+    /// Record detection latency (ingest clock to emission) in a histogram.
+    pub measure_latency: bool,
 }
 
 impl Default for PipelineOptions {
@@ -126,6 +128,7 @@ impl Default for PipelineOptions {
             pin: false,
             pace_msgs_per_s: None,
             max_message_bytes: 64 * 1024,
+            measure_latency: false,
         }
     }
 }
@@ -341,14 +344,42 @@ impl<S: LineSource + Send> Agent for IngestAgent<S> {
     }
 }
 
+/// Detection latency recorder: emission time minus the moment the record became decidable.
+///
+/// In paced mode the event clock is the ingest clock, so a record's `detected_at` (the arrival
+/// of the deciding message, or the grace deadline) and "now" are on one time line.
+pub struct LatencyRecorder {
+    clock: IngestClock,
+    /// Microseconds from decidable to emitted.
+    pub histogram: hdrhistogram::Histogram<u64>,
+}
+
+impl LatencyRecorder {
+    /// A recorder on `clock`, pre-sized for 1 µs .. 60 s (recording never allocates).
+    pub fn new(clock: IngestClock) -> Self {
+        let histogram = hdrhistogram::Histogram::new_with_bounds(1, 60_000_000, 3).expect("static histogram bounds");
+        Self { clock, histogram }
+    }
+
+    #[inline]
+    fn record(&mut self, r: &Record) {
+        let lat = (self.clock.now().0 - r.detected_at().0).max(1) as u64;
+        self.histogram.saturating_record(lat);
+    }
+}
+
 /// Sink that pushes records into the output ring, waiting while it is full.
 struct RingSink<'a> {
     ring: &'a mut Producer<OutputMsg>,
     waits: &'a mut u64,
+    latency: Option<&'a mut LatencyRecorder>,
 }
 
 impl Sink for RingSink<'_> {
     fn emit(&mut self, record: &Record) {
+        if let Some(l) = self.latency.as_deref_mut() {
+            l.record(record);
+        }
         *self.waits += push_blocking(self.ring, OutputMsg::Record(*record));
     }
 }
@@ -374,6 +405,8 @@ pub struct ReconcilerAgent {
     reconciler: Reconciler,
     output: Producer<OutputMsg>,
     done: bool,
+    /// Detection latency, when measured (benchmarks).
+    pub latency: Option<LatencyRecorder>,
     /// Counters.
     pub stats: ReconcilerAgentStats,
 }
@@ -395,6 +428,7 @@ impl ReconcilerAgent {
             reconciler: Reconciler::new(cfg),
             output,
             done: false,
+            latency: None,
             stats: ReconcilerAgentStats::default(),
         }
     }
@@ -451,7 +485,11 @@ impl Agent for ReconcilerAgent {
             // it out was measured at 5% of the reconciler thread).
             let Ok(chunk) = self.rings[s.index()].read_chunk(1) else { break };
             work += 1;
-            let mut sink = RingSink { ring: &mut self.output, waits: &mut self.stats.output_full_waits };
+            let mut sink = RingSink {
+                ring: &mut self.output,
+                waits: &mut self.stats.output_full_waits,
+                latency: self.latency.as_mut(),
+            };
             match &chunk.as_slices().0[0] {
                 IngestMsg::Event(ev) => {
                     self.stats.events += 1;
@@ -465,7 +503,7 @@ impl Agent for ReconcilerAgent {
             chunk.commit_all();
         }
         if self.ended == [true, true] {
-            let mut sink = RingSink { ring: &mut self.output, waits: &mut self.stats.output_full_waits };
+            let mut sink = RingSink { ring: &mut self.output, waits: &mut self.stats.output_full_waits, latency: None };
             self.reconciler.finish(&mut sink);
             self.stats.output_full_waits += push_blocking(&mut self.output, OutputMsg::End);
             self.stats.recon = self.reconciler.stats();
@@ -553,6 +591,8 @@ pub struct PipelineStats {
     pub counts: crate::summary::RecordCounts,
     /// Wall time of the run.
     pub elapsed: std::time::Duration,
+    /// Detection latency in µs, when `measure_latency` was set.
+    pub latency: Option<hdrhistogram::Histogram<u64>>,
 }
 
 /// Runs the threaded pipeline over two buffered inputs until both end; records go to `out`.
@@ -599,7 +639,11 @@ where
     let core = |i: usize| opts.pin.then_some(i);
 
     let output = agent::spawn(OutputAgent::new(o_rx, out, rejects), opts.idle, core(3));
-    let recon = agent::spawn(ReconcilerAgent::new(cfg, [p_rx, d_rx], wm.clone(), o_tx), opts.idle, core(2));
+    let mut reconciler = ReconcilerAgent::new(cfg, [p_rx, d_rx], wm.clone(), o_tx);
+    if opts.measure_latency {
+        reconciler.latency = Some(LatencyRecorder::new(clock));
+    }
+    let recon = agent::spawn(reconciler, opts.idle, core(2));
     let ip =
         agent::spawn(IngestAgent::new(Stream::Primary, primary, p_tx, wm[0].clone(), opts, clock), opts.idle, core(0));
     let id = agent::spawn(
@@ -611,12 +655,17 @@ where
     let join_err = |name: &str| io::Error::other(format!("{name} thread panicked"));
     let ip = ip.join().map_err(|_| join_err("ingest-primary"))?;
     let id = id.join().map_err(|_| join_err("ingest-dropcopy"))?;
-    let recon = recon.join().map_err(|_| join_err("reconciler"))?;
+    let mut recon = recon.join().map_err(|_| join_err("reconciler"))?;
     let output = output.join().map_err(|_| join_err("output"))?;
     let counts = output.counts.clone();
     let (result, out, rejects) = output.finish();
     result?;
-    let stats =
-        PipelineStats { ingest: [ip.stats, id.stats], reconciler: recon.stats, counts, elapsed: started.elapsed() };
+    let stats = PipelineStats {
+        ingest: [ip.stats, id.stats],
+        reconciler: recon.stats,
+        counts,
+        elapsed: started.elapsed(),
+        latency: recon.latency.take().map(|l| l.histogram),
+    };
     Ok((stats, out, rejects))
 }

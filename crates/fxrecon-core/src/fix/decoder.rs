@@ -97,7 +97,6 @@ pub fn decode(line: &[u8], out: &mut ExecEvent) -> Result<(), DecodeError> {
     let mut exec_trans_type = 0u8;
     let mut ord_status_raw: Option<&[u8]> = None;
     let mut seen_35 = false;
-    let mut seen_order_ident = false;
 
     let mut field_start = 0usize;
     while field_start < msg.len() {
@@ -157,15 +156,9 @@ pub fn decode(line: &[u8], out: &mut ExecEvent) -> Result<(), DecodeError> {
             52 if out.arrival.is_none() => {
                 out.sending_time = Some(Micros::parse_fix(v).ok_or(DecodeError::BadTimestamp(52))?)
             }
-            11 => {
-                set_text(&mut out.cl_ord_id, v, 11)?;
-                seen_order_ident |= !v.is_empty();
-            }
+            11 => set_text(&mut out.cl_ord_id, v, 11)?,
             41 => set_text(&mut out.orig_cl_ord_id, v, 41)?,
-            37 => {
-                set_text(&mut out.order_id, v, 37)?;
-                seen_order_ident |= !v.is_empty();
-            }
+            37 => set_text(&mut out.order_id, v, 37)?,
             17 => set_text(&mut out.exec_id, v, 17)?,
             19 => set_text(&mut out.exec_ref_id, v, 19)?,
             150 => {
@@ -209,7 +202,8 @@ pub fn decode(line: &[u8], out: &mut ExecEvent) -> Result<(), DecodeError> {
         if !out.has(has::ORD_STATUS) {
             return Err(DecodeError::MissingTag(39));
         }
-        if !seen_order_ident {
+        // Judged on the final values: a repeated tag may have emptied an earlier one.
+        if out.cl_ord_id.is_empty() && out.order_id.is_empty() {
             return Err(DecodeError::NoOrderIdentity);
         }
         // FIX 4.2 trade bust/correct: ExecTransType 1/2 refer to the report in ExecRefID.
@@ -436,6 +430,8 @@ mod tests {
         assert_eq!(dec(b"\xff\xfe\x00garbage"), Err(DecodeError::NoBeginString));
         assert_eq!(dec(b"8=FIX.4.4|34=1|49=A"), Err(DecodeError::MissingTag(35)));
         assert_eq!(dec(b"8=FIX.4.4|35=8|17=E|150=0|39=0"), Err(DecodeError::NoOrderIdentity));
+        // Found by the decode fuzz target: a repeated, empty ClOrdID erases the identity.
+        assert_eq!(dec(b"8=FIX.4.4|35=8|11=R1|17=E|150=0|39=0|11=|37="), Err(DecodeError::NoOrderIdentity));
         assert_eq!(dec(b"8=FIX.4.4|35=8|11=A|150=0|39=0"), Err(DecodeError::MissingTag(17)));
         assert_eq!(dec(b"8=FIX.4.4|35=8|11=A|17=E|39=0"), Err(DecodeError::MissingTag(150)));
         assert_eq!(dec(b"8=FIX.4.4|35=8|11=A|17=E|150=0"), Err(DecodeError::MissingTag(39)));
