@@ -8,7 +8,7 @@ static ALLOC: CountingAlloc = CountingAlloc;
 #[test]
 fn counts_allocations_and_reallocations_per_thread() {
     let before = allocations_on_this_thread();
-    let mut v: Vec<u64> = Vec::with_capacity(1);
+    let mut v: Vec<u64> = std::hint::black_box(Vec::with_capacity(1));
     v.push(1);
     v.push(2); // grows: a reallocation
     let boxed = std::hint::black_box(Box::new(7u32));
