@@ -389,9 +389,12 @@ pub fn paced_run(
 ) -> (hdrhistogram::Histogram<u64>, bool, f64) {
     use crate::line_reader::SliceLines;
     let sized = crate::offline::sized_for_inputs(cfg, &[primary, dropcopy]);
+    // Parking idle agents (the default) adds up to a millisecond of wake-up delay and holds
+    // back watermarks; latency runs yield instead.
     let opts = crate::pipeline::PipelineOptions {
         pace_msgs_per_s: Some(rate),
         measure_latency: true,
+        idle: crate::idle::IdleStrategy::Yield,
         ..crate::pipeline::PipelineOptions::default()
     };
     let (stats, _, _) = crate::pipeline::run_sources(

@@ -358,7 +358,8 @@ fn bench_suite(a: BenchArgs, cfg: Config) -> Result<()> {
     );
     println!("  allocations after warm-up (decode+reconcile thread): {}", r.allocations_after_warmup);
     println!("  detection latency (µs)   p50     p99   p99.9     max  records");
-    for (rate, l) in &r.latency_us {
+    for rate in fxrecon_engine::bench::LATENCY_RATES.map(|r| r.to_string()) {
+        let Some(l) = r.latency_us.get(&rate) else { continue };
         println!(
             "  {:>9} msgs/s {:>7} {:>7} {:>7} {:>7} {:>8}{}",
             rate,
