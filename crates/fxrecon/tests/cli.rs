@@ -150,3 +150,30 @@ fn bad_lines_go_to_rejects_with_line_numbers_and_exit_0() {
         assert_eq!(std::fs::read_to_string(dir.join("out.jsonl")).unwrap(), "");
     }
 }
+
+#[test]
+fn bench_quick_json_has_every_key_as_a_number() {
+    let dir = tmp("bench");
+    let o = bin().args(["bench", "--quick", "--json", "--orders", "1500", "--out-dir"]).arg(&dir).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for key in [
+        "decode_msgs_per_s",
+        "reconcile_msgs_per_s",
+        "decode_reconcile_msgs_per_s",
+        "pipeline_msgs_per_s",
+        "ring_baseline_msgs_per_s",
+        "baseline_decoder_msgs_per_s",
+        "allocations_after_warmup",
+    ] {
+        assert!(v[key].is_number(), "{key} missing or not a number: {v}");
+    }
+    assert!(v["baseline_decoder"].is_string());
+    assert_eq!(v["allocations_after_warmup"], 0);
+    for rate in ["100000", "500000", "1000000"] {
+        for q in ["p50", "p99", "p999", "max"] {
+            assert!(v["latency_us"][rate][q].is_number(), "latency_us.{rate}.{q}: {v}");
+        }
+    }
+    assert!(std::fs::read_to_string(dir.join("latency-cdf.svg")).unwrap().starts_with("<svg"));
+}
