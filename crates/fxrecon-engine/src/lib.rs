@@ -8,6 +8,7 @@ pub mod alloc_counter;
 pub mod bench;
 pub mod config;
 pub mod idle;
+pub mod journal;
 pub mod line_reader;
 pub mod mapped_input;
 pub mod offline;
