@@ -5,6 +5,7 @@
 //! classification. No I/O, no threads, no clock: time arrives with each event.
 
 pub mod decimal;
+pub mod digest;
 pub mod divergence;
 pub mod event;
 pub mod fix;

@@ -98,6 +98,8 @@ pub struct Order {
     pub last_activity: Micros,
     /// True while the order sits in the retirement queue.
     pub retiring: bool,
+    /// False once the slot was released (free for reuse).
+    pub live: bool,
     aliases: u32,
     order_ids: u32,
 }
@@ -118,6 +120,7 @@ impl Order {
             generation,
             last_activity: Micros(i64::MIN),
             retiring: false,
+            live: true,
             aliases: NONE,
             order_ids: NONE,
         }
@@ -448,6 +451,7 @@ impl OrderStore {
         }
         let slot = &mut self.orders[idx as usize];
         slot.retiring = false;
+        slot.live = false;
         slot.generation = slot.generation.wrapping_add(1);
         slot.aliases = NONE;
         slot.order_ids = NONE;
@@ -455,6 +459,36 @@ impl OrderStore {
         slot.execs_tail = [NONE; 2];
         self.free_orders.push(idx);
         self.live -= 1;
+    }
+
+    /// Feeds every live order (slot order, which is a pure function of the input) and its
+    /// execution records to `d`.
+    pub fn digest_into(&self, d: &mut crate::digest::Digest) {
+        d.u64(self.live as u64);
+        for (idx, o) in self.orders.iter().enumerate().filter(|(_, o)| o.live) {
+            d.u64(idx as u64).text(o.key.as_bytes()).text(o.symbol.as_bytes()).text(o.venue.as_bytes());
+            for v in &o.views {
+                d.u64(v.seen as u64).u64(v.status as u64).i64(v.order_qty.0).i64(v.cum_qty.0);
+                d.i64(v.leaves_qty.0).i64(v.avg_px.0).i64(v.price.0).u64(v.chain_depth as u64);
+            }
+            d.i64(o.differ_since.map_or(i64::MIN, |t| t.0)).u64(o.open_phantom).u64(o.open_quantity).u64(o.open_state);
+            d.i64(o.last_activity.0).u64(o.retiring as u64);
+            for s in Stream::BOTH {
+                for i in self.execs_of(idx as OrderIdx, s) {
+                    let r = &self.execs[i as usize];
+                    d.text(r.exec_id.as_bytes())
+                        .u64(r.kind as u64)
+                        .i64(r.cum_after.0)
+                        .i64(r.last_qty.0)
+                        .i64(r.last_px.0);
+                    d.i64(r.arrival.0)
+                        .u64(r.matched as u64)
+                        .u64(r.busted as u64)
+                        .u64(r.missing_id)
+                        .u64(r.deferred as u64);
+                }
+            }
+        }
     }
 
     /// Finds the record with `exec_id` among the order's records on `stream`.

@@ -142,6 +142,17 @@ impl Reconciler {
         self.sequencer.stats()
     }
 
+    /// A stable digest of the canonical state (orders, executions, sessions, clock, id
+    /// counter): equal digests mean a replay or recovery rebuilt the same state.
+    pub fn state_digest(&self) -> u64 {
+        let mut d = crate::digest::Digest::default();
+        d.i64(self.now.0).u64(self.next_id);
+        self.store.digest_into(&mut d);
+        self.sequencer.digest_into(&mut d);
+        d.u64(self.timers.len() as u64);
+        d.finish()
+    }
+
     /// The order store (read-only), for queries and tests.
     pub fn store(&self) -> &OrderStore {
         &self.store

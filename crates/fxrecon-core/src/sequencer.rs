@@ -154,6 +154,17 @@ impl Sequencer {
         }
     }
 
+    /// Feeds every session's state to `d`.
+    pub fn digest_into(&self, d: &mut crate::digest::Digest) {
+        d.u64(self.sessions.len() as u64);
+        for s in &self.sessions {
+            d.u64(s.id.stream as u64).text(s.id.sender.as_bytes()).text(s.id.target.as_bytes()).u64(s.expected);
+            for g in &s.gaps[..s.open] {
+                d.u64(g.first).u64(g.last).u64(g.next);
+            }
+        }
+    }
+
     fn find_or_insert(&mut self, id: &SessionId, ev: &ExecEvent) -> Option<usize> {
         if self.sessions.get(self.last).is_some_and(|s| s.id == *id) {
             return Some(self.last);

@@ -14,6 +14,7 @@ use fxrecon_core::reconciler::{ReconStats, Reconciler};
 use fxrecon_core::time::Micros;
 
 use crate::config::Config;
+use crate::journal::{JournalWriter, event_record};
 use crate::line_reader::{Line, LineReader, LineSource, SliceLines};
 use crate::mapped_input::{MappedInput, MappedLines};
 use crate::pipeline::{self, PipelineOptions};
@@ -43,6 +44,8 @@ pub struct OfflineStats {
     pub rejected: [u64; 2],
     /// The reconciler's counters.
     pub recon: ReconStats,
+    /// Digest of the final state (see `Reconciler::state_digest`).
+    pub state_digest: u64,
 }
 
 /// One input being read ahead by one message.
@@ -55,11 +58,14 @@ struct StreamInput<S> {
     lines: u64,
     messages: u64,
     rejected: u64,
+    /// The raw bytes of `event`, kept only when journaling.
+    raw: Option<Vec<u8>>,
 }
 
 impl<S: LineSource> StreamInput<S> {
-    fn new(stream: Stream, reader: S) -> Self {
+    fn new(stream: Stream, reader: S, keep_raw: bool) -> Self {
         Self {
+            raw: keep_raw.then(Vec::new),
             stream,
             reader,
             clock: Micros(i64::MIN),
@@ -100,6 +106,10 @@ impl<S: LineSource> StreamInput<S> {
             self.event.line = line_no;
             match decode(text, &mut self.event) {
                 Ok(()) => {
+                    if let Some(raw) = &mut self.raw {
+                        raw.clear();
+                        raw.extend_from_slice(text);
+                    }
                     let t = self.event.arrival.or(self.event.sending_time).unwrap_or(self.clock);
                     self.clock = self.clock.max(t);
                     self.event.event_time = self.clock;
@@ -182,6 +192,7 @@ where
         messages: [stats.ingest[0].messages, stats.ingest[1].messages],
         rejected: [stats.ingest[0].rejected, stats.ingest[1].rejected],
         recon: stats.reconciler.recon,
+        state_digest: stats.reconciler.state_digest,
     };
     Ok((offline, stats.counts, out, rejects))
 }
@@ -194,9 +205,27 @@ pub fn reconcile_sources(
     sink: &mut impl Sink,
     rejects: &mut impl RejectSink,
 ) -> io::Result<OfflineStats> {
+    reconcile_journaled(p, d, cfg, sink, rejects, None)
+}
+
+/// Journal batches: one group commit per this many events.
+const JOURNAL_BATCH: u64 = 1024;
+
+/// Reconciles two line sources; with a journal, every consumed message is appended to it in
+/// consumption order before it is applied (so a replay sees exactly this run).
+pub fn reconcile_journaled(
+    p: impl LineSource,
+    d: impl LineSource,
+    cfg: &Config,
+    sink: &mut impl Sink,
+    rejects: &mut impl RejectSink,
+    journal: Option<&mut JournalWriter>,
+) -> io::Result<OfflineStats> {
     let mut recon = Reconciler::new(cfg.recon());
-    let mut p = StreamInput::new(Stream::Primary, p);
-    let mut d = StreamInput::new(Stream::DropCopy, d);
+    let keep_raw = journal.is_some();
+    let mut p = StreamInput::new(Stream::Primary, p, keep_raw);
+    let mut d = StreamInput::new(Stream::DropCopy, d, keep_raw);
+    let mut journal = journal.map(|j| JournalFeed { writer: j, payload: Vec::new(), consumed: 0 });
     p.advance(rejects)?;
     d.advance(rejects)?;
     loop {
@@ -207,12 +236,13 @@ pub fn reconcile_sources(
             (false, false) => break,
         };
         if take_primary {
-            recon.apply(&p.event, sink);
-            p.advance(rejects)?;
+            consume(&mut p, &mut recon, sink, journal.as_mut(), rejects)?;
         } else {
-            recon.apply(&d.event, sink);
-            d.advance(rejects)?;
+            consume(&mut d, &mut recon, sink, journal.as_mut(), rejects)?;
         }
+    }
+    if let Some(j) = journal {
+        j.writer.sync().map_err(io::Error::other)?;
     }
     recon.finish(sink);
     Ok(OfflineStats {
@@ -220,5 +250,85 @@ pub fn reconcile_sources(
         messages: [p.messages, d.messages],
         rejected: [p.rejected, d.rejected],
         recon: recon.stats(),
+        state_digest: recon.state_digest(),
     })
+}
+
+/// The journal being fed by an offline run.
+struct JournalFeed<'a> {
+    writer: &'a mut JournalWriter,
+    payload: Vec<u8>,
+    consumed: u64,
+}
+
+/// Journals (when asked), applies, and reads ahead the input whose event goes next.
+fn consume<S: LineSource>(
+    input: &mut StreamInput<S>,
+    recon: &mut Reconciler,
+    sink: &mut impl Sink,
+    journal: Option<&mut JournalFeed<'_>>,
+    rejects: &mut impl RejectSink,
+) -> io::Result<()> {
+    let ev = &input.event;
+    if let Some(j) = journal {
+        event_record::encode(ev.stream, ev.line, ev.event_time, input.raw.as_deref().unwrap_or(&[]), &mut j.payload);
+        j.writer.append(event_record::KIND_EVENT, &j.payload).map_err(io::Error::other)?;
+        j.consumed += 1;
+        if j.consumed.is_multiple_of(JOURNAL_BATCH) {
+            j.writer.end_batch().map_err(io::Error::other)?;
+        }
+    }
+    recon.apply(ev, sink);
+    input.advance(rejects)
+}
+
+/// What a replay found.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReplayStats {
+    /// Events replayed.
+    pub events: u64,
+    /// Events skipped by the time window.
+    pub skipped: u64,
+    /// Digest of the final state.
+    pub state_digest: u64,
+}
+
+/// Re-runs reconciliation from a journal; `from`/`to` (event time, inclusive) select a window.
+pub fn replay(
+    dir: &std::path::Path,
+    cfg: &Config,
+    salvage: bool,
+    from: Option<Micros>,
+    to: Option<Micros>,
+    sink: &mut impl Sink,
+) -> Result<ReplayStats, crate::journal::JournalError> {
+    let mut recon = Reconciler::new(cfg.recon());
+    let mut ev = ExecEvent::default();
+    let mut stats = ReplayStats::default();
+    let mut bad = None;
+    crate::journal::JournalReader::new(dir, salvage).read(|rec| {
+        if rec.kind != event_record::KIND_EVENT || bad.is_some() {
+            return;
+        }
+        if let Err(e) = event_record::decode_event(rec.payload, &mut ev) {
+            bad = Some((rec.segment, rec.offset, e));
+            return;
+        }
+        if from.is_some_and(|f| ev.event_time < f) || to.is_some_and(|t| ev.event_time > t) {
+            stats.skipped += 1;
+            return;
+        }
+        recon.apply(&ev, sink);
+        stats.events += 1;
+    })?;
+    if let Some((segment, offset, _)) = bad {
+        return Err(crate::journal::JournalError::Corrupt {
+            segment: crate::journal::segment::segment_name(segment),
+            offset,
+            reason: "event record does not decode",
+        });
+    }
+    recon.finish(sink);
+    stats.state_digest = recon.state_digest();
+    Ok(stats)
 }

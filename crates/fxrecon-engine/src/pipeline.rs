@@ -395,6 +395,8 @@ pub struct ReconcilerAgentStats {
     pub recon: ReconStats,
     /// The order store's counters (retired, evicted, capacity exhausted, high water).
     pub store: fxrecon_core::order_store::StoreStats,
+    /// Digest of the final state.
+    pub state_digest: u64,
 }
 
 /// Drains both ingest rings in event-time order and applies them to the reconciler.
@@ -508,6 +510,7 @@ impl Agent for ReconcilerAgent {
             self.stats.output_full_waits += push_blocking(&mut self.output, OutputMsg::End);
             self.stats.recon = self.reconciler.stats();
             self.stats.store = self.reconciler.store_stats();
+            self.stats.state_digest = self.reconciler.state_digest();
             self.done = true;
             work += 1;
         }

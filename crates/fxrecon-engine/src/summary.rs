@@ -146,6 +146,7 @@ pub struct Summary<'a> {
     repeated_exec_ids: u64,
     stale_reports: u64,
     elapsed_ms: u64,
+    state_digest: String,
     #[serde(flatten)]
     counts: &'a RecordCounts,
 }
@@ -161,6 +162,7 @@ impl<'a> Summary<'a> {
             repeated_exec_ids: stats.recon.repeated_exec_ids,
             stale_reports: stats.recon.stale_reports,
             elapsed_ms,
+            state_digest: format!("{:016x}", stats.state_digest),
             counts,
         }
     }

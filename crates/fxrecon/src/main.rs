@@ -12,6 +12,8 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use fxrecon_engine::config::Config;
+use fxrecon_engine::journal::JournalWriter;
+use fxrecon_engine::line_reader::SliceLines;
 use fxrecon_engine::mapped_input::{MappedInput, MappedLines};
 use fxrecon_engine::offline;
 use fxrecon_engine::pipeline::{self, PipelineOptions};
@@ -44,6 +46,11 @@ enum Command {
     Demo(DemoArgs),
     /// Benchmarks run inside the product (figures for BENCHMARKS.md).
     Bench(BenchArgs),
+    /// Re-run reconciliation from a journal (byte-identical to the run that wrote it).
+    Replay(ReplayArgs),
+    /// Inspect a journal: `verify DIR` or `dump DIR`.
+    #[command(subcommand)]
+    Journal(JournalCommand),
 }
 
 #[derive(clap::Args)]
@@ -75,6 +82,56 @@ struct ReconcileArgs {
     /// Decode and reconcile on one thread instead of the threaded pipeline (same output).
     #[arg(long)]
     single_thread: bool,
+    /// Journal every consumed message to this directory (implies --single-thread).
+    #[arg(long)]
+    journal: Option<PathBuf>,
+    /// Journal fsync policy: every_batch, interval_ms:N or never.
+    #[arg(long, default_value = "interval_ms:100")]
+    fsync: fxrecon_engine::journal::FsyncPolicy,
+}
+
+#[derive(clap::Args)]
+struct ReplayArgs {
+    /// Journal directory.
+    #[arg(long)]
+    journal: PathBuf,
+    /// First event time to replay (FIX UTCTimestamp, inclusive).
+    #[arg(long, value_parser = parse_time)]
+    from: Option<fxrecon_core::time::Micros>,
+    /// Last event time to replay (inclusive).
+    #[arg(long, value_parser = parse_time)]
+    to: Option<fxrecon_core::time::Micros>,
+    /// Divergences as JSON Lines (default stdout).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// TOML config file (must match the original run's rules for identical output).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Skip corrupt records instead of stopping (each skip is reported).
+    #[arg(long)]
+    salvage: bool,
+}
+
+#[derive(Subcommand)]
+enum JournalCommand {
+    /// Check every record; report segments, records, torn tail and corruption.
+    Verify {
+        /// Journal directory.
+        dir: PathBuf,
+        /// Report corruption and go on instead of stopping.
+        #[arg(long)]
+        salvage: bool,
+    },
+    /// Print every record: segment, offset, stream, line, event time, raw FIX (`|` for SOH).
+    Dump {
+        /// Journal directory.
+        dir: PathBuf,
+    },
+}
+
+fn parse_time(s: &str) -> Result<fxrecon_core::time::Micros, String> {
+    fxrecon_core::time::Micros::parse_fix(s.as_bytes())
+        .ok_or_else(|| format!("not a FIX UTC timestamp (YYYYMMDD-HH:MM:SS[.fff]): {s}"))
 }
 
 #[derive(clap::Args)]
@@ -169,6 +226,8 @@ fn main() -> ExitCode {
         Command::Run(a) => run_pipeline(a),
         Command::Demo(a) => demo::run(a.orders, a.seed),
         Command::Bench(a) => bench(a),
+        Command::Replay(a) => replay(a),
+        Command::Journal(c) => journal(c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -215,11 +274,23 @@ fn reconcile(a: ReconcileArgs) -> Result<()> {
 
     let started = Instant::now();
     let rejects = RejectWriter::new(rejects_out);
-    let (stats, counts) = if a.single_thread {
+    let (stats, counts) = if a.single_thread || a.journal.is_some() {
         let mut sink = JsonlSink::new(out);
         let mut rejects = rejects;
-        let stats = offline::reconcile_bytes(primary.bytes(), dropcopy.bytes(), &cfg, &mut sink, &mut rejects)
-            .context("reading input")?;
+        let mut writer = match &a.journal {
+            Some(dir) => Some(JournalWriter::open(dir, 256 << 20, a.fsync)?),
+            None => None,
+        };
+        let sized = offline::sized_for_inputs(&cfg, &[primary.bytes(), dropcopy.bytes()]);
+        let stats = offline::reconcile_journaled(
+            SliceLines::new(primary.bytes(), cfg.max_message_bytes),
+            SliceLines::new(dropcopy.bytes(), cfg.max_message_bytes),
+            &sized,
+            &mut sink,
+            &mut rejects,
+            writer.as_mut(),
+        )
+        .context("reading input")?;
         let counts = sink.finish().context("writing output")?;
         rejects.finish().context("writing rejects")?;
         (stats, counts)
@@ -280,9 +351,84 @@ fn run_pipeline(a: RunArgs) -> Result<()> {
         },
         "elapsed_ms": stats.elapsed.as_millis() as u64,
         "messages_per_s": (messages as f64 / secs).round(),
+        "state_digest": format!("{:016x}", stats.reconciler.state_digest),
         "by_type": stats.counts.by_type,
     });
     eprintln!("{}", serde_json::to_string_pretty(&summary)?);
+    Ok(())
+}
+
+fn replay(a: ReplayArgs) -> Result<()> {
+    let cfg = match &a.config {
+        Some(p) => Config::load(p)?,
+        None => Config::default(),
+    };
+    let out = boxed_writer(&a.out, || Box::new(BufWriter::new(io::stdout())))?;
+    let mut sink = JsonlSink::new(out);
+    let stats = offline::replay(&a.journal, &cfg, a.salvage, a.from, a.to, &mut sink)?;
+    sink.finish().context("writing output")?;
+    eprintln!(
+        "{}",
+        serde_json::json!({
+            "events_replayed": stats.events,
+            "events_outside_window": stats.skipped,
+            "state_digest": format!("{:016x}", stats.state_digest),
+        })
+    );
+    Ok(())
+}
+
+fn journal(c: JournalCommand) -> Result<()> {
+    use fxrecon_engine::journal::{JournalReader, event_record};
+    match c {
+        JournalCommand::Verify { dir, salvage } => {
+            let out = JournalReader::new(&dir, salvage).read(|_| {})?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({
+                    "segments": out.segments,
+                    "records": out.records,
+                    "end": out.end.map(|(s, o)| format!("{} @ {o}", fxrecon_engine::journal::segment::segment_name(s))),
+                    "torn_tail": out.torn_tail.map(|(s, o)| format!("{s} @ {o}")),
+                    "salvaged": out.salvaged.iter().map(|(s, o, r)| format!("{s} @ {o}: {r}")).collect::<Vec<_>>(),
+                }))?
+            );
+        }
+        JournalCommand::Dump { dir } => {
+            let mut stdout = BufWriter::new(io::stdout().lock());
+            let mut ev = fxrecon_core::ExecEvent::default();
+            let mut err = None;
+            JournalReader::new(&dir, false).read(|r| {
+                if err.is_some() {
+                    return;
+                }
+                let raw = r.payload.get(17..).unwrap_or(&[]);
+                let line = match event_record::decode_event(r.payload, &mut ev) {
+                    Ok(()) => format!(
+                        "{} {:>10} {:<8} line {:<8} {} {}",
+                        fxrecon_engine::journal::segment::segment_name(r.segment),
+                        r.offset,
+                        ev.stream.name(),
+                        ev.line,
+                        ev.event_time.rfc3339(),
+                        String::from_utf8_lossy(raw).replace('\u{1}', "|")
+                    ),
+                    Err(e) => format!(
+                        "{} {:>10} undecodable record: {e}",
+                        fxrecon_engine::journal::segment::segment_name(r.segment),
+                        r.offset
+                    ),
+                };
+                if let Err(e) = writeln!(stdout, "{line}") {
+                    err = Some(e);
+                }
+            })?;
+            if let Some(e) = err {
+                return Err(e).context("writing dump");
+            }
+            stdout.flush()?;
+        }
+    }
     Ok(())
 }
 
