@@ -3,8 +3,8 @@
 //! Owns: the order arena, the ClOrdID alias table (every ClOrdID of a replace chain maps to the
 //! root order), the OrderID table, each order's execution records per stream, and retirement
 //! of finished orders. All storage is sized at construction: slots are reused through free
-//! lists and nothing grows after start-up. A full store evicts the oldest retired order; if
-//! none is retired, the caller gets [`CapacityExhausted`]. Knows nothing of divergences.
+//! lists and nothing grows after start-up. A full store evicts the oldest finished order
+//! queued for retirement; if none is queued, the caller gets [`CapacityExhausted`]. Knows nothing of divergences.
 
 use std::collections::VecDeque;
 use std::hash::BuildHasher;
@@ -314,8 +314,9 @@ impl OrderStore {
             } else if !orig.is_empty() {
                 match self.aliases.get(orig) {
                     Some((idx, depth)) => {
-                        self.add_alias(*cl_ord_id, idx, depth + 1);
-                        (idx, depth + 1)
+                        let depth = depth.saturating_add(1);
+                        self.add_alias(*cl_ord_id, idx, depth);
+                        (idx, depth)
                     }
                     None => {
                         let idx = self.create(*orig)?;
@@ -323,6 +324,14 @@ impl OrderStore {
                         (idx, 1)
                     }
                 }
+            } else if let Some((idx, _)) = self.order_ids.get(order_id) {
+                // The order was first seen without a ClOrdID (keyed by its OrderID): this is its
+                // ClOrdID, so it becomes an alias and, being the first one, the order's key.
+                if self.orders[idx as usize].key == *order_id {
+                    self.orders[idx as usize].key = *cl_ord_id;
+                }
+                self.add_alias(*cl_ord_id, idx, 0);
+                (idx, 0)
             } else {
                 (self.create(*cl_ord_id)?, 0)
             }
@@ -594,6 +603,18 @@ mod tests {
         // Missing ClOrdID: OrderID learned earlier maps to the same order.
         assert_eq!(s.resolve(&e, &e, &id("V1")).unwrap().0, 0);
         assert_eq!(s.len(), 1);
+    }
+
+    #[test]
+    fn an_order_first_seen_by_orderid_only_takes_its_clordid_later() {
+        let mut s = store(4);
+        let e = Id::new();
+        let (a, _) = s.resolve(&e, &e, &id("V9")).unwrap();
+        assert_eq!(s.order(a).key, id("V9"));
+        let (b, _) = s.resolve(&id("C9"), &e, &id("V9")).unwrap();
+        assert_eq!(a, b, "one order, not two");
+        assert_eq!(s.order(a).key, id("C9"), "keyed by its root ClOrdID once known");
+        assert_eq!(s.resolve(&id("C9.R1"), &id("C9"), &e).unwrap().0, a);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::divergence::{
     CapacityRecord, Divergence, DivergenceKind, GapRecord, QtyField, Reason, Record, Resolution, Severity, Sink,
     ViewSnapshot,
 };
-use crate::event::{ExecEvent, ExecType, MsgKind, Stream, has};
+use crate::event::{ExecEvent, ExecType, MsgKind, OrdStatus, Stream, has};
 use crate::order_store::{ExecIdx, ExecKind, ExecRecord, NONE, OrderIdx, OrderStore, StoreCapacity, StoreStats};
 use crate::order_view::Applied;
 use crate::sequencer::{Sequencer, SequencerStats};
@@ -284,9 +284,15 @@ impl Reconciler {
                 }
             }
         }
-        self.evaluate(idx, now, &mut ctx, sink);
+        self.finish_report(idx, now, &mut ctx, sink);
+    }
+
+    /// What every applied report ends with: compare the views, give a resolving message its
+    /// TimingAnomaly, queue a finished order for retirement.
+    fn finish_report(&mut self, idx: OrderIdx, now: Micros, ctx: &mut EventCtx, sink: &mut impl Sink) {
+        self.evaluate(idx, now, ctx, sink);
         if ctx.resolved && !ctx.timing_emitted {
-            let reason = Reason::LateResolution { late_on: s };
+            let reason = Reason::LateResolution { late_on: ctx.stream };
             self.emit(idx, DivergenceKind::TimingAnomaly, now, None, None, reason, sink);
         }
         if self.store.order(idx).is_finished() {
@@ -296,7 +302,7 @@ impl Reconciler {
 
     /// Schedules a grace check; a full wheel is counted (the check is lost, never the event).
     fn schedule(&mut self, now: Micros, idx: OrderIdx, generation: u32, kind: TimerKind) {
-        if self.timers.push(now.plus_ms(self.cfg.grace_ms), idx, generation, kind).is_err() {
+        if self.timers.push(Micros(now.0.saturating_add(self.grace_us)), idx, generation, kind).is_err() {
             self.stats.timers_dropped += 1;
         }
     }
@@ -326,13 +332,14 @@ impl Reconciler {
             self.stats.unknown_cancel_rejects += 1;
             return;
         };
-        let view = &mut self.store.order_mut(idx).views[ev.stream.index()];
-        if !view.seen {
+        let order = self.store.order_mut(idx);
+        if !order.views[ev.stream.index()].seen {
             return;
         }
-        view.apply_cancel_reject(ev);
+        order.last_activity = now;
+        order.views[ev.stream.index()].apply_cancel_reject(ev);
         let mut ctx = EventCtx::new(ev.stream);
-        self.evaluate(idx, now, &mut ctx, sink);
+        self.finish_report(idx, now, &mut ctx, sink);
     }
 
     /// First sighting bookkeeping: order attributes, the phantom timer, phantom resolution.
@@ -378,9 +385,12 @@ impl Reconciler {
         let rec = *self.store.exec(f);
         let other = rec.stream.other();
         let unmatched = |i: &ExecIdx| self.store.exec(*i).matched == NONE;
+        // By ExecID among all fills (a fill busted on one side still matches its twin, so the
+        // bust shows as a quantity difference); by CumQty only among live ones.
         let partner = self
             .store
-            .live_fills(idx, other)
+            .execs_of(idx, other)
+            .filter(|&i| self.store.exec(i).kind == ExecKind::Fill)
             .filter(unmatched)
             .find(|&i| self.store.exec(i).exec_id == rec.exec_id)
             .or_else(|| {
@@ -433,7 +443,7 @@ impl Reconciler {
         let [p, d] = order.views;
         let status_differs = p.status != d.status;
         let (open_q, open_s) = (order.open_quantity, order.open_state);
-        if open_q != 0 && qty.is_none() && self.matched_fills_agree(idx) {
+        if open_q != 0 && qty.is_none() {
             self.store.order_mut(idx).open_quantity = 0;
             self.resolve(idx, open_q, DivergenceKind::QuantityMismatch, now, ctx.stream, sink);
             ctx.resolved = true;
@@ -496,7 +506,8 @@ impl Reconciler {
             return;
         }
         let seen_on = if order.views[0].seen { Stream::Primary } else { Stream::DropCopy };
-        if seen_on == Stream::Primary && order.views[0].only_rejected {
+        let primary = &order.views[0];
+        if seen_on == Stream::Primary && primary.only_rejected && primary.status == OrdStatus::Rejected {
             return; // An internal reject never reached the venue.
         }
         let id =
@@ -519,6 +530,8 @@ impl Reconciler {
         self.store.exec_mut(f).missing_id = id;
     }
 
+    /// The first quantity on which the views differ; matched fills that no longer agree (a
+    /// trade correct seen on one side) count too.
     fn quantity_difference(&self, idx: OrderIdx) -> Option<QtyField> {
         let [p, d] = &self.store.order(idx).views;
         if p.order_qty != d.order_qty {
@@ -527,6 +540,8 @@ impl Reconciler {
             Some(QtyField::CumQty)
         } else if p.avg_px != d.avg_px {
             Some(QtyField::AvgPx)
+        } else if !self.matched_fills_agree(idx) {
+            Some(QtyField::LastPx)
         } else {
             None
         }
@@ -652,5 +667,83 @@ mod tests {
         assert_eq!(capacity, 1);
         assert_eq!(r.store_stats().evicted, 1);
         assert!(!out.iter().any(|x| matches!(x, Record::Divergence(_))), "{out:?}");
+    }
+
+    fn kinds(out: &[Record]) -> Vec<DivergenceKind> {
+        out.iter()
+            .filter_map(|r| match r {
+                Record::Divergence(d) => Some(d.kind),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn fill(stream: Stream, t: i64, exec_id: &str, cum: i64, last: i64, px: i64, status: OrdStatus) -> ExecEvent {
+        let mut e = er(stream, t, "F", exec_id, ExecType::Trade, status);
+        e.cum_qty = crate::decimal::Qty::from_int(cum);
+        e.last_qty = crate::decimal::Qty::from_int(last);
+        e.last_px = crate::decimal::Price::from_int(px);
+        e.order_qty = crate::decimal::Qty::from_int(100);
+        e.present |= has::CUM_QTY | has::LAST_QTY | has::LAST_PX | has::ORDER_QTY;
+        e
+    }
+
+    /// Review finding: a primary order seen only as PendingNew is a phantom (only Rejected is
+    /// exempt).
+    #[test]
+    fn primary_pending_new_only_is_a_phantom_but_rejected_only_is_not() {
+        let mut r = Reconciler::new(ReconConfig { max_orders: 8, max_execs: 64, ..ReconConfig::default() });
+        let mut out = Vec::new();
+        r.apply(&er(Stream::Primary, 0, "PN", "E1", ExecType::PendingNew, OrdStatus::PendingNew), &mut out);
+        r.apply(&er(Stream::Primary, 0, "RJ", "E2", ExecType::PendingNew, OrdStatus::PendingNew), &mut out);
+        r.apply(&er(Stream::Primary, 1, "RJ", "E3", ExecType::Rejected, OrdStatus::Rejected), &mut out);
+        r.finish(&mut out);
+        assert_eq!(kinds(&out), vec![DivergenceKind::PhantomOrder]);
+        assert!(matches!(&out[0], Record::Divergence(d) if d.order_id.as_str() == "PN"));
+    }
+
+    /// Review finding: a bust on one side is a QuantityMismatch whether the other side's copy
+    /// of the fill arrives before or after the bust.
+    #[test]
+    fn one_sided_bust_is_a_quantity_mismatch_whatever_the_arrival_order() {
+        for other_fill_at in [150_000, 300_000] {
+            let mut r = Reconciler::new(ReconConfig { max_orders: 8, max_execs: 64, ..ReconConfig::default() });
+            let mut out = Vec::new();
+            let mut evs = vec![
+                er(Stream::Primary, 0, "F", "N", ExecType::New, OrdStatus::New),
+                er(Stream::DropCopy, 10, "F", "N", ExecType::New, OrdStatus::New),
+                fill(Stream::Primary, 100_000, "F1", 100, 100, 1, OrdStatus::Filled),
+                fill(Stream::DropCopy, other_fill_at, "F1", 100, 100, 1, OrdStatus::Filled),
+            ];
+            let mut bust = fill(Stream::Primary, 200_000, "B1", 0, 100, 1, OrdStatus::New);
+            bust.exec_type = ExecType::TradeCancel;
+            bust.exec_ref_id = Id::from_bytes(b"F1").unwrap();
+            evs.push(bust);
+            evs.sort_by_key(|e| e.event_time);
+            for e in &evs {
+                r.apply(e, &mut out);
+            }
+            r.finish(&mut out);
+            assert_eq!(kinds(&out), vec![DivergenceKind::QuantityMismatch], "other fill at {other_fill_at}");
+        }
+    }
+
+    /// Review finding: a trade correct on one side that changes only LastPx (no AvgPx sent)
+    /// still surfaces as a QuantityMismatch after grace.
+    #[test]
+    fn one_sided_correction_without_avgpx_is_reported() {
+        let mut r = Reconciler::new(ReconConfig { max_orders: 8, max_execs: 64, ..ReconConfig::default() });
+        let mut out = Vec::new();
+        r.apply(&er(Stream::Primary, 0, "F", "N", ExecType::New, OrdStatus::New), &mut out);
+        r.apply(&er(Stream::DropCopy, 10, "F", "N", ExecType::New, OrdStatus::New), &mut out);
+        r.apply(&fill(Stream::Primary, 100, "F1", 100, 100, 1, OrdStatus::Filled), &mut out);
+        r.apply(&fill(Stream::DropCopy, 200, "F1", 100, 100, 1, OrdStatus::Filled), &mut out);
+        let mut correct = fill(Stream::Primary, 300, "C1", 100, 100, 2, OrdStatus::Filled);
+        correct.exec_type = ExecType::TradeCorrect;
+        correct.exec_ref_id = Id::from_bytes(b"F1").unwrap();
+        correct.present &= !has::AVG_PX;
+        r.apply(&correct, &mut out);
+        r.finish(&mut out);
+        assert_eq!(kinds(&out), vec![DivergenceKind::QuantityMismatch]);
     }
 }
