@@ -38,7 +38,7 @@ impl Micros {
         let h = d(9) * 10 + d(10);
         let mi = d(12) * 10 + d(13);
         let s = d(15) * 10 + d(16);
-        if bad || !(1..=12).contains(&mo) || !(1..=31).contains(&day) || h > 23 || mi > 59 || s > 60 {
+        if bad || !(1..=12).contains(&mo) || day < 1 || day > days_in_month(y, mo) || h > 23 || mi > 59 || s > 60 {
             return None;
         }
         let mut micros = 0i64;
@@ -82,6 +82,15 @@ impl fmt::Display for Rfc3339 {
         let sod = secs.rem_euclid(86_400);
         let (y, m, d) = civil_from_days(days);
         write!(f, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{frac:06}Z", sod / 3600, (sod / 60) % 60, sod % 60)
+    }
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
     }
 }
 
@@ -134,6 +143,8 @@ mod tests {
             b"20261125-13:47:53.1234567890",
             b"2026x125-13:47:53",
             b"20261125-13:47:53Z",
+            b"20260231-10:00:00",
+            b"20250229-10:00:00",
         ] {
             assert!(Micros::parse_fix(bad).is_none(), "{:?}", bad);
         }

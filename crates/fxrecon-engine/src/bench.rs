@@ -215,8 +215,10 @@ pub fn decoded_events(primary: &[u8], dropcopy: &[u8]) -> Vec<fxrecon_core::Exec
         let mut out = Vec::new();
         for l in lines_of(data) {
             let mut e = fxrecon_core::ExecEvent { stream, ..Default::default() };
-            if fxrecon_core::fix::decode(l, &mut e).is_ok() {
-                clock = clock.max(e.arrival.or(e.sending_time).unwrap_or(clock));
+            if fxrecon_core::fix::decode(l, &mut e).is_ok()
+                && let Ok(t) = e.file_time(clock)
+            {
+                clock = t;
                 e.event_time = clock;
                 out.push(e);
             }

@@ -83,8 +83,9 @@ impl Config {
     /// Checks ranges.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |m: &str| Err(ConfigError::Invalid(m.to_string()));
-        if self.grace_ms <= 0 {
-            return bad("grace_ms must be > 0");
+        const WEEK_MS: i64 = 7 * 24 * 3_600_000;
+        if self.grace_ms <= 0 || self.grace_ms > WEEK_MS {
+            return bad("grace_ms must be > 0 and at most 604800000 (7 days)");
         }
         if self.timing_threshold_ms <= 0 || self.timing_threshold_ms > self.grace_ms {
             return bad("timing_threshold_ms must be > 0 and not above grace_ms");
@@ -98,8 +99,8 @@ impl Config {
         if self.max_orders >= u32::MAX as usize / 2 || self.max_execs >= u32::MAX as usize {
             return bad("max_orders must be below 2^31 and max_execs below 2^32");
         }
-        if self.retention_ms < self.grace_ms {
-            return bad("retention_ms must be at least grace_ms");
+        if self.retention_ms < self.grace_ms || self.retention_ms > 4 * WEEK_MS {
+            return bad("retention_ms must be at least grace_ms and at most 2419200000 (28 days)");
         }
         Ok(())
     }
@@ -131,6 +132,8 @@ mod tests {
         std::fs::write(&p, "grace_msx = 500\n").unwrap();
         assert!(matches!(Config::load(&p), Err(ConfigError::Parse { .. })));
         std::fs::write(&p, "grace_ms = -1\n").unwrap();
+        assert!(matches!(Config::load(&p), Err(ConfigError::Invalid(_))));
+        std::fs::write(&p, "grace_ms = 10000000000000000\nretention_ms = 10000000000000000\n").unwrap();
         assert!(matches!(Config::load(&p), Err(ConfigError::Invalid(_))));
         assert!(matches!(Config::load(&dir.join("none.toml")), Err(ConfigError::Read { .. })));
     }

@@ -110,8 +110,14 @@ impl<S: LineSource> StreamInput<S> {
                         raw.clear();
                         raw.extend_from_slice(text);
                     }
-                    let t = self.event.arrival.or(self.event.sending_time).unwrap_or(self.clock);
-                    self.clock = self.clock.max(t);
+                    match self.event.file_time(self.clock) {
+                        Ok(t) => self.clock = t,
+                        Err(e) => {
+                            self.rejected += 1;
+                            rejects.reject(self.stream, line_no, &e, &text[..text.len().min(120)]);
+                            continue;
+                        }
+                    }
                     self.event.event_time = self.clock;
                     self.messages += 1;
                     self.ready = true;

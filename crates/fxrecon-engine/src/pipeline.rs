@@ -315,10 +315,17 @@ impl<S: LineSource + Send> Agent for IngestAgent<S> {
         match decode(text, &mut self.event) {
             Ok(()) => {
                 let t = match &self.pace {
-                    Some((clock, _)) => clock.now(),
-                    None => self.event.arrival.or(self.event.sending_time).unwrap_or(self.clock),
+                    Some((clock, _)) => Ok(clock.now().max(self.clock)),
+                    None => self.event.file_time(self.clock),
                 };
-                self.clock = self.clock.max(t);
+                match t {
+                    Ok(t) => self.clock = t,
+                    Err(e) => {
+                        let head: InlineStr<120> = InlineStr::from_bytes_lossy(text);
+                        self.reject(line_no, RejectReason::Decode(e), head.as_bytes());
+                        return 1;
+                    }
+                }
                 self.event.event_time = self.clock;
                 self.stats.messages += 1;
                 let ev = self.event;

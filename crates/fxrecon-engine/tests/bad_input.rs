@@ -105,3 +105,17 @@ fn an_empty_file_is_reported_and_the_other_stream_still_reconciles() {
     let kinds: Vec<String> = findings(&records).iter().map(|f| f.type_name().to_string()).collect();
     assert_eq!(kinds, vec!["PhantomOrder"]);
 }
+
+#[test]
+fn a_line_with_no_time_at_all_is_rejected_not_put_at_the_start_of_time() {
+    // No arrival prefix and no SendingTime: contract 1.3 gives it no event time.
+    let untimed = b"8=FIX.4.4|35=8|34=1|49=GW|56=FIRM|11=A|17=E1|150=0|39=0|38=100|55=EUR/USD".to_vec();
+    let timed = framed("20261125-10:00:00.000000", &er(2, "GW", "E2", "0", "0", 0, 0));
+    let primary = [untimed, timed].join(&b'\n');
+    let dropcopy = framed("20261125-10:00:00.010000", &er(1, "VENUE", "E2", "0", "0", 0, 0));
+    let (records, rejects) = run(&primary, &dropcopy);
+    assert_eq!(rejects.len(), 1, "{rejects:?}");
+    assert_eq!((rejects[0].0, rejects[0].1), (Stream::Primary, 1));
+    assert!(rejects[0].2.contains("no arrival time prefix and no SendingTime (52)"));
+    assert!(findings(&records).is_empty(), "{records:?}");
+}

@@ -30,9 +30,9 @@ pub enum DecodeError {
     #[error("BodyLength (9) says {declared} but the body is {actual} bytes")]
     BodyLength {
         /// Value of tag 9.
-        declared: u32,
+        declared: u64,
         /// Bytes actually between tag 9 and tag 10.
-        actual: u32,
+        actual: u64,
     },
     /// CheckSum value differs from the computed one.
     #[error("CheckSum (10) says {declared} but the message sums to {actual:03}")]
@@ -63,6 +63,13 @@ pub enum DecodeError {
     /// An OrdStatus code fxrecon does not know.
     #[error("unknown OrdStatus (39) value")]
     UnknownOrdStatus,
+    /// A file line with neither an arrival-time prefix nor a SendingTime: it has no place on
+    /// the event clock.
+    #[error("no arrival time prefix and no SendingTime (52)")]
+    NoTime,
+    /// A quantity below zero.
+    #[error("negative quantity in tag {0}")]
+    NegativeQuantity(u32),
 }
 
 /// Decodes `line` (one message, with or without a log prefix, no trailing newline) into `out`.
@@ -92,7 +99,7 @@ pub fn decode(line: &[u8], out: &mut ExecEvent) -> Result<(), DecodeError> {
         return Err(DecodeError::Truncated);
     }
 
-    let mut body_len: Option<(u32, usize)> = None; // (declared, body start offset)
+    let mut body_len: Option<(u64, usize)> = None; // (declared, body start offset)
     let mut checksum: Option<(u32, usize)> = None; // (declared, offset of "10=")
     let mut exec_trans_type = 0u8;
     let mut ord_status_raw: Option<&[u8]> = None;
@@ -127,7 +134,7 @@ pub fn decode(line: &[u8], out: &mut ExecEvent) -> Result<(), DecodeError> {
 
         match tag {
             8 => out.version = version_of(v),
-            9 => body_len = Some((uint(v, 9)? as u32, pos.min(msg.len()))),
+            9 => body_len = Some((uint(v, 9)?, pos.min(msg.len()))),
             10 => {
                 if v.len() != 3 {
                     return Err(DecodeError::BadNumber(10));
@@ -245,7 +252,7 @@ fn find_delim(hay: &[u8], from: usize, delim: u8) -> usize {
 fn verify_framing(
     msg: &[u8],
     delim: u8,
-    body_len: Option<(u32, usize)>,
+    body_len: Option<(u64, usize)>,
     checksum: Option<(u32, usize)>,
 ) -> Result<(), DecodeError> {
     if let Some((declared, at)) = checksum {
@@ -257,7 +264,7 @@ fn verify_framing(
         }
         let actual = sum % 256;
         if let Some((declared_len, body_start)) = body_len {
-            let actual_len = at.saturating_sub(body_start) as u32;
+            let actual_len = at.saturating_sub(body_start) as u64;
             if declared_len != actual_len {
                 return Err(DecodeError::BodyLength { declared: declared_len, actual: actual_len });
             }
@@ -358,6 +365,10 @@ fn set_dec<const S: u32>(
         DecimalError::TooPrecise => DecodeError::TooPrecise(tag),
         DecimalError::NotANumber | DecimalError::Overflow => DecodeError::BadNumber(tag),
     })?;
+    // Quantities (scale 4) are never negative; prices may be.
+    if S == 4 && slot.0 < 0 {
+        return Err(DecodeError::NegativeQuantity(tag));
+    }
     *present |= bit;
     Ok(())
 }
@@ -440,6 +451,11 @@ mod tests {
         assert_eq!(dec(b"8=FIX.4.4|35=8|11=A|17=E|150=0|39=Z"), Err(DecodeError::UnknownOrdStatus));
         assert_eq!(dec(b"8=FIX.4.4|35=8|52=2026|11=A"), Err(DecodeError::BadTimestamp(52)));
         assert!(matches!(dec(b"8=FIX.4.4|35=8|garbage|11=A"), Err(DecodeError::MalformedField(_))));
+        assert_eq!(dec(b"8=FIX.4.4|35=8|11=A|17=E|150=0|39=0|14=-100"), Err(DecodeError::NegativeQuantity(14)));
+        assert!(matches!(
+            dec(b"8=FIX.4.4|9=4294967396|35=0|10=000"),
+            Err(DecodeError::BodyLength { declared: 4294967396, .. })
+        ));
         let long_id = format!("8=FIX.4.4|35=8|11={}|17=E|150=0|39=0", "X".repeat(41));
         assert_eq!(dec(long_id.as_bytes()), Err(DecodeError::TooLong(11)));
     }
