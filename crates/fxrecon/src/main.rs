@@ -278,7 +278,16 @@ fn reconcile(a: ReconcileArgs) -> Result<()> {
         let mut sink = JsonlSink::new(out);
         let mut rejects = rejects;
         let mut writer = match &a.journal {
-            Some(dir) => Some(JournalWriter::open(dir, 256 << 20, a.fsync)?),
+            Some(dir) => {
+                // A journal is one run: appending a second run would make replay mix the two.
+                if dir.exists() && !fxrecon_engine::journal::segment::list_segments(dir)?.is_empty() {
+                    anyhow::bail!(
+                        "journal directory {} already holds a journal; use an empty directory",
+                        dir.display()
+                    );
+                }
+                Some(JournalWriter::open(dir, 256 << 20, a.fsync)?)
+            }
             None => None,
         };
         let sized = offline::sized_for_inputs(&cfg, &[primary.bytes(), dropcopy.bytes()]);
@@ -402,7 +411,7 @@ fn journal(c: JournalCommand) -> Result<()> {
                 if err.is_some() {
                     return;
                 }
-                let raw = r.payload.get(17..).unwrap_or(&[]);
+                let raw = event_record::raw(r.payload);
                 let line = match event_record::decode_event(r.payload, &mut ev) {
                     Ok(()) => format!(
                         "{} {:>10} {:<8} line {:<8} {} {}",

@@ -22,6 +22,11 @@ pub fn encode(stream: Stream, line: u64, event_time: Micros, raw: &[u8], buf: &m
     buf.extend_from_slice(raw);
 }
 
+/// The raw FIX bytes of an event payload (empty if the payload is too short).
+pub fn raw(payload: &[u8]) -> &[u8] {
+    payload.get(HEAD..).unwrap_or(&[])
+}
+
 /// Why a payload could not be turned back into an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum EventRecordError {

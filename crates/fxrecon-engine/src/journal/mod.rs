@@ -9,8 +9,9 @@
 //! Format (little-endian):
 //! - segment file `journal-<index, 10 digits>.seg`, starting with a 16-byte header:
 //!   magic `FXRJ`, version u16 = 1, reserved u16, segment index u64;
-//! - then records: `len` u32 (payload bytes), `kind` u8, `crc` u32 (CRC32C of kind and
-//!   payload), payload.
+//! - then records: `len` u32 (payload bytes), `kind` u8, header CRC32C u32 (of len and kind),
+//!   payload CRC32C u32 (of kind and payload), payload. A damaged header is corruption; only a
+//!   frame cut short (or zeros) at the very end of the last segment is a torn tail.
 
 pub mod event_record;
 pub mod segment;

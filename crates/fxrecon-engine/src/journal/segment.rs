@@ -11,8 +11,8 @@ const MAGIC: &[u8; 4] = b"FXRJ";
 const VERSION: u16 = 1;
 /// Bytes of a segment header.
 pub const HEADER_LEN: usize = 16;
-/// Bytes of a record frame before its payload.
-pub const FRAME_LEN: usize = 9;
+/// Bytes of a record frame before its payload: len u32, kind u8, header CRC u32, payload CRC u32.
+pub const FRAME_LEN: usize = 13;
 /// Largest payload accepted (a record larger than this is corruption).
 pub const MAX_PAYLOAD: usize = 16 * 1024 * 1024;
 
@@ -110,6 +110,12 @@ fn crc_of(kind: u8, payload: &[u8]) -> u32 {
     crc32c::crc32c_append(crc32c::crc32c(&[kind]), payload)
 }
 
+/// Checksum of the frame header's first five bytes (len, kind): a damaged length is caught as
+/// corruption instead of being mistaken for a write cut short.
+fn header_crc(head: &[u8]) -> u32 {
+    crc32c::crc32c(&head[..5])
+}
+
 /// Appends records to segment files in a directory.
 pub struct JournalWriter {
     dir: PathBuf,
@@ -174,7 +180,9 @@ impl JournalWriter {
         let mut head = [0u8; FRAME_LEN];
         head[..4].copy_from_slice(&(payload.len() as u32).to_le_bytes());
         head[4] = kind;
-        head[5..9].copy_from_slice(&crc_of(kind, payload).to_le_bytes());
+        let hcrc = header_crc(&head);
+        head[5..9].copy_from_slice(&hcrc.to_le_bytes());
+        head[9..13].copy_from_slice(&crc_of(kind, payload).to_le_bytes());
         let path = self.path();
         self.file.write_all(&head).map_err(io_err(&path))?;
         self.file.write_all(payload).map_err(io_err(&path))?;
@@ -314,23 +322,40 @@ impl JournalReader {
                 }
                 let len = u32::from_le_bytes(rest[..4].try_into().expect("4 bytes")) as usize;
                 let kind = rest[4];
-                let crc = u32::from_le_bytes(rest[5..9].try_into().expect("4 bytes"));
-                let fits = len <= MAX_PAYLOAD && FRAME_LEN + len <= rest.len();
-                let ok = fits && crc_of(kind, &rest[FRAME_LEN..FRAME_LEN + len]) == crc;
-                if !ok {
-                    // A bad record that runs to (or past) the end of the last segment is a
-                    // write cut short by a crash; anywhere else it is corruption.
-                    let reaches_end = !fits || FRAME_LEN + len == rest.len();
-                    if last && reaches_end {
+                let hcrc = u32::from_le_bytes(rest[5..9].try_into().expect("4 bytes"));
+                let crc = u32::from_le_bytes(rest[9..13].try_into().expect("4 bytes"));
+                // What a crash can leave at the end: a prefix of a correct frame, or (on some
+                // filesystems) zeros. Anything else is damage.
+                let zero_tail = last && rest.iter().all(|&b| b == 0);
+                let problem = if header_crc(rest) != hcrc {
+                    Some(if zero_tail { None } else { Some("frame header checksum mismatch") })
+                } else if len > MAX_PAYLOAD {
+                    Some(Some("record length out of range"))
+                } else if FRAME_LEN + len > rest.len() {
+                    Some(if last { None } else { Some("record runs past the end of its segment") })
+                } else if crc_of(kind, &rest[FRAME_LEN..FRAME_LEN + len]) != crc {
+                    let reaches_end = FRAME_LEN + len == rest.len();
+                    Some(if last && reaches_end && rest[FRAME_LEN..].iter().all(|&b| b == 0) {
+                        None
+                    } else {
+                        Some("CRC32C mismatch")
+                    })
+                } else {
+                    None
+                };
+                match problem {
+                    Some(None) => {
                         torn_here(&mut out);
                         break;
                     }
-                    let reason = if fits { "CRC32C mismatch" } else { "record length past segment end" };
-                    if self.salvage {
-                        out.salvaged.push((name.clone(), pos as u64, reason));
-                        break;
+                    Some(Some(reason)) => {
+                        if self.salvage {
+                            out.salvaged.push((name.clone(), pos as u64, reason));
+                            break;
+                        }
+                        return Err(corrupt(pos as u64, reason));
                     }
-                    return Err(corrupt(pos as u64, reason));
+                    None => {}
                 }
                 each(RecordRef {
                     segment: index,
@@ -431,6 +456,38 @@ mod tests {
         assert_eq!(out.salvaged.len(), 1);
         assert!(v.len() < 40 && v.len() > 30, "salvage skips the rest of segment 1 only: {}", v.len());
         assert_eq!(v.last().unwrap(), "record 0039 payload");
+    }
+
+    #[test]
+    fn a_damaged_length_in_the_last_segment_is_corruption_not_a_torn_tail() {
+        let d = dir("len");
+        write(&d, 40);
+        let last = *list_segments(&d).unwrap().last().unwrap();
+        let p = d.join(segment_name(last));
+        let mut data = std::fs::read(&p).unwrap();
+        data[HEADER_LEN + 2] ^= 0x01; // length field of the segment's first record
+        std::fs::write(&p, data).unwrap();
+        match read_all(&d, false) {
+            Err(JournalError::Corrupt { segment, offset, reason }) => {
+                assert_eq!((segment, offset), (segment_name(last), HEADER_LEN as u64));
+                assert_eq!(reason, "frame header checksum mismatch");
+            }
+            other => panic!("expected corruption, got {other:?}"),
+        }
+        assert!(JournalWriter::open(&d, 256, FsyncPolicy::Never).is_err(), "never truncates valid records");
+    }
+
+    #[test]
+    fn a_zero_filled_tail_is_a_torn_tail() {
+        let d = dir("zeros");
+        write(&d, 3);
+        let p = d.join(segment_name(0));
+        let mut data = std::fs::read(&p).unwrap();
+        data.extend([0u8; 40]);
+        std::fs::write(&p, data).unwrap();
+        let (v, out) = read_all(&d, false).unwrap();
+        assert_eq!(v.len(), 3);
+        assert!(out.torn_tail.is_some());
     }
 
     #[test]
