@@ -477,8 +477,7 @@ impl OrderStore {
         for (idx, o) in self.orders.iter().enumerate().filter(|(_, o)| o.live) {
             d.u64(idx as u64).text(o.key.as_bytes()).text(o.symbol.as_bytes()).text(o.venue.as_bytes());
             for v in &o.views {
-                d.u64(v.seen as u64).u64(v.status as u64).i64(v.order_qty.0).i64(v.cum_qty.0);
-                d.i64(v.leaves_qty.0).i64(v.avg_px.0).i64(v.price.0).u64(v.chain_depth as u64);
+                v.digest_into(d);
             }
             d.i64(o.differ_since.map_or(i64::MIN, |t| t.0)).u64(o.open_phantom).u64(o.open_quantity).u64(o.open_state);
             d.i64(o.last_activity.0).u64(o.retiring as u64);

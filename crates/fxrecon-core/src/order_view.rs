@@ -28,8 +28,6 @@ pub struct OrderView {
     pub price: Price,
     /// Depth in the replace chain of the newest ClOrdID applied (root = 0).
     pub chain_depth: u16,
-    /// Event time of the first report on this stream.
-    pub first_seen: Micros,
     /// True while the stream showed nothing but PendingNew / Rejected with no fills.
     pub only_rejected: bool,
     /// Event time of the first non-fill report carrying each OrdStatus (for timing checks).
@@ -47,7 +45,6 @@ impl Default for OrderView {
             avg_px: Price::ZERO,
             price: Price::ZERO,
             chain_depth: 0,
-            first_seen: NEVER,
             only_rejected: true,
             status_first: [NEVER; OrdStatus::COUNT],
         }
@@ -72,11 +69,8 @@ pub fn is_backwards(cur: OrdStatus, new: OrdStatus) -> bool {
 
 impl OrderView {
     /// Marks the first sighting.
-    pub fn mark_seen(&mut self, now: Micros) {
-        if !self.seen {
-            self.seen = true;
-            self.first_seen = now;
-        }
+    pub fn mark_seen(&mut self) {
+        self.seen = true;
     }
 
     /// Applies an ordinary ExecutionReport (not a trade cancel/correct) under the stale rules.
@@ -153,6 +147,16 @@ impl OrderView {
             true
         } else {
             false
+        }
+    }
+
+    /// Feeds the view to a state digest.
+    pub fn digest_into(&self, d: &mut crate::digest::Digest) {
+        d.u64(self.seen as u64).u64(self.status as u64).i64(self.order_qty.0).i64(self.cum_qty.0);
+        d.i64(self.leaves_qty.0).i64(self.avg_px.0).i64(self.price.0).u64(self.chain_depth as u64);
+        d.u64(self.only_rejected as u64);
+        for t in &self.status_first {
+            d.i64(t.0);
         }
     }
 

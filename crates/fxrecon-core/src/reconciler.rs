@@ -12,7 +12,7 @@ use crate::divergence::{
 use crate::event::{ExecEvent, ExecType, MsgKind, OrdStatus, Stream, has};
 use crate::order_store::{ExecIdx, ExecKind, ExecRecord, NONE, OrderIdx, OrderStore, StoreCapacity, StoreStats};
 use crate::order_view::Applied;
-use crate::sequencer::{Sequencer, SequencerStats};
+use crate::sequencer::Sequencer;
 use crate::text::Id;
 use crate::time::Micros;
 use crate::timers::{GraceTimers, TimerKind};
@@ -122,11 +122,6 @@ impl Reconciler {
         }
     }
 
-    /// The configuration in use.
-    pub fn config(&self) -> &ReconConfig {
-        &self.cfg
-    }
-
     /// Counters so far.
     pub fn stats(&self) -> ReconStats {
         self.stats
@@ -135,11 +130,6 @@ impl Reconciler {
     /// Order store counters so far (retired, evicted, capacity exhausted, high water).
     pub fn store_stats(&self) -> StoreStats {
         self.store.stats()
-    }
-
-    /// Sequencer counters so far.
-    pub fn sequencer_stats(&self) -> SequencerStats {
-        self.sequencer.stats()
     }
 
     /// A stable digest of the canonical state (orders, executions, sessions, clock, id
@@ -356,7 +346,7 @@ impl Reconciler {
         }
         let first_anywhere = !order.views[0].seen && !order.views[1].seen;
         let first_here = !order.views[s.index()].seen;
-        order.views[s.index()].mark_seen(now);
+        order.views[s.index()].mark_seen();
         if first_anywhere {
             let generation = order.generation;
             self.stats.orders += 1;

@@ -1,8 +1,9 @@
-//! Benchmarks that run inside the product (`fxrecon bench`): long runs whose figures go to
-//! BENCHMARKS.md.
+//! Benchmarks that run inside the product (`fxrecon bench`), whose figures go to BENCHMARKS.md.
 //!
-//! Owns: the memory-bounded-day run (millions of orders through the reconciler with
-//! retention, resident memory sampled as it goes).
+//! Owns: the measurement suite (decode, reconcile, decode+reconcile, pipeline, the raw-ring and
+//! fix-codec-rs baselines, paced latency runs, the latency plot) and the memory-bounded day
+//! (millions of orders through the reconciler with retention, resident memory sampled).
+//! Definitions: docs/decisions.md D19.
 
 use std::time::Instant;
 
@@ -56,7 +57,7 @@ pub fn memory_day(orders: u64, cfg: ReconConfig, samples: u64, mut sample: impl 
             sample(MemorySample {
                 orders: (i as u64 + 1) / 4,
                 rss_bytes: resident_bytes(),
-                live_orders: r.store_stats().high_water.min(r.store().len() as u64),
+                live_orders: r.store().len() as u64,
                 elapsed_s: t0.elapsed().as_secs_f64(),
             });
         }

@@ -87,11 +87,6 @@ impl<R: BufRead> LineReader<R> {
         Self { inner, buf: Vec::with_capacity(max.min(1 << 16)), max, line_no: 0 }
     }
 
-    /// Number of the line last returned (1-based).
-    pub fn line_no(&self) -> u64 {
-        self.line_no
-    }
-
     /// The next line, or None at end of input.
     pub fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
         self.buf.clear();
@@ -156,7 +151,7 @@ mod tests {
         }
         assert!(r.buf.capacity() < 4096, "a long line must not grow the buffer");
         assert_eq!(r.next_line().unwrap(), Some(Line::Text(b"last")));
-        assert_eq!(r.line_no(), 4);
+        assert_eq!(r.line_no, 4);
         assert_eq!(r.next_line().unwrap(), None);
     }
 

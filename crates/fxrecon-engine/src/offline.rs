@@ -46,6 +46,8 @@ pub struct OfflineStats {
     pub recon: ReconStats,
     /// Digest of the final state (see `Reconciler::state_digest`).
     pub state_digest: u64,
+    /// The order store's counters.
+    pub store: fxrecon_core::order_store::StoreStats,
 }
 
 /// One input being read ahead by one message.
@@ -146,18 +148,20 @@ pub fn reconcile<P: BufRead, D: BufRead>(
     reconcile_sources(p, d, cfg, sink, rejects)
 }
 
-/// Reconciles two inputs already in memory (e.g. memory-mapped files), without copying lines.
+/// Reconciles two inputs already in memory (e.g. memory-mapped files) on one thread, without
+/// copying lines; with a journal, every consumed message is journaled first.
 pub fn reconcile_bytes(
     primary: &[u8],
     dropcopy: &[u8],
     cfg: &Config,
     sink: &mut impl Sink,
     rejects: &mut impl RejectSink,
+    journal: Option<&mut JournalWriter>,
 ) -> io::Result<OfflineStats> {
     let sized = sized_for_inputs(cfg, &[primary, dropcopy]);
     let p = SliceLines::new(primary, cfg.max_message_bytes);
     let d = SliceLines::new(dropcopy, cfg.max_message_bytes);
-    reconcile_sources(p, d, &sized, sink, rejects)
+    reconcile_journaled(p, d, &sized, sink, rejects, journal)
 }
 
 /// The configuration with the store capped at what these inputs can possibly need.
@@ -199,6 +203,7 @@ where
         rejected: [stats.ingest[0].rejected, stats.ingest[1].rejected],
         recon: stats.reconciler.recon,
         state_digest: stats.reconciler.state_digest,
+        store: stats.reconciler.store,
     };
     Ok((offline, stats.counts, out, rejects))
 }
@@ -257,6 +262,7 @@ pub fn reconcile_journaled(
         rejected: [p.rejected, d.rejected],
         recon: recon.stats(),
         state_digest: recon.state_digest(),
+        store: recon.store_stats(),
     })
 }
 

@@ -13,7 +13,6 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use fxrecon_engine::config::Config;
 use fxrecon_engine::journal::JournalWriter;
-use fxrecon_engine::line_reader::SliceLines;
 use fxrecon_engine::mapped_input::{MappedInput, MappedLines};
 use fxrecon_engine::offline;
 use fxrecon_engine::pipeline::{self, PipelineOptions};
@@ -290,16 +289,9 @@ fn reconcile(a: ReconcileArgs) -> Result<()> {
             }
             None => None,
         };
-        let sized = offline::sized_for_inputs(&cfg, &[primary.bytes(), dropcopy.bytes()]);
-        let stats = offline::reconcile_journaled(
-            SliceLines::new(primary.bytes(), cfg.max_message_bytes),
-            SliceLines::new(dropcopy.bytes(), cfg.max_message_bytes),
-            &sized,
-            &mut sink,
-            &mut rejects,
-            writer.as_mut(),
-        )
-        .context("reading input")?;
+        let stats =
+            offline::reconcile_bytes(primary.bytes(), dropcopy.bytes(), &cfg, &mut sink, &mut rejects, writer.as_mut())
+                .context("reading input")?;
         let counts = sink.finish().context("writing output")?;
         rejects.finish().context("writing rejects")?;
         (stats, counts)

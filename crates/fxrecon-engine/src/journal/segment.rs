@@ -213,11 +213,6 @@ impl JournalWriter {
         Ok(())
     }
 
-    /// Current segment index and byte offset (the journal position).
-    pub fn position(&self) -> (u64, u64) {
-        (self.index, self.offset)
-    }
-
     fn path(&self) -> PathBuf {
         self.dir.join(segment_name(self.index))
     }
