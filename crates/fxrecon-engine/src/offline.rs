@@ -20,6 +20,27 @@ use crate::mapped_input::{MappedInput, MappedLines};
 use crate::pipeline::{self, PipelineOptions};
 use crate::summary::RecordCounts;
 
+/// Why an input line was rejected, in a form that can cross a ring without allocating.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RejectReason {
+    /// The decoder's reason.
+    Decode(DecodeError),
+    /// Longer than `max_message_bytes` (its length).
+    TooLong(usize),
+    /// The input had no lines at all.
+    EmptyInput,
+}
+
+impl std::fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RejectReason::Decode(e) => e.fmt(f),
+            RejectReason::TooLong(n) => write!(f, "message is {n} bytes, longer than max_message_bytes"),
+            RejectReason::EmptyInput => f.write_str("input is empty: no messages"),
+        }
+    }
+}
+
 /// Receives messages that could not be used.
 pub trait RejectSink {
     /// One rejected message: its stream, line number (0 for the file as a whole), reason and
@@ -87,7 +108,7 @@ impl<S: LineSource> StreamInput<S> {
                 None => {
                     if self.lines == 0 {
                         self.rejected += 1;
-                        rejects.reject(self.stream, 0, &"input is empty: no messages", b"");
+                        rejects.reject(self.stream, 0, &RejectReason::EmptyInput, b"");
                     }
                     return Ok(());
                 }
@@ -98,7 +119,7 @@ impl<S: LineSource> StreamInput<S> {
             let text = match line {
                 Line::TooLong { head, len } => {
                     self.rejected += 1;
-                    let reason = format_args!("message is {len} bytes, longer than max_message_bytes");
+                    let reason = RejectReason::TooLong(len);
                     rejects.reject(self.stream, line_no, &reason, head);
                     continue;
                 }

@@ -22,29 +22,8 @@ use rtrb::{Consumer, Producer, RingBuffer};
 use crate::agent::{self, Agent};
 use crate::idle::IdleStrategy;
 use crate::line_reader::{Line, LineReader, LineSource};
-use crate::offline::RejectSink;
+use crate::offline::{RejectReason, RejectSink};
 use crate::render::write_record;
-
-/// Why an input line was rejected, in a form that can cross a ring without allocating.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RejectReason {
-    /// The decoder's reason.
-    Decode(DecodeError),
-    /// Longer than `max_message_bytes` (its length).
-    TooLong(usize),
-    /// The input had no lines at all.
-    EmptyInput,
-}
-
-impl std::fmt::Display for RejectReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            RejectReason::Decode(e) => e.fmt(f),
-            RejectReason::TooLong(n) => write!(f, "message is {n} bytes, longer than max_message_bytes"),
-            RejectReason::EmptyInput => f.write_str("input is empty: no messages"),
-        }
-    }
-}
 
 /// A rejected line on its way to the rejects output.
 #[derive(Clone, Copy, Debug)]
