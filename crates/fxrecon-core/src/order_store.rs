@@ -246,7 +246,8 @@ pub struct OrderStore {
     order_ids: AliasIndex,
     execs: Vec<ExecRecord>,
     free_execs: Vec<ExecIdx>,
-    retiring: VecDeque<(OrderIdx, u32)>,
+    /// Finished orders in the order they finished: (slot, generation, last activity then).
+    retiring: VecDeque<(OrderIdx, u32, Micros)>,
     capacity: StoreCapacity,
     stats: StoreStats,
 }
@@ -324,12 +325,13 @@ impl OrderStore {
                         (idx, 1)
                     }
                 }
-            } else if let Some((idx, _)) = self.order_ids.get(order_id) {
-                // The order was first seen without a ClOrdID (keyed by its OrderID): this is its
-                // ClOrdID, so it becomes an alias and, being the first one, the order's key.
-                if self.orders[idx as usize].key == *order_id {
-                    self.orders[idx as usize].key = *cl_ord_id;
-                }
+            } else if let Some(idx) =
+                self.order_ids.get(order_id).map(|(i, _)| i).filter(|&i| self.orders[i as usize].key == *order_id)
+            {
+                // The order was first seen without a ClOrdID (and so is keyed by its OrderID):
+                // this is its ClOrdID, which becomes an alias and the order's key. Orders that
+                // already have a ClOrdID are never joined by OrderID: OrderIDs repeat (`NONE`).
+                self.orders[idx as usize].key = *cl_ord_id;
                 self.add_alias(*cl_ord_id, idx, 0);
                 (idx, 0)
             } else {
@@ -343,6 +345,7 @@ impl OrderStore {
         // One OrderID per order is enough to route reports that lack a ClOrdID; checking the
         // order first keeps the table lookup off the per-message path.
         if !order_id.is_empty()
+            && order_id.as_bytes() != b"NONE"
             && self.orders[found.0 as usize].order_ids == NONE
             && self.order_ids.get(order_id).is_none()
         {
@@ -395,7 +398,7 @@ impl OrderStore {
     }
 
     fn evict_oldest_retiring(&mut self) -> Result<(), CapacityExhausted> {
-        while let Some((idx, generation)) = self.retiring.pop_front() {
+        while let Some((idx, generation, _)) = self.retiring.pop_front() {
             let o = &self.orders[idx as usize];
             if o.generation == generation && o.retiring {
                 self.release(idx);
@@ -412,7 +415,7 @@ impl OrderStore {
         let o = &mut self.orders[idx as usize];
         if !o.retiring {
             o.retiring = true;
-            self.retiring.push_back((idx, o.generation));
+            self.retiring.push_back((idx, o.generation, o.last_activity));
         }
     }
 
@@ -421,7 +424,7 @@ impl OrderStore {
     /// they finish again).
     pub fn retire_idle(&mut self, now: Micros, retention_us: i64) -> usize {
         let mut n = 0;
-        while let Some(&(idx, generation)) = self.retiring.front() {
+        while let Some(&(idx, generation, queued_at)) = self.retiring.front() {
             let o = &self.orders[idx as usize];
             if o.generation != generation || !o.retiring {
                 self.retiring.pop_front();
@@ -432,9 +435,15 @@ impl OrderStore {
                 self.retiring.pop_front();
                 continue;
             }
+            if o.last_activity > queued_at {
+                // A late report touched it after it finished: it goes to the back, so one
+                // busy order cannot hold the queue (the queue stays ordered by activity).
+                self.retiring.pop_front();
+                self.retiring.push_back((idx, generation, o.last_activity));
+                continue;
+            }
             if o.last_activity.0.saturating_add(retention_us) > now.0 {
-                // Still inside retention. Orders behind it were queued later; one of them may
-                // be due already, but waits at most until this one is (bounded, never lost).
+                // Still inside retention, and so is everything queued after it.
                 break;
             }
             self.retiring.pop_front();
@@ -645,6 +654,23 @@ mod tests {
         o.views[0].status = OrdStatus::Filled;
         o.last_activity = Micros(at);
         s.mark_retiring(idx);
+    }
+
+    #[test]
+    fn orderid_none_never_joins_orders_and_a_busy_finished_order_does_not_block_retirement() {
+        let mut s = store(8);
+        let e = Id::new();
+        let (a, _) = s.resolve(&id("R1"), &e, &id("NONE")).unwrap();
+        let (b, _) = s.resolve(&id("R2"), &e, &id("NONE")).unwrap();
+        assert_ne!(a, b, "internal rejects share OrderID NONE but are different orders");
+        finish(&mut s, a, 0);
+        finish(&mut s, b, 1);
+        s.order_mut(a).last_activity = Micros(50); // a late report after it finished
+        s.retire_idle(Micros(20), 10);
+        assert_eq!(s.lookup(&id("R2"), &e, &e), None, "B retires although A, ahead of it, is still busy");
+        assert_eq!(s.lookup(&id("R1"), &e, &e), Some(a));
+        s.retire_idle(Micros(61), 10);
+        assert_eq!(s.lookup(&id("R1"), &e, &e), None);
     }
 
     #[test]
