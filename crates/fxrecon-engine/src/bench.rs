@@ -325,21 +325,10 @@ pub fn pipeline_throughput(
     cfg: &crate::config::Config,
     runs: usize,
 ) -> f64 {
-    use crate::line_reader::SliceLines;
-    let sized = crate::offline::sized_for_inputs(cfg, &[primary, dropcopy]);
     median(
         (0..runs)
             .map(|_| {
-                let opts = crate::pipeline::PipelineOptions::default();
-                let (stats, _, _) = crate::pipeline::run_sources(
-                    SliceLines::new(primary, cfg.max_message_bytes),
-                    SliceLines::new(dropcopy, cfg.max_message_bytes),
-                    sized.recon(),
-                    &opts,
-                    std::io::sink(),
-                    Vec::<(fxrecon_core::Stream, u64, String)>::new(),
-                )
-                .expect("in-memory input");
+                let stats = pipeline_in_memory(primary, dropcopy, cfg, &crate::pipeline::PipelineOptions::default());
                 let n = stats.ingest[0].messages + stats.ingest[1].messages;
                 n as f64 / stats.elapsed.as_secs_f64()
             })
@@ -383,6 +372,27 @@ pub fn ring_baseline(n: u64, runs: usize) -> f64 {
     )
 }
 
+/// One pipeline run over in-memory inputs, store sized to them, output discarded.
+fn pipeline_in_memory(
+    primary: &'static [u8],
+    dropcopy: &'static [u8],
+    cfg: &crate::config::Config,
+    opts: &crate::pipeline::PipelineOptions,
+) -> crate::pipeline::PipelineStats {
+    use crate::line_reader::SliceLines;
+    let sized = crate::offline::sized_for_inputs(cfg, &[primary, dropcopy]);
+    let (stats, _, _) = crate::pipeline::run_sources(
+        SliceLines::new(primary, cfg.max_message_bytes),
+        SliceLines::new(dropcopy, cfg.max_message_bytes),
+        sized.recon(),
+        opts,
+        std::io::sink(),
+        Vec::<(fxrecon_core::Stream, u64, String)>::new(),
+    )
+    .expect("in-memory input cannot fail to read");
+    stats
+}
+
 /// One paced run: returns the latency histogram, whether it saturated, and the achieved rate.
 pub fn paced_run(
     primary: &'static [u8],
@@ -390,8 +400,6 @@ pub fn paced_run(
     cfg: &crate::config::Config,
     rate: u64,
 ) -> (hdrhistogram::Histogram<u64>, bool, f64) {
-    use crate::line_reader::SliceLines;
-    let sized = crate::offline::sized_for_inputs(cfg, &[primary, dropcopy]);
     // Parking idle agents (the default) adds up to a millisecond of wake-up delay and holds
     // back watermarks; latency runs yield instead.
     let opts = crate::pipeline::PipelineOptions {
@@ -400,15 +408,7 @@ pub fn paced_run(
         idle: crate::idle::IdleStrategy::Yield,
         ..crate::pipeline::PipelineOptions::default()
     };
-    let (stats, _, _) = crate::pipeline::run_sources(
-        SliceLines::new(primary, cfg.max_message_bytes),
-        SliceLines::new(dropcopy, cfg.max_message_bytes),
-        sized.recon(),
-        &opts,
-        std::io::sink(),
-        Vec::<(fxrecon_core::Stream, u64, String)>::new(),
-    )
-    .expect("in-memory input");
+    let stats = pipeline_in_memory(primary, dropcopy, cfg, &opts);
     // Each stream is paced at rate/2; the longer one bounds the run.
     let longest = stats.ingest[0].messages.max(stats.ingest[1].messages) as f64;
     let achieved = 2.0 * longest / stats.elapsed.as_secs_f64();
