@@ -54,9 +54,10 @@ impl OrderTable {
         self.max_len
     }
 
-    /// The value stored under `hash` whose key `is_key` confirms.
+    /// Slot of the entry under `hash` whose key `is_key` confirms (one probe loop for get and
+    /// remove).
     #[inline]
-    pub fn get(&self, hash: u64, mut is_key: impl FnMut(u32) -> bool) -> Option<u32> {
+    fn find(&self, hash: u64, mut is_key: impl FnMut(u32) -> bool) -> Option<usize> {
         let mut i = hash as usize & self.mask;
         loop {
             let v = self.values[i];
@@ -64,10 +65,16 @@ impl OrderTable {
                 return None;
             }
             if self.hashes[i] == hash && is_key(v - 1) {
-                return Some(v - 1);
+                return Some(i);
             }
             i = (i + 1) & self.mask;
         }
+    }
+
+    /// The value stored under `hash` whose key `is_key` confirms.
+    #[inline]
+    pub fn get(&self, hash: u64, is_key: impl FnMut(u32) -> bool) -> Option<u32> {
+        self.find(hash, is_key).map(|i| self.values[i] - 1)
     }
 
     /// Inserts `value` under `hash`. The caller has checked the key is not present.
@@ -87,18 +94,8 @@ impl OrderTable {
     }
 
     /// Removes the entry under `hash` whose key `is_key` confirms; returns its value.
-    pub fn remove(&mut self, hash: u64, mut is_key: impl FnMut(u32) -> bool) -> Option<u32> {
-        let mut i = hash as usize & self.mask;
-        loop {
-            let v = self.values[i];
-            if v == EMPTY {
-                return None;
-            }
-            if self.hashes[i] == hash && is_key(v - 1) {
-                break;
-            }
-            i = (i + 1) & self.mask;
-        }
+    pub fn remove(&mut self, hash: u64, is_key: impl FnMut(u32) -> bool) -> Option<u32> {
+        let i = self.find(hash, is_key)?;
         let removed = self.values[i] - 1;
         // Backward-shift: pull later members of the probe run into the hole.
         let mut hole = i;
