@@ -9,7 +9,7 @@ use fxrecon_core::ReconConfig;
 use serde::Deserialize;
 
 /// Everything a run can be tuned with.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// Grace window in ms of event time.

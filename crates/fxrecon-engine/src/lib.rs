@@ -9,6 +9,7 @@ pub mod bench;
 pub mod config;
 pub mod idle;
 pub mod journal;
+pub mod journal_agent;
 pub mod line_reader;
 pub mod mapped_input;
 pub mod offline;

@@ -7,7 +7,7 @@
 
 use std::io::{self, BufRead, Write};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Instant;
 
 use fxrecon_core::divergence::Record;
@@ -21,6 +21,8 @@ use rtrb::{Consumer, Producer, RingBuffer};
 
 use crate::agent::{self, Agent};
 use crate::idle::IdleStrategy;
+use crate::journal::JournalWriter;
+use crate::journal_agent::{JournalAgent, JournalMark, JournalShared, push_raw};
 use crate::line_reader::{Line, LineReader, LineSource};
 use crate::offline::{RejectReason, RejectSink};
 use crate::render::write_record;
@@ -51,16 +53,39 @@ pub enum IngestMsg {
     End,
 }
 
-/// What the reconciler sends to the output agent.
+/// What the reconciler sends to the output agent. `seq` is the number of messages the
+/// reconciler had consumed when it sent it: with a journal, the output agent writes it only
+/// once that many consumed messages are journaled.
 #[allow(clippy::large_enum_variant)] // see IngestMsg
 #[derive(Clone, Copy, Debug)]
 pub enum OutputMsg {
     /// A divergence, gap or resolution.
-    Record(Record),
+    Record {
+        /// The record.
+        record: Record,
+        /// Consumed messages when it was emitted.
+        seq: u64,
+    },
     /// A rejected line.
-    Reject(RejectNote),
+    Reject {
+        /// The rejected line.
+        note: RejectNote,
+        /// Consumed messages including this reject.
+        seq: u64,
+    },
     /// Nothing more will come.
-    End,
+    End {
+        /// Consumed messages in all.
+        seq: u64,
+    },
+}
+
+impl OutputMsg {
+    fn seq(&self) -> u64 {
+        match *self {
+            OutputMsg::Record { seq, .. } | OutputMsg::Reject { seq, .. } | OutputMsg::End { seq } => seq,
+        }
+    }
 }
 
 /// Pushes `msg`, waiting while the ring is full (spin, then yield); returns the waits.
@@ -160,6 +185,11 @@ pub struct IngestAgent<S> {
     event: ExecEvent,
     /// A message the full ring did not take yet (retried before reading more input).
     pending: Option<IngestMsg>,
+    /// With a journal: the byte ring carrying each event's raw bytes to the journal writer.
+    raw: Option<Producer<u8>>,
+    /// The raw bytes of the pending event, when the byte ring did not take them yet.
+    raw_buf: Vec<u8>,
+    raw_pending: bool,
     /// Watermark to publish once the pending event is in the ring.
     last_pushed_time: Option<i64>,
     /// End of input reached (the End marker may still be pending).
@@ -191,12 +221,31 @@ impl<S: LineSource + Send> IngestAgent<S> {
             pace: opts.pace_msgs_per_s.map(|r| (clock, (r.max(2) / 2) as f64)),
             event: ExecEvent::default(),
             pending: None,
+            raw: None,
+            raw_buf: Vec::new(),
+            raw_pending: false,
             last_pushed_time: None,
             exhausted: false,
             reported_empty: false,
             done: false,
             stats: IngestStats::default(),
         }
+    }
+
+    /// Resumes after `start.lines` lines (the reader is already past them) with the stream's
+    /// clock where it was.
+    pub fn resuming(mut self, start: StreamStart) -> Self {
+        self.clock = start.clock;
+        self.stats.lines = start.lines;
+        self
+    }
+
+    /// Sends every event's raw bytes to the journal writer through `raw`; `max_message_bytes`
+    /// sizes the buffer that holds them while that ring is full.
+    pub fn journaling(mut self, raw: Producer<u8>, max_message_bytes: usize) -> Self {
+        self.raw = Some(raw);
+        self.raw_buf = Vec::with_capacity(max_message_bytes);
+        self
     }
 
     /// Offers `msg` to the ring; a full ring keeps it pending (backpressure, never a drop).
@@ -208,8 +257,17 @@ impl<S: LineSource + Send> IngestAgent<S> {
         }
     }
 
-    /// Retries the pending message; true when the ring took it (or nothing was pending).
+    /// Retries the pending raw bytes, then the pending message; true when the rings took them
+    /// (or nothing was pending).
     fn flush_pending(&mut self) -> bool {
+        if self.raw_pending {
+            let raw = self.raw.as_mut().expect("raw bytes are pending only when journaling");
+            if !push_raw(raw, &self.raw_buf) {
+                self.stats.ring_full_waits += 1;
+                return false;
+            }
+            self.raw_pending = false;
+        }
         match self.pending.take() {
             None => true,
             Some(msg) => match self.ring.push(msg) {
@@ -307,6 +365,19 @@ impl<S: LineSource + Send> Agent for IngestAgent<S> {
                 }
                 self.event.event_time = self.clock;
                 self.stats.messages += 1;
+                if let Some(raw) = self.raw.as_mut()
+                    && !push_raw(raw, text)
+                {
+                    // The journal's byte ring is full: keep both until it drains (the buffer
+                    // was sized for the longest accepted line, so this never allocates).
+                    self.stats.ring_full_waits += 1;
+                    self.raw_buf.clear();
+                    self.raw_buf.extend_from_slice(text);
+                    self.raw_pending = true;
+                    self.pending = Some(IngestMsg::Event(self.event));
+                    self.last_pushed_time = Some(self.clock.0);
+                    return 1;
+                }
                 let ev = self.event;
                 self.push(IngestMsg::Event(ev));
                 if self.pending.is_none() {
@@ -359,6 +430,8 @@ struct RingSink<'a> {
     ring: &'a mut Producer<OutputMsg>,
     waits: &'a mut u64,
     latency: Option<&'a mut LatencyRecorder>,
+    /// Consumed messages so far (tags every record).
+    seq: u64,
 }
 
 impl Sink for RingSink<'_> {
@@ -366,7 +439,7 @@ impl Sink for RingSink<'_> {
         if let Some(l) = self.latency.as_deref_mut() {
             l.record(record);
         }
-        *self.waits += push_blocking(self.ring, OutputMsg::Record(*record));
+        *self.waits += push_blocking(self.ring, OutputMsg::Record { record: *record, seq: self.seq });
     }
 }
 
@@ -377,6 +450,8 @@ pub struct ReconcilerAgentStats {
     pub events: u64,
     /// Output-ring pushes that found it full.
     pub output_full_waits: u64,
+    /// Duty cycles that stopped because the journal's mark ring was full.
+    pub journal_full_waits: u64,
     /// The reconciler's own counters.
     pub recon: ReconStats,
     /// The order store's counters (retired, evicted, capacity exhausted, high water).
@@ -392,6 +467,10 @@ pub struct ReconcilerAgent {
     ended: [bool; 2],
     reconciler: Reconciler,
     output: Producer<OutputMsg>,
+    /// With a journal: what was consumed, in order, for the journal writer.
+    journal: Option<Producer<JournalMark>>,
+    /// Messages (events and rejects) consumed, including those recovered from a journal.
+    consumed: u64,
     done: bool,
     /// Detection latency, when measured (benchmarks).
     pub latency: Option<LatencyRecorder>,
@@ -402,9 +481,10 @@ pub struct ReconcilerAgent {
 const BATCH: usize = 256;
 
 impl ReconcilerAgent {
-    /// A reconciler agent reading `rings` (primary, drop copy) and writing `output`.
+    /// A reconciler agent applying `rings` (primary, drop copy) to `reconciler` and writing
+    /// `output`.
     pub fn new(
-        cfg: ReconConfig,
+        reconciler: Reconciler,
         rings: [Consumer<IngestMsg>; 2],
         watermarks: [Arc<AtomicI64>; 2],
         output: Producer<OutputMsg>,
@@ -413,12 +493,22 @@ impl ReconcilerAgent {
             rings,
             watermarks,
             ended: [false; 2],
-            reconciler: Reconciler::new(cfg),
+            reconciler,
             output,
+            journal: None,
+            consumed: 0,
             done: false,
             latency: None,
             stats: ReconcilerAgentStats::default(),
         }
+    }
+
+    /// Journals every consumed message to `marks`; `consumed` messages are already journaled
+    /// (and applied to the reconciler, when it was recovered).
+    pub fn journaled(mut self, marks: Producer<JournalMark>, consumed: u64) -> Self {
+        self.journal = Some(marks);
+        self.consumed = consumed;
+        self
     }
 
     /// Which stream's head may be applied next, if any (same order as the offline merge).
@@ -468,32 +558,58 @@ impl Agent for ReconcilerAgent {
         }
         let mut work = 0;
         while work < BATCH {
+            // Consume only what can be journaled: a full mark ring (the journal writer is
+            // behind, or the disk is failing) pauses intake here, without spinning.
+            if self.journal.as_ref().is_some_and(|j| j.is_full()) {
+                self.stats.journal_full_waits += 1;
+                break;
+            }
             let Some(s) = self.next_stream() else { break };
             // Apply the message where it lies in the ring (an ExecEvent is ~0.5 KB: copying
             // it out was measured at 5% of the reconciler thread).
             let Ok(chunk) = self.rings[s.index()].read_chunk(1) else { break };
             work += 1;
+            let msg = &chunk.as_slices().0[0];
+            let mark = match msg {
+                IngestMsg::Event(ev) => {
+                    Some(JournalMark::Event { stream: s, line: ev.line, event_time: ev.event_time })
+                }
+                IngestMsg::Reject(note) => Some(JournalMark::Reject(*note)),
+                IngestMsg::End => None,
+            };
+            if let (Some(mark), Some(j)) = (mark, self.journal.as_mut()) {
+                j.push(mark).expect("space was checked before consuming");
+            }
+            if mark.is_some() {
+                self.consumed += 1;
+            }
             let mut sink = RingSink {
                 ring: &mut self.output,
                 waits: &mut self.stats.output_full_waits,
                 latency: self.latency.as_mut(),
+                seq: self.consumed,
             };
-            match &chunk.as_slices().0[0] {
+            match msg {
                 IngestMsg::Event(ev) => {
                     self.stats.events += 1;
                     self.reconciler.apply(ev, &mut sink);
                 }
                 IngestMsg::Reject(note) => {
-                    *sink.waits += push_blocking(sink.ring, OutputMsg::Reject(*note));
+                    *sink.waits += push_blocking(sink.ring, OutputMsg::Reject { note: *note, seq: sink.seq });
                 }
                 IngestMsg::End => self.ended[s.index()] = true,
             }
             chunk.commit_all();
         }
         if self.ended == [true, true] {
-            let mut sink = RingSink { ring: &mut self.output, waits: &mut self.stats.output_full_waits, latency: None };
+            if let Some(j) = self.journal.as_mut() {
+                self.stats.journal_full_waits += push_blocking(j, JournalMark::End);
+            }
+            let seq = self.consumed;
+            let mut sink =
+                RingSink { ring: &mut self.output, waits: &mut self.stats.output_full_waits, latency: None, seq };
             self.reconciler.finish(&mut sink);
-            self.stats.output_full_waits += push_blocking(&mut self.output, OutputMsg::End);
+            self.stats.output_full_waits += push_blocking(&mut self.output, OutputMsg::End { seq });
             self.stats.recon = self.reconciler.stats();
             self.stats.store = self.reconciler.store_stats();
             self.stats.state_digest = self.reconciler.state_digest();
@@ -515,6 +631,14 @@ pub struct OutputAgent<W, J> {
     rejects: J,
     error: Option<io::Error>,
     done: bool,
+    /// With a journal: consumed messages journaled so far (nothing later is written).
+    gate: Option<Arc<AtomicU64>>,
+    /// Records with ids up to this one are already in the output (a recovered run).
+    skip_through_id: u64,
+    /// Rejects still to skip because the rejects output already holds them.
+    skip_rejects: u64,
+    /// Written since the last flush.
+    unflushed: bool,
     /// Counts of what was written.
     pub counts: crate::summary::RecordCounts,
 }
@@ -522,7 +646,28 @@ pub struct OutputAgent<W, J> {
 impl<W: Write + Send, J: RejectSink + Send> OutputAgent<W, J> {
     /// An output agent draining `ring`.
     pub fn new(ring: Consumer<OutputMsg>, out: W, rejects: J) -> Self {
-        Self { ring, out, rejects, error: None, done: false, counts: Default::default() }
+        Self {
+            ring,
+            out,
+            rejects,
+            error: None,
+            done: false,
+            gate: None,
+            skip_through_id: 0,
+            skip_rejects: 0,
+            unflushed: false,
+            counts: Default::default(),
+        }
+    }
+
+    /// Writes nothing before the journal holds the message it came from; skips what a
+    /// recovered output already holds (records up to `skip_through_id`, the first
+    /// `skip_rejects` rejects).
+    pub fn gated(mut self, journaled: Arc<AtomicU64>, skip_through_id: u64, skip_rejects: u64) -> Self {
+        self.gate = Some(journaled);
+        self.skip_through_id = skip_through_id;
+        self.skip_rejects = skip_rejects;
+        self
     }
 
     /// The writers back, with the first write error if any.
@@ -542,23 +687,48 @@ impl<W: Write + Send, J: RejectSink + Send> Agent for OutputAgent<W, J> {
 
     fn do_work(&mut self) -> usize {
         let mut work = 0;
+        let journaled = self.gate.as_ref().map(|g| g.load(Ordering::Acquire));
         while work < BATCH {
-            let Ok(msg) = self.ring.pop() else { break };
+            let Ok(&msg) = self.ring.peek() else { break };
+            if journaled.is_some_and(|j| msg.seq() > j) {
+                break; // Not journaled yet: written once it is.
+            }
+            let _ = self.ring.pop();
             work += 1;
             match msg {
-                OutputMsg::Record(r) => {
+                OutputMsg::Record { record: r, .. } => {
+                    if r.id() <= self.skip_through_id {
+                        continue;
+                    }
                     self.counts.count(&r);
+                    self.unflushed = true;
                     if self.error.is_none()
                         && let Err(e) = write_record(&mut self.out, &r)
                     {
                         self.error = Some(e);
                     }
                 }
-                OutputMsg::Reject(n) => self.rejects.reject(n.stream, n.line, &n.reason, n.excerpt.as_bytes()),
-                OutputMsg::End => {
+                OutputMsg::Reject { note: n, .. } => {
+                    if self.skip_rejects > 0 {
+                        self.skip_rejects -= 1;
+                        continue;
+                    }
+                    self.rejects.reject(n.stream, n.line, &n.reason, n.excerpt.as_bytes())
+                }
+                OutputMsg::End { .. } => {
                     self.done = true;
                     break;
                 }
+            }
+        }
+        // Caught up: hand what was written to the file, so records reach readers (and
+        // survive a crash of this process) without waiting for a full buffer.
+        if self.unflushed && (self.done || self.ring.is_empty()) {
+            self.unflushed = false;
+            if self.error.is_none()
+                && let Err(e) = self.out.flush()
+            {
+                self.error = Some(e);
             }
         }
         work
@@ -582,6 +752,8 @@ pub struct PipelineStats {
     pub elapsed: std::time::Duration,
     /// Detection latency in µs, when `measure_latency` was set.
     pub latency: Option<hdrhistogram::Histogram<u64>>,
+    /// Journal writer counters, when journaling.
+    pub journal: Option<crate::journal_agent::JournalStats>,
 }
 
 /// Runs the threaded pipeline over two buffered inputs until both end; records go to `out`.
@@ -619,32 +791,148 @@ where
     W: Write + Send + 'static,
     J: RejectSink + Send + 'static,
 {
+    run_durable(primary, dropcopy, Start::fresh(cfg), None, opts, out, rejects)
+}
+
+/// Where one input resumes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamStart {
+    /// Lines already consumed (the next line read is number `lines + 1`).
+    pub lines: u64,
+    /// The stream's event clock so far (times going backwards are clamped to it).
+    pub clock: Micros,
+}
+
+impl Default for StreamStart {
+    fn default() -> Self {
+        Self { lines: 0, clock: Micros(i64::MIN) }
+    }
+}
+
+/// Where a pipeline run begins: fresh, or where a recovered journal left off.
+pub struct Start {
+    /// The reconciler, with whatever state recovery rebuilt.
+    pub reconciler: Reconciler,
+    /// Messages (events and rejects) already consumed and journaled.
+    pub consumed: u64,
+    /// Where each input resumes (primary, drop copy).
+    pub streams: [StreamStart; 2],
+    /// Records with ids up to this one are already in the output.
+    pub skip_through_id: u64,
+    /// Rejects the rejects output already holds beyond those recovery accounted for.
+    pub skip_rejects: u64,
+}
+
+impl Start {
+    /// An empty reconciler at the start of both inputs.
+    pub fn fresh(cfg: ReconConfig) -> Self {
+        Self {
+            reconciler: Reconciler::new(cfg),
+            consumed: 0,
+            streams: [StreamStart::default(); 2],
+            skip_through_id: 0,
+            skip_rejects: 0,
+        }
+    }
+}
+
+/// The journal a run appends to.
+pub struct JournalSetup {
+    /// The journal, opened for appending.
+    pub writer: JournalWriter,
+    /// Its records that are not consumed messages (the run header).
+    pub header_records: u64,
+}
+
+/// Reads past the first `n` lines of an input that resumes after a recovery.
+fn skip_lines(src: &mut impl LineSource, n: u64, stream: Stream) -> io::Result<()> {
+    for i in 0..n {
+        if src.next_line()?.is_none() {
+            return Err(io::Error::other(format!(
+                "{} input has {i} lines but the journal consumed up to line {n}: not the input it was written from",
+                stream.name()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Runs the threaded pipeline from `start`; with a journal, every consumed message is
+/// journaled by a writer thread and no output is written before its cause is journaled.
+pub fn run_durable<P, D, W, J>(
+    mut primary: P,
+    mut dropcopy: D,
+    start: Start,
+    journal: Option<JournalSetup>,
+    opts: &PipelineOptions,
+    out: W,
+    rejects: J,
+) -> io::Result<(PipelineStats, W, J)>
+where
+    P: LineSource + Send + 'static,
+    D: LineSource + Send + 'static,
+    W: Write + Send + 'static,
+    J: RejectSink + Send + 'static,
+{
+    skip_lines(&mut primary, start.streams[0].lines, Stream::Primary)?;
+    skip_lines(&mut dropcopy, start.streams[1].lines, Stream::DropCopy)?;
     let started = Instant::now();
     let clock = IngestClock::start();
-    let (p_tx, p_rx) = RingBuffer::new(opts.ring_capacity.next_power_of_two());
-    let (d_tx, d_rx) = RingBuffer::new(opts.ring_capacity.next_power_of_two());
-    let (o_tx, o_rx) = RingBuffer::new(opts.ring_capacity.next_power_of_two());
+    let slots = opts.ring_capacity.next_power_of_two();
+    let (p_tx, p_rx) = RingBuffer::new(slots);
+    let (d_tx, d_rx) = RingBuffer::new(slots);
+    let (o_tx, o_rx) = RingBuffer::new(slots);
     let wm = [Arc::new(AtomicI64::new(i64::MIN)), Arc::new(AtomicI64::new(i64::MIN))];
     let core = |i: usize| opts.pin.then_some(i);
 
-    let output = agent::spawn(OutputAgent::new(o_rx, out, rejects), opts.idle, core(3));
-    let mut reconciler = ReconcilerAgent::new(cfg, [p_rx, d_rx], wm.clone(), o_tx);
+    let mut output = OutputAgent::new(o_rx, out, rejects);
+    let mut reconciler = ReconcilerAgent::new(start.reconciler, [p_rx, d_rx], wm.clone(), o_tx);
+    let mut raw = [None, None];
+    let mut journal_thread = None;
+    if let Some(setup) = journal {
+        // Room for as many raw messages as the event ring holds, and for the longest line.
+        let raw_bytes = (slots * 512).max(4 * (opts.max_message_bytes + 4));
+        let (rp_tx, rp_rx) = RingBuffer::new(raw_bytes);
+        let (rd_tx, rd_rx) = RingBuffer::new(raw_bytes);
+        let (m_tx, m_rx) = RingBuffer::new(slots);
+        raw = [Some(rp_tx), Some(rd_tx)];
+        let shared = JournalShared::new(start.consumed);
+        output = output.gated(shared.written.clone(), start.skip_through_id, start.skip_rejects);
+        reconciler = reconciler.journaled(m_tx, start.consumed);
+        let agent = JournalAgent::new(m_rx, [rp_rx, rd_rx], setup.writer, setup.header_records, shared);
+        journal_thread = Some(agent::spawn(agent, opts.idle, core(4)));
+    }
+    let output = agent::spawn(output, opts.idle, core(3));
     if opts.measure_latency {
         reconciler.latency = Some(LatencyRecorder::new(clock));
     }
     let recon = agent::spawn(reconciler, opts.idle, core(2));
-    let ip =
-        agent::spawn(IngestAgent::new(Stream::Primary, primary, p_tx, wm[0].clone(), opts, clock), opts.idle, core(0));
-    let id = agent::spawn(
-        IngestAgent::new(Stream::DropCopy, dropcopy, d_tx, wm[1].clone(), opts, clock),
-        opts.idle,
-        core(1),
-    );
+    let [raw_p, raw_d] = raw;
+    fn prepared<S: LineSource + Send>(
+        agent: IngestAgent<S>,
+        raw: Option<Producer<u8>>,
+        start: StreamStart,
+        max_message_bytes: usize,
+    ) -> IngestAgent<S> {
+        let agent = agent.resuming(start);
+        match raw {
+            Some(r) => agent.journaling(r, max_message_bytes),
+            None => agent,
+        }
+    }
+    let ip = IngestAgent::new(Stream::Primary, primary, p_tx, wm[0].clone(), opts, clock);
+    let ip = agent::spawn(prepared(ip, raw_p, start.streams[0], opts.max_message_bytes), opts.idle, core(0));
+    let id = IngestAgent::new(Stream::DropCopy, dropcopy, d_tx, wm[1].clone(), opts, clock);
+    let id = agent::spawn(prepared(id, raw_d, start.streams[1], opts.max_message_bytes), opts.idle, core(1));
 
     let join_err = |name: &str| io::Error::other(format!("{name} thread panicked"));
     let ip = ip.join().map_err(|_| join_err("ingest-primary"))?;
     let id = id.join().map_err(|_| join_err("ingest-dropcopy"))?;
     let mut recon = recon.join().map_err(|_| join_err("reconciler"))?;
+    let journal = match journal_thread {
+        Some(t) => Some(t.join().map_err(|_| join_err("journal"))?.stats),
+        None => None,
+    };
     let output = output.join().map_err(|_| join_err("output"))?;
     let counts = output.counts.clone();
     let (result, out, rejects) = output.finish();
@@ -655,6 +943,7 @@ where
         counts,
         elapsed: started.elapsed(),
         latency: recon.latency.take().map(|l| l.histogram),
+        journal,
     };
     Ok((stats, out, rejects))
 }

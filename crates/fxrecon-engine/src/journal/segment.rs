@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 const MAGIC: &[u8; 4] = b"FXRJ";
-const VERSION: u16 = 1;
+const VERSION: u16 = 2;
 /// Bytes of a segment header.
-pub const HEADER_LEN: usize = 16;
+pub const HEADER_LEN: usize = 24;
 /// Bytes of a record frame before its payload: len u32, kind u8, header CRC u32, payload CRC u32.
 pub const FRAME_LEN: usize = 13;
 /// Largest payload accepted (a record larger than this is corruption).
@@ -98,11 +98,12 @@ pub fn list_segments(dir: &Path) -> Result<Vec<u64>, JournalError> {
     Ok(v)
 }
 
-fn header(index: u64) -> [u8; HEADER_LEN] {
+fn header(index: u64, first_record: u64) -> [u8; HEADER_LEN] {
     let mut h = [0u8; HEADER_LEN];
     h[..4].copy_from_slice(MAGIC);
     h[4..6].copy_from_slice(&VERSION.to_le_bytes());
     h[8..16].copy_from_slice(&index.to_le_bytes());
+    h[16..24].copy_from_slice(&first_record.to_le_bytes());
     h
 }
 
@@ -117,16 +118,32 @@ fn header_crc(head: &[u8]) -> u32 {
 }
 
 /// Appends records to segment files in a directory.
+///
+/// Records are framed into an in-memory batch buffer (allocated once, at open) and written
+/// with one `write` per batch. A failed write (disk full, I/O error) truncates the segment back
+/// to the last complete batch and keeps the batch, so [`JournalWriter::flush`] can simply be
+/// retried later: nothing accepted is lost and no half-written frame is ever left behind.
+/// Appending and flushing never allocate; rolling over to a new segment does (its path).
 pub struct JournalWriter {
     dir: PathBuf,
     segment_bytes: u64,
     fsync: FsyncPolicy,
     index: u64,
     file: File,
+    /// Bytes of the current segment that are on file (written).
     offset: u64,
+    /// Framed records not yet written, all destined for the current segment.
+    batch: Vec<u8>,
+    /// Records on file plus records in `batch`, over the whole journal.
+    records: u64,
+    /// Records on file over the whole journal.
+    written_records: u64,
     last_sync: Instant,
     dirty: bool,
 }
+
+/// Batch buffer size: a batch is written when it would grow beyond this.
+const BATCH_BYTES: usize = 1 << 20;
 
 impl JournalWriter {
     /// Opens `dir` for appending: verifies it, truncates a torn final record (logged), and
@@ -134,10 +151,7 @@ impl JournalWriter {
     pub fn open(dir: &Path, segment_bytes: u64, fsync: FsyncPolicy) -> Result<Self, JournalError> {
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
         let outcome = JournalReader::new(dir, false).read(|_| {})?;
-        let (index, offset) = match outcome.end {
-            Some((index, offset)) => (index, offset),
-            None => (0, 0),
-        };
+        let (index, offset) = outcome.end.unwrap_or((0, 0));
         let path = dir.join(segment_name(index));
         let mut file = OpenOptions::new()
             .create(true)
@@ -148,7 +162,7 @@ impl JournalWriter {
             .map_err(io_err(&path))?;
         let offset = if offset == 0 {
             file.set_len(0).map_err(io_err(&path))?;
-            file.write_all(&header(index)).map_err(io_err(&path))?;
+            file.write_all(&header(index, outcome.records)).map_err(io_err(&path))?;
             HEADER_LEN as u64
         } else {
             if let Some(torn) = outcome.torn_tail {
@@ -166,33 +180,82 @@ impl JournalWriter {
             index,
             file,
             offset,
+            batch: Vec::with_capacity(BATCH_BYTES),
+            records: outcome.records,
+            written_records: outcome.records,
             last_sync: Instant::now(),
             dirty: false,
         })
     }
 
-    /// Appends one record, rolling over to a new segment when this one is full.
+    /// Records in the journal, including those appended but not yet written.
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// Records written to the journal file (handed to the OS; on disk once synced).
+    pub fn written_records(&self) -> u64 {
+        self.written_records
+    }
+
+    /// Appends one record.
     pub fn append(&mut self, kind: u8, payload: &[u8]) -> Result<(), JournalError> {
-        let frame = (FRAME_LEN + payload.len()) as u64;
-        if self.offset + frame > self.segment_bytes && self.offset > HEADER_LEN as u64 {
+        self.append_parts(kind, &[payload])
+    }
+
+    /// Appends one record whose payload is the concatenation of `parts` (no copy into an
+    /// intermediate buffer). Writes the pending batch first when this record would overflow
+    /// it, and rolls over to a new segment when this one is full.
+    pub fn append_parts(&mut self, kind: u8, parts: &[&[u8]]) -> Result<(), JournalError> {
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        let frame = FRAME_LEN + len;
+        if self.batch.len() + frame > BATCH_BYTES && !self.batch.is_empty() {
+            self.flush()?;
+        }
+        let at = self.offset + self.batch.len() as u64;
+        if at + frame as u64 > self.segment_bytes && at > HEADER_LEN as u64 {
+            self.flush()?;
             self.roll()?;
         }
         let mut head = [0u8; FRAME_LEN];
-        head[..4].copy_from_slice(&(payload.len() as u32).to_le_bytes());
+        head[..4].copy_from_slice(&(len as u32).to_le_bytes());
         head[4] = kind;
         let hcrc = header_crc(&head);
         head[5..9].copy_from_slice(&hcrc.to_le_bytes());
-        head[9..13].copy_from_slice(&crc_of(kind, payload).to_le_bytes());
-        let path = self.path();
-        self.file.write_all(&head).map_err(io_err(&path))?;
-        self.file.write_all(payload).map_err(io_err(&path))?;
-        self.offset += frame;
+        let crc = parts.iter().fold(crc32c::crc32c(&[kind]), |c, p| crc32c::crc32c_append(c, p));
+        head[9..13].copy_from_slice(&crc.to_le_bytes());
+        self.batch.extend_from_slice(&head);
+        for p in parts {
+            self.batch.extend_from_slice(p);
+        }
+        self.records += 1;
+        Ok(())
+    }
+
+    /// Writes the pending batch to the segment file. On failure the file is cut back to its
+    /// last complete batch and the batch is kept, so the call can be retried.
+    pub fn flush(&mut self) -> Result<(), JournalError> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        if let Err(e) = self.file.write_all(&self.batch) {
+            use std::io::Seek;
+            // A partial write would leave half a frame: remove it (best effort; a torn tail
+            // is recognised and truncated on the next open anyway).
+            let _ = self.file.set_len(self.offset);
+            let _ = self.file.seek(io::SeekFrom::Start(self.offset));
+            return Err(JournalError::Io { path: self.path(), source: e });
+        }
+        self.offset += self.batch.len() as u64;
+        self.batch.clear();
+        self.written_records = self.records;
         self.dirty = true;
         Ok(())
     }
 
-    /// End of a batch: syncs according to the policy (group commit).
+    /// End of a batch: writes it, then syncs according to the policy (group commit).
     pub fn end_batch(&mut self) -> Result<(), JournalError> {
+        self.flush()?;
         let due = match self.fsync {
             FsyncPolicy::EveryBatch => true,
             FsyncPolicy::IntervalMs(ms) => self.last_sync.elapsed() >= Duration::from_millis(ms),
@@ -204,33 +267,57 @@ impl JournalWriter {
         Ok(())
     }
 
-    /// Forces everything appended so far to disk.
+    /// Writes the pending batch and forces everything appended so far to disk.
     pub fn sync(&mut self) -> Result<(), JournalError> {
-        let path = self.path();
-        self.file.sync_data().map_err(io_err(&path))?;
+        self.flush()?;
+        if let Err(source) = self.file.sync_data() {
+            return Err(JournalError::Io { path: self.path(), source });
+        }
         self.last_sync = Instant::now();
         self.dirty = false;
         Ok(())
     }
 
+    /// True when records were written since the last sync.
+    pub fn needs_sync(&self) -> bool {
+        self.dirty
+    }
+
+    /// The current segment's path (built only for errors and rollover: it allocates).
     fn path(&self) -> PathBuf {
         self.dir.join(segment_name(self.index))
     }
 
     fn roll(&mut self) -> Result<(), JournalError> {
         self.sync()?;
+        let path = self.dir.join(segment_name(self.index + 1));
+        let mut file = OpenOptions::new().create(true).write(true).truncate(true).open(&path).map_err(io_err(&path))?;
+        if let Err(source) = file.write_all(&header(self.index + 1, self.written_records)) {
+            let _ = std::fs::remove_file(&path);
+            return Err(JournalError::Io { path, source });
+        }
         self.index += 1;
         self.offset = HEADER_LEN as u64;
-        let path = self.path();
-        self.file = OpenOptions::new().create(true).write(true).truncate(true).open(&path).map_err(io_err(&path))?;
-        self.file.write_all(&header(self.index)).map_err(io_err(&path))?;
+        self.file = file;
         Ok(())
+    }
+}
+
+impl Drop for JournalWriter {
+    /// Writes what is still batched (best effort: a writer dropped on an error path has
+    /// already reported it).
+    fn drop(&mut self) {
+        if let Err(e) = self.flush() {
+            tracing::error!(error = %e, "journal: batched records could not be written at close");
+        }
     }
 }
 
 /// One record read back.
 #[derive(Debug)]
 pub struct RecordRef<'a> {
+    /// Position of the record in the whole journal (0 = the first record ever written).
+    pub seq: u64,
     /// Segment index.
     pub segment: u64,
     /// Byte offset of the frame in its segment.
@@ -246,7 +333,8 @@ pub struct RecordRef<'a> {
 pub struct ReadOutcome {
     /// Segments read.
     pub segments: u64,
-    /// Valid records delivered.
+    /// Records in the journal up to the end of what was read (the position after the last
+    /// valid record: with `from_record`, records before it count too).
     pub records: u64,
     /// (segment, offset) just after the last valid record.
     pub end: Option<(u64, u64)>,
@@ -260,19 +348,49 @@ pub struct ReadOutcome {
 pub struct JournalReader {
     dir: PathBuf,
     salvage: bool,
+    from: u64,
+}
+
+/// Reads the `first_record` field of a segment's header, if the header is whole and valid.
+fn first_record_of(path: &Path, index: u64) -> Option<u64> {
+    use std::io::Read;
+    let mut h = [0u8; HEADER_LEN];
+    File::open(path).ok()?.read_exact(&mut h).ok()?;
+    let ok = &h[..4] == MAGIC && h[4..6] == VERSION.to_le_bytes() && h[8..16] == index.to_le_bytes();
+    ok.then(|| u64::from_le_bytes(h[16..24].try_into().expect("8 bytes")))
 }
 
 impl JournalReader {
     /// A reader of `dir`; with `salvage`, corruption skips the rest of that segment instead of
     /// failing.
     pub fn new(dir: &Path, salvage: bool) -> Self {
-        Self { dir: dir.to_path_buf(), salvage }
+        Self { dir: dir.to_path_buf(), salvage, from: 0 }
+    }
+
+    /// Starts delivering at record `seq` (earlier records are not passed to the callback;
+    /// segments that end before it are not read at all).
+    pub fn from_record(mut self, seq: u64) -> Self {
+        self.from = seq;
+        self
     }
 
     /// Calls `each` for every valid record in order.
     pub fn read(&self, mut each: impl FnMut(RecordRef<'_>)) -> Result<ReadOutcome, JournalError> {
-        let segments = list_segments(&self.dir)?;
+        let all = list_segments(&self.dir)?;
+        // Skip whole segments that end before `from`: the last segment starting at or before it
+        // is where reading begins.
+        let mut skip = 0;
+        if self.from > 0 {
+            for (n, &index) in all.iter().enumerate() {
+                match first_record_of(&self.dir.join(segment_name(index)), index) {
+                    Some(first) if first <= self.from => skip = n,
+                    _ => break,
+                }
+            }
+        }
+        let segments = &all[skip..];
         let mut out = ReadOutcome::default();
+        let mut seq: Option<u64> = None;
         for (n, &index) in segments.iter().enumerate() {
             if n > 0 && index != segments[n - 1] + 1 && !self.salvage {
                 return Err(JournalError::MissingSegment {
@@ -287,19 +405,36 @@ impl JournalReader {
             let last = n + 1 == segments.len();
             out.segments += 1;
             let corrupt = |offset: u64, reason| JournalError::Corrupt { segment: name.clone(), offset, reason };
-            if data.len() < HEADER_LEN || &data[..4] != MAGIC || data[8..16] != index.to_le_bytes() {
+            let header_ok = data.len() >= HEADER_LEN
+                && &data[..4] == MAGIC
+                && data[4..6] == VERSION.to_le_bytes()
+                && data[8..16] == index.to_le_bytes();
+            if !header_ok {
                 if last && data.len() < HEADER_LEN {
                     // Crash while creating the segment: nothing in it was acknowledged.
                     out.torn_tail = Some((name.clone(), 0));
                     out.end = Some((index, 0));
                     break;
                 }
-                let e = corrupt(0, "bad segment header");
+                let reason = if data.len() >= 6 && &data[..4] == MAGIC && data[4..6] != VERSION.to_le_bytes() {
+                    "unsupported journal format version"
+                } else {
+                    "bad segment header"
+                };
                 if self.salvage {
-                    out.salvaged.push((name.clone(), 0, "bad segment header"));
+                    out.salvaged.push((name.clone(), 0, reason));
                     continue;
                 }
-                return Err(e);
+                return Err(corrupt(0, reason));
+            }
+            let first = u64::from_le_bytes(data[16..24].try_into().expect("8 bytes"));
+            match seq {
+                // Each segment says how many records came before it: a mismatch means records
+                // were lost between segments.
+                Some(s) if s != first && !self.salvage => {
+                    return Err(corrupt(0, "segment does not continue the record count of the one before"));
+                }
+                _ => seq = Some(first),
             }
             let mut pos = HEADER_LEN;
             loop {
@@ -346,19 +481,25 @@ impl JournalReader {
                     Some(Some(reason)) => {
                         if self.salvage {
                             out.salvaged.push((name.clone(), pos as u64, reason));
+                            seq = None; // the count is lost with the skipped records
                             break;
                         }
                         return Err(corrupt(pos as u64, reason));
                     }
                     None => {}
                 }
-                each(RecordRef {
-                    segment: index,
-                    offset: pos as u64,
-                    kind,
-                    payload: &rest[FRAME_LEN..FRAME_LEN + len],
-                });
-                out.records += 1;
+                let s = seq.unwrap_or(0);
+                if s >= self.from {
+                    each(RecordRef {
+                        seq: s,
+                        segment: index,
+                        offset: pos as u64,
+                        kind,
+                        payload: &rest[FRAME_LEN..FRAME_LEN + len],
+                    });
+                }
+                seq = Some(s + 1);
+                out.records = s + 1;
                 pos += FRAME_LEN + len;
             }
             out.end = Some((index, pos as u64));
@@ -493,6 +634,34 @@ mod tests {
         match read_all(&d, false) {
             Err(JournalError::MissingSegment { missing, .. }) => assert_eq!(missing, segment_name(2)),
             other => panic!("expected a missing segment, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn reading_from_a_record_skips_earlier_segments_and_keeps_positions() {
+        let d = dir("from");
+        write(&d, 40);
+        let mut all = Vec::new();
+        JournalReader::new(&d, false).read(|r| all.push((r.seq, r.segment))).unwrap();
+        assert_eq!(all.iter().map(|x| x.0).collect::<Vec<_>>(), (0..40).collect::<Vec<_>>());
+        let mut tail = Vec::new();
+        let out = JournalReader::new(&d, false).from_record(25).read(|r| tail.push((r.seq, r.segment))).unwrap();
+        assert_eq!(tail, all[25..].to_vec(), "same records, same positions");
+        assert_eq!(out.records, 40);
+        assert!(out.segments < list_segments(&d).unwrap().len() as u64, "earlier segments are not read");
+    }
+
+    #[test]
+    fn a_segment_that_does_not_continue_the_record_count_is_corruption() {
+        let d = dir("count");
+        write(&d, 40);
+        let p = d.join(segment_name(2));
+        let mut data = std::fs::read(&p).unwrap();
+        data[16] ^= 0x01; // first_record of segment 2
+        std::fs::write(&p, data).unwrap();
+        match read_all(&d, false) {
+            Err(JournalError::Corrupt { segment, offset: 0, .. }) => assert_eq!(segment, segment_name(2)),
+            other => panic!("expected corruption, got {other:?}"),
         }
     }
 

@@ -1,0 +1,257 @@
+//! The journal writer agent: appends what the reconciler consumed, in consumption order, on a
+//! thread of its own, so the hot path never waits on disk.
+//!
+//! Owns: turning consumption marks (from the reconciler agent) and raw message bytes (from each
+//! ingest agent, through a byte ring per stream) into journal records; group commit once per
+//! duty cycle; the fsync policy; and publishing how many consumed messages are written — the
+//! output agent's gate, so no divergence is ever written before the message that caused it is
+//! in the journal. A failed write (disk full) raises an alarm and is retried; meanwhile intake
+//! stalls behind it through ring backpressure and nothing already accepted is lost.
+//! Never decodes or reconciles.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use fxrecon_core::event::Stream;
+use fxrecon_core::time::Micros;
+use rtrb::{Consumer, Producer};
+
+use crate::agent::Agent;
+use crate::journal::event_record::{self, KIND_EVENT, KIND_REJECT};
+use crate::journal::{JournalError, JournalWriter};
+use crate::pipeline::RejectNote;
+
+/// What the reconciler tells the journal writer, in the order it consumed messages.
+#[derive(Clone, Copy, Debug)]
+pub enum JournalMark {
+    /// The next raw message of `stream` (waiting in that stream's byte ring) was applied.
+    Event {
+        /// Stream it came from.
+        stream: Stream,
+        /// Its line (ingest sequence) number.
+        line: u64,
+        /// The event time it was applied at.
+        event_time: Micros,
+    },
+    /// A rejected line was passed on to the rejects output.
+    Reject(RejectNote),
+    /// Both inputs ended: sync and stop.
+    End,
+}
+
+/// Bytes of the length prefix of each raw message in a byte ring.
+pub const RAW_LEN_PREFIX: usize = 4;
+
+/// Writes one raw message into a stream's byte ring (length-prefixed); false when it does not
+/// fit (the caller keeps it and retries: backpressure).
+pub fn push_raw(ring: &mut Producer<u8>, raw: &[u8]) -> bool {
+    if ring.slots() < RAW_LEN_PREFIX + raw.len() {
+        return false;
+    }
+    let pushed = ring.push_entire_slice(&(raw.len() as u32).to_le_bytes()).and_then(|()| ring.push_entire_slice(raw));
+    debug_assert!(pushed.is_ok(), "space was checked");
+    pushed.is_ok()
+}
+
+/// Counters of the journal agent.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct JournalStats {
+    /// Records appended this run.
+    pub records: u64,
+    /// Batches written (group commits).
+    pub batches: u64,
+    /// Write or sync attempts that failed (each retried).
+    pub write_failures: u64,
+}
+
+/// What the journal agent shares with the rest of the pipeline.
+#[derive(Clone, Debug)]
+pub struct JournalShared {
+    /// Consumed messages (events and rejects) whose records are written: the output gate.
+    pub written: Arc<AtomicU64>,
+    /// True while writes are failing (intake is paused behind it).
+    pub alarm: Arc<AtomicBool>,
+}
+
+impl JournalShared {
+    /// Shared state starting at `written` messages already in the journal.
+    pub fn new(written: u64) -> Self {
+        Self { written: Arc::new(AtomicU64::new(written)), alarm: Arc::new(AtomicBool::new(false)) }
+    }
+}
+
+/// How long to wait before retrying a failed write.
+const RETRY: Duration = Duration::from_millis(50);
+/// Marks handled per duty cycle (one group commit each).
+const BATCH: usize = 4096;
+
+/// Drains consumption marks and raw bytes into the journal.
+pub struct JournalAgent {
+    marks: Consumer<JournalMark>,
+    raw: [Consumer<u8>; 2],
+    writer: JournalWriter,
+    shared: JournalShared,
+    /// Records in the journal that are not consumed messages (the run header).
+    header_records: u64,
+    /// A mark taken from its ring whose record could not be appended yet.
+    pending: Option<JournalMark>,
+    payload: Vec<u8>,
+    retry_at: Option<Instant>,
+    failing_since: Option<Instant>,
+    done: bool,
+    /// Counters.
+    pub stats: JournalStats,
+}
+
+impl JournalAgent {
+    /// An agent appending to `writer`, whose first `header_records` records are not consumed
+    /// messages.
+    pub fn new(
+        marks: Consumer<JournalMark>,
+        raw: [Consumer<u8>; 2],
+        writer: JournalWriter,
+        header_records: u64,
+        shared: JournalShared,
+    ) -> Self {
+        Self {
+            marks,
+            raw,
+            writer,
+            shared,
+            header_records,
+            pending: None,
+            payload: Vec::with_capacity(1024),
+            retry_at: None,
+            failing_since: None,
+            done: false,
+            stats: JournalStats::default(),
+        }
+    }
+
+    /// Appends the record of one mark; the raw bytes are consumed only once it is appended.
+    fn append(&mut self, mark: &JournalMark) -> Result<(), JournalError> {
+        match *mark {
+            JournalMark::Event { stream, line, event_time } => {
+                let ring = &mut self.raw[stream.index()];
+                let mut len = [0u8; RAW_LEN_PREFIX];
+                let chunk = ring.read_chunk(RAW_LEN_PREFIX).expect("raw bytes precede their event");
+                let (a, b) = chunk.as_slices();
+                len[..a.len()].copy_from_slice(a);
+                len[a.len()..].copy_from_slice(b);
+                let n = u32::from_le_bytes(len) as usize;
+                let chunk = ring.read_chunk(RAW_LEN_PREFIX + n).expect("raw bytes precede their event");
+                let (a, b) = chunk.as_slices();
+                // Drop the length prefix, which may straddle the two slices.
+                let (a, b) = if a.len() >= RAW_LEN_PREFIX {
+                    (&a[RAW_LEN_PREFIX..], b)
+                } else {
+                    (&[][..], &b[RAW_LEN_PREFIX - a.len()..])
+                };
+                let head = event_record::event_head(stream, line, event_time);
+                self.writer.append_parts(KIND_EVENT, &[&head, a, b])?;
+                chunk.commit_all();
+            }
+            JournalMark::Reject(note) => {
+                event_record::encode_reject(
+                    note.stream,
+                    note.line,
+                    &note.reason.to_string(),
+                    note.excerpt.as_bytes(),
+                    &mut self.payload,
+                );
+                self.writer.append(KIND_REJECT, &self.payload)?;
+            }
+            JournalMark::End => {}
+        }
+        if !matches!(mark, JournalMark::End) {
+            self.stats.records += 1;
+        }
+        Ok(())
+    }
+
+    fn publish(&self) {
+        let written = self.writer.written_records().saturating_sub(self.header_records);
+        self.shared.written.store(written, Ordering::Release);
+    }
+
+    fn failed(&mut self, e: &JournalError) {
+        self.stats.write_failures += 1;
+        let now = Instant::now();
+        self.retry_at = Some(now + RETRY);
+        match self.failing_since {
+            None => {
+                self.failing_since = Some(now);
+                self.shared.alarm.store(true, Ordering::Release);
+                tracing::error!(error = %e, "ALARM journal write failed: intake paused until the journal can be written");
+            }
+            Some(since) if self.stats.write_failures.is_multiple_of(200) => {
+                tracing::error!(error = %e, failing_for_s = since.elapsed().as_secs(), "ALARM journal still failing; intake paused");
+            }
+            Some(_) => {}
+        }
+    }
+
+    fn recovered(&mut self) {
+        if let Some(since) = self.failing_since.take() {
+            self.shared.alarm.store(false, Ordering::Release);
+            tracing::warn!(paused_ms = since.elapsed().as_millis() as u64, "journal writes resumed; intake continues");
+        }
+    }
+}
+
+impl Agent for JournalAgent {
+    fn name(&self) -> &'static str {
+        "journal"
+    }
+
+    fn do_work(&mut self) -> usize {
+        if self.done {
+            return 0;
+        }
+        if self.retry_at.is_some_and(|t| Instant::now() < t) {
+            return 0;
+        }
+        self.retry_at = None;
+        let mut work = 0;
+        let mut end = false;
+        while work < BATCH {
+            let Some(mark) = self.pending.take().or_else(|| self.marks.pop().ok()) else { break };
+            if let Err(e) = self.append(&mark) {
+                self.pending = Some(mark);
+                self.failed(&e);
+                return work;
+            }
+            work += 1;
+            if matches!(mark, JournalMark::End) {
+                end = true;
+                break;
+            }
+        }
+        let committed = if end {
+            self.writer.sync()
+        } else if work > 0 || self.writer.needs_sync() {
+            self.writer.end_batch()
+        } else {
+            Ok(())
+        };
+        if let Err(e) = committed {
+            if end {
+                self.pending = Some(JournalMark::End);
+            }
+            self.failed(&e);
+            return work;
+        }
+        self.recovered();
+        if work > 0 {
+            self.stats.batches += 1;
+        }
+        self.publish();
+        self.done = end;
+        work
+    }
+
+    fn is_done(&self) -> bool {
+        self.done
+    }
+}
