@@ -397,6 +397,7 @@ pub fn paced_run(
     // back watermarks; latency runs yield instead.
     let opts = crate::pipeline::PipelineOptions {
         pace_msgs_per_s: Some(rate),
+        clock: crate::pipeline::EventClock::Ingest,
         measure_latency: true,
         idle: crate::idle::IdleStrategy::Yield,
         ..crate::pipeline::PipelineOptions::default()

@@ -14,6 +14,7 @@ pub mod line_reader;
 pub mod mapped_input;
 pub mod offline;
 pub mod pipeline;
+pub mod recovery;
 pub mod render;
 pub mod summary;
 pub mod synthetic;

@@ -14,10 +14,10 @@ use fxrecon_core::reconciler::{ReconStats, Reconciler};
 use fxrecon_core::time::Micros;
 
 use crate::config::Config;
-use crate::journal::{JournalWriter, event_record};
+use crate::journal::FsyncPolicy;
 use crate::line_reader::{Line, LineReader, LineSource, SliceLines};
 use crate::mapped_input::{MappedInput, MappedLines};
-use crate::pipeline::{self, PipelineOptions};
+use crate::pipeline::{self, PipelineOptions, Start};
 use crate::summary::RecordCounts;
 
 /// Why an input line was rejected, in a form that can cross a ring without allocating.
@@ -81,14 +81,11 @@ struct StreamInput<S> {
     lines: u64,
     messages: u64,
     rejected: u64,
-    /// The raw bytes of `event`, kept only when journaling.
-    raw: Option<Vec<u8>>,
 }
 
 impl<S: LineSource> StreamInput<S> {
-    fn new(stream: Stream, reader: S, keep_raw: bool) -> Self {
+    fn new(stream: Stream, reader: S) -> Self {
         Self {
-            raw: keep_raw.then(Vec::new),
             stream,
             reader,
             clock: Micros(i64::MIN),
@@ -129,10 +126,6 @@ impl<S: LineSource> StreamInput<S> {
             self.event.line = line_no;
             match decode(text, &mut self.event) {
                 Ok(()) => {
-                    if let Some(raw) = &mut self.raw {
-                        raw.clear();
-                        raw.extend_from_slice(text);
-                    }
                     match self.event.file_time(self.clock) {
                         Ok(t) => self.clock = t,
                         Err(e) => {
@@ -170,19 +163,18 @@ pub fn reconcile<P: BufRead, D: BufRead>(
 }
 
 /// Reconciles two inputs already in memory (e.g. memory-mapped files) on one thread, without
-/// copying lines; with a journal, every consumed message is journaled first.
+/// copying lines.
 pub fn reconcile_bytes(
     primary: &[u8],
     dropcopy: &[u8],
     cfg: &Config,
     sink: &mut impl Sink,
     rejects: &mut impl RejectSink,
-    journal: Option<&mut JournalWriter>,
 ) -> io::Result<OfflineStats> {
     let sized = sized_for_inputs(cfg, &[primary, dropcopy]);
     let p = SliceLines::new(primary, cfg.max_message_bytes);
     let d = SliceLines::new(dropcopy, cfg.max_message_bytes);
-    reconcile_journaled(p, d, &sized, sink, rejects, journal)
+    reconcile_sources(p, d, &sized, sink, rejects)
 }
 
 /// The configuration with the store capped at what these inputs can possibly need.
@@ -200,7 +192,8 @@ pub fn sized_for_inputs(cfg: &Config, inputs: &[&[u8]]) -> Config {
 }
 
 /// Reconciles two mapped files on the threaded pipeline (ingest threads decode while the
-/// reconciler applies); output is byte-identical to [`reconcile_bytes`].
+/// reconciler applies); output is byte-identical to [`reconcile_bytes`]. With `journal`, every
+/// consumed message is journaled to a new journal in that directory (it must not hold one).
 pub fn reconcile_files_threaded<W, J>(
     primary: MappedInput,
     dropcopy: MappedInput,
@@ -208,6 +201,7 @@ pub fn reconcile_files_threaded<W, J>(
     opts: &PipelineOptions,
     out: W,
     rejects: J,
+    journal: Option<(&std::path::Path, FsyncPolicy)>,
 ) -> io::Result<(OfflineStats, RecordCounts, W, J)>
 where
     W: std::io::Write + Send + 'static,
@@ -217,7 +211,14 @@ where
     let opts = PipelineOptions { max_message_bytes: cfg.max_message_bytes, ..opts.clone() };
     let p = MappedLines::new(primary, cfg.max_message_bytes);
     let d = MappedLines::new(dropcopy, cfg.max_message_bytes);
-    let (stats, out, rejects) = pipeline::run_sources(p, d, sized.recon(), &opts, out, rejects)?;
+    let (start, journal) = match journal {
+        Some((dir, fsync)) => {
+            let (start, setup) = crate::recovery::create(dir, &sized, fsync).map_err(io::Error::other)?;
+            (start, Some(setup))
+        }
+        None => (Start::fresh(sized.recon()), None),
+    };
+    let (stats, out, rejects) = pipeline::run_durable(p, d, start, journal, &opts, out, rejects)?;
     let offline = OfflineStats {
         lines: [stats.ingest[0].lines, stats.ingest[1].lines],
         messages: [stats.ingest[0].messages, stats.ingest[1].messages],
@@ -229,7 +230,7 @@ where
     Ok((offline, stats.counts, out, rejects))
 }
 
-/// Reconciles two line sources.
+/// Reconciles two line sources on one thread.
 pub fn reconcile_sources(
     p: impl LineSource,
     d: impl LineSource,
@@ -237,27 +238,9 @@ pub fn reconcile_sources(
     sink: &mut impl Sink,
     rejects: &mut impl RejectSink,
 ) -> io::Result<OfflineStats> {
-    reconcile_journaled(p, d, cfg, sink, rejects, None)
-}
-
-/// Journal batches: one group commit per this many events.
-const JOURNAL_BATCH: u64 = 1024;
-
-/// Reconciles two line sources; with a journal, every consumed message is appended to it in
-/// consumption order before it is applied (so a replay sees exactly this run).
-pub fn reconcile_journaled(
-    p: impl LineSource,
-    d: impl LineSource,
-    cfg: &Config,
-    sink: &mut impl Sink,
-    rejects: &mut impl RejectSink,
-    journal: Option<&mut JournalWriter>,
-) -> io::Result<OfflineStats> {
     let mut recon = Reconciler::new(cfg.recon());
-    let keep_raw = journal.is_some();
-    let mut p = StreamInput::new(Stream::Primary, p, keep_raw);
-    let mut d = StreamInput::new(Stream::DropCopy, d, keep_raw);
-    let mut journal = journal.map(|j| JournalFeed { writer: j, payload: Vec::new(), consumed: 0 });
+    let mut p = StreamInput::new(Stream::Primary, p);
+    let mut d = StreamInput::new(Stream::DropCopy, d);
     p.advance(rejects)?;
     d.advance(rejects)?;
     loop {
@@ -268,13 +251,10 @@ pub fn reconcile_journaled(
             (false, false) => break,
         };
         if take_primary {
-            consume(&mut p, &mut recon, sink, journal.as_mut(), rejects)?;
+            consume(&mut p, &mut recon, sink, rejects)?;
         } else {
-            consume(&mut d, &mut recon, sink, journal.as_mut(), rejects)?;
+            consume(&mut d, &mut recon, sink, rejects)?;
         }
-    }
-    if let Some(j) = journal {
-        j.writer.sync().map_err(io::Error::other)?;
     }
     recon.finish(sink);
     Ok(OfflineStats {
@@ -287,81 +267,13 @@ pub fn reconcile_journaled(
     })
 }
 
-/// The journal being fed by an offline run.
-struct JournalFeed<'a> {
-    writer: &'a mut JournalWriter,
-    payload: Vec<u8>,
-    consumed: u64,
-}
-
-/// Journals (when asked), applies, and reads ahead the input whose event goes next.
+/// Applies the event of the input that goes next, then reads that input ahead.
 fn consume<S: LineSource>(
     input: &mut StreamInput<S>,
     recon: &mut Reconciler,
     sink: &mut impl Sink,
-    journal: Option<&mut JournalFeed<'_>>,
     rejects: &mut impl RejectSink,
 ) -> io::Result<()> {
-    let ev = &input.event;
-    if let Some(j) = journal {
-        event_record::encode(ev.stream, ev.line, ev.event_time, input.raw.as_deref().unwrap_or(&[]), &mut j.payload);
-        j.writer.append(event_record::KIND_EVENT, &j.payload).map_err(io::Error::other)?;
-        j.consumed += 1;
-        if j.consumed.is_multiple_of(JOURNAL_BATCH) {
-            j.writer.end_batch().map_err(io::Error::other)?;
-        }
-    }
-    recon.apply(ev, sink);
+    recon.apply(&input.event, sink);
     input.advance(rejects)
-}
-
-/// What a replay found.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ReplayStats {
-    /// Events replayed.
-    pub events: u64,
-    /// Events skipped by the time window.
-    pub skipped: u64,
-    /// Digest of the final state.
-    pub state_digest: u64,
-}
-
-/// Re-runs reconciliation from a journal; `from`/`to` (event time, inclusive) select a window.
-pub fn replay(
-    dir: &std::path::Path,
-    cfg: &Config,
-    salvage: bool,
-    from: Option<Micros>,
-    to: Option<Micros>,
-    sink: &mut impl Sink,
-) -> Result<ReplayStats, crate::journal::JournalError> {
-    let mut recon = Reconciler::new(cfg.recon());
-    let mut ev = ExecEvent::default();
-    let mut stats = ReplayStats::default();
-    let mut bad = None;
-    crate::journal::JournalReader::new(dir, salvage).read(|rec| {
-        if rec.kind != event_record::KIND_EVENT || bad.is_some() {
-            return;
-        }
-        if let Err(e) = event_record::decode_event(rec.payload, &mut ev) {
-            bad = Some((rec.segment, rec.offset, e));
-            return;
-        }
-        if from.is_some_and(|f| ev.event_time < f) || to.is_some_and(|t| ev.event_time > t) {
-            stats.skipped += 1;
-            return;
-        }
-        recon.apply(&ev, sink);
-        stats.events += 1;
-    })?;
-    if let Some((segment, offset, _)) = bad {
-        return Err(crate::journal::JournalError::Corrupt {
-            segment: crate::journal::segment::segment_name(segment),
-            offset,
-            reason: "event record does not decode",
-        });
-    }
-    recon.finish(sink);
-    stats.state_digest = recon.state_digest();
-    Ok(stats)
 }

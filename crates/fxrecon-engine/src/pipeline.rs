@@ -116,8 +116,10 @@ pub struct PipelineOptions {
     pub idle: IdleStrategy,
     /// Pin agents to cores 0.. (off by default: pinning on a small shared box stalls).
     pub pin: bool,
-    /// Release messages at this combined rate and stamp them on ingest (None: file clock).
+    /// Release messages at this combined rate (None: as fast as they come).
     pub pace_msgs_per_s: Option<u64>,
+    /// Where event time comes from.
+    pub clock: EventClock,
     /// Longest accepted line.
     pub max_message_bytes: usize,
     /// Record detection latency (ingest clock to emission) in a histogram.
@@ -131,8 +133,30 @@ impl Default for PipelineOptions {
             idle: IdleStrategy::default(),
             pin: false,
             pace_msgs_per_s: None,
+            clock: EventClock::File,
             max_message_bytes: 64 * 1024,
             measure_latency: false,
+        }
+    }
+}
+
+/// Where a pipeline's event clock comes from (contract 1.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventClock {
+    /// The input's own times: arrival prefix, else SendingTime (files; output equals
+    /// `reconcile`'s whatever the pace).
+    File,
+    /// Stamped on ingest (live mode); the stamps are journaled, so a replay sees them too.
+    Ingest,
+}
+
+impl std::str::FromStr for EventClock {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "file" => Ok(EventClock::File),
+            "ingest" => Ok(EventClock::Ingest),
+            _ => Err(format!("unknown clock {s:?} (file, ingest)")),
         }
     }
 }
@@ -182,6 +206,8 @@ pub struct IngestAgent<S> {
     watermark: Arc<AtomicI64>,
     clock: Micros,
     pace: Option<(IngestClock, f64)>,
+    /// Stamps arrivals when the event clock is the ingest clock.
+    stamp: Option<IngestClock>,
     event: ExecEvent,
     /// A message the full ring did not take yet (retried before reading more input).
     pending: Option<IngestMsg>,
@@ -219,6 +245,7 @@ impl<S: LineSource + Send> IngestAgent<S> {
             watermark,
             clock: Micros(i64::MIN),
             pace: opts.pace_msgs_per_s.map(|r| (clock, (r.max(2) / 2) as f64)),
+            stamp: (opts.clock == EventClock::Ingest).then_some(clock),
             event: ExecEvent::default(),
             pending: None,
             raw: None,
@@ -315,8 +342,10 @@ impl<S: LineSource + Send> Agent for IngestAgent<S> {
             let now = clock.now();
             let due = clock.base.0 + (self.stats.messages as f64 * 1e6 / rate) as i64;
             if now.0 < due {
-                // Nothing before `now` will come from this stream.
-                self.watermark.store(now.0, Ordering::Release);
+                if self.stamp.is_some() {
+                    // Nothing stamped before `now` will come from this stream.
+                    self.watermark.store(now.0, Ordering::Release);
+                }
                 return 0;
             }
         }
@@ -351,8 +380,8 @@ impl<S: LineSource + Send> Agent for IngestAgent<S> {
         self.event.line = line_no;
         match decode(text, &mut self.event) {
             Ok(()) => {
-                let t = match &self.pace {
-                    Some((clock, _)) => Ok(clock.now().max(self.clock)),
+                let t = match &self.stamp {
+                    Some(clock) => Ok(clock.now().max(self.clock)),
                     None => self.event.file_time(self.clock),
                 };
                 match t {
@@ -471,6 +500,8 @@ pub struct ReconcilerAgent {
     journal: Option<Producer<JournalMark>>,
     /// Messages (events and rejects) consumed, including those recovered from a journal.
     consumed: u64,
+    /// Event time of the last event applied (checked in debug builds).
+    last_time: Micros,
     done: bool,
     /// Detection latency, when measured (benchmarks).
     pub latency: Option<LatencyRecorder>,
@@ -497,6 +528,7 @@ impl ReconcilerAgent {
             output,
             journal: None,
             consumed: 0,
+            last_time: Micros(i64::MIN),
             done: false,
             latency: None,
             stats: ReconcilerAgentStats::default(),
@@ -525,22 +557,32 @@ impl ReconcilerAgent {
                 return Some(s);
             }
         }
-        let bound = |s: Stream| -> Option<i64> {
-            if self.ended[s.index()] {
-                Some(i64::MAX)
-            } else {
-                Some(self.watermarks[s.index()].load(Ordering::Acquire))
-            }
+        // An empty ring's watermark must be read *before* the ring is looked at again: a
+        // watermark read after an empty peek could already cover an event pushed in between
+        // (the ingest agent pushes, then publishes), which would then be overtaken.
+        let bound = |s: Stream| -> i64 {
+            if self.ended[s.index()] { i64::MAX } else { self.watermarks[s.index()].load(Ordering::Acquire) }
         };
+        let pick = |p: Micros, d: Micros| if p <= d { Stream::Primary } else { Stream::DropCopy };
         match (heads[0], heads[1]) {
-            (Some(Some(p)), Some(Some(d))) => Some(if p <= d { Stream::Primary } else { Stream::DropCopy }),
+            (Some(Some(p)), Some(Some(d))) => Some(pick(p, d)),
             (Some(Some(p)), None) => {
-                // A later drop-copy event has time >= its watermark; ties go to the primary.
-                (p.0 <= bound(Stream::DropCopy)?).then_some(Stream::Primary)
+                let w = bound(Stream::DropCopy);
+                match time_of(&self.rings[1]) {
+                    Some(Some(d)) => Some(pick(p, d)),
+                    Some(None) => Some(Stream::DropCopy),
+                    // A later drop-copy event has time >= its watermark; ties go to the primary.
+                    None => (p.0 <= w).then_some(Stream::Primary),
+                }
             }
             (None, Some(Some(d))) => {
-                // The primary wins ties, so the drop copy must be strictly earlier.
-                (d.0 < bound(Stream::Primary)? || self.ended[0]).then_some(Stream::DropCopy)
+                let w = bound(Stream::Primary);
+                match time_of(&self.rings[0]) {
+                    Some(Some(p)) => Some(pick(p, d)),
+                    Some(None) => Some(Stream::Primary),
+                    // The primary wins ties, so the drop copy must be strictly earlier.
+                    None => (d.0 < w).then_some(Stream::DropCopy),
+                }
             }
             _ => None,
         }
@@ -591,6 +633,9 @@ impl Agent for ReconcilerAgent {
             };
             match msg {
                 IngestMsg::Event(ev) => {
+                    // The merge's one promise: event time never goes backwards.
+                    debug_assert!(ev.event_time >= self.last_time, "merge went back in time at {s:?} line {}", ev.line);
+                    self.last_time = ev.event_time;
                     self.stats.events += 1;
                     self.reconciler.apply(ev, &mut sink);
                 }

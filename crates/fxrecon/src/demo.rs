@@ -29,7 +29,6 @@ pub fn run(orders: usize, seed: u64) -> Result<()> {
         &Config::default(),
         &mut records,
         &mut rejects,
-        None,
     )?;
     let recon_s = t1.elapsed().as_secs_f64();
 

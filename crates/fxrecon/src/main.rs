@@ -12,11 +12,10 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use fxrecon_engine::config::Config;
-use fxrecon_engine::journal::JournalWriter;
 use fxrecon_engine::mapped_input::{MappedInput, MappedLines};
-use fxrecon_engine::offline;
 use fxrecon_engine::pipeline::{self, PipelineOptions};
 use fxrecon_engine::summary::{JsonlSink, RejectWriter, Summary};
+use fxrecon_engine::{offline, recovery};
 
 mod demo;
 
@@ -81,7 +80,7 @@ struct ReconcileArgs {
     /// Decode and reconcile on one thread instead of the threaded pipeline (same output).
     #[arg(long)]
     single_thread: bool,
-    /// Journal every consumed message to this directory (implies --single-thread).
+    /// Journal every consumed message to this directory (a new one; threaded pipeline only).
     #[arg(long)]
     journal: Option<PathBuf>,
     /// Journal fsync policy: every_batch, interval_ms:N or never.
@@ -103,7 +102,7 @@ struct ReplayArgs {
     /// Divergences as JSON Lines (default stdout).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// TOML config file (must match the original run's rules for identical output).
+    /// TOML config file (default: the rules the journal was written with).
     #[arg(long)]
     config: Option<PathBuf>,
     /// Skip corrupt records instead of stopping (each skip is reported).
@@ -150,9 +149,13 @@ struct RunArgs {
     /// TOML config file.
     #[arg(long)]
     config: Option<PathBuf>,
-    /// Release messages at this combined rate and stamp them on ingest (default: file clock).
+    /// Release messages at this combined rate (R/2 per stream).
     #[arg(long)]
     pace: Option<u64>,
+    /// Event clock: `file` (the inputs' own times; output as `reconcile`) or `ingest` (stamped
+    /// on arrival, as live). Default: ingest with --pace, else file.
+    #[arg(long)]
+    clock: Option<pipeline::EventClock>,
     /// Pin agent threads to cores (off by default: it stalls a small shared machine).
     #[arg(long)]
     pin: bool,
@@ -162,6 +165,13 @@ struct RunArgs {
     /// Slots per ring (power of two).
     #[arg(long, default_value_t = 1 << 14)]
     ring_capacity: usize,
+    /// Journal every consumed message here; if it already holds a journal, recover from it
+    /// first (replay, resume the outputs) and continue where it ended.
+    #[arg(long)]
+    journal: Option<PathBuf>,
+    /// Journal fsync policy: every_batch, interval_ms:N or never.
+    #[arg(long, default_value = "interval_ms:100")]
+    fsync: fxrecon_engine::journal::FsyncPolicy,
 }
 
 #[derive(clap::Args)]
@@ -273,32 +283,29 @@ fn reconcile(a: ReconcileArgs) -> Result<()> {
 
     let started = Instant::now();
     let rejects = RejectWriter::new(rejects_out);
-    let (stats, counts) = if a.single_thread || a.journal.is_some() {
+    if let Some(dir) = &a.journal {
+        if a.single_thread {
+            anyhow::bail!("--journal runs on the threaded pipeline: drop --single-thread");
+        }
+        // A journal is one run: appending a second run would make replay mix the two.
+        if fxrecon_engine::recovery::journal_exists(dir)? {
+            anyhow::bail!("journal directory {} already holds a journal; use an empty directory", dir.display());
+        }
+    }
+    let (stats, counts) = if a.single_thread {
         let mut sink = JsonlSink::new(out);
         let mut rejects = rejects;
-        let mut writer = match &a.journal {
-            Some(dir) => {
-                // A journal is one run: appending a second run would make replay mix the two.
-                if dir.exists() && !fxrecon_engine::journal::segment::list_segments(dir)?.is_empty() {
-                    anyhow::bail!(
-                        "journal directory {} already holds a journal; use an empty directory",
-                        dir.display()
-                    );
-                }
-                Some(JournalWriter::open(dir, 256 << 20, a.fsync)?)
-            }
-            None => None,
-        };
-        let stats =
-            offline::reconcile_bytes(primary.bytes(), dropcopy.bytes(), &cfg, &mut sink, &mut rejects, writer.as_mut())
-                .context("reading input")?;
+        let stats = offline::reconcile_bytes(primary.bytes(), dropcopy.bytes(), &cfg, &mut sink, &mut rejects)
+            .context("reading input")?;
         let counts = sink.finish().context("writing output")?;
         rejects.finish().context("writing rejects")?;
         (stats, counts)
     } else {
         let opts = PipelineOptions::default();
+        let journal = a.journal.as_deref().map(|d| (d, a.fsync));
         let (stats, counts, mut out, rejects) =
-            offline::reconcile_files_threaded(primary, dropcopy, &cfg, &opts, out, rejects).context("reading input")?;
+            offline::reconcile_files_threaded(primary, dropcopy, &cfg, &opts, out, rejects, journal)
+                .context("reconciling")?;
         out.flush().context("writing output")?;
         rejects.finish().context("writing rejects")?;
         (stats, counts)
@@ -322,18 +329,47 @@ fn run_pipeline(a: RunArgs) -> Result<()> {
     }
     let primary = MappedLines::new(open_input(&a.primary, "primary")?, cfg.max_message_bytes);
     let dropcopy = MappedLines::new(open_input(&a.dropcopy, "dropcopy")?, cfg.max_message_bytes);
-    let out = create_output(&a.out)?;
-    let rejects = RejectWriter::new(boxed_writer(&a.rejects, || Box::new(BufWriter::new(io::stderr())))?);
     let opts = PipelineOptions {
         ring_capacity: a.ring_capacity,
         idle: a.idle,
         pin: a.pin,
         pace_msgs_per_s: a.pace,
+        clock: a.clock.unwrap_or(if a.pace.is_some() {
+            pipeline::EventClock::Ingest
+        } else {
+            pipeline::EventClock::File
+        }),
         max_message_bytes: cfg.max_message_bytes,
         measure_latency: false,
     };
-    let (stats, mut out, rejects) =
-        pipeline::run_sources(primary, dropcopy, cfg.recon(), &opts, out, rejects).context("running the pipeline")?;
+    let mut recovered = None;
+    let (start, journal, out, rejects_out): (_, _, BufWriter<File>, Box<dyn Write + Send>) = match &a.journal {
+        Some(dir) if recovery::journal_exists(dir)? => {
+            let mut out = recovery::ResumedFile::open(&a.out)?;
+            let mut rejects = a.rejects.as_deref().map(recovery::ResumedFile::open).transpose()?;
+            let (start, setup, report) = recovery::recover(dir, &cfg, a.fsync, &mut out, rejects.as_mut())?;
+            recovered = Some(report);
+            let rejects_out: Box<dyn Write + Send> = match rejects {
+                Some(r) => Box::new(r.finish()?),
+                None => Box::new(BufWriter::new(io::stderr())),
+            };
+            (start, Some(setup), out.finish()?, rejects_out)
+        }
+        journal => {
+            let (start, setup) = match journal {
+                Some(dir) => {
+                    let (start, setup) = recovery::create(dir, &cfg, a.fsync)?;
+                    (start, Some(setup))
+                }
+                None => (pipeline::Start::fresh(cfg.recon()), None),
+            };
+            let rejects_out = boxed_writer(&a.rejects, || Box::new(BufWriter::new(io::stderr())))?;
+            (start, setup, create_output(&a.out)?, rejects_out)
+        }
+    };
+    let rejects = RejectWriter::new(rejects_out);
+    let (stats, mut out, rejects) = pipeline::run_durable(primary, dropcopy, start, journal, &opts, out, rejects)
+        .context("running the pipeline")?;
     out.flush().context("writing output")?;
     rejects.finish().context("writing rejects")?;
     let messages = stats.ingest[0].messages + stats.ingest[1].messages;
@@ -342,7 +378,7 @@ fn run_pipeline(a: RunArgs) -> Result<()> {
         "messages_read": { "primary": stats.ingest[0].messages, "dropcopy": stats.ingest[1].messages },
         "messages_rejected": { "primary": stats.ingest[0].rejected, "dropcopy": stats.ingest[1].rejected },
         "ring_full_waits": { "primary": stats.ingest[0].ring_full_waits, "dropcopy": stats.ingest[1].ring_full_waits,
-                             "output": stats.reconciler.output_full_waits },
+                             "output": stats.reconciler.output_full_waits, "journal": stats.reconciler.journal_full_waits },
         "orders": stats.reconciler.recon.orders,
         "store": {
             "high_water": stats.reconciler.store.high_water,
@@ -350,6 +386,16 @@ fn run_pipeline(a: RunArgs) -> Result<()> {
             "evicted": stats.reconciler.store.evicted,
             "capacity_exhausted": stats.reconciler.store.capacity_exhausted,
         },
+        "journal": stats.journal.map(|j| serde_json::json!({
+            "records": j.records, "batches": j.batches, "write_failures": j.write_failures,
+        })),
+        "recovered": recovered.map(|r| serde_json::json!({
+            "events_replayed": r.events_replayed,
+            "rejects_replayed": r.rejects_replayed,
+            "output_lines_checked": r.output_lines_checked,
+            "output_lines_appended": r.output_lines_appended,
+            "rejects_lines_appended": r.rejects_lines_appended,
+        })),
         "elapsed_ms": stats.elapsed.as_millis() as u64,
         "messages_per_s": (messages as f64 / secs).round(),
         "state_digest": format!("{:016x}", stats.reconciler.state_digest),
@@ -360,13 +406,10 @@ fn run_pipeline(a: RunArgs) -> Result<()> {
 }
 
 fn replay(a: ReplayArgs) -> Result<()> {
-    let cfg = match &a.config {
-        Some(p) => Config::load(p)?,
-        None => Config::default(),
-    };
+    let cfg = a.config.as_deref().map(Config::load).transpose()?;
     let out = boxed_writer(&a.out, || Box::new(BufWriter::new(io::stdout())))?;
     let mut sink = JsonlSink::new(out);
-    let stats = offline::replay(&a.journal, &cfg, a.salvage, a.from, a.to, &mut sink)?;
+    let stats = recovery::replay(&a.journal, cfg.as_ref(), a.salvage, (a.from, a.to), &mut sink)?;
     sink.finish().context("writing output")?;
     eprintln!(
         "{}",

@@ -150,7 +150,11 @@ impl JournalWriter {
     /// continues the last segment (or starts segment 0 in an empty directory).
     pub fn open(dir: &Path, segment_bytes: u64, fsync: FsyncPolicy) -> Result<Self, JournalError> {
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-        let outcome = JournalReader::new(dir, false).read(|_| {})?;
+        // Only the tail needs reading to find where to append: start at the last segment whose
+        // header is whole (checking everything before it is recovery's and `verify`'s job).
+        let segments = list_segments(dir)?;
+        let from = segments.iter().rev().find_map(|&i| first_record_of(&dir.join(segment_name(i)), i)).unwrap_or(0);
+        let outcome = JournalReader::new(dir, false).from_record(from).read(|_| {})?;
         let (index, offset) = outcome.end.unwrap_or((0, 0));
         let path = dir.join(segment_name(index));
         let mut file = OpenOptions::new()
