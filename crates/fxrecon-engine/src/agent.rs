@@ -17,6 +17,36 @@ pub trait Agent: Send {
     fn is_done(&self) -> bool;
 }
 
+/// Two agents sharing one thread (after Aeron's `CompositeAgent`): each duty cycle runs both.
+/// On a small machine, agents that are mostly idle share a core instead of each spinning.
+pub struct Composite<A, B> {
+    /// The first agent.
+    pub first: A,
+    /// The second agent.
+    pub second: B,
+}
+
+impl<A: Agent, B: Agent> Agent for Composite<A, B> {
+    fn name(&self) -> &'static str {
+        self.first.name()
+    }
+
+    fn do_work(&mut self) -> usize {
+        let mut work = 0;
+        if !self.first.is_done() {
+            work += self.first.do_work();
+        }
+        if !self.second.is_done() {
+            work += self.second.do_work();
+        }
+        work
+    }
+
+    fn is_done(&self) -> bool {
+        self.first.is_done() && self.second.is_done()
+    }
+}
+
 /// Runs `agent` until done on the current thread.
 pub fn run_to_completion<A: Agent>(agent: &mut A, idle: IdleStrategy) {
     let mut idler = Idler::new(idle);

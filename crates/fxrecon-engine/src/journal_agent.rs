@@ -83,8 +83,12 @@ impl JournalShared {
 
 /// How long to wait before retrying a failed write.
 const RETRY: Duration = Duration::from_millis(50);
-/// Marks handled per duty cycle (one group commit each).
+/// Marks handled per duty cycle.
 const BATCH: usize = 4096;
+/// Group commit: a batch is written once it holds this much…
+const COMMIT_BYTES: usize = 256 * 1024;
+/// …or its oldest record has waited this long (the most a journal adds to output latency).
+const COMMIT_DELAY: Duration = Duration::from_micros(200);
 
 /// Drains consumption marks and raw bytes into the journal.
 pub struct JournalAgent {
@@ -98,6 +102,8 @@ pub struct JournalAgent {
     pending: Option<JournalMark>,
     payload: Vec<u8>,
     retry_at: Option<Instant>,
+    /// When the oldest record not yet written was appended.
+    oldest_unwritten: Option<Instant>,
     failing_since: Option<Instant>,
     done: bool,
     /// Counters.
@@ -123,6 +129,7 @@ impl JournalAgent {
             pending: None,
             payload: Vec::with_capacity(1024),
             retry_at: None,
+            oldest_unwritten: None,
             failing_since: None,
             done: false,
             stats: JournalStats::default(),
@@ -228,9 +235,15 @@ impl Agent for JournalAgent {
                 break;
             }
         }
+        if work > 0 && self.oldest_unwritten.is_none() {
+            self.oldest_unwritten = Some(Instant::now());
+        }
+        // Group commit: one write for many records, but never holding one back for long.
+        let due = self.writer.batched_bytes() >= COMMIT_BYTES
+            || self.oldest_unwritten.is_some_and(|t| t.elapsed() >= COMMIT_DELAY);
         let committed = if end {
             self.writer.sync()
-        } else if work > 0 || self.writer.needs_sync() {
+        } else if due || (self.writer.batched_bytes() == 0 && self.writer.needs_sync()) {
             self.writer.end_batch()
         } else {
             Ok(())
@@ -243,7 +256,7 @@ impl Agent for JournalAgent {
             return work;
         }
         self.recovered();
-        if work > 0 {
+        if self.writer.batched_bytes() == 0 && self.oldest_unwritten.take().is_some() {
             self.stats.batches += 1;
         }
         self.publish();

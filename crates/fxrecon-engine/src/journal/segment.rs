@@ -197,6 +197,11 @@ impl JournalWriter {
         self.records
     }
 
+    /// Bytes appended but not yet written.
+    pub fn batched_bytes(&self) -> usize {
+        self.batch.len()
+    }
+
     /// Records written to the journal file (handed to the OS; on disk once synced).
     pub fn written_records(&self) -> u64 {
         self.written_records
