@@ -999,3 +999,47 @@ where
     };
     Ok((stats, out, rejects))
 }
+
+/// Runs the reconciler and output agents over events already in consumption order (a journal
+/// replay): `produce` runs on a thread of its own and hands each event to the push function it
+/// is given, so decoding overlaps reconciling. Returns the reconciler's counters, the counts of
+/// records written, the writer, and what `produce` returned.
+pub fn run_ordered<W, R>(
+    reconciler: Reconciler,
+    opts: &PipelineOptions,
+    out: W,
+    produce: impl FnOnce(&mut dyn FnMut(&ExecEvent)) -> R + Send + 'static,
+) -> io::Result<(ReconcilerAgentStats, crate::summary::RecordCounts, W, R)>
+where
+    W: Write + Send + 'static,
+    R: Send + 'static,
+{
+    let slots = opts.ring_capacity.next_power_of_two();
+    let (mut e_tx, e_rx) = RingBuffer::new(slots);
+    // Everything comes through one ring; the other input is over before it starts.
+    let (mut none_tx, none_rx) = RingBuffer::new(2);
+    let _ = none_tx.push(IngestMsg::End);
+    let (o_tx, o_rx) = RingBuffer::new(slots);
+    let wm = [Arc::new(AtomicI64::new(i64::MIN)), Arc::new(AtomicI64::new(i64::MAX))];
+    let output = OutputAgent::new(o_rx, out, Vec::<(Stream, u64, String)>::new());
+    let output = agent::spawn(output, opts.idle, None);
+    let recon = agent::spawn(ReconcilerAgent::new(reconciler, [e_rx, none_rx], wm, o_tx), opts.idle, None);
+    let producer = std::thread::Builder::new()
+        .name("replay-source".into())
+        .spawn(move || {
+            let r = produce(&mut |ev| {
+                push_blocking(&mut e_tx, IngestMsg::Event(*ev));
+            });
+            push_blocking(&mut e_tx, IngestMsg::End);
+            r
+        })
+        .expect("spawning the replay source");
+    let join_err = |name: &str| io::Error::other(format!("{name} thread panicked"));
+    let produced = producer.join().map_err(|_| join_err("replay-source"))?;
+    let recon = recon.join().map_err(|_| join_err("reconciler"))?;
+    let output = output.join().map_err(|_| join_err("output"))?;
+    let counts = output.counts.clone();
+    let (result, out, _) = output.finish();
+    result?;
+    Ok((recon.stats, counts, out, produced))
+}

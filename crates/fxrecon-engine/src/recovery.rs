@@ -263,18 +263,11 @@ pub const SEGMENT_BYTES: u64 = 256 << 20;
 
 /// The configuration a journal was written with (its run header).
 pub fn journal_config(dir: &Path) -> Result<Config, RecoveryError> {
-    let mut header = None;
-    let mut first = true;
-    JournalReader::new(dir, false).read(|r| {
-        if first && r.kind == KIND_HEADER {
-            header = Some(event_record::decode_header(r.payload));
+    match JournalReader::new(dir, false).first_record()? {
+        Some((KIND_HEADER, payload)) => {
+            event_record::decode_header(&payload).map_err(|source| RecoveryError::BadRecord { seq: 0, source })
         }
-        first = false;
-    })?;
-    match header {
-        Some(Ok(cfg)) => Ok(cfg),
-        Some(Err(source)) => Err(RecoveryError::BadRecord { seq: 0, source }),
-        None => Err(RecoveryError::NoHeader(dir.to_path_buf())),
+        _ => Err(RecoveryError::NoHeader(dir.to_path_buf())),
     }
 }
 
@@ -360,46 +353,45 @@ pub struct ReplayStats {
 }
 
 /// Re-runs reconciliation from a journal with `cfg` (default: the rules it was written with);
-/// `from`/`to` (event time, inclusive) select a window.
-pub fn replay(
+/// `from`/`to` (event time, inclusive) select a window. Reading and decoding the journal runs
+/// on one thread, reconciling on another, output on a third; records go to `out`.
+pub fn replay<W: Write + Send + 'static>(
     dir: &Path,
     cfg: Option<&Config>,
     salvage: bool,
     window: (Option<Micros>, Option<Micros>),
-    sink: &mut impl Sink,
-) -> Result<ReplayStats, RecoveryError> {
+    out: W,
+) -> Result<(ReplayStats, crate::summary::RecordCounts, W), RecoveryError> {
     let cfg = match cfg {
         Some(c) => c.clone(),
         None => journal_config(dir)?,
     };
     let (from, to) = window;
-    let mut replay = Replayer::new(Reconciler::new(cfg.recon()), 0, [StreamStart::default(); 2]);
-    let mut skipped = 0;
-    let mut failed = None;
-    JournalReader::new(dir, salvage).read(|r| {
-        if failed.is_some() {
-            return;
-        }
-        if r.kind == KIND_EVENT {
-            match event_record::event_position(r.payload) {
-                Ok((_, _, t)) if from.is_some_and(|f| t < f) || to.is_some_and(|x| t > x) => {
-                    skipped += 1;
-                    return;
-                }
-                Ok(_) => {}
-                Err(source) => {
-                    failed = Some(RecoveryError::BadRecord { seq: r.seq, source });
-                    return;
-                }
+    let reader = JournalReader::new(dir, salvage);
+    let produce = move |push: &mut dyn FnMut(&ExecEvent)| -> Result<(u64, u64), RecoveryError> {
+        let (mut events, mut skipped, mut failed) = (0u64, 0u64, None);
+        let mut ev = ExecEvent::default();
+        reader.read(|r| {
+            if failed.is_some() || r.kind != KIND_EVENT {
+                return;
             }
-        }
-        if let Err(e) = replay.apply(r.seq, r.kind, r.payload, sink, &mut |_| {}) {
-            failed = Some(e);
-        }
-    })?;
-    if let Some(e) = failed {
-        return Err(e);
-    }
-    replay.reconciler.finish(sink);
-    Ok(ReplayStats { events: replay.events, skipped, state_digest: replay.reconciler.state_digest() })
+            if let Err(source) = event_record::decode_event(r.payload, &mut ev) {
+                failed = Some(RecoveryError::BadRecord { seq: r.seq, source });
+                return;
+            }
+            if from.is_some_and(|f| ev.event_time < f) || to.is_some_and(|x| ev.event_time > x) {
+                skipped += 1;
+                return;
+            }
+            push(&ev);
+            events += 1;
+        })?;
+        failed.map_or(Ok((events, skipped)), Err)
+    };
+    let opts = crate::pipeline::PipelineOptions::default();
+    let (stats, counts, out, produced) =
+        crate::pipeline::run_ordered(Reconciler::new(cfg.recon()), &opts, out, produce)
+            .map_err(|source| RecoveryError::Io { path: dir.to_path_buf(), source })?;
+    let (events, skipped) = produced?;
+    Ok((ReplayStats { events, skipped, state_digest: stats.state_digest }, counts, out))
 }

@@ -408,9 +408,8 @@ fn run_pipeline(a: RunArgs) -> Result<()> {
 fn replay(a: ReplayArgs) -> Result<()> {
     let cfg = a.config.as_deref().map(Config::load).transpose()?;
     let out = boxed_writer(&a.out, || Box::new(BufWriter::new(io::stdout())))?;
-    let mut sink = JsonlSink::new(out);
-    let stats = recovery::replay(&a.journal, cfg.as_ref(), a.salvage, (a.from, a.to), &mut sink)?;
-    sink.finish().context("writing output")?;
+    let (stats, _, mut out) = recovery::replay(&a.journal, cfg.as_ref(), a.salvage, (a.from, a.to), out)?;
+    out.flush().context("writing output")?;
     eprintln!(
         "{}",
         serde_json::json!({

@@ -383,6 +383,31 @@ impl JournalReader {
         self
     }
 
+    /// The journal's first record (kind and payload), checked, without reading further.
+    pub fn first_record(&self) -> Result<Option<(u8, Vec<u8>)>, JournalError> {
+        let Some(&index) = list_segments(&self.dir)?.first() else { return Ok(None) };
+        let name = segment_name(index);
+        let path = self.dir.join(&name);
+        let mut head = vec![0u8; HEADER_LEN + FRAME_LEN];
+        use std::io::Read;
+        let mut f = File::open(&path).map_err(io_err(&path))?;
+        if f.read_exact(&mut head).is_err() {
+            return Ok(None);
+        }
+        let frame = &head[HEADER_LEN..];
+        let len = u32::from_le_bytes(frame[..4].try_into().expect("4 bytes")) as usize;
+        let corrupt = |reason| JournalError::Corrupt { segment: name.clone(), offset: HEADER_LEN as u64, reason };
+        if header_crc(frame) != u32::from_le_bytes(frame[5..9].try_into().expect("4 bytes")) || len > MAX_PAYLOAD {
+            return Err(corrupt("frame header checksum mismatch"));
+        }
+        let mut payload = vec![0u8; len];
+        f.read_exact(&mut payload).map_err(io_err(&path))?;
+        if crc_of(frame[4], &payload) != u32::from_le_bytes(frame[9..13].try_into().expect("4 bytes")) {
+            return Err(corrupt("CRC32C mismatch"));
+        }
+        Ok(Some((frame[4], payload)))
+    }
+
     /// Calls `each` for every valid record in order.
     pub fn read(&self, mut each: impl FnMut(RecordRef<'_>)) -> Result<ReadOutcome, JournalError> {
         let all = list_segments(&self.dir)?;
