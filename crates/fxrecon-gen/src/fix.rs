@@ -124,10 +124,10 @@ fn field_dec(out: &mut Vec<u8>, t: &[u8], value: i64, scale: u32) {
     out.push(SOH);
 }
 
-/// Appends a ClOrdID for a chain link.
-fn push_cl_ord_id(out: &mut Vec<u8>, order: u32, link: u8) {
+/// Appends a ClOrdID for a chain link of the order numbered `number` (1-based, run-wide).
+fn push_cl_ord_id(out: &mut Vec<u8>, number: u64, link: u8) {
     out.push(b'C');
-    push_padded(out, u64::from(order) + 1, 7);
+    push_padded(out, number, 7);
     match link {
         0 => {}
         LINK_CANCEL => out.extend_from_slice(b".X"),
@@ -230,7 +230,7 @@ fn write_er(body: &mut Vec<u8>, clock: &mut Clock, day: &Day, er: &Er, fix42: bo
     body.push(SOH);
     field_dec(body, b"6", er.avg, 8);
     tag(body, b"11");
-    push_cl_ord_id(body, er.order, er.link);
+    push_cl_ord_id(body, day.first_order + u64::from(er.order) + 1, er.link);
     body.push(SOH);
     field_dec(body, b"14", er.cum, 0);
     tag(body, b"17");
@@ -255,7 +255,7 @@ fn write_er(body: &mut Vec<u8>, clock: &mut Clock, day: &Day, er: &Er, fix42: bo
     } else {
         body.extend_from_slice(venue.name.as_bytes());
         body.push(b'-');
-        push_padded(body, u64::from(er.order) + 1, 6);
+        push_padded(body, day.first_order + u64::from(er.order) + 1, 6);
     }
     body.push(SOH);
     field_dec(body, b"38", er.order_qty, 0);
@@ -264,7 +264,7 @@ fn write_er(body: &mut Vec<u8>, clock: &mut Clock, day: &Day, er: &Er, fix42: bo
     field(body, b"40", b"2");
     if er.orig != LINK_NONE {
         tag(body, b"41");
-        push_cl_ord_id(body, er.order, er.orig);
+        push_cl_ord_id(body, day.first_order + u64::from(er.order) + 1, er.orig);
         body.push(SOH);
     }
     field_dec(body, b"44", er.price, sym.decimals);

@@ -61,6 +61,12 @@ pub struct GenConfig {
     pub grace_ms: i64,
     /// TimingAnomaly threshold used for the ground truth, ms.
     pub timing_ms: i64,
+    /// Number of the first order (ClOrdIDs `C<n>` and OrderIDs count from it): days generated
+    /// to follow one another in one long run use disjoint order numbers.
+    pub first_order: u64,
+    /// First MsgSeqNum of each session direction (None: 1 everywhere); pass the previous
+    /// part's [`GeneratedDay::next_seqs`] to continue its numbering.
+    pub first_seqs: Option<Vec<u64>>,
 }
 
 impl Default for GenConfig {
@@ -73,6 +79,8 @@ impl Default for GenConfig {
             start_time_us: DEFAULT_START_TIME_US,
             grace_ms: 2_000,
             timing_ms: 250,
+            first_order: 0,
+            first_seqs: None,
         }
     }
 }
@@ -90,6 +98,10 @@ pub struct GeneratedDay {
     pub primary_messages: usize,
     /// Lines in `dropcopy`.
     pub dropcopy_messages: usize,
+    /// The next MsgSeqNum of each session direction after this day (for [`GenConfig::first_seqs`]).
+    pub next_seqs: Vec<u64>,
+    /// Latest arrival time of any message, µs.
+    pub end_time_us: i64,
 }
 
 /// Generates a synthetic trading day from `cfg` (deterministic: same config, same bytes).
@@ -102,7 +114,8 @@ pub fn generate(cfg: &GenConfig) -> GeneratedDay {
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed ^ SESSION_SALT);
     session::add_admin(&mut day, cfg, &mut rng);
     let placed = session::inject(&mut day, &plan.session_faults, &mut rng);
-    session::assign_seqs(&mut day);
+    let next_seqs = session::assign_seqs(&mut day, cfg.first_seqs.as_deref());
+    let end_time_us = day.msgs.iter().filter(|m| m.written).map(|m| m.arrival).max().unwrap_or(cfg.start_time_us);
 
     let mut expected = std::mem::take(&mut day.expected);
     expected.extend(session::gap_expectations(&day, &placed));
@@ -111,5 +124,42 @@ pub fn generate(cfg: &GenConfig) -> GeneratedDay {
 
     let (primary, primary_messages) = fix::write_stream(&day, PRIMARY);
     let (dropcopy, dropcopy_messages) = fix::write_stream(&day, DROPCOPY);
-    GeneratedDay { primary, dropcopy, expected, primary_messages, dropcopy_messages }
+    GeneratedDay { primary, dropcopy, expected, primary_messages, dropcopy_messages, next_seqs, end_time_us }
+}
+
+/// Consecutive parts of one long run (a soak test's endless day): each part is a day of
+/// `cfg.orders` orders with its own seed, starting a little after the previous part ends, with
+/// order numbers that do not repeat and sequence numbers that continue — so the parts, joined
+/// stream by stream, are one valid run whose ground truth is the union of the parts'.
+#[derive(Debug, Clone)]
+pub struct Parts {
+    cfg: GenConfig,
+    part: u64,
+    next_start: i64,
+    next_seqs: Option<Vec<u64>>,
+}
+
+/// The parts of a long run built from `cfg` (its seed seeds part 0; part k uses seed + k).
+pub fn parts(cfg: &GenConfig) -> Parts {
+    Parts { cfg: cfg.clone(), part: 0, next_start: cfg.start_time_us, next_seqs: cfg.first_seqs.clone() }
+}
+
+impl Iterator for Parts {
+    type Item = GeneratedDay;
+
+    fn next(&mut self) -> Option<GeneratedDay> {
+        let cfg = GenConfig {
+            seed: self.cfg.seed.wrapping_add(self.part),
+            start_time_us: self.next_start,
+            first_order: self.cfg.first_order + self.part * self.cfg.orders as u64,
+            first_seqs: self.next_seqs.take(),
+            ..self.cfg.clone()
+        };
+        let day = generate(&cfg);
+        self.part += 1;
+        // Two grace windows apart: nothing of one part is still pending when the next begins.
+        self.next_start = day.end_time_us + 2 * cfg.grace_ms * 1000 + 1_000_000;
+        self.next_seqs = Some(day.next_seqs.clone());
+        Some(day)
+    }
 }

@@ -301,9 +301,11 @@ pub(crate) struct Day {
     pub expected: Vec<Expected>,
     /// Settlement dates `[spot, W1, M1]` as `YYYYMMDD`.
     pub settl_dates: [[u8; 8]; 3],
+    /// Number of the day's first order (see `GenConfig::first_order`).
+    pub first_order: u64,
 }
 
-/// Root ClOrdID of order number `order`.
-pub(crate) fn root_cl_ord_id(order: u32) -> String {
-    format!("C{:07}", u64::from(order) + 1)
+/// Root ClOrdID of order `order` of a day whose order numbers start at `first_order`.
+pub(crate) fn root_cl_ord_id(first_order: u64, order: u32) -> String {
+    format!("C{:07}", first_order + u64::from(order) + 1)
 }

@@ -540,7 +540,7 @@ impl Gen<'_> {
 
         let v = &VENUES[usize::from(venue)];
         let record = |kind: &'static str, side: Option<&'static str>, exec_id: Option<String>| Expected::Order {
-            order_id: root_cl_ord_id(order),
+            order_id: root_cl_ord_id(self.cfg.first_order, order),
             kind,
             symbol: SYMBOLS[symbol].name.to_string(),
             venue: if label_is_sender { v.dc_sender } else { v.name }.to_string(),
@@ -707,6 +707,7 @@ pub(crate) fn build_orders(cfg: &GenConfig, faults: &[OrderFault]) -> Day {
         msgs: Vec::with_capacity(faults.len().saturating_mul(9)),
         expected: Vec::new(),
         settl_dates: settlement_dates(cfg.start_time_us),
+        first_order: cfg.first_order,
     };
     let mut g = Gen { cfg, day, steps: Vec::new(), ids: Vec::new(), next_e: 0, next_hs: 0, next_fill: 0 };
     let mut timeline = ChaCha8Rng::seed_from_u64(cfg.seed ^ TIMELINE_SALT);

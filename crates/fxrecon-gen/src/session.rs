@@ -305,9 +305,11 @@ pub(crate) fn inject(day: &mut Day, faults: &[SessionFault], rng: &mut ChaCha8Rn
 }
 
 /// Numbers every direction in file order, applying the fault rules.
-pub(crate) fn assign_seqs(day: &mut Day) {
-    for list in sorted_lists(day) {
-        let mut next: u64 = 1;
+/// Returns the next number of each direction.
+pub(crate) fn assign_seqs(day: &mut Day, first: Option<&[u64]>) -> Vec<u64> {
+    let mut nexts = Vec::with_capacity(NDIRS);
+    for (dir, list) in sorted_lists(day).into_iter().enumerate() {
+        let mut next: u64 = first.and_then(|f| f.get(dir).copied()).unwrap_or(1).max(1);
         for idx in list {
             let i = idx as usize;
             let seq = match day.msgs[i].rule {
@@ -329,7 +331,9 @@ pub(crate) fn assign_seqs(day: &mut Day) {
             };
             day.msgs[i].seq = seq;
         }
+        nexts.push(next);
     }
+    nexts
 }
 
 /// Ground-truth SequenceGap records of the placed faults (after numbering).
@@ -387,10 +391,12 @@ mod tests {
             msgs: vec![Msg::new(0, Kind::Heartbeat, cfg.start_time_us + 65_000_000, cfg.start_time_us)],
             expected: Vec::new(),
             settl_dates: [[b'0'; 8]; 3],
+            first_order: 0,
         };
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         add_admin(&mut day, &cfg, &mut rng);
-        assign_seqs(&mut day);
+        let next = assign_seqs(&mut day, None);
+        assert_eq!(next.len(), NDIRS);
         for (d, list) in sorted_lists(&day).iter().enumerate() {
             let kinds: Vec<&str> = list
                 .iter()

@@ -66,7 +66,7 @@ pub(crate) fn timing_expectations(day: &Day, cfg: &GenConfig) -> Vec<Expected> {
         if late {
             let v = &VENUES[usize::from(o.venue)];
             out.push(Expected::Order {
-                order_id: root_cl_ord_id(oi as u32),
+                order_id: root_cl_ord_id(day.first_order, oi as u32),
                 kind: "TimingAnomaly",
                 symbol: SYMBOLS[usize::from(o.symbol)].name.to_string(),
                 venue: if o.label_is_sender { v.dc_sender } else { v.name }.to_string(),
