@@ -84,7 +84,14 @@ impl OrderView {
         } else {
             self.cum_qty
         };
-        if depth >= self.chain_depth {
+        if cum < self.cum_qty {
+            return Applied::Stale;
+        }
+        let backwards = is_backwards(self.status, status);
+        // A report that is late in the lifecycle carries the order as it was then (a resent
+        // PendingReplace quotes the quantity from before the replace): it never moves OrderQty
+        // or Price back, even on the newest ClOrdID.
+        if depth >= self.chain_depth && !backwards {
             self.chain_depth = depth;
             if ev.has(has::ORDER_QTY) {
                 self.order_qty = ev.order_qty;
@@ -93,10 +100,6 @@ impl OrderView {
                 self.price = ev.price;
             }
         }
-        if cum < self.cum_qty {
-            return Applied::Stale;
-        }
-        let backwards = is_backwards(self.status, status);
         if cum > self.cum_qty || !backwards {
             self.set_quantities(ev, cum, if backwards { self.status } else { status });
         }
@@ -211,6 +214,18 @@ mod tests {
         v.apply_report(&er(ExecType::Replaced, OrdStatus::New, 0, 20), 1);
         v.apply_report(&er(ExecType::New, OrdStatus::New, 0, 10), 0);
         assert_eq!(v.order_qty, Qty::from_int(20));
+    }
+
+    /// Soak finding: a PendingReplace resent (PossDup) after the replaced order filled quotes
+    /// the pre-replace OrderQty on the newest ClOrdID; it must not take the quantity back.
+    #[test]
+    fn late_pending_replace_does_not_undo_the_replaced_quantity() {
+        let mut v = OrderView::default();
+        v.apply_report(&er(ExecType::New, OrdStatus::New, 0, 20), 0);
+        v.apply_report(&er(ExecType::Replaced, OrdStatus::New, 0, 45), 2);
+        v.apply_report(&er(ExecType::Trade, OrdStatus::Filled, 45, 45), 2);
+        assert_eq!(v.apply_report(&er(ExecType::PendingReplace, OrdStatus::PendingReplace, 0, 40), 2), Applied::Stale);
+        assert_eq!((v.status, v.order_qty, v.cum_qty), (OrdStatus::Filled, Qty::from_int(45), Qty::from_int(45)));
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod offline;
 pub mod pipeline;
 pub mod recovery;
 pub mod render;
+pub mod soak;
 pub mod summary;
 pub mod synthetic;
 pub mod truth;

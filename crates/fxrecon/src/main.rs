@@ -214,6 +214,13 @@ struct BenchArgs {
     /// TOML config file (store sizing, retention).
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Soak test: stream an endless generated day through the live pipeline with the journal
+    /// on for this many minutes (journal, output and ground truth go to --out-dir/soak).
+    #[arg(long, value_name = "MINUTES")]
+    soak: Option<f64>,
+    /// Offered rate of the soak test, combined msgs/s.
+    #[arg(long, default_value_t = 200_000)]
+    soak_rate: u64,
 }
 
 #[derive(clap::Args)]
@@ -480,6 +487,24 @@ fn bench(a: BenchArgs) -> Result<()> {
         Some(p) => Config::load(p)?,
         None => Config::default(),
     };
+    if let Some(minutes) = a.soak {
+        if !(minutes > 0.0) || a.soak_rate == 0 {
+            anyhow::bail!("--soak needs minutes > 0 and --soak-rate > 0");
+        }
+        let dir = a.out_dir.join("soak");
+        let report = fxrecon_engine::soak::soak(minutes, a.soak_rate, &cfg, &dir, |s| eprintln!("{s}"))?;
+        let json = serde_json::to_string_pretty(&report)?;
+        std::fs::write(dir.join("soak-report.json"), &json).context("writing soak-report.json")?;
+        println!("{json}");
+        let ok = report.missed == 0
+            && report.false_alarms == 0
+            && report.consumed == report.generated
+            && report.rss_growth <= 1.05;
+        if !ok {
+            anyhow::bail!("soak failed its checks (see the report above)");
+        }
+        return Ok(());
+    }
     let Some(orders) = a.memory_day else {
         return bench_suite(a, cfg);
     };

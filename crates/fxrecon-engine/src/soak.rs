@@ -1,0 +1,258 @@
+//! The soak test (`fxrecon bench --soak MINUTES`): an endless generated day streamed through
+//! the live pipeline with the journal on, at a paced rate, for minutes on end.
+//!
+//! Owns: streaming the parts of a long run (`fxrecon_gen::parts`) into the two ingest agents
+//! as they are generated, sampling resident memory, and checking the run afterwards: every
+//! generated message consumed, divergence output equal to the ground truth of everything
+//! generated. Output and ground truth go to files, not memory, so resident memory measures the
+//! pipeline alone.
+
+use std::collections::BTreeSet;
+use std::io::{self, BufRead, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use fxrecon_core::event::Stream;
+use rtrb::{Consumer, RingBuffer};
+
+use crate::config::Config;
+use crate::journal::FsyncPolicy;
+use crate::line_reader::{Line, LineSource, cut_line};
+use crate::pipeline::{self, EventClock, PipelineOptions};
+use crate::truth::Finding;
+
+/// Lines of the parts of a long run, handed over part by part by the generator thread.
+pub struct PartLines {
+    parts: Consumer<Vec<u8>>,
+    current: Vec<u8>,
+    pos: usize,
+    max: usize,
+}
+
+impl PartLines {
+    /// Lines of the parts arriving on `parts`, each capped at `max` bytes; ends when the
+    /// generator has finished and every part is read.
+    pub fn new(parts: Consumer<Vec<u8>>, max: usize) -> Self {
+        Self { parts, current: Vec::new(), pos: 0, max }
+    }
+}
+
+impl LineSource for PartLines {
+    fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
+        while self.pos >= self.current.len() {
+            match self.parts.pop() {
+                Ok(next) => {
+                    self.current = next;
+                    self.pos = 0;
+                }
+                Err(_) if self.parts.is_abandoned() && self.parts.is_empty() => return Ok(None),
+                // The generator is behind: a soak that waits here shows up as a missed rate.
+                Err(_) => std::thread::sleep(Duration::from_micros(200)),
+            }
+        }
+        Ok(cut_line(&self.current, self.pos, self.max).map(|(line, next)| {
+            self.pos = next;
+            line
+        }))
+    }
+}
+
+/// One resident-memory sample.
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+pub struct RssSample {
+    /// Seconds since the start.
+    pub at_s: f64,
+    /// Resident set size, MiB.
+    pub rss_mib: f64,
+}
+
+/// What a soak run measured.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct SoakReport {
+    /// Minutes asked for.
+    pub minutes: f64,
+    /// Offered rate (combined, msgs/s).
+    pub offered_msgs_per_s: u64,
+    /// Messages generated.
+    pub generated: u64,
+    /// Messages the pipeline consumed (events and rejects).
+    pub consumed: u64,
+    /// Wall time of the run, s.
+    pub elapsed_s: f64,
+    /// Consumed messages per second.
+    pub achieved_msgs_per_s: f64,
+    /// Parts of the long run generated.
+    pub parts: u64,
+    /// Times an ingest agent found its ring full and waited (backpressure, never a drop).
+    pub ring_full_waits: u64,
+    /// Journal records written.
+    pub journal_records: u64,
+    /// Journal write failures.
+    pub journal_write_failures: u64,
+    /// Resident memory after warm-up (the first fifth of the run): min and max, MiB.
+    pub rss_after_warmup_mib: (f64, f64),
+    /// max / min of resident memory after warm-up.
+    pub rss_growth: f64,
+    /// Resident memory samples.
+    pub rss: Vec<RssSample>,
+    /// Ground-truth findings.
+    pub expected_findings: u64,
+    /// Findings in the output.
+    pub detected_findings: u64,
+    /// Expected but not detected.
+    pub missed: u64,
+    /// Detected but not expected.
+    pub false_alarms: u64,
+    /// Up to five examples of each difference.
+    pub examples: Vec<String>,
+}
+
+fn findings_of(path: &Path) -> io::Result<BTreeSet<Finding>> {
+    let mut set = BTreeSet::new();
+    for line in io::BufReader::new(std::fs::File::open(path)?).lines() {
+        if let Some(f) = Finding::of_json_line(&line?).map_err(io::Error::other)? {
+            set.insert(f);
+        }
+    }
+    Ok(set)
+}
+
+/// Runs the soak for `minutes` at `rate` combined msgs/s in `dir` (journal, output and ground
+/// truth go there; the journal needs about 330 bytes per message). `progress` gets a line now
+/// and then.
+pub fn soak(
+    minutes: f64,
+    rate: u64,
+    cfg: &Config,
+    dir: &Path,
+    mut progress: impl FnMut(&str),
+) -> io::Result<SoakReport> {
+    std::fs::create_dir_all(dir)?;
+    let journal = dir.join("journal");
+    if journal.exists() {
+        std::fs::remove_dir_all(&journal)?;
+    }
+    let (out_path, truth_path): (PathBuf, PathBuf) = (dir.join("soak.jsonl"), dir.join("expected.jsonl"));
+    let target = (minutes * 60.0 * rate as f64) as u64;
+    let part_orders = 20_000;
+
+    // The generator runs ahead by at most two parts per stream.
+    let (mut p_tx, p_rx) = RingBuffer::<Vec<u8>>::new(2);
+    let (mut d_tx, d_rx) = RingBuffer::<Vec<u8>>::new(2);
+    let truth_file = std::fs::File::create(&truth_path)?;
+    let generator = std::thread::Builder::new().name("soak-gen".into()).spawn(move || -> io::Result<(u64, u64)> {
+        let mut truth = BufWriter::new(truth_file);
+        let (mut generated, mut parts, mut n) = (0u64, 0u64, 0u64);
+        let gen_cfg = fxrecon_gen::GenConfig { orders: part_orders, seed: 1, ..Default::default() };
+        for day in fxrecon_gen::parts(&gen_cfg) {
+            for e in &day.expected {
+                n += 1;
+                writeln!(truth, "{}", e.to_json_line(n))?;
+            }
+            generated += (day.primary_messages + day.dropcopy_messages) as u64;
+            parts += 1;
+            for (ring, bytes) in [(&mut p_tx, day.primary), (&mut d_tx, day.dropcopy)] {
+                let mut bytes = bytes;
+                loop {
+                    match ring.push(bytes) {
+                        Ok(()) => break,
+                        Err(rtrb::PushError::Full(back)) => {
+                            bytes = back;
+                            std::thread::sleep(Duration::from_millis(2));
+                        }
+                    }
+                }
+            }
+            if generated >= target {
+                break;
+            }
+        }
+        truth.flush()?;
+        Ok((generated, parts))
+    })?;
+
+    // Resident memory, sampled every second on a thread of its own.
+    let running = Arc::new(AtomicBool::new(true));
+    let sampler = {
+        let running = running.clone();
+        std::thread::Builder::new().name("soak-rss".into()).spawn(move || {
+            let t0 = Instant::now();
+            let mut samples = Vec::new();
+            while running.load(Ordering::Acquire) {
+                let rss_mib = crate::bench::resident_bytes() as f64 / 1_048_576.0;
+                samples.push(RssSample { at_s: t0.elapsed().as_secs_f64(), rss_mib });
+                std::thread::sleep(Duration::from_secs(1));
+            }
+            samples
+        })?
+    };
+
+    progress(&format!(
+        "soak: {minutes} min at {rate} msgs/s offered, about {target} messages, journal in {}",
+        journal.display()
+    ));
+    let opts = PipelineOptions {
+        pace_msgs_per_s: Some(rate),
+        clock: EventClock::File,
+        max_message_bytes: cfg.max_message_bytes,
+        ..PipelineOptions::default()
+    };
+    let (start, setup) =
+        crate::recovery::create(&journal, cfg, FsyncPolicy::IntervalMs(100)).map_err(io::Error::other)?;
+    let out = BufWriter::with_capacity(1 << 16, std::fs::File::create(&out_path)?);
+    let (stats, out, rejects) = pipeline::run_durable(
+        PartLines::new(p_rx, cfg.max_message_bytes),
+        PartLines::new(d_rx, cfg.max_message_bytes),
+        start,
+        Some(setup),
+        &opts,
+        out,
+        Vec::<(Stream, u64, String)>::new(),
+    )?;
+    drop(out);
+    running.store(false, Ordering::Release);
+    let rss = sampler.join().map_err(|_| io::Error::other("rss sampler panicked"))?;
+    let (generated, parts) = generator.join().map_err(|_| io::Error::other("generator panicked"))??;
+    if !rejects.is_empty() {
+        return Err(io::Error::other(format!("generated input was rejected: {:?}", &rejects[..rejects.len().min(3)])));
+    }
+
+    progress("soak: comparing the output with the ground truth");
+    let expected = findings_of(&truth_path)?;
+    let detected = findings_of(&out_path)?;
+    let missed: Vec<_> = expected.difference(&detected).collect();
+    let extra: Vec<_> = detected.difference(&expected).collect();
+    let examples = missed
+        .iter()
+        .take(5)
+        .map(|f| format!("missed {f:?}"))
+        .chain(extra.iter().take(5).map(|f| format!("false alarm {f:?}")))
+        .collect();
+    let warm = stats.elapsed.as_secs_f64() / 5.0;
+    let after: Vec<f64> = rss.iter().filter(|s| s.at_s >= warm).map(|s| s.rss_mib).collect();
+    let (lo, hi) = after.iter().fold((f64::MAX, 0f64), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+    let consumed = stats.reconciler.events + stats.ingest.iter().map(|s| s.rejected).sum::<u64>();
+    let journal_stats = stats.journal.unwrap_or_default();
+    Ok(SoakReport {
+        minutes,
+        offered_msgs_per_s: rate,
+        generated,
+        consumed,
+        elapsed_s: stats.elapsed.as_secs_f64(),
+        achieved_msgs_per_s: (consumed as f64 / stats.elapsed.as_secs_f64()).round(),
+        parts,
+        ring_full_waits: stats.ingest.iter().map(|s| s.ring_full_waits).sum(),
+        journal_records: journal_stats.records,
+        journal_write_failures: journal_stats.write_failures,
+        rss_after_warmup_mib: (lo, hi),
+        rss_growth: if lo > 0.0 { hi / lo } else { 0.0 },
+        rss,
+        expected_findings: expected.len() as u64,
+        detected_findings: detected.len() as u64,
+        missed: missed.len() as u64,
+        false_alarms: extra.len() as u64,
+        examples,
+    })
+}
