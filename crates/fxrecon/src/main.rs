@@ -488,7 +488,7 @@ fn bench(a: BenchArgs) -> Result<()> {
         None => Config::default(),
     };
     if let Some(minutes) = a.soak {
-        if !(minutes > 0.0) || a.soak_rate == 0 {
+        if minutes.is_nan() || minutes <= 0.0 || a.soak_rate == 0 {
             anyhow::bail!("--soak needs minutes > 0 and --soak-rate > 0");
         }
         let dir = a.out_dir.join("soak");
