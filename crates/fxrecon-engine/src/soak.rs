@@ -89,6 +89,10 @@ pub struct SoakReport {
     pub ring_full_waits: u64,
     /// Journal records written.
     pub journal_records: u64,
+    /// Bytes of journal written (deleted after the run).
+    pub journal_bytes: u64,
+    /// Most orders held by the store at once, and its capacity.
+    pub store_high_water: (u64, u64),
     /// Journal write failures.
     pub journal_write_failures: u64,
     /// Resident memory after warm-up (the first fifth of the run): min and max, MiB.
@@ -136,11 +140,11 @@ pub fn soak(
     }
     let (out_path, truth_path): (PathBuf, PathBuf) = (dir.join("soak.jsonl"), dir.join("expected.jsonl"));
     let target = (minutes * 60.0 * rate as f64) as u64;
-    let part_orders = 20_000;
-
-    // The generator runs ahead by at most two parts per stream.
-    let (mut p_tx, p_rx) = RingBuffer::<Vec<u8>>::new(2);
-    let (mut d_tx, d_rx) = RingBuffer::<Vec<u8>>::new(2);
+    // Small parts, one queued per stream: the generator's buffers are part of the resident
+    // memory measured, so they are kept few and small (a part is about 14 MB of text).
+    let part_orders = 5_000;
+    let (mut p_tx, p_rx) = RingBuffer::<Vec<u8>>::new(1);
+    let (mut d_tx, d_rx) = RingBuffer::<Vec<u8>>::new(1);
     let truth_file = std::fs::File::create(&truth_path)?;
     let generator = std::thread::Builder::new().name("soak-gen".into()).spawn(move || -> io::Result<(u64, u64)> {
         let mut truth = BufWriter::new(truth_file);
@@ -235,6 +239,9 @@ pub fn soak(
     let (lo, hi) = after.iter().fold((f64::MAX, 0f64), |(lo, hi), &x| (lo.min(x), hi.max(x)));
     let consumed = stats.reconciler.events + stats.ingest.iter().map(|s| s.rejected).sum::<u64>();
     let journal_stats = stats.journal.unwrap_or_default();
+    let journal_bytes = std::fs::read_dir(&journal)?.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum();
+    // The journal of a long soak is tens of GB: it was checked while written; drop it.
+    std::fs::remove_dir_all(&journal)?;
     Ok(SoakReport {
         minutes,
         offered_msgs_per_s: rate,
@@ -245,6 +252,8 @@ pub fn soak(
         parts,
         ring_full_waits: stats.ingest.iter().map(|s| s.ring_full_waits).sum(),
         journal_records: journal_stats.records,
+        journal_bytes,
+        store_high_water: (stats.reconciler.store.high_water, cfg.max_orders as u64),
         journal_write_failures: journal_stats.write_failures,
         rss_after_warmup_mib: (lo, hi),
         rss_growth: if lo > 0.0 { hi / lo } else { 0.0 },

@@ -492,6 +492,9 @@ fn bench(a: BenchArgs) -> Result<()> {
             anyhow::bail!("--soak needs minutes > 0 and --soak-rate > 0");
         }
         let dir = a.out_dir.join("soak");
+        // Without a config, a store sized for the soak's load (ten times its live set, see
+        // BENCHMARKS.md) instead of the 4M-order default whose tables fill in for minutes.
+        let cfg = if a.config.is_some() { cfg } else { Config { max_orders: 1 << 18, max_execs: 1 << 21, ..cfg } };
         let report = fxrecon_engine::soak::soak(minutes, a.soak_rate, &cfg, &dir, |s| eprintln!("{s}"))?;
         let json = serde_json::to_string_pretty(&report)?;
         std::fs::write(dir.join("soak-report.json"), &json).context("writing soak-report.json")?;
