@@ -14,6 +14,7 @@ pub mod order_table;
 pub mod order_view;
 pub mod reconciler;
 pub mod sequencer;
+pub mod snapshot;
 pub mod text;
 pub mod time;
 pub mod timer_wheel;
