@@ -46,7 +46,7 @@ impl<'a> SnapWriter<'a> {
     }
 
     /// Appends one value.
-    pub fn put<T: Persist + ?Sized>(&mut self, v: &T) -> &mut Self {
+    pub fn put<T: Persist>(&mut self, v: &T) -> &mut Self {
         v.save(self);
         self
     }
