@@ -4,6 +4,7 @@
 //! `Copy` data: never allocates, never refers to the bytes it was decoded from.
 
 use crate::decimal::{Price, Qty};
+use crate::snapshot::{Persist, SnapReader, SnapWriter, SnapshotError, load_enum, save_enum};
 use crate::text::{Id, Name};
 use crate::time::Micros;
 
@@ -199,6 +200,28 @@ impl OrdStatus {
     /// Number of distinct values (for per-status tables).
     pub const COUNT: usize = 15;
 
+    /// Every value, in index order.
+    pub const ALL: [OrdStatus; OrdStatus::COUNT] = {
+        use OrdStatus::*;
+        [
+            New,
+            PartiallyFilled,
+            Filled,
+            DoneForDay,
+            Canceled,
+            Replaced,
+            PendingCancel,
+            Stopped,
+            Rejected,
+            Suspended,
+            PendingNew,
+            Calculated,
+            Expired,
+            AcceptedForBidding,
+            PendingReplace,
+        ]
+    };
+
     /// Decodes the 39 value.
     pub fn from_code(v: &[u8]) -> Option<OrdStatus> {
         use OrdStatus::*;
@@ -374,6 +397,24 @@ impl ExecEvent {
             OrdStatus::Replaced => OrdStatus::New,
             s => s,
         }
+    }
+}
+
+impl Persist for Stream {
+    fn save(&self, w: &mut SnapWriter<'_>) {
+        save_enum(w, *self, &Stream::BOTH);
+    }
+    fn load(r: &mut SnapReader<'_>) -> Result<Self, SnapshotError> {
+        load_enum(r, &Stream::BOTH)
+    }
+}
+
+impl Persist for OrdStatus {
+    fn save(&self, w: &mut SnapWriter<'_>) {
+        save_enum(w, *self, &OrdStatus::ALL);
+    }
+    fn load(r: &mut SnapReader<'_>) -> Result<Self, SnapshotError> {
+        load_enum(r, &OrdStatus::ALL)
     }
 }
 

@@ -5,6 +5,7 @@
 
 use crate::decimal::{Price, Qty};
 use crate::event::{ExecEvent, OrdStatus, has};
+use crate::snapshot::{SnapReader, SnapWriter, SnapshotError};
 use crate::time::Micros;
 
 const NEVER: Micros = Micros(i64::MIN);
@@ -161,6 +162,28 @@ impl OrderView {
         for t in &self.status_first {
             d.i64(t.0);
         }
+    }
+
+    /// Writes the view into a snapshot.
+    pub fn save(&self, w: &mut SnapWriter<'_>) {
+        w.put(&self.seen).put(&self.status).put(&self.order_qty).put(&self.cum_qty).put(&self.leaves_qty);
+        w.put(&self.avg_px).put(&self.price).put(&self.chain_depth).put(&self.only_rejected).put(&self.status_first);
+    }
+
+    /// Reads a view written by [`OrderView::save`].
+    pub fn load(r: &mut SnapReader<'_>) -> Result<Self, SnapshotError> {
+        Ok(Self {
+            seen: r.get()?,
+            status: r.get()?,
+            order_qty: r.get()?,
+            cum_qty: r.get()?,
+            leaves_qty: r.get()?,
+            avg_px: r.get()?,
+            price: r.get()?,
+            chain_depth: r.get()?,
+            only_rejected: r.get()?,
+            status_first: r.get()?,
+        })
     }
 
     /// When this stream first reported `status` in a non-fill report, if it has.

@@ -5,6 +5,7 @@
 //! reported, not grown).
 
 use crate::event::{ExecEvent, MsgKind, Stream, has};
+use crate::snapshot::{SnapReader, SnapWriter, SnapshotError};
 use crate::text::Name;
 use crate::time::Micros;
 
@@ -152,6 +153,40 @@ impl Sequencer {
         } else {
             emit(GapKind::Duplicate, s.expected, seq);
         }
+    }
+
+    /// Writes every session's state into a snapshot.
+    pub fn save(&self, w: &mut SnapWriter<'_>) {
+        w.put(&self.sessions.len()).put(&self.last);
+        for s in &self.sessions {
+            w.put(&s.id.stream).put(&s.id.sender).put(&s.id.target).put(&s.expected).put(&s.open);
+            for g in &s.gaps[..s.open] {
+                w.put(&g.first).put(&g.last).put(&g.next);
+            }
+        }
+        w.put(&self.stats.sessions).put(&self.stats.unsequenced_table_full).put(&self.stats.gaps_forgotten);
+    }
+
+    /// Replaces this (empty) sequencer's state with one written by [`Sequencer::save`].
+    pub fn load(&mut self, r: &mut SnapReader<'_>) -> Result<(), SnapshotError> {
+        let n = r.count(self.capacity)?;
+        self.last = r.get()?;
+        self.sessions.clear();
+        for _ in 0..n {
+            let id = SessionId { stream: r.get()?, sender: r.get()?, target: r.get()? };
+            let expected = r.get()?;
+            let open: usize = r.get()?;
+            if open > MAX_OPEN_GAPS {
+                return Err(SnapshotError::Invalid("open gaps"));
+            }
+            let mut gaps = [OpenGap::default(); MAX_OPEN_GAPS];
+            for g in &mut gaps[..open] {
+                *g = OpenGap { first: r.get()?, last: r.get()?, next: r.get()? };
+            }
+            self.sessions.push(SessionState { id, expected, gaps, open });
+        }
+        self.stats = SequencerStats { sessions: r.get()?, unsequenced_table_full: r.get()?, gaps_forgotten: r.get()? };
+        Ok(())
     }
 
     /// Feeds every session's state to `d`.
