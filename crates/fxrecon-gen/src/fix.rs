@@ -28,11 +28,14 @@ fn push_u64(out: &mut Vec<u8>, mut v: u64) {
 fn push_padded(out: &mut Vec<u8>, v: u64, width: usize) {
     let mut buf = [b'0'; 20];
     let mut v = v;
-    for slot in buf[20 - width..].iter_mut().rev() {
-        *slot = b'0' + (v % 10) as u8;
+    let mut start = 20;
+    while v > 0 || 20 - start < width {
+        start -= 1;
+        buf[start] = b'0' + (v % 10) as u8;
         v /= 10;
     }
-    out.extend_from_slice(&buf[20 - width..]);
+    // Wider values keep every digit (order numbers past 9,999,999 in long runs).
+    out.extend_from_slice(&buf[start..]);
 }
 
 /// Appends a fixed-point value with `scale` decimals as FIX prints it: no trailing zeros, no
@@ -330,6 +333,15 @@ mod tests {
         for (v, scale, want) in cases {
             let mut out = Vec::new();
             push_decimal(&mut out, v, scale);
+            assert_eq!(String::from_utf8_lossy(&out), want);
+        }
+    }
+
+    #[test]
+    fn padded_numbers_never_lose_digits() {
+        for (v, width, want) in [(7, 7, "0000007"), (10_000_268, 7, "10000268"), (0, 3, "000"), (123, 2, "123")] {
+            let mut out = Vec::new();
+            push_padded(&mut out, v, width);
             assert_eq!(String::from_utf8_lossy(&out), want);
         }
     }
