@@ -15,5 +15,6 @@
 
 pub mod event_record;
 pub mod segment;
+pub mod snapshot_file;
 
 pub use segment::{FsyncPolicy, JournalError, JournalReader, JournalWriter, ReadOutcome, RecordRef};
