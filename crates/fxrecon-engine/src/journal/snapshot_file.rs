@@ -70,7 +70,7 @@ pub fn list(dir: &Path) -> io::Result<Vec<(u64, PathBuf)>> {
             consumed_of(&e.file_name().to_string_lossy()).map(|c| (c, e.path()))
         })
         .collect();
-    v.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    v.sort_unstable_by_key(|x| std::cmp::Reverse(x.0));
     Ok(v)
 }
 
