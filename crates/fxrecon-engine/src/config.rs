@@ -26,6 +26,10 @@ pub struct Config {
     pub retention_ms: i64,
     /// Session directions the sequencer tracks.
     pub max_sessions: usize,
+    /// A journaled run snapshots its state every this many consumed messages (0: never).
+    pub snapshot_every: u64,
+    /// Snapshots kept beside the journal (older ones are removed).
+    pub snapshots_kept: usize,
 }
 
 impl Default for Config {
@@ -39,6 +43,8 @@ impl Default for Config {
             max_execs: core.max_execs,
             retention_ms: core.retention_ms,
             max_sessions: core.max_sessions,
+            snapshot_every: 2_000_000,
+            snapshots_kept: 3,
         }
     }
 }
@@ -98,6 +104,9 @@ impl Config {
         }
         if self.max_orders >= u32::MAX as usize / 2 || self.max_execs >= u32::MAX as usize {
             return bad("max_orders must be below 2^31 and max_execs below 2^32");
+        }
+        if self.snapshots_kept == 0 {
+            return bad("snapshots_kept must be at least 1");
         }
         if self.retention_ms < self.grace_ms || self.retention_ms > 4 * WEEK_MS {
             return bad("retention_ms must be at least grace_ms and at most 2419200000 (28 days)");

@@ -36,6 +36,8 @@ pub enum JournalMark {
     },
     /// A rejected line was passed on to the rejects output.
     Reject(RejectNote),
+    /// A snapshot of the state after every message marked so far waits in the snapshot ring.
+    Snapshot,
     /// Both inputs ended: sync and stop.
     End,
 }
@@ -63,6 +65,8 @@ pub struct JournalStats {
     pub batches: u64,
     /// Write or sync attempts that failed (each retried).
     pub write_failures: u64,
+    /// Snapshots written.
+    pub snapshots: u64,
 }
 
 /// What the journal agent shares with the rest of the pipeline.
@@ -90,6 +94,18 @@ const COMMIT_BYTES: usize = 256 * 1024;
 /// …or its oldest record has waited this long (the most a journal adds to output latency).
 const COMMIT_DELAY: Duration = Duration::from_micros(200);
 
+/// Snapshot buffers on their way from the reconciler to disk and back, and where they go.
+pub struct SnapshotRings {
+    /// Filled snapshots from the reconciler.
+    pub full: Consumer<Vec<u8>>,
+    /// Written buffers back to the reconciler, for reuse.
+    pub empty: Producer<Vec<u8>>,
+    /// The journal directory (snapshots live beside the segments).
+    pub dir: std::path::PathBuf,
+    /// Snapshots kept; older ones are removed.
+    pub keep: usize,
+}
+
 /// Drains consumption marks and raw bytes into the journal.
 pub struct JournalAgent {
     marks: Consumer<JournalMark>,
@@ -98,6 +114,7 @@ pub struct JournalAgent {
     shared: JournalShared,
     /// Records in the journal that are not consumed messages (the run header).
     header_records: u64,
+    snapshots: Option<SnapshotRings>,
     /// A mark taken from its ring whose record could not be appended yet.
     pending: Option<JournalMark>,
     payload: Vec<u8>,
@@ -126,6 +143,7 @@ impl JournalAgent {
             writer,
             shared,
             header_records,
+            snapshots: None,
             pending: None,
             payload: Vec::with_capacity(1024),
             retry_at: None,
@@ -133,6 +151,36 @@ impl JournalAgent {
             failing_since: None,
             done: false,
             stats: JournalStats::default(),
+        }
+    }
+
+    /// Also writes the snapshots the reconciler takes.
+    pub fn with_snapshots(mut self, rings: SnapshotRings) -> Self {
+        self.snapshots = Some(rings);
+        self
+    }
+
+    /// Writes the waiting snapshot, once every record before it is in the journal (synced).
+    fn write_snapshot(&mut self) -> Result<(), JournalError> {
+        self.writer.sync()?;
+        let Some(rings) = self.snapshots.as_mut() else { return Ok(()) };
+        let Ok(buf) = rings.full.pop() else { return Ok(()) };
+        let consumed = self.writer.written_records().saturating_sub(self.header_records);
+        let dir = rings.dir.clone();
+        let io = |source| JournalError::Io { path: dir.clone(), source };
+        let written = crate::journal::snapshot_file::write(&rings.dir, consumed, &buf)
+            .and_then(|_| crate::journal::snapshot_file::prune(&rings.dir, rings.keep));
+        // The buffer goes back whatever happened: a lost snapshot only means a longer replay.
+        let _ = rings.empty.push(buf);
+        match written {
+            Ok(()) => {
+                self.stats.snapshots += 1;
+                Ok(())
+            }
+            Err(e) => {
+                tracing::error!(error = %io(e), "snapshot not written; recovery will replay from an older one");
+                Ok(())
+            }
         }
     }
 
@@ -168,6 +216,10 @@ impl JournalAgent {
                     &mut self.payload,
                 );
                 self.writer.append(KIND_REJECT, &self.payload)?;
+            }
+            JournalMark::Snapshot => {
+                self.write_snapshot()?;
+                return Ok(());
             }
             JournalMark::End => {}
         }

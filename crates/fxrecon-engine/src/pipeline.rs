@@ -481,12 +481,22 @@ pub struct ReconcilerAgentStats {
     pub output_full_waits: u64,
     /// Duty cycles that stopped because the journal's mark ring was full.
     pub journal_full_waits: u64,
+    /// Snapshots taken.
+    pub snapshots: u64,
     /// The reconciler's own counters.
     pub recon: ReconStats,
     /// The order store's counters (retired, evicted, capacity exhausted, high water).
     pub store: fxrecon_core::order_store::StoreStats,
     /// Digest of the final state.
     pub state_digest: u64,
+}
+
+/// When the reconciler agent takes snapshots, and the buffers it fills.
+struct SnapshotPlan {
+    every: u64,
+    next_at: u64,
+    full: Producer<Vec<u8>>,
+    empty: Consumer<Vec<u8>>,
 }
 
 /// Drains both ingest rings in event-time order and applies them to the reconciler.
@@ -502,6 +512,11 @@ pub struct ReconcilerAgent {
     consumed: u64,
     /// Event time of the last event applied (checked in debug builds).
     last_time: Micros,
+    /// Where each input stands after what was consumed (for snapshots).
+    positions: [StreamStart; 2],
+    /// Rejects consumed (for snapshots).
+    rejects_consumed: u64,
+    snapshot: Option<SnapshotPlan>,
     done: bool,
     /// Detection latency, when measured (benchmarks).
     pub latency: Option<LatencyRecorder>,
@@ -529,6 +544,9 @@ impl ReconcilerAgent {
             journal: None,
             consumed: 0,
             last_time: Micros(i64::MIN),
+            positions: [StreamStart::default(); 2],
+            rejects_consumed: 0,
+            snapshot: None,
             done: false,
             latency: None,
             stats: ReconcilerAgentStats::default(),
@@ -541,6 +559,46 @@ impl ReconcilerAgent {
         self.journal = Some(marks);
         self.consumed = consumed;
         self
+    }
+
+    /// Resumes the position bookkeeping of a recovered run.
+    pub fn resuming(mut self, positions: [StreamStart; 2], rejects_consumed: u64) -> Self {
+        self.positions = positions;
+        self.rejects_consumed = rejects_consumed;
+        self
+    }
+
+    /// Takes a snapshot every `every` consumed messages (journaled runs only), filling the
+    /// buffers that come back on `empty` and handing them to the journal writer on `full`.
+    pub fn snapshotting(mut self, every: u64, full: Producer<Vec<u8>>, empty: Consumer<Vec<u8>>) -> Self {
+        let next_at = self.consumed + every;
+        self.snapshot = Some(SnapshotPlan { every, next_at, full, empty });
+        self
+    }
+
+    /// Takes a snapshot if one is due and a buffer and a mark slot are free (else later).
+    fn maybe_snapshot(&mut self) {
+        let Some(plan) = self.snapshot.as_mut() else { return };
+        let Some(journal) = self.journal.as_mut() else { return };
+        if self.consumed < plan.next_at || journal.is_full() {
+            return;
+        }
+        let Ok(mut buf) = plan.empty.pop() else { return };
+        buf.clear();
+        let header = crate::journal::snapshot_file::SnapshotHeader {
+            consumed: self.consumed,
+            rejects: self.rejects_consumed,
+            records_emitted: self.reconciler.records_emitted(),
+            streams: self.positions,
+        };
+        header.save(&mut fxrecon_core::snapshot::SnapWriter::new(&mut buf));
+        // On the hot path: it costs as much as the state is large (BENCHMARKS.md), and
+        // reuses its buffer, so it allocates only when the state outgrows every earlier one.
+        self.reconciler.save(&mut buf);
+        plan.full.push(buf).expect("only one buffer circulates");
+        journal.push(JournalMark::Snapshot).expect("space was checked");
+        plan.next_at = self.consumed + plan.every;
+        self.stats.snapshots += 1;
     }
 
     /// Which stream's head may be applied next, if any (same order as the offline merge).
@@ -622,6 +680,17 @@ impl Agent for ReconcilerAgent {
             if let (Some(mark), Some(j)) = (mark, self.journal.as_mut()) {
                 j.push(mark).expect("space was checked before consuming");
             }
+            match msg {
+                IngestMsg::Event(ev) => {
+                    self.positions[s.index()] = StreamStart { lines: ev.line, clock: ev.event_time };
+                }
+                IngestMsg::Reject(note) => {
+                    let p = &mut self.positions[s.index()];
+                    p.lines = p.lines.max(note.line);
+                    self.rejects_consumed += 1;
+                }
+                IngestMsg::End => {}
+            }
             if mark.is_some() {
                 self.consumed += 1;
             }
@@ -645,6 +714,7 @@ impl Agent for ReconcilerAgent {
                 IngestMsg::End => self.ended[s.index()] = true,
             }
             chunk.commit_all();
+            self.maybe_snapshot();
         }
         if self.ended == [true, true] {
             if let Some(j) = self.journal.as_mut() {
@@ -860,6 +930,8 @@ pub struct Start {
     pub reconciler: Reconciler,
     /// Messages (events and rejects) already consumed and journaled.
     pub consumed: u64,
+    /// Rejects among them.
+    pub rejects: u64,
     /// Where each input resumes (primary, drop copy).
     pub streams: [StreamStart; 2],
     /// Records with ids up to this one are already in the output.
@@ -874,6 +946,7 @@ impl Start {
         Self {
             reconciler: Reconciler::new(cfg),
             consumed: 0,
+            rejects: 0,
             streams: [StreamStart::default(); 2],
             skip_through_id: 0,
             skip_rejects: 0,
@@ -887,6 +960,10 @@ pub struct JournalSetup {
     pub writer: JournalWriter,
     /// Its records that are not consumed messages (the run header).
     pub header_records: u64,
+    /// Snapshot every this many consumed messages (0: never), keeping this many.
+    pub snapshots: (u64, usize),
+    /// The journal directory.
+    pub dir: std::path::PathBuf,
 }
 
 /// Reads past the first `n` lines of an input that resumes after a recovery.
@@ -943,8 +1020,22 @@ where
         raw = [Some(rp_tx), Some(rd_tx)];
         let shared = JournalShared::new(start.consumed);
         output = output.gated(shared.written.clone(), start.skip_through_id, start.skip_rejects);
-        reconciler = reconciler.journaled(m_tx, start.consumed);
-        journal_agent = Some(JournalAgent::new(m_rx, [rp_rx, rd_rx], setup.writer, setup.header_records, shared));
+        reconciler = reconciler.journaled(m_tx, start.consumed).resuming(start.streams, start.rejects);
+        let mut agent = JournalAgent::new(m_rx, [rp_rx, rd_rx], setup.writer, setup.header_records, shared);
+        let (every, keep) = setup.snapshots;
+        if every > 0 {
+            let (full_tx, full_rx) = RingBuffer::new(1);
+            let (mut empty_tx, empty_rx) = RingBuffer::new(1);
+            let _ = empty_tx.push(Vec::new());
+            reconciler = reconciler.snapshotting(every, full_tx, empty_rx);
+            agent = agent.with_snapshots(crate::journal_agent::SnapshotRings {
+                full: full_rx,
+                empty: empty_tx,
+                dir: setup.dir.clone(),
+                keep,
+            });
+        }
+        journal_agent = Some(agent);
     }
     // The journal writer and the output share a thread: both mostly wait, and on a two-core
     // machine a fifth spinning thread takes time from the reconciler (measured: BENCHMARKS.md).

@@ -16,11 +16,13 @@ use std::path::{Path, PathBuf};
 use fxrecon_core::divergence::Record;
 use fxrecon_core::event::ExecEvent;
 use fxrecon_core::time::Micros;
+use fxrecon_core::snapshot::SnapReader;
 use fxrecon_core::{Reconciler, Sink};
 
 use crate::config::Config;
 use crate::journal::event_record::{self, KIND_EVENT, KIND_HEADER, KIND_REJECT};
 use crate::journal::segment::list_segments;
+use crate::journal::snapshot_file::{self, SnapshotHeader};
 use crate::journal::{FsyncPolicy, JournalError, JournalReader, JournalWriter};
 use crate::pipeline::{JournalSetup, Start, StreamStart};
 use crate::render::{write_record, write_reject};
@@ -143,6 +145,11 @@ impl ResumedFile {
         self.appended
     }
 
+    /// Takes the first `n` kept lines as reproduced already (by a snapshot covering them).
+    fn assume_reproduced(&mut self, n: u64) {
+        self.checked = n.min(self.kept_lines());
+    }
+
     /// Takes the next line the replay reproduces (rendered into `scratch` by `render`): checks
     /// it against the kept line at that place, or appends it past them.
     fn next(&mut self, render: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) {
@@ -199,6 +206,8 @@ pub struct RecoveryReport {
     pub output_lines_appended: u64,
     /// Rejects lines appended.
     pub rejects_lines_appended: u64,
+    /// Messages covered by the snapshot recovery started from (None: replayed from the start).
+    pub snapshot: Option<u64>,
 }
 
 /// Replays journal records into a reconciler, tracking where each input stands.
@@ -211,16 +220,16 @@ pub struct Replayer {
     pub consumed: u64,
     /// Events replayed.
     pub events: u64,
-    /// Rejects replayed.
+    /// Rejects consumed, including those the starting state covers.
     pub rejects: u64,
     event: ExecEvent,
 }
 
 impl Replayer {
     /// A replayer applying to `reconciler`, whose state already covers `consumed` messages
-    /// with the inputs at `streams`.
-    pub fn new(reconciler: Reconciler, consumed: u64, streams: [StreamStart; 2]) -> Self {
-        Self { reconciler, streams, consumed, events: 0, rejects: 0, event: ExecEvent::default() }
+    /// (`rejects` of them rejects) with the inputs at `streams`.
+    pub fn new(reconciler: Reconciler, consumed: u64, rejects: u64, streams: [StreamStart; 2]) -> Self {
+        Self { reconciler, streams, consumed, events: 0, rejects, event: ExecEvent::default() }
     }
 
     /// Applies one journal record: events to the reconciler (records to `sink`), rejects to
@@ -271,6 +280,44 @@ pub fn journal_config(dir: &Path) -> Result<Config, RecoveryError> {
     }
 }
 
+fn setup(writer: JournalWriter, dir: &Path, cfg: &Config) -> JournalSetup {
+    JournalSetup {
+        writer,
+        header_records: 1,
+        snapshots: (cfg.snapshot_every, cfg.snapshots_kept),
+        dir: dir.to_path_buf(),
+    }
+}
+
+/// The newest snapshot in `dir` that restores with `cfg` and whose records and rejects the
+/// outputs already hold (`None` for rejects written elsewhere); an unusable one is logged and
+/// an older one tried.
+fn usable_snapshot(
+    dir: &Path,
+    cfg: &Config,
+    output_lines: u64,
+    rejects_lines: Option<u64>,
+) -> Option<(SnapshotHeader, Reconciler)> {
+    let snapshots = snapshot_file::list(dir).ok()?;
+    for (consumed, path) in snapshots {
+        let restored = snapshot_file::read(&path).map_err(|e| e.to_string()).and_then(|payload| {
+            let mut r = SnapReader::new(&payload);
+            let h = SnapshotHeader::load(&mut r).map_err(|e| e.to_string())?;
+            if h.records_emitted > output_lines || rejects_lines.is_some_and(|n| h.rejects > n) {
+                return Err("the outputs do not hold all its records yet".to_string());
+            }
+            let rec = Reconciler::restore(cfg.recon(), &mut r).map_err(|e| e.to_string())?;
+            r.finish().map_err(|e| e.to_string())?;
+            Ok((h, rec))
+        });
+        match restored {
+            Ok(x) => return Some(x),
+            Err(why) => tracing::warn!(snapshot = consumed, why, "snapshot not used; trying an older one"),
+        }
+    }
+    None
+}
+
 /// True when `dir` already holds a journal (a run with it recovers instead of starting).
 pub fn journal_exists(dir: &Path) -> Result<bool, RecoveryError> {
     Ok(dir.exists() && !list_segments(dir)?.is_empty())
@@ -281,7 +328,7 @@ pub fn create(dir: &Path, cfg: &Config, fsync: FsyncPolicy) -> Result<(Start, Jo
     let mut writer = JournalWriter::open(dir, SEGMENT_BYTES, fsync)?;
     writer.append(KIND_HEADER, &event_record::encode_header(cfg))?;
     writer.sync()?;
-    Ok((Start::fresh(cfg.recon()), JournalSetup { writer, header_records: 1 }))
+    Ok((Start::fresh(cfg.recon()), setup(writer, dir, cfg)))
 }
 
 /// Recovers a run from the journal in `dir`: replays it with `cfg` (which must have the rules
@@ -298,9 +345,21 @@ pub fn recover(
     if let Some(field) = rule_difference(&written, cfg) {
         return Err(RecoveryError::ConfigMismatch { dir: dir.to_path_buf(), field });
     }
-    let mut replay = Replayer::new(Reconciler::new(cfg.recon()), 0, [StreamStart::default(); 2]);
+    let header_records = 1;
+    let snapshot = usable_snapshot(dir, cfg, out.kept_lines(), rejects.as_ref().map(|r| r.kept_lines()));
+    let mut replay = match snapshot {
+        Some((h, reconciler)) => {
+            out.assume_reproduced(h.records_emitted);
+            if let Some(r) = rejects.as_deref_mut() {
+                r.assume_reproduced(h.rejects);
+            }
+            Replayer::new(reconciler, h.consumed, h.rejects, h.streams)
+        }
+        None => Replayer::new(Reconciler::new(cfg.recon()), 0, 0, [StreamStart::default(); 2]),
+    };
+    let (from, rejects_before) = (replay.consumed, replay.rejects);
     let mut failed = None;
-    JournalReader::new(dir, false).read(|r| {
+    JournalReader::new(dir, false).from_record(from + header_records).read(|r| {
         if failed.is_some() {
             return;
         }
@@ -319,8 +378,9 @@ pub fn recover(
     }
     let writer = JournalWriter::open(dir, SEGMENT_BYTES, fsync)?;
     let report = RecoveryReport {
+        snapshot: (from > 0).then_some(from),
         events_replayed: replay.events,
-        rejects_replayed: replay.rejects,
+        rejects_replayed: replay.rejects - rejects_before,
         output_lines_checked: out.checked,
         output_lines_appended: out.appended,
         rejects_lines_appended: rejects.as_ref().map_or(0, |r| r.appended),
@@ -333,12 +393,13 @@ pub fn recover(
     );
     let start = Start {
         consumed: replay.consumed,
+        rejects: replay.rejects,
         streams: replay.streams,
         skip_through_id: out.kept_lines(),
         skip_rejects: rejects.as_ref().map_or(0, |r| r.kept_lines().saturating_sub(r.checked)),
         reconciler: replay.reconciler,
     };
-    Ok((start, JournalSetup { writer, header_records: 1 }, report))
+    Ok((start, setup(writer, dir, cfg), report))
 }
 
 /// What a replay found.
