@@ -16,7 +16,6 @@ pub mod reconciler;
 pub mod sequencer;
 pub mod text;
 pub mod time;
-pub mod timer_wheel;
 pub mod timers;
 
 pub use divergence::{Divergence, DivergenceKind, Record, Sink};

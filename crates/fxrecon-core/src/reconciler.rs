@@ -64,7 +64,7 @@ pub struct ReconStats {
     pub unknown_cancel_rejects: u64,
     /// Execution records not kept because the record pool was exhausted.
     pub exec_records_dropped: u64,
-    /// Grace checks not scheduled because the timer wheel was full.
+    /// Grace checks not scheduled because the timer queue was full.
     pub timers_dropped: u64,
     /// Orders created.
     pub orders: u64,
@@ -290,7 +290,7 @@ impl Reconciler {
         }
     }
 
-    /// Schedules a grace check; a full wheel is counted (the check is lost, never the event).
+    /// Schedules a grace check; a full timer queue is counted (the check is lost, never the event).
     fn schedule(&mut self, now: Micros, idx: OrderIdx, generation: u32, kind: TimerKind) {
         if self.timers.push(Micros(now.0.saturating_add(self.grace_us)), idx, generation, kind).is_err() {
             self.stats.timers_dropped += 1;
