@@ -100,9 +100,22 @@ pub struct Order {
     pub retiring: bool,
     /// False once the slot was released (free for reuse).
     pub live: bool,
+    /// The first ClOrdIDs of the order (its identity index points here: a lookup confirms the
+    /// key on the order it is about to touch anyway, without a miss on a separate entry).
+    ids: [Id; INLINE_IDS],
+    /// Replace-chain depth of each inline ClOrdID.
+    id_depth: [u16; INLINE_IDS],
+    /// Inline ClOrdIDs in use.
+    n_ids: u8,
+    /// Head of the order's further ClOrdIDs in the alias pool.
     aliases: u32,
-    order_ids: u32,
+    /// The OrderID the order is indexed under (empty: none).
+    order_id: Id,
 }
+
+/// ClOrdIDs kept inline in each order: the root and the first replace (or the ClOrdID learned
+/// after an OrderID-only sighting); longer replace chains continue in the alias pool.
+const INLINE_IDS: usize = 2;
 
 impl Order {
     fn new(key: Id, generation: u32) -> Self {
@@ -121,9 +134,18 @@ impl Order {
             last_activity: Micros(i64::MIN),
             retiring: false,
             live: true,
+            ids: [Id::new(); INLINE_IDS],
+            id_depth: [0; INLINE_IDS],
+            n_ids: 0,
             aliases: NONE,
-            order_ids: NONE,
+            order_id: Id::new(),
         }
+    }
+
+    /// Which inline ClOrdID slot holds `id`.
+    #[inline]
+    fn inline_slot(&self, id: &Id) -> Option<usize> {
+        self.ids[..self.n_ids as usize].iter().position(|x| x == id)
     }
 
     /// The view of `stream`.
@@ -143,7 +165,7 @@ impl Order {
     }
 }
 
-/// An identifier (ClOrdID or OrderID) pointing at an order.
+/// A ClOrdID of an order beyond its inline ones.
 #[derive(Clone, Copy, Debug)]
 struct Alias {
     id: Id,
@@ -153,64 +175,38 @@ struct Alias {
     next: u32,
 }
 
-/// A fixed-capacity pool of aliases with a hash index over their ids.
+fn id_hash(id: &Id) -> u64 {
+    FixedState::with_seed(0x5eed_f00d).hash_one(id.as_bytes())
+}
+
+/// Where the ClOrdID index points: values below the order capacity are an order (the key is
+/// one of its inline ClOrdIDs), values from it on are alias-pool entries.
 #[derive(Debug)]
 struct AliasIndex {
+    /// Order capacity: the first pool value.
+    orders: u32,
+    /// Most pool entries.
+    pool: usize,
     entries: Vec<Alias>,
     free: Vec<u32>,
     index: OrderTable,
 }
 
 impl AliasIndex {
-    fn with_capacity(n: usize) -> Self {
-        Self { entries: Vec::with_capacity(n), free: Vec::with_capacity(n), index: OrderTable::with_capacity(n) }
-    }
-
-    fn hash(id: &Id) -> u64 {
-        FixedState::with_seed(0x5eed_f00d).hash_one(id.as_bytes())
-    }
-
-    fn get(&self, id: &Id) -> Option<(OrderIdx, u16)> {
-        let entries = &self.entries;
-        self.index.get(Self::hash(id), |i| entries[i as usize].id == *id).map(|i| {
-            let a = &entries[i as usize];
-            (a.order, a.depth)
-        })
+    fn with_capacity(orders: usize, n: usize) -> Self {
+        // Values stay below u32::MAX (the table keeps value + 1).
+        let pool = n.min((u32::MAX as usize - 2).saturating_sub(orders));
+        Self {
+            orders: orders as u32,
+            pool,
+            entries: Vec::with_capacity(pool),
+            free: Vec::with_capacity(pool),
+            index: OrderTable::with_capacity(n),
+        }
     }
 
     fn is_full(&self) -> bool {
         self.index.len() >= self.index.capacity()
-    }
-
-    /// Adds `id` for `order`; returns the new head of the order's alias list.
-    fn insert(&mut self, id: Id, order: OrderIdx, depth: u16, head: u32) -> Result<u32, CapacityExhausted> {
-        if self.is_full() {
-            return Err(CapacityExhausted);
-        }
-        let alias = Alias { id, order, depth, next: head };
-        let slot = match self.free.pop() {
-            Some(s) => {
-                self.entries[s as usize] = alias;
-                s
-            }
-            None => {
-                self.entries.push(alias);
-                (self.entries.len() - 1) as u32
-            }
-        };
-        self.index.insert(Self::hash(&id), slot).map_err(|_| CapacityExhausted)?;
-        Ok(slot)
-    }
-
-    /// Removes every alias of a list.
-    fn remove_list(&mut self, mut head: u32) {
-        while head != NONE {
-            let a = self.entries[head as usize];
-            let entries = &self.entries;
-            self.index.remove(Self::hash(&a.id), |i| i == head && entries[i as usize].id == a.id);
-            self.free.push(head);
-            head = a.next;
-        }
     }
 }
 
@@ -243,7 +239,8 @@ pub struct OrderStore {
     free_orders: Vec<OrderIdx>,
     live: usize,
     aliases: AliasIndex,
-    order_ids: AliasIndex,
+    /// OrderID -> order (at most one OrderID per order, kept in the order).
+    order_ids: OrderTable,
     execs: Vec<ExecRecord>,
     free_execs: Vec<ExecIdx>,
     /// Finished orders in the order they finished: (slot, generation, last activity then).
@@ -261,8 +258,8 @@ impl OrderStore {
             free_orders: Vec::with_capacity(n),
             live: 0,
             // Replace chains add ClOrdIDs: room for two per order on average.
-            aliases: AliasIndex::with_capacity(n * 2),
-            order_ids: AliasIndex::with_capacity(n),
+            aliases: AliasIndex::with_capacity(n, n * 2),
+            order_ids: OrderTable::with_capacity(n),
             execs: Vec::with_capacity(capacity.execs.max(1)),
             free_execs: Vec::with_capacity(capacity.execs.max(1)),
             retiring: VecDeque::with_capacity(n),
@@ -310,10 +307,10 @@ impl OrderStore {
     /// report's ClOrdID. `cl_ord_id`, `orig` and `order_id` may be empty (not all three).
     pub fn resolve(&mut self, cl_ord_id: &Id, orig: &Id, order_id: &Id) -> Result<(OrderIdx, u16), CapacityExhausted> {
         let found = if !cl_ord_id.is_empty() {
-            if let Some(known) = self.aliases.get(cl_ord_id) {
+            if let Some(known) = self.get_alias(cl_ord_id) {
                 known
             } else if !orig.is_empty() {
-                match self.aliases.get(orig) {
+                match self.get_alias(orig) {
                     Some((idx, depth)) => {
                         let depth = depth.saturating_add(1);
                         self.add_alias(*cl_ord_id, idx, depth);
@@ -326,7 +323,7 @@ impl OrderStore {
                     }
                 }
             } else if let Some(idx) =
-                self.order_ids.get(order_id).map(|(i, _)| i).filter(|&i| self.orders[i as usize].key == *order_id)
+                self.get_order_id(order_id).filter(|&i| self.orders[i as usize].key == *order_id)
             {
                 // The order was first seen without a ClOrdID (and so is keyed by its OrderID):
                 // this is its ClOrdID, which becomes an alias and the order's key. Orders that
@@ -337,7 +334,7 @@ impl OrderStore {
             } else {
                 (self.create(*cl_ord_id)?, 0)
             }
-        } else if let Some((idx, _)) = self.order_ids.get(order_id) {
+        } else if let Some(idx) = self.get_order_id(order_id) {
             (idx, 0)
         } else {
             (self.create(*order_id)?, 0)
@@ -346,24 +343,95 @@ impl OrderStore {
         // order first keeps the table lookup off the per-message path.
         if !order_id.is_empty()
             && order_id.as_bytes() != b"NONE"
-            && self.orders[found.0 as usize].order_ids == NONE
-            && self.order_ids.get(order_id).is_none()
+            && self.orders[found.0 as usize].order_id.is_empty()
+            && self.get_order_id(order_id).is_none()
         {
-            let o = &self.orders[found.0 as usize];
-            match self.order_ids.insert(*order_id, found.0, 0, o.order_ids) {
-                Ok(head) => self.orders[found.0 as usize].order_ids = head,
+            match self.order_ids.insert(id_hash(order_id), found.0) {
+                Ok(()) => self.orders[found.0 as usize].order_id = *order_id,
                 Err(_) => self.stats.capacity_exhausted += 1,
             }
         }
         Ok(found)
     }
 
+    /// The order a ClOrdID belongs to, with its chain depth.
+    #[inline]
+    fn get_alias(&self, id: &Id) -> Option<(OrderIdx, u16)> {
+        let (orders, pool) = (&self.orders, &self.aliases);
+        let v = pool.index.get(id_hash(id), |v| match v.checked_sub(pool.orders) {
+            None => orders[v as usize].inline_slot(id).is_some(),
+            Some(e) => pool.entries[e as usize].id == *id,
+        })?;
+        Some(match v.checked_sub(pool.orders) {
+            None => {
+                let o = &orders[v as usize];
+                (v, o.inline_slot(id).map_or(0, |k| o.id_depth[k]))
+            }
+            Some(e) => (pool.entries[e as usize].order, pool.entries[e as usize].depth),
+        })
+    }
+
+    /// The order indexed under an OrderID.
+    #[inline]
+    fn get_order_id(&self, id: &Id) -> Option<OrderIdx> {
+        let orders = &self.orders;
+        self.order_ids.get(id_hash(id), |v| orders[v as usize].order_id == *id)
+    }
+
+    /// Remembers a ClOrdID of order `idx`: inline while there is room, else in the pool.
     fn add_alias(&mut self, id: Id, idx: OrderIdx, depth: u16) {
-        let head = self.orders[idx as usize].aliases;
-        match self.aliases.insert(id, idx, depth, head) {
-            Ok(head) => self.orders[idx as usize].aliases = head,
+        if self.aliases.is_full() {
             // The report still applies to the order; only this ClOrdID is not remembered.
-            Err(_) => self.stats.capacity_exhausted += 1,
+            self.stats.capacity_exhausted += 1;
+            return;
+        }
+        let o = &mut self.orders[idx as usize];
+        let a = &mut self.aliases;
+        let value = if (o.n_ids as usize) < INLINE_IDS {
+            let k = o.n_ids as usize;
+            o.ids[k] = id;
+            o.id_depth[k] = depth;
+            o.n_ids += 1;
+            idx
+        } else {
+            let alias = Alias { id, order: idx, depth, next: o.aliases };
+            let slot = match a.free.pop() {
+                Some(e) => {
+                    a.entries[e as usize] = alias;
+                    e
+                }
+                None if a.entries.len() < a.pool => {
+                    a.entries.push(alias);
+                    (a.entries.len() - 1) as u32
+                }
+                None => {
+                    self.stats.capacity_exhausted += 1;
+                    return;
+                }
+            };
+            o.aliases = slot;
+            a.orders + slot
+        };
+        // Cannot fail: fullness was checked above.
+        let _ = a.index.insert(id_hash(&id), value);
+    }
+
+    /// Drops every ClOrdID and the OrderID of order `idx` from the indexes.
+    fn remove_ids(&mut self, idx: OrderIdx) {
+        let o = &self.orders[idx as usize];
+        let a = &mut self.aliases;
+        for id in &o.ids[..o.n_ids as usize] {
+            a.index.remove(id_hash(id), |v| v == idx);
+        }
+        let mut head = o.aliases;
+        while head != NONE {
+            let e = a.entries[head as usize];
+            a.index.remove(id_hash(&e.id), |v| v == a.orders + head);
+            a.free.push(head);
+            head = e.next;
+        }
+        if !o.order_id.is_empty() {
+            self.order_ids.remove(id_hash(&o.order_id), |v| v == idx);
         }
     }
 
@@ -372,8 +440,8 @@ impl OrderStore {
         [orig, cl_ord_id]
             .into_iter()
             .filter(|id| !id.is_empty())
-            .find_map(|id| self.aliases.get(id).map(|(idx, _)| idx))
-            .or_else(|| self.order_ids.get(order_id).map(|(idx, _)| idx))
+            .find_map(|id| self.get_alias(id).map(|(idx, _)| idx))
+            .or_else(|| self.get_order_id(order_id))
     }
 
     fn create(&mut self, key: Id) -> Result<OrderIdx, CapacityExhausted> {
@@ -456,11 +524,10 @@ impl OrderStore {
 
     /// Frees an order's slot, identifiers and execution records.
     fn release(&mut self, idx: OrderIdx) {
-        let o = self.orders[idx as usize];
-        self.aliases.remove_list(o.aliases);
-        self.order_ids.remove_list(o.order_ids);
+        self.remove_ids(idx);
+        let heads = self.orders[idx as usize].execs;
         for s in Stream::BOTH {
-            let mut cur = o.execs[s.index()];
+            let mut cur = heads[s.index()];
             while cur != NONE {
                 let next = self.execs[cur as usize].next;
                 self.free_execs.push(cur);
@@ -471,8 +538,9 @@ impl OrderStore {
         slot.retiring = false;
         slot.live = false;
         slot.generation = slot.generation.wrapping_add(1);
+        slot.n_ids = 0;
         slot.aliases = NONE;
-        slot.order_ids = NONE;
+        slot.order_id = Id::new();
         slot.execs = [NONE; 2];
         slot.execs_tail = [NONE; 2];
         self.free_orders.push(idx);
