@@ -322,8 +322,7 @@ impl OrderStore {
                         (idx, 1)
                     }
                 }
-            } else if let Some(idx) =
-                self.get_order_id(order_id).filter(|&i| self.orders[i as usize].key == *order_id)
+            } else if let Some(idx) = self.get_order_id(order_id).filter(|&i| self.orders[i as usize].key == *order_id)
             {
                 // The order was first seen without a ClOrdID (and so is keyed by its OrderID):
                 // this is its ClOrdID, which becomes an alias and the order's key. Orders that

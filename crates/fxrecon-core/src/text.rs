@@ -54,6 +54,22 @@ impl<const N: usize> InlineStr<N> {
         Ok(())
     }
 
+    /// Replaces the value in place with `src[..len]`; when `src` has `N` bytes it copies all `N`
+    /// (a fixed-size copy: the bytes past `len` are unused capacity, never read). Fails, leaving
+    /// the value unchanged, when `len` is longer than `N`.
+    #[inline]
+    pub fn set_from(&mut self, src: &[u8], len: usize) -> Result<(), TooLong> {
+        if len > N {
+            return Err(TooLong);
+        }
+        match src.get(..N) {
+            Some(window) => self.bytes.copy_from_slice(window),
+            None => self.bytes[..len].copy_from_slice(&src[..len]),
+        }
+        self.len = len as u8;
+        Ok(())
+    }
+
     /// Copies up to `N` bytes of arbitrary input as printable ASCII: SOH becomes `|`, other
     /// control and non-ASCII bytes become `?`. For excerpts of bad input; never fails.
     pub fn from_bytes_lossy(src: &[u8]) -> Self {
@@ -151,6 +167,17 @@ mod tests {
         assert!(Id::from_bytes(&[b'x'; 41]).is_err());
         assert!(Id::from_bytes(&[b'x'; 40]).is_ok());
         assert_eq!(Name::from_bytes_lossy(b"8=FIX\x01\xff\n").as_str(), "8=FIX|??");
+    }
+
+    #[test]
+    fn set_from_keeps_only_len_bytes() {
+        let mut a = Name::new();
+        a.set_from(b"EUR/USD\x01rest of the message, well past 24 bytes", 7).unwrap();
+        assert_eq!(a, Name::from_bytes(b"EUR/USD").unwrap());
+        a.set_from(b"GBP", 3).unwrap();
+        assert_eq!(a.as_str(), "GBP");
+        assert_eq!(a.set_from(&[b'x'; 30], 25), Err(TooLong));
+        assert_eq!(a.as_str(), "GBP");
     }
 
     #[test]
