@@ -9,6 +9,7 @@ pub mod digest;
 pub mod divergence;
 pub mod event;
 pub mod fix;
+pub mod memhint;
 pub mod order_store;
 pub mod order_table;
 pub mod order_view;

@@ -253,14 +253,19 @@ impl OrderStore {
     /// A store holding at most `capacity` orders and execution records; allocates it all now.
     pub fn with_capacity(capacity: StoreCapacity) -> Self {
         let n = capacity.orders.max(1);
+        let orders = Vec::with_capacity(n);
+        let execs = Vec::with_capacity(capacity.execs.max(1));
+        // Slots are reused at random through the free lists: huge pages spare TLB misses.
+        crate::memhint::advise_huge_pages(orders.as_ptr(), orders.capacity());
+        crate::memhint::advise_huge_pages(execs.as_ptr(), execs.capacity());
         Self {
-            orders: Vec::with_capacity(n),
+            orders,
             free_orders: Vec::with_capacity(n),
             live: 0,
             // Replace chains add ClOrdIDs: room for two per order on average.
             aliases: AliasIndex::with_capacity(n, n * 2),
             order_ids: OrderTable::with_capacity(n),
-            execs: Vec::with_capacity(capacity.execs.max(1)),
+            execs,
             free_execs: Vec::with_capacity(capacity.execs.max(1)),
             retiring: VecDeque::with_capacity(n),
             capacity: StoreCapacity { orders: n, execs: capacity.execs.max(1) },
@@ -351,6 +356,41 @@ impl OrderStore {
             }
         }
         Ok(found)
+    }
+
+    /// Hints the cache line of the identity-table slot a report with these ids will probe first
+    /// (called for the next event while the current one is applied).
+    #[inline]
+    pub fn prefetch_ids(&self, cl_ord_id: &Id, order_id: &Id) {
+        let (table, id) =
+            if cl_ord_id.is_empty() { (&self.order_ids, order_id) } else { (&self.aliases.index, cl_ord_id) };
+        let h = id_hash(id);
+        crate::memhint::prefetch(table.slot_ref(table.home(h)));
+    }
+
+    /// Hints the cache lines of the order a report with these ids belongs to, when the first
+    /// identity-table slot it probes (prefetched earlier by [`Self::prefetch_ids`]) names one.
+    #[inline]
+    pub fn prefetch_order_of(&self, cl_ord_id: &Id, order_id: &Id) {
+        let (table, id) =
+            if cl_ord_id.is_empty() { (&self.order_ids, order_id) } else { (&self.aliases.index, cl_ord_id) };
+        let h = id_hash(id);
+        if let Some(v) = table.first_probe(h)
+            && v < self.aliases.orders
+        {
+            self.prefetch_order(v);
+        }
+    }
+
+    /// Hints the cache lines of order `idx` that a timer check reads first.
+    #[inline]
+    pub fn prefetch_order(&self, idx: OrderIdx) {
+        if let Some(o) = self.orders.get(idx as usize) {
+            crate::memhint::prefetch(&o.generation);
+            crate::memhint::prefetch(&o.ids);
+            crate::memhint::prefetch(&o.views[0].seen);
+            crate::memhint::prefetch(&o.views[1].seen);
+        }
     }
 
     /// The order a ClOrdID belongs to, with its chain depth.

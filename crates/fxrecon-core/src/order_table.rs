@@ -41,7 +41,10 @@ impl OrderTable {
     /// A table for up to `max_entries` entries (load factor kept at or below 1/2).
     pub fn with_capacity(max_entries: usize) -> Self {
         let size = (max_entries.max(1) * 2).next_power_of_two();
-        Self { slots: vec![EMPTY; size].into_boxed_slice(), mask: size - 1, len: 0, max_len: max_entries.max(1) }
+        let slots = vec![EMPTY; size].into_boxed_slice();
+        // Probes land anywhere in the table: huge pages spare a TLB miss on most of them.
+        crate::memhint::advise_huge_pages(slots.as_ptr(), slots.len());
+        Self { slots, mask: size - 1, len: 0, max_len: max_entries.max(1) }
     }
 
     /// Entries held.
@@ -70,6 +73,13 @@ impl OrderTable {
     #[inline]
     pub fn slot_ref(&self, i: usize) -> &u64 {
         &self.slots[i & self.mask]
+    }
+
+    /// The value in the home slot of `hash` when its tag matches (unconfirmed: a hint only).
+    #[inline]
+    pub fn first_probe(&self, hash: u64) -> Option<u32> {
+        let s = self.slots[self.home(hash)];
+        (s != EMPTY && s >> 32 == tag(hash)).then(|| (s as u32).wrapping_sub(1))
     }
 
     /// Slot of the entry under `hash` whose key `is_key` confirms (one probe loop for get and

@@ -97,6 +97,12 @@ impl GraceTimers {
         self.blocks[p / BLOCK] as usize * BLOCK + p % BLOCK
     }
 
+    /// The `i`-th pending check in firing order (0: the next), if there are that many.
+    #[inline]
+    pub fn peek(&self, i: usize) -> Option<&Timer> {
+        (i < self.len).then(|| &self.slots[self.slot(i)])
+    }
+
     /// Schedules a check.
     #[inline]
     pub fn push(

@@ -267,10 +267,18 @@ pub fn reconcile_journaled(
             (false, true) => false,
             (false, false) => break,
         };
+        // The other stream's next event was decoded (and its table slot prefetched) earlier:
+        // start loading its order too.
         if take_primary {
             consume(&mut p, &mut recon, sink, journal.as_mut(), rejects)?;
+            if d.ready {
+                recon.prefetch_order(&d.event);
+            }
         } else {
             consume(&mut d, &mut recon, sink, journal.as_mut(), rejects)?;
+            if p.ready {
+                recon.prefetch_order(&p.event);
+            }
         }
     }
     if let Some(j) = journal {
@@ -312,7 +320,11 @@ fn consume<S: LineSource>(
         }
     }
     recon.apply(ev, sink);
-    input.advance(rejects)
+    input.advance(rejects)?;
+    if input.ready {
+        recon.prefetch(&input.event);
+    }
+    Ok(())
 }
 
 /// What a replay found.
