@@ -382,6 +382,14 @@ impl OrderStore {
         }
     }
 
+    /// Hints the cache line of execution record `idx` (nothing for [`NONE`]).
+    #[inline]
+    pub fn prefetch_exec(&self, idx: ExecIdx) {
+        if let Some(r) = self.execs.get(idx as usize) {
+            crate::memhint::prefetch(r);
+        }
+    }
+
     /// Hints the cache lines of order `idx` that a timer check reads first.
     #[inline]
     pub fn prefetch_order(&self, idx: OrderIdx) {

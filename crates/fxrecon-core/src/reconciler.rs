@@ -77,7 +77,7 @@ pub struct ReconStats {
 }
 
 /// How far ahead in the timer queue the order of a check is prefetched.
-const TIMER_PREFETCH: usize = 2;
+const TIMER_PREFETCH: usize = 4;
 
 /// Per-event bookkeeping for the "a resolving late message is also a TimingAnomaly" rule.
 struct EventCtx {
@@ -199,13 +199,9 @@ impl Reconciler {
 
     fn fire_timers(&mut self, now: Option<Micros>, sink: &mut impl Sink) {
         // Checks fire in queue order: start loading the orders of the next ones.
-        if let Some(t) = self.timers.peek(TIMER_PREFETCH) {
-            self.store.prefetch_order(t.order);
-        }
+        self.prefetch_timer();
         while let Some(t) = self.timers.pop_due(now) {
-            if let Some(t) = self.timers.peek(TIMER_PREFETCH) {
-                self.store.prefetch_order(t.order);
-            }
+            self.prefetch_timer();
             if self.store.order(t.order).generation != t.generation {
                 continue; // The order was retired; its checks went with it.
             }
@@ -218,6 +214,17 @@ impl Reconciler {
                         self.classify_expired(t.order, t.deadline, sink);
                     }
                 }
+            }
+        }
+    }
+
+    /// Hints the order (and record) of the check [`TIMER_PREFETCH`] places ahead in the queue.
+    #[inline]
+    fn prefetch_timer(&self) {
+        if let Some(t) = self.timers.peek(TIMER_PREFETCH) {
+            self.store.prefetch_order(t.order);
+            if let TimerKind::Fill(f) = t.kind {
+                self.store.prefetch_exec(f);
             }
         }
     }
