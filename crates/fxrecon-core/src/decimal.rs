@@ -149,6 +149,23 @@ impl<const SCALE: u32> Fixed<SCALE> {
             return None;
         }
         let keep = |n: usize| if n >= 8 { u64::MAX } else { (1u64 << (8 * n)) - 1 };
+        if len <= 8 {
+            // One word (most FIX quantities and prices): the same rules, fewer steps.
+            let x = (w0 ^ ZEROS) & keep(len);
+            let b = non_digits(x);
+            if b == 0 {
+                return (digits8(x, len) as i64).checked_mul(Self::ONE).map(Self);
+            }
+            let p = (b.trailing_zeros() / 8) as usize;
+            let f = len - p - 1;
+            if (x >> (8 * p)) as u8 != 0x1e || b & !(0xffu64 << (8 * p)) != 0 || p == 0 || f == 0 || f > SCALE as usize
+            {
+                return None;
+            }
+            let int = digits8(x, p) as i64;
+            let frac = digits8(x >> (8 * (p + 1)), f) as i64;
+            return (int * POW10[f] + frac).checked_mul(POW10[SCALE as usize - f]).map(Self);
+        }
         // Digit values per byte: an ASCII digit becomes 0..=9 with a clear high nibble.
         let x0 = (w0 ^ ZEROS) & keep(len);
         let x1 = if len > 8 { (w1 ^ ZEROS) & keep(len - 8) } else { 0 };

@@ -119,9 +119,35 @@ impl<const N: usize> Default for InlineStr<N> {
     }
 }
 
+impl<const N: usize> InlineStr<N> {
+    /// Bytes `i..i + 8` as one word (`i + 8 <= N`).
+    #[inline(always)]
+    fn word(&self, i: usize) -> u64 {
+        u64::from_le_bytes(self.bytes[i..i + 8].try_into().expect("8 bytes"))
+    }
+}
+
 impl<const N: usize> PartialEq for InlineStr<N> {
+    /// Equal lengths and equal bytes up to the length; compared a word at a time inline (ids
+    /// are compared on every lookup), the unused capacity masked off.
+    #[inline]
     fn eq(&self, other: &Self) -> bool {
-        self.as_bytes() == other.as_bytes()
+        if self.len != other.len {
+            return false;
+        }
+        let n = self.len as usize;
+        if !N.is_multiple_of(8) {
+            return self.as_bytes() == other.as_bytes();
+        }
+        let mut i = 0;
+        while i + 8 <= n {
+            if self.word(i) != other.word(i) {
+                return false;
+            }
+            i += 8;
+        }
+        // A partial last word: i < n <= N and N is a multiple of 8, so i + 8 <= N.
+        i == n || (self.word(i) ^ other.word(i)) & (u64::MAX >> (8 * (8 - (n - i)))) == 0
     }
 }
 impl<const N: usize> Eq for InlineStr<N> {}
@@ -178,6 +204,25 @@ mod tests {
         assert_eq!(a.as_str(), "GBP");
         assert_eq!(a.set_from(&[b'x'; 30], 25), Err(TooLong));
         assert_eq!(a.as_str(), "GBP");
+    }
+
+    #[test]
+    fn equality_compares_exactly_the_stored_bytes() {
+        let texts: Vec<Vec<u8>> =
+            (0..=40).flat_map(|n| [vec![b'a'; n], [vec![b'a'; n.max(1) - 1], vec![b'b']].concat()]).collect();
+        for a in &texts {
+            for b in &texts {
+                let mut x = Id::new();
+                let mut y = Id::new();
+                // Junk in the unused capacity must not matter.
+                x.set_from(&[a.as_slice(), &[b'x'; 40]].concat(), a.len()).unwrap();
+                y.set_from(&[b.as_slice(), &[b'y'; 40]].concat(), b.len()).unwrap();
+                assert_eq!(x == y, a == b, "{a:?} {b:?}");
+            }
+        }
+        let odd = InlineStr::<5>::from_bytes(b"abc").unwrap();
+        assert_eq!(odd, InlineStr::<5>::from_bytes(b"abc").unwrap());
+        assert_ne!(odd, InlineStr::<5>::from_bytes(b"abd").unwrap());
     }
 
     #[test]
