@@ -253,11 +253,11 @@ impl OrderStore {
     /// A store holding at most `capacity` orders and execution records; allocates it all now.
     pub fn with_capacity(capacity: StoreCapacity) -> Self {
         let n = capacity.orders.max(1);
+        // The arenas are not advised huge pages (the identity tables are, D23): they fill in
+        // gradually from a high-water mark, and a huge-page fault there can stall for
+        // compaction in the middle of a run.
         let orders = Vec::with_capacity(n);
         let execs = Vec::with_capacity(capacity.execs.max(1));
-        // Slots are reused at random through the free lists: huge pages spare TLB misses.
-        crate::memhint::advise_huge_pages(orders.as_ptr(), orders.capacity());
-        crate::memhint::advise_huge_pages(execs.as_ptr(), execs.capacity());
         Self {
             orders,
             free_orders: Vec::with_capacity(n),
