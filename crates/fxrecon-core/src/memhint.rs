@@ -1,4 +1,4 @@
-//! Memory hints: the only `unsafe` code of the core (docs/decisions.md D23).
+//! Memory hints (docs/decisions.md D23); with `fix::simd`, the only `unsafe` code of the core.
 //!
 //! Owns: asking the CPU to start loading the cache line of a value the reconciler will touch a
 //! little later (the identity-table slot of the next event, the order of the next timer), and
