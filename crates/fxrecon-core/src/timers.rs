@@ -61,6 +61,8 @@ pub struct GraceTimers {
     blocks: VecDeque<u32>,
     /// Offset of the oldest timer in the front block.
     head: usize,
+    /// Index in `slots` where the front block starts (valid while `blocks` is not empty).
+    front: usize,
     len: usize,
     capacity: usize,
 }
@@ -75,6 +77,7 @@ impl GraceTimers {
             free: Vec::with_capacity(blocks),
             blocks: VecDeque::with_capacity(blocks),
             head: 0,
+            front: 0,
             len: 0,
             capacity,
         }
@@ -94,6 +97,10 @@ impl GraceTimers {
     #[inline]
     fn slot(&self, i: usize) -> usize {
         let p = self.head + i;
+        if p < BLOCK {
+            // In the front block (the common case: pops and near peeks).
+            return self.front + p;
+        }
         self.blocks[p / BLOCK] as usize * BLOCK + p % BLOCK
     }
 
@@ -125,6 +132,9 @@ impl GraceTimers {
                 }
             };
             self.blocks.push_back(b);
+            if self.blocks.len() == 1 {
+                self.front = b as usize * BLOCK;
+            }
         }
         let timer = Timer { deadline, order, generation, kind };
         let mut i = self.len;
@@ -165,6 +175,7 @@ impl GraceTimers {
                 }
             }
             self.head = 0;
+            self.front = self.blocks.front().map_or(0, |&b| b as usize * BLOCK);
         }
         Some(t)
     }
