@@ -405,15 +405,16 @@ impl OrderStore {
     #[inline]
     fn get_alias(&self, id: &Id) -> Option<(OrderIdx, u16)> {
         let (orders, pool) = (&self.orders, &self.aliases);
+        let mut depth = 0;
         let v = pool.index.get(id_hash(id), |v| match v.checked_sub(pool.orders) {
-            None => orders[v as usize].inline_slot(id).is_some(),
+            None => {
+                let o = &orders[v as usize];
+                o.inline_slot(id).map(|k| depth = o.id_depth[k]).is_some()
+            }
             Some(e) => pool.entries[e as usize].id == *id,
         })?;
         Some(match v.checked_sub(pool.orders) {
-            None => {
-                let o = &orders[v as usize];
-                (v, o.inline_slot(id).map_or(0, |k| o.id_depth[k]))
-            }
+            None => (v, depth),
             Some(e) => (pool.entries[e as usize].order, pool.entries[e as usize].depth),
         })
     }

@@ -260,6 +260,8 @@ pub fn reconcile_journaled(
     let mut journal = journal.map(|j| JournalFeed { writer: j, payload: Vec::new(), consumed: 0 });
     p.advance(rejects)?;
     d.advance(rejects)?;
+    // Whether the order of each stream's pending event was already prefetched.
+    let mut hinted = [false; 2];
     loop {
         let take_primary = match (p.ready, d.ready) {
             (true, true) => p.event.event_time <= d.event.event_time,
@@ -271,13 +273,17 @@ pub fn reconcile_journaled(
         // start loading its order too.
         if take_primary {
             consume(&mut p, &mut recon, sink, journal.as_mut(), rejects)?;
-            if d.ready {
+            hinted[0] = false;
+            if d.ready && !hinted[1] {
                 recon.prefetch_order(&d.event);
+                hinted[1] = true;
             }
         } else {
             consume(&mut d, &mut recon, sink, journal.as_mut(), rejects)?;
-            if p.ready {
+            hinted[1] = false;
+            if p.ready && !hinted[0] {
                 recon.prefetch_order(&p.event);
+                hinted[0] = true;
             }
         }
     }
