@@ -9,6 +9,7 @@ pub mod digest;
 pub mod divergence;
 pub mod event;
 pub mod fix;
+pub mod memhint;
 pub mod order_store;
 pub mod order_table;
 pub mod order_view;
@@ -17,7 +18,6 @@ pub mod sequencer;
 pub mod snapshot;
 pub mod text;
 pub mod time;
-pub mod timer_wheel;
 pub mod timers;
 
 pub use divergence::{Divergence, DivergenceKind, Record, Sink};

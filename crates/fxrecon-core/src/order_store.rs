@@ -15,6 +15,7 @@ use crate::decimal::{Price, Qty};
 use crate::event::Stream;
 use crate::order_table::OrderTable;
 use crate::order_view::OrderView;
+use crate::snapshot::{SnapReader, SnapWriter, SnapshotError, load_enum, load_into, save_enum, save_slice};
 use crate::text::{Id, Name};
 use crate::time::Micros;
 
@@ -38,6 +39,11 @@ pub enum ExecKind {
     Adjustment,
     /// Any other report (New, Canceled, Replaced …).
     Status,
+}
+
+impl ExecKind {
+    /// Every kind (for snapshots).
+    pub const ALL: [ExecKind; 3] = [ExecKind::Fill, ExecKind::Adjustment, ExecKind::Status];
 }
 
 /// One execution report applied to an order on one stream.
@@ -100,9 +106,22 @@ pub struct Order {
     pub retiring: bool,
     /// False once the slot was released (free for reuse).
     pub live: bool,
+    /// The first ClOrdIDs of the order (its identity index points here: a lookup confirms the
+    /// key on the order it is about to touch anyway, without a miss on a separate entry).
+    ids: [Id; INLINE_IDS],
+    /// Replace-chain depth of each inline ClOrdID.
+    id_depth: [u16; INLINE_IDS],
+    /// Inline ClOrdIDs in use.
+    n_ids: u8,
+    /// Head of the order's further ClOrdIDs in the alias pool.
     aliases: u32,
-    order_ids: u32,
+    /// The OrderID the order is indexed under (empty: none).
+    order_id: Id,
 }
+
+/// ClOrdIDs kept inline in each order: the root and the first replace (or the ClOrdID learned
+/// after an OrderID-only sighting); longer replace chains continue in the alias pool.
+const INLINE_IDS: usize = 2;
 
 impl Order {
     fn new(key: Id, generation: u32) -> Self {
@@ -121,9 +140,18 @@ impl Order {
             last_activity: Micros(i64::MIN),
             retiring: false,
             live: true,
+            ids: [Id::new(); INLINE_IDS],
+            id_depth: [0; INLINE_IDS],
+            n_ids: 0,
             aliases: NONE,
-            order_ids: NONE,
+            order_id: Id::new(),
         }
+    }
+
+    /// Which inline ClOrdID slot holds `id`.
+    #[inline]
+    fn inline_slot(&self, id: &Id) -> Option<usize> {
+        self.ids[..self.n_ids as usize].iter().position(|x| x == id)
     }
 
     /// The view of `stream`.
@@ -143,7 +171,70 @@ impl Order {
     }
 }
 
-/// An identifier (ClOrdID or OrderID) pointing at an order.
+impl ExecRecord {
+    fn save(&self, w: &mut SnapWriter<'_>) {
+        w.put(&self.stream).put(&self.exec_id);
+        save_enum(w, self.kind, &ExecKind::ALL);
+        w.put(&self.cum_after).put(&self.last_qty).put(&self.last_px).put(&self.arrival).put(&self.matched);
+        w.put(&self.busted).put(&self.missing_id).put(&self.deferred).put(&self.next);
+    }
+
+    fn load(r: &mut SnapReader<'_>) -> Result<Self, SnapshotError> {
+        Ok(Self {
+            stream: r.get()?,
+            exec_id: r.get()?,
+            kind: load_enum(r, &ExecKind::ALL)?,
+            cum_after: r.get()?,
+            last_qty: r.get()?,
+            last_px: r.get()?,
+            arrival: r.get()?,
+            matched: r.get()?,
+            busted: r.get()?,
+            missing_id: r.get()?,
+            deferred: r.get()?,
+            next: r.get()?,
+        })
+    }
+}
+
+impl Order {
+    fn save(&self, w: &mut SnapWriter<'_>) {
+        w.put(&self.key).put(&self.symbol).put(&self.venue);
+        for v in &self.views {
+            v.save(w);
+        }
+        w.put(&self.execs).put(&self.execs_tail).put(&self.differ_since);
+        w.put(&self.open_phantom).put(&self.open_quantity).put(&self.open_state).put(&self.generation);
+        w.put(&self.last_activity).put(&self.retiring).put(&self.live);
+        w.put(&self.ids).put(&self.id_depth).put(&self.n_ids).put(&self.aliases).put(&self.order_id);
+    }
+
+    fn load(r: &mut SnapReader<'_>) -> Result<Self, SnapshotError> {
+        Ok(Self {
+            key: r.get()?,
+            symbol: r.get()?,
+            venue: r.get()?,
+            views: [OrderView::load(r)?, OrderView::load(r)?],
+            execs: r.get()?,
+            execs_tail: r.get()?,
+            differ_since: r.get()?,
+            open_phantom: r.get()?,
+            open_quantity: r.get()?,
+            open_state: r.get()?,
+            generation: r.get()?,
+            last_activity: r.get()?,
+            retiring: r.get()?,
+            live: r.get()?,
+            ids: r.get()?,
+            id_depth: r.get()?,
+            n_ids: r.get()?,
+            aliases: r.get()?,
+            order_id: r.get()?,
+        })
+    }
+}
+
+/// A ClOrdID of an order beyond its inline ones.
 #[derive(Clone, Copy, Debug)]
 struct Alias {
     id: Id,
@@ -153,64 +244,38 @@ struct Alias {
     next: u32,
 }
 
-/// A fixed-capacity pool of aliases with a hash index over their ids.
+fn id_hash(id: &Id) -> u64 {
+    FixedState::with_seed(0x5eed_f00d).hash_one(id.as_bytes())
+}
+
+/// Where the ClOrdID index points: values below the order capacity are an order (the key is
+/// one of its inline ClOrdIDs), values from it on are alias-pool entries.
 #[derive(Debug)]
 struct AliasIndex {
+    /// Order capacity: the first pool value.
+    orders: u32,
+    /// Most pool entries.
+    pool: usize,
     entries: Vec<Alias>,
     free: Vec<u32>,
     index: OrderTable,
 }
 
 impl AliasIndex {
-    fn with_capacity(n: usize) -> Self {
-        Self { entries: Vec::with_capacity(n), free: Vec::with_capacity(n), index: OrderTable::with_capacity(n) }
-    }
-
-    fn hash(id: &Id) -> u64 {
-        FixedState::with_seed(0x5eed_f00d).hash_one(id.as_bytes())
-    }
-
-    fn get(&self, id: &Id) -> Option<(OrderIdx, u16)> {
-        let entries = &self.entries;
-        self.index.get(Self::hash(id), |i| entries[i as usize].id == *id).map(|i| {
-            let a = &entries[i as usize];
-            (a.order, a.depth)
-        })
+    fn with_capacity(orders: usize, n: usize) -> Self {
+        // Values stay below u32::MAX (the table keeps value + 1).
+        let pool = n.min((u32::MAX as usize - 2).saturating_sub(orders));
+        Self {
+            orders: orders as u32,
+            pool,
+            entries: Vec::with_capacity(pool),
+            free: Vec::with_capacity(pool),
+            index: OrderTable::with_capacity(n),
+        }
     }
 
     fn is_full(&self) -> bool {
         self.index.len() >= self.index.capacity()
-    }
-
-    /// Adds `id` for `order`; returns the new head of the order's alias list.
-    fn insert(&mut self, id: Id, order: OrderIdx, depth: u16, head: u32) -> Result<u32, CapacityExhausted> {
-        if self.is_full() {
-            return Err(CapacityExhausted);
-        }
-        let alias = Alias { id, order, depth, next: head };
-        let slot = match self.free.pop() {
-            Some(s) => {
-                self.entries[s as usize] = alias;
-                s
-            }
-            None => {
-                self.entries.push(alias);
-                (self.entries.len() - 1) as u32
-            }
-        };
-        self.index.insert(Self::hash(&id), slot).map_err(|_| CapacityExhausted)?;
-        Ok(slot)
-    }
-
-    /// Removes every alias of a list.
-    fn remove_list(&mut self, mut head: u32) {
-        while head != NONE {
-            let a = self.entries[head as usize];
-            let entries = &self.entries;
-            self.index.remove(Self::hash(&a.id), |i| i == head && entries[i as usize].id == a.id);
-            self.free.push(head);
-            head = a.next;
-        }
     }
 }
 
@@ -243,7 +308,8 @@ pub struct OrderStore {
     free_orders: Vec<OrderIdx>,
     live: usize,
     aliases: AliasIndex,
-    order_ids: AliasIndex,
+    /// OrderID -> order (at most one OrderID per order, kept in the order).
+    order_ids: OrderTable,
     execs: Vec<ExecRecord>,
     free_execs: Vec<ExecIdx>,
     /// Finished orders in the order they finished: (slot, generation, last activity then).
@@ -256,14 +322,19 @@ impl OrderStore {
     /// A store holding at most `capacity` orders and execution records; allocates it all now.
     pub fn with_capacity(capacity: StoreCapacity) -> Self {
         let n = capacity.orders.max(1);
+        // The arenas are not advised huge pages (the identity tables are, D23): they fill in
+        // gradually from a high-water mark, and a huge-page fault there can stall for
+        // compaction in the middle of a run.
+        let orders = Vec::with_capacity(n);
+        let execs = Vec::with_capacity(capacity.execs.max(1));
         Self {
-            orders: Vec::with_capacity(n),
+            orders,
             free_orders: Vec::with_capacity(n),
             live: 0,
             // Replace chains add ClOrdIDs: room for two per order on average.
-            aliases: AliasIndex::with_capacity(n * 2),
-            order_ids: AliasIndex::with_capacity(n),
-            execs: Vec::with_capacity(capacity.execs.max(1)),
+            aliases: AliasIndex::with_capacity(n, n * 2),
+            order_ids: OrderTable::with_capacity(n),
+            execs,
             free_execs: Vec::with_capacity(capacity.execs.max(1)),
             retiring: VecDeque::with_capacity(n),
             capacity: StoreCapacity { orders: n, execs: capacity.execs.max(1) },
@@ -310,10 +381,10 @@ impl OrderStore {
     /// report's ClOrdID. `cl_ord_id`, `orig` and `order_id` may be empty (not all three).
     pub fn resolve(&mut self, cl_ord_id: &Id, orig: &Id, order_id: &Id) -> Result<(OrderIdx, u16), CapacityExhausted> {
         let found = if !cl_ord_id.is_empty() {
-            if let Some(known) = self.aliases.get(cl_ord_id) {
+            if let Some(known) = self.get_alias(cl_ord_id) {
                 known
             } else if !orig.is_empty() {
-                match self.aliases.get(orig) {
+                match self.get_alias(orig) {
                     Some((idx, depth)) => {
                         let depth = depth.saturating_add(1);
                         self.add_alias(*cl_ord_id, idx, depth);
@@ -325,8 +396,7 @@ impl OrderStore {
                         (idx, 1)
                     }
                 }
-            } else if let Some(idx) =
-                self.order_ids.get(order_id).map(|(i, _)| i).filter(|&i| self.orders[i as usize].key == *order_id)
+            } else if let Some(idx) = self.get_order_id(order_id).filter(|&i| self.orders[i as usize].key == *order_id)
             {
                 // The order was first seen without a ClOrdID (and so is keyed by its OrderID):
                 // this is its ClOrdID, which becomes an alias and the order's key. Orders that
@@ -337,7 +407,7 @@ impl OrderStore {
             } else {
                 (self.create(*cl_ord_id)?, 0)
             }
-        } else if let Some((idx, _)) = self.order_ids.get(order_id) {
+        } else if let Some(idx) = self.get_order_id(order_id) {
             (idx, 0)
         } else {
             (self.create(*order_id)?, 0)
@@ -346,24 +416,139 @@ impl OrderStore {
         // order first keeps the table lookup off the per-message path.
         if !order_id.is_empty()
             && order_id.as_bytes() != b"NONE"
-            && self.orders[found.0 as usize].order_ids == NONE
-            && self.order_ids.get(order_id).is_none()
+            && self.orders[found.0 as usize].order_id.is_empty()
+            && self.get_order_id(order_id).is_none()
         {
-            let o = &self.orders[found.0 as usize];
-            match self.order_ids.insert(*order_id, found.0, 0, o.order_ids) {
-                Ok(head) => self.orders[found.0 as usize].order_ids = head,
+            match self.order_ids.insert(id_hash(order_id), found.0) {
+                Ok(()) => self.orders[found.0 as usize].order_id = *order_id,
                 Err(_) => self.stats.capacity_exhausted += 1,
             }
         }
         Ok(found)
     }
 
+    /// Hints the cache line of the identity-table slot a report with these ids will probe first
+    /// (called for the next event while the current one is applied).
+    #[inline]
+    pub fn prefetch_ids(&self, cl_ord_id: &Id, order_id: &Id) {
+        let (table, id) =
+            if cl_ord_id.is_empty() { (&self.order_ids, order_id) } else { (&self.aliases.index, cl_ord_id) };
+        let h = id_hash(id);
+        crate::memhint::prefetch(table.slot_ref(table.home(h)));
+    }
+
+    /// Hints the cache lines of the order a report with these ids belongs to, when the first
+    /// identity-table slot it probes (prefetched earlier by [`Self::prefetch_ids`]) names one.
+    #[inline]
+    pub fn prefetch_order_of(&self, cl_ord_id: &Id, order_id: &Id) {
+        let (table, id) =
+            if cl_ord_id.is_empty() { (&self.order_ids, order_id) } else { (&self.aliases.index, cl_ord_id) };
+        let h = id_hash(id);
+        if let Some(v) = table.first_probe(h)
+            && v < self.aliases.orders
+        {
+            self.prefetch_order(v);
+        }
+    }
+
+    /// Hints the cache line of execution record `idx` (nothing for [`NONE`]).
+    #[inline]
+    pub fn prefetch_exec(&self, idx: ExecIdx) {
+        if let Some(r) = self.execs.get(idx as usize) {
+            crate::memhint::prefetch(r);
+        }
+    }
+
+    /// Hints the cache lines of order `idx` that a timer check reads first.
+    #[inline]
+    pub fn prefetch_order(&self, idx: OrderIdx) {
+        if let Some(o) = self.orders.get(idx as usize) {
+            crate::memhint::prefetch(&o.generation);
+            crate::memhint::prefetch(&o.ids);
+            crate::memhint::prefetch(&o.views[0].seen);
+            crate::memhint::prefetch(&o.views[1].seen);
+        }
+    }
+
+    /// The order a ClOrdID belongs to, with its chain depth.
+    #[inline]
+    fn get_alias(&self, id: &Id) -> Option<(OrderIdx, u16)> {
+        let (orders, pool) = (&self.orders, &self.aliases);
+        let mut depth = 0;
+        let v = pool.index.get(id_hash(id), |v| match v.checked_sub(pool.orders) {
+            None => {
+                let o = &orders[v as usize];
+                o.inline_slot(id).map(|k| depth = o.id_depth[k]).is_some()
+            }
+            Some(e) => pool.entries[e as usize].id == *id,
+        })?;
+        Some(match v.checked_sub(pool.orders) {
+            None => (v, depth),
+            Some(e) => (pool.entries[e as usize].order, pool.entries[e as usize].depth),
+        })
+    }
+
+    /// The order indexed under an OrderID.
+    #[inline]
+    fn get_order_id(&self, id: &Id) -> Option<OrderIdx> {
+        let orders = &self.orders;
+        self.order_ids.get(id_hash(id), |v| orders[v as usize].order_id == *id)
+    }
+
+    /// Remembers a ClOrdID of order `idx`: inline while there is room, else in the pool.
     fn add_alias(&mut self, id: Id, idx: OrderIdx, depth: u16) {
-        let head = self.orders[idx as usize].aliases;
-        match self.aliases.insert(id, idx, depth, head) {
-            Ok(head) => self.orders[idx as usize].aliases = head,
+        if self.aliases.is_full() {
             // The report still applies to the order; only this ClOrdID is not remembered.
-            Err(_) => self.stats.capacity_exhausted += 1,
+            self.stats.capacity_exhausted += 1;
+            return;
+        }
+        let o = &mut self.orders[idx as usize];
+        let a = &mut self.aliases;
+        let value = if (o.n_ids as usize) < INLINE_IDS {
+            let k = o.n_ids as usize;
+            o.ids[k] = id;
+            o.id_depth[k] = depth;
+            o.n_ids += 1;
+            idx
+        } else {
+            let alias = Alias { id, order: idx, depth, next: o.aliases };
+            let slot = match a.free.pop() {
+                Some(e) => {
+                    a.entries[e as usize] = alias;
+                    e
+                }
+                None if a.entries.len() < a.pool => {
+                    a.entries.push(alias);
+                    (a.entries.len() - 1) as u32
+                }
+                None => {
+                    self.stats.capacity_exhausted += 1;
+                    return;
+                }
+            };
+            o.aliases = slot;
+            a.orders + slot
+        };
+        // Cannot fail: fullness was checked above.
+        let _ = a.index.insert(id_hash(&id), value);
+    }
+
+    /// Drops every ClOrdID and the OrderID of order `idx` from the indexes.
+    fn remove_ids(&mut self, idx: OrderIdx) {
+        let o = &self.orders[idx as usize];
+        let a = &mut self.aliases;
+        for id in &o.ids[..o.n_ids as usize] {
+            a.index.remove(id_hash(id), |v| v == idx);
+        }
+        let mut head = o.aliases;
+        while head != NONE {
+            let e = a.entries[head as usize];
+            a.index.remove(id_hash(&e.id), |v| v == a.orders + head);
+            a.free.push(head);
+            head = e.next;
+        }
+        if !o.order_id.is_empty() {
+            self.order_ids.remove(id_hash(&o.order_id), |v| v == idx);
         }
     }
 
@@ -372,8 +557,8 @@ impl OrderStore {
         [orig, cl_ord_id]
             .into_iter()
             .filter(|id| !id.is_empty())
-            .find_map(|id| self.aliases.get(id).map(|(idx, _)| idx))
-            .or_else(|| self.order_ids.get(order_id).map(|(idx, _)| idx))
+            .find_map(|id| self.get_alias(id).map(|(idx, _)| idx))
+            .or_else(|| self.get_order_id(order_id))
     }
 
     fn create(&mut self, key: Id) -> Result<OrderIdx, CapacityExhausted> {
@@ -456,11 +641,10 @@ impl OrderStore {
 
     /// Frees an order's slot, identifiers and execution records.
     fn release(&mut self, idx: OrderIdx) {
-        let o = self.orders[idx as usize];
-        self.aliases.remove_list(o.aliases);
-        self.order_ids.remove_list(o.order_ids);
+        self.remove_ids(idx);
+        let heads = self.orders[idx as usize].execs;
         for s in Stream::BOTH {
-            let mut cur = o.execs[s.index()];
+            let mut cur = heads[s.index()];
             while cur != NONE {
                 let next = self.execs[cur as usize].next;
                 self.free_execs.push(cur);
@@ -471,12 +655,94 @@ impl OrderStore {
         slot.retiring = false;
         slot.live = false;
         slot.generation = slot.generation.wrapping_add(1);
+        slot.n_ids = 0;
         slot.aliases = NONE;
-        slot.order_ids = NONE;
+        slot.order_id = Id::new();
         slot.execs = [NONE; 2];
         slot.execs_tail = [NONE; 2];
         self.free_orders.push(idx);
         self.live -= 1;
+    }
+
+    /// Writes the whole store into a snapshot: every slot ever used (a free slot keeps its
+    /// generation), the free lists in their order, the identity tables exactly as laid out,
+    /// the execution records and the retirement queue.
+    pub fn save(&self, w: &mut SnapWriter<'_>) {
+        w.put(&self.capacity.orders).put(&self.capacity.execs).put(&self.live);
+        w.put(&self.orders.len());
+        for o in &self.orders {
+            o.save(w);
+        }
+        save_slice(w, &self.free_orders);
+        w.put(&self.aliases.entries.len());
+        for a in &self.aliases.entries {
+            w.put(&a.id).put(&a.order).put(&a.depth).put(&a.next);
+        }
+        save_slice(w, &self.aliases.free);
+        self.aliases.index.save(w);
+        self.order_ids.save(w);
+        w.put(&self.execs.len());
+        for e in &self.execs {
+            e.save(w);
+        }
+        save_slice(w, &self.free_execs);
+        w.put(&self.retiring.len());
+        for (idx, generation, at) in &self.retiring {
+            w.put(idx).put(generation).put(at);
+        }
+        let s = &self.stats;
+        w.put(&s.retired).put(&s.evicted).put(&s.capacity_exhausted).put(&s.high_water);
+    }
+
+    /// Replaces this (empty, same-sized) store's contents with a saved one's.
+    pub fn load(&mut self, r: &mut SnapReader<'_>) -> Result<(), SnapshotError> {
+        if r.get::<usize>()? != self.capacity.orders || r.get::<usize>()? != self.capacity.execs {
+            return Err(SnapshotError::ConfigMismatch);
+        }
+        self.live = r.get()?;
+        let n = r.count(self.capacity.orders)?;
+        self.orders.clear();
+        for _ in 0..n {
+            self.orders.push(Order::load(r)?);
+        }
+        load_into(r, &mut self.free_orders)?;
+        let n = r.count(self.aliases.pool)?;
+        self.aliases.entries.clear();
+        for _ in 0..n {
+            self.aliases.entries.push(Alias { id: r.get()?, order: r.get()?, depth: r.get()?, next: r.get()? });
+        }
+        load_into(r, &mut self.aliases.free)?;
+        self.aliases.index.load(r)?;
+        self.order_ids.load(r)?;
+        let n = r.count(self.capacity.execs)?;
+        self.execs.clear();
+        for _ in 0..n {
+            self.execs.push(ExecRecord::load(r)?);
+        }
+        load_into(r, &mut self.free_execs)?;
+        let n = r.count(self.capacity.orders)?;
+        self.retiring.clear();
+        for _ in 0..n {
+            self.retiring.push_back((r.get()?, r.get()?, r.get()?));
+        }
+        self.stats =
+            StoreStats { retired: r.get()?, evicted: r.get()?, capacity_exhausted: r.get()?, high_water: r.get()? };
+        // Every index the store will follow must point inside it.
+        let (no, ne, na) = (self.orders.len() as u32, self.execs.len() as u32, self.aliases.entries.len() as u32);
+        let link_ok = |v: u32, n: u32| v == NONE || v < n;
+        let ok = self.live <= self.orders.len()
+            && self.free_orders.iter().all(|&i| i < no)
+            && self.free_execs.iter().all(|&i| i < ne)
+            && self.aliases.free.iter().all(|&i| i < na)
+            && self.aliases.entries.iter().all(|a| a.order < no && link_ok(a.next, na))
+            && self.retiring.iter().all(|&(i, _, _)| i < no)
+            && self.execs.iter().all(|e| link_ok(e.next, ne) && link_ok(e.matched, ne))
+            && self.orders.iter().all(|o| {
+                o.execs.iter().chain(&o.execs_tail).all(|&e| link_ok(e, ne))
+                    && link_ok(o.aliases, na)
+                    && o.n_ids as usize <= INLINE_IDS
+            });
+        if ok { Ok(()) } else { Err(SnapshotError::Invalid("store link out of range")) }
     }
 
     /// Feeds every live order (slot order, which is a pure function of the input) and its

@@ -13,9 +13,13 @@ use crate::event::{ExecEvent, ExecType, MsgKind, OrdStatus, Stream, has};
 use crate::order_store::{ExecIdx, ExecKind, ExecRecord, NONE, OrderIdx, OrderStore, StoreCapacity, StoreStats};
 use crate::order_view::Applied;
 use crate::sequencer::Sequencer;
+use crate::snapshot::{SnapReader, SnapWriter, SnapshotError};
 use crate::text::Id;
 use crate::time::Micros;
 use crate::timers::{GraceTimers, TimerKind};
+
+/// First bytes of a reconciler snapshot (format version 1).
+const SNAPSHOT_MAGIC: &[u8; 8] = b"FXRSTAT1";
 
 /// Tunables of the reconciliation rules and the store's sizing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,7 +68,7 @@ pub struct ReconStats {
     pub unknown_cancel_rejects: u64,
     /// Execution records not kept because the record pool was exhausted.
     pub exec_records_dropped: u64,
-    /// Grace checks not scheduled because the timer wheel was full.
+    /// Grace checks not scheduled because the timer queue was full.
     pub timers_dropped: u64,
     /// Orders created.
     pub orders: u64,
@@ -75,6 +79,9 @@ pub struct ReconStats {
     /// Resolved records emitted.
     pub resolved: u64,
 }
+
+/// How far ahead in the timer queue the order of a check is prefetched.
+const TIMER_PREFETCH: usize = 4;
 
 /// Per-event bookkeeping for the "a resolving late message is also a TimingAnomaly" rule.
 struct EventCtx {
@@ -139,8 +146,75 @@ impl Reconciler {
         d.i64(self.now.0).u64(self.next_id);
         self.store.digest_into(&mut d);
         self.sequencer.digest_into(&mut d);
-        d.u64(self.timers.len() as u64);
+        self.timers.digest_into(&mut d);
         d.finish()
+    }
+
+    /// Records emitted so far (the id of the last one).
+    pub fn records_emitted(&self) -> u64 {
+        self.next_id - 1
+    }
+
+    /// Appends a snapshot of the whole state to `out`: restoring it with
+    /// [`Reconciler::restore`] gives a reconciler that behaves exactly like this one from here
+    /// on (same records, same digest). Costs as much as the state is large.
+    pub fn save(&self, out: &mut Vec<u8>) {
+        let mut w = SnapWriter::new(out);
+        w.bytes(SNAPSHOT_MAGIC);
+        let c = &self.cfg;
+        w.put(&c.grace_ms).put(&c.timing_threshold_ms).put(&c.max_orders).put(&c.max_execs);
+        w.put(&c.retention_ms).put(&c.max_sessions);
+        w.put(&self.next_id).put(&self.now);
+        let s = &self.stats;
+        w.put(&s.messages).put(&s.execution_reports).put(&s.repeated_exec_ids).put(&s.stale_reports);
+        w.put(&s.unknown_exec_refs).put(&s.unknown_cancel_rejects).put(&s.exec_records_dropped);
+        w.put(&s.timers_dropped).put(&s.orders).put(&s.divergences).put(&s.gaps).put(&s.resolved);
+        self.store.save(&mut w);
+        self.sequencer.save(&mut w);
+        self.timers.save(&mut w);
+    }
+
+    /// A reconciler with `cfg` and the state a snapshot holds; the snapshot must have been
+    /// taken with the same configuration.
+    pub fn restore(cfg: ReconConfig, r: &mut SnapReader<'_>) -> Result<Reconciler, SnapshotError> {
+        if r.bytes(SNAPSHOT_MAGIC.len())? != SNAPSHOT_MAGIC {
+            return Err(SnapshotError::Invalid("not a reconciler snapshot"));
+        }
+        let saved = ReconConfig {
+            grace_ms: r.get()?,
+            timing_threshold_ms: r.get()?,
+            max_orders: r.get()?,
+            max_execs: r.get()?,
+            retention_ms: r.get()?,
+            max_sessions: r.get()?,
+        };
+        if saved != cfg {
+            return Err(SnapshotError::ConfigMismatch);
+        }
+        let mut rec = Reconciler::new(cfg);
+        rec.next_id = r.get()?;
+        rec.now = r.get()?;
+        rec.stats = ReconStats {
+            messages: r.get()?,
+            execution_reports: r.get()?,
+            repeated_exec_ids: r.get()?,
+            stale_reports: r.get()?,
+            unknown_exec_refs: r.get()?,
+            unknown_cancel_rejects: r.get()?,
+            exec_records_dropped: r.get()?,
+            timers_dropped: r.get()?,
+            orders: r.get()?,
+            divergences: r.get()?,
+            gaps: r.get()?,
+            resolved: r.get()?,
+        };
+        if rec.next_id == 0 {
+            return Err(SnapshotError::Invalid("record id"));
+        }
+        rec.store.load(r)?;
+        rec.sequencer.load(r)?;
+        rec.timers.load(r)?;
+        Ok(rec)
     }
 
     /// The order store (read-only), for queries and tests.
@@ -171,13 +245,34 @@ impl Reconciler {
         }
     }
 
+    /// Hints the cache lines the next event will need (its identity-table slot), so they load
+    /// while the current one is applied. Changes nothing but timing.
+    #[inline]
+    pub fn prefetch(&self, next: &ExecEvent) {
+        if matches!(next.kind, MsgKind::ExecutionReport | MsgKind::OrderCancelReject) {
+            self.store.prefetch_ids(&next.cl_ord_id, &next.order_id);
+        }
+    }
+
+    /// Hints the cache lines of the order the next event belongs to; worth it once its
+    /// identity-table slot has had time to load after [`Self::prefetch`].
+    #[inline]
+    pub fn prefetch_order(&self, next: &ExecEvent) {
+        if matches!(next.kind, MsgKind::ExecutionReport | MsgKind::OrderCancelReject) {
+            self.store.prefetch_order_of(&next.cl_ord_id, &next.order_id);
+        }
+    }
+
     /// End of input: every pending timer fires (end-of-day flush).
     pub fn finish(&mut self, sink: &mut impl Sink) {
         self.fire_timers(None, sink);
     }
 
     fn fire_timers(&mut self, now: Option<Micros>, sink: &mut impl Sink) {
+        // Checks fire in queue order: start loading the orders of the next ones.
+        self.prefetch_timer();
         while let Some(t) = self.timers.pop_due(now) {
+            self.prefetch_timer();
             if self.store.order(t.order).generation != t.generation {
                 continue; // The order was retired; its checks went with it.
             }
@@ -190,6 +285,17 @@ impl Reconciler {
                         self.classify_expired(t.order, t.deadline, sink);
                     }
                 }
+            }
+        }
+    }
+
+    /// Hints the order (and record) of the check [`TIMER_PREFETCH`] places ahead in the queue.
+    #[inline]
+    fn prefetch_timer(&self) {
+        if let Some(t) = self.timers.peek(TIMER_PREFETCH) {
+            self.store.prefetch_order(t.order);
+            if let TimerKind::Fill(f) = t.kind {
+                self.store.prefetch_exec(f);
             }
         }
     }
@@ -290,7 +396,7 @@ impl Reconciler {
         }
     }
 
-    /// Schedules a grace check; a full wheel is counted (the check is lost, never the event).
+    /// Schedules a grace check; a full timer queue is counted (the check is lost, never the event).
     fn schedule(&mut self, now: Micros, idx: OrderIdx, generation: u32, kind: TimerKind) {
         if self.timers.push(Micros(now.0.saturating_add(self.grace_us)), idx, generation, kind).is_err() {
             self.stats.timers_dropped += 1;

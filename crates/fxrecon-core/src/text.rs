@@ -54,6 +54,22 @@ impl<const N: usize> InlineStr<N> {
         Ok(())
     }
 
+    /// Replaces the value in place with `src[..len]`; when `src` has `N` bytes it copies all `N`
+    /// (a fixed-size copy: the bytes past `len` are unused capacity, never read). Fails, leaving
+    /// the value unchanged, when `len` is longer than `N`.
+    #[inline]
+    pub fn set_from(&mut self, src: &[u8], len: usize) -> Result<(), TooLong> {
+        if len > N {
+            return Err(TooLong);
+        }
+        match src.get(..N) {
+            Some(window) => self.bytes.copy_from_slice(window),
+            None => self.bytes[..len].copy_from_slice(&src[..len]),
+        }
+        self.len = len as u8;
+        Ok(())
+    }
+
     /// Copies up to `N` bytes of arbitrary input as printable ASCII: SOH becomes `|`, other
     /// control and non-ASCII bytes become `?`. For excerpts of bad input; never fails.
     pub fn from_bytes_lossy(src: &[u8]) -> Self {
@@ -103,9 +119,35 @@ impl<const N: usize> Default for InlineStr<N> {
     }
 }
 
+impl<const N: usize> InlineStr<N> {
+    /// Bytes `i..i + 8` as one word (`i + 8 <= N`).
+    #[inline(always)]
+    fn word(&self, i: usize) -> u64 {
+        u64::from_le_bytes(self.bytes[i..i + 8].try_into().expect("8 bytes"))
+    }
+}
+
 impl<const N: usize> PartialEq for InlineStr<N> {
+    /// Equal lengths and equal bytes up to the length; compared a word at a time inline (ids
+    /// are compared on every lookup), the unused capacity masked off.
+    #[inline]
     fn eq(&self, other: &Self) -> bool {
-        self.as_bytes() == other.as_bytes()
+        if self.len != other.len {
+            return false;
+        }
+        let n = self.len as usize;
+        if !N.is_multiple_of(8) {
+            return self.as_bytes() == other.as_bytes();
+        }
+        let mut i = 0;
+        while i + 8 <= n {
+            if self.word(i) != other.word(i) {
+                return false;
+            }
+            i += 8;
+        }
+        // A partial last word: i < n <= N and N is a multiple of 8, so i + 8 <= N.
+        i == n || (self.word(i) ^ other.word(i)) & (u64::MAX >> (8 * (8 - (n - i)))) == 0
     }
 }
 impl<const N: usize> Eq for InlineStr<N> {}
@@ -151,6 +193,36 @@ mod tests {
         assert!(Id::from_bytes(&[b'x'; 41]).is_err());
         assert!(Id::from_bytes(&[b'x'; 40]).is_ok());
         assert_eq!(Name::from_bytes_lossy(b"8=FIX\x01\xff\n").as_str(), "8=FIX|??");
+    }
+
+    #[test]
+    fn set_from_keeps_only_len_bytes() {
+        let mut a = Name::new();
+        a.set_from(b"EUR/USD\x01rest of the message, well past 24 bytes", 7).unwrap();
+        assert_eq!(a, Name::from_bytes(b"EUR/USD").unwrap());
+        a.set_from(b"GBP", 3).unwrap();
+        assert_eq!(a.as_str(), "GBP");
+        assert_eq!(a.set_from(&[b'x'; 30], 25), Err(TooLong));
+        assert_eq!(a.as_str(), "GBP");
+    }
+
+    #[test]
+    fn equality_compares_exactly_the_stored_bytes() {
+        let texts: Vec<Vec<u8>> =
+            (0..=40).flat_map(|n| [vec![b'a'; n], [vec![b'a'; n.max(1) - 1], vec![b'b']].concat()]).collect();
+        for a in &texts {
+            for b in &texts {
+                let mut x = Id::new();
+                let mut y = Id::new();
+                // Junk in the unused capacity must not matter.
+                x.set_from(&[a.as_slice(), &[b'x'; 40]].concat(), a.len()).unwrap();
+                y.set_from(&[b.as_slice(), &[b'y'; 40]].concat(), b.len()).unwrap();
+                assert_eq!(x == y, a == b, "{a:?} {b:?}");
+            }
+        }
+        let odd = InlineStr::<5>::from_bytes(b"abc").unwrap();
+        assert_eq!(odd, InlineStr::<5>::from_bytes(b"abc").unwrap());
+        assert_ne!(odd, InlineStr::<5>::from_bytes(b"abd").unwrap());
     }
 
     #[test]

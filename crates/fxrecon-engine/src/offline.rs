@@ -243,6 +243,8 @@ pub fn reconcile_sources(
     let mut d = StreamInput::new(Stream::DropCopy, d);
     p.advance(rejects)?;
     d.advance(rejects)?;
+    // Whether the order of each stream's pending event was already prefetched.
+    let mut hinted = [false; 2];
     loop {
         let take_primary = match (p.ready, d.ready) {
             (true, true) => p.event.event_time <= d.event.event_time,
@@ -250,10 +252,22 @@ pub fn reconcile_sources(
             (false, true) => false,
             (false, false) => break,
         };
+        // The other stream's next event was decoded (and its table slot prefetched) earlier:
+        // start loading its order too.
         if take_primary {
             consume(&mut p, &mut recon, sink, rejects)?;
+            hinted[0] = false;
+            if d.ready && !hinted[1] {
+                recon.prefetch_order(&d.event);
+                hinted[1] = true;
+            }
         } else {
             consume(&mut d, &mut recon, sink, rejects)?;
+            hinted[1] = false;
+            if p.ready && !hinted[0] {
+                recon.prefetch_order(&p.event);
+                hinted[0] = true;
+            }
         }
     }
     recon.finish(sink);
@@ -275,5 +289,9 @@ fn consume<S: LineSource>(
     rejects: &mut impl RejectSink,
 ) -> io::Result<()> {
     recon.apply(&input.event, sink);
-    input.advance(rejects)
+    input.advance(rejects)?;
+    if input.ready {
+        recon.prefetch(&input.event);
+    }
+    Ok(())
 }

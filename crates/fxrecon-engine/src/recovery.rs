@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 
 use fxrecon_core::divergence::Record;
 use fxrecon_core::event::ExecEvent;
-use fxrecon_core::time::Micros;
 use fxrecon_core::snapshot::SnapReader;
+use fxrecon_core::time::Micros;
 use fxrecon_core::{Reconciler, Sink};
 
 use crate::config::Config;

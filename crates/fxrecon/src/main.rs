@@ -397,6 +397,7 @@ fn run_pipeline(a: RunArgs) -> Result<()> {
             "records": j.records, "batches": j.batches, "write_failures": j.write_failures,
         })),
         "recovered": recovered.map(|r| serde_json::json!({
+            "snapshot": r.snapshot,
             "events_replayed": r.events_replayed,
             "rejects_replayed": r.rejects_replayed,
             "output_lines_checked": r.output_lines_checked,

@@ -1,6 +1,7 @@
 //! Crash recovery end to end: `fxrecon run --journal` is killed with SIGKILL at 20+ random
 //! points of a generated day (some during its own recovery), restarted each time, and finally
-//! left to finish. Its divergence output and final state digest must equal those of an
+//! left to finish. It snapshots every 3,000 messages, so restarts resume from a snapshot plus
+//! the journal after it. Its divergence output and final state digest must equal those of an
 //! uninterrupted run, and no rejected line may be lost or written twice.
 
 use std::path::{Path, PathBuf};
@@ -45,8 +46,12 @@ fn write_day(dir: &Path) -> (PathBuf, PathBuf) {
 }
 
 fn run_args(p: &Path, d: &Path, out: &Path, rejects: &Path, journal: &Path) -> Vec<String> {
+    let cfg = p.with_file_name("snapshots.toml");
+    std::fs::write(&cfg, "snapshot_every = 3000\nsnapshots_kept = 2\n").unwrap();
     [
         "run",
+        "--config",
+        cfg.to_str().unwrap(),
         "--primary",
         p.to_str().unwrap(),
         "--dropcopy",
@@ -130,6 +135,14 @@ fn kill_9_at_random_points_then_finish_equals_an_uninterrupted_run() {
     let last = bin().args(run_args(&p, &d, &out, &rejects, &journal)).output().unwrap();
     assert!(last.status.success(), "{}", String::from_utf8_lossy(&last.stderr));
     assert_eq!(digest_of(&last.stderr), ref_digest, "final state digest");
+    let text = String::from_utf8_lossy(&last.stderr);
+    let from_snapshot =
+        text.split("\"snapshot\": ").nth(1).is_some_and(|v| v.starts_with(|c: char| c.is_ascii_digit()));
+    assert!(from_snapshot, "the last recovery started from a snapshot: {text}");
+    let snapshots = std::fs::read_dir(&journal)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".snap"));
+    assert_eq!(snapshots.count(), 2, "older snapshots are pruned");
     let (want, got) = (std::fs::read(dir.join("ref.jsonl")).unwrap(), std::fs::read(&out).unwrap());
     assert!(!want.is_empty());
     assert!(want == got, "divergence output differs from the uninterrupted run's");

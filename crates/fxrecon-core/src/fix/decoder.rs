@@ -107,23 +107,30 @@ pub fn decode(line: &[u8], out: &mut ExecEvent) -> Result<(), DecodeError> {
 
     let mut field_start = 0usize;
     while field_start < msg.len() {
-        let field_end = find_delim(msg, field_start, delim);
-        let field = &msg[field_start..field_end];
-        let mut tag: u32 = 0;
-        let mut i = 0;
-        // Tags have at most 9 digits here; a longer run is malformed, so no overflow.
-        while i < field.len().min(9) {
-            let d = field[i].wrapping_sub(b'0');
-            if d > 9 {
-                break;
+        let (tag, vs) = match tag_fast(msg, field_start) {
+            Some(t) => t,
+            None => {
+                // General form (long or odd tags, the end of the message): digits up to 9, then '='.
+                let field = &msg[field_start..find_delim(msg, field_start, delim)];
+                let mut tag: u32 = 0;
+                let mut i = 0;
+                while i < field.len().min(9) {
+                    let d = field[i].wrapping_sub(b'0');
+                    if d > 9 {
+                        break;
+                    }
+                    tag = tag * 10 + d as u32;
+                    i += 1;
+                }
+                if i == 0 || i >= field.len() || field[i] != b'=' {
+                    return Err(DecodeError::MalformedField(start + field_start));
+                }
+                (tag, field_start + i + 1)
             }
-            tag = tag * 10 + d as u32;
-            i += 1;
-        }
-        if i == 0 || i >= field.len() || field[i] != b'=' {
-            return Err(DecodeError::MalformedField(start + field_start));
-        }
-        let v = &field[i + 1..];
+        };
+        let field_end = find_delim(msg, vs, delim);
+        let v = &msg[vs..field_end];
+        let vlen = field_end - vs;
         let pos = field_end + 1;
         if checksum.is_some() {
             // Anything after CheckSum is not part of the message.
@@ -131,6 +138,8 @@ pub fn decode(line: &[u8], out: &mut ExecEvent) -> Result<(), DecodeError> {
         }
         let this_field = field_start;
         field_start = pos;
+        // Values are read in place from `msg` (fixed-size copies and loads where it has room).
+        let rest = &msg[vs..];
 
         match tag {
             8 => out.version = version_of(v),
@@ -157,17 +166,17 @@ pub fn decode(line: &[u8], out: &mut ExecEvent) -> Result<(), DecodeError> {
                 out.new_seq_no = uint(v, 36)?;
                 out.present |= has::NEW_SEQ_NO;
             }
-            49 => set_text(&mut out.sender, v, 49)?,
-            56 => set_text(&mut out.target, v, 56)?,
+            49 => set_text(&mut out.sender, rest, vlen, 49)?,
+            56 => set_text(&mut out.target, rest, vlen, 56)?,
             // SendingTime is only the clock of lines without an arrival prefix: parse it there.
             52 if out.arrival.is_none() => {
                 out.sending_time = Some(Micros::parse_fix(v).ok_or(DecodeError::BadTimestamp(52))?)
             }
-            11 => set_text(&mut out.cl_ord_id, v, 11)?,
-            41 => set_text(&mut out.orig_cl_ord_id, v, 41)?,
-            37 => set_text(&mut out.order_id, v, 37)?,
-            17 => set_text(&mut out.exec_id, v, 17)?,
-            19 => set_text(&mut out.exec_ref_id, v, 19)?,
+            11 => set_text(&mut out.cl_ord_id, rest, vlen, 11)?,
+            41 => set_text(&mut out.orig_cl_ord_id, rest, vlen, 41)?,
+            37 => set_text(&mut out.order_id, rest, vlen, 37)?,
+            17 => set_text(&mut out.exec_id, rest, vlen, 17)?,
+            19 => set_text(&mut out.exec_ref_id, rest, vlen, 19)?,
             150 => {
                 out.exec_type = ExecType::from_code(v);
                 out.present |= has::EXEC_TYPE;
@@ -175,17 +184,17 @@ pub fn decode(line: &[u8], out: &mut ExecEvent) -> Result<(), DecodeError> {
             20 => exec_trans_type = v.first().copied().unwrap_or(b'0'),
             39 => ord_status_raw = Some(v),
             54 => out.side = v.first().copied().unwrap_or(0),
-            55 => set_text(&mut out.symbol, v, 55)?,
-            1 => set_text(&mut out.account, v, 1)?,
-            30 => set_text(&mut out.venue, v, 30)?,
-            100 if out.venue.is_empty() => set_text(&mut out.venue, v, 100)?,
-            38 => set_dec(&mut out.order_qty, v, 38, &mut out.present, has::ORDER_QTY)?,
-            44 => set_dec(&mut out.price, v, 44, &mut out.present, has::PRICE)?,
-            32 => set_dec(&mut out.last_qty, v, 32, &mut out.present, has::LAST_QTY)?,
-            31 => set_dec(&mut out.last_px, v, 31, &mut out.present, has::LAST_PX)?,
-            14 => set_dec(&mut out.cum_qty, v, 14, &mut out.present, has::CUM_QTY)?,
-            151 => set_dec(&mut out.leaves_qty, v, 151, &mut out.present, has::LEAVES_QTY)?,
-            6 => set_dec(&mut out.avg_px, v, 6, &mut out.present, has::AVG_PX)?,
+            55 => set_text(&mut out.symbol, rest, vlen, 55)?,
+            1 => set_text(&mut out.account, rest, vlen, 1)?,
+            30 => set_text(&mut out.venue, rest, vlen, 30)?,
+            100 if out.venue.is_empty() => set_text(&mut out.venue, rest, vlen, 100)?,
+            38 => set_dec(&mut out.order_qty, msg, vs, vlen, 38, &mut out.present, has::ORDER_QTY)?,
+            44 => set_dec(&mut out.price, msg, vs, vlen, 44, &mut out.present, has::PRICE)?,
+            32 => set_dec(&mut out.last_qty, msg, vs, vlen, 32, &mut out.present, has::LAST_QTY)?,
+            31 => set_dec(&mut out.last_px, msg, vs, vlen, 31, &mut out.present, has::LAST_PX)?,
+            14 => set_dec(&mut out.cum_qty, msg, vs, vlen, 14, &mut out.present, has::CUM_QTY)?,
+            151 => set_dec(&mut out.leaves_qty, msg, vs, vlen, 151, &mut out.present, has::LEAVES_QTY)?,
+            6 => set_dec(&mut out.avg_px, msg, vs, vlen, 6, &mut out.present, has::AVG_PX)?,
             _ => {}
         }
     }
@@ -224,14 +233,20 @@ pub fn decode(line: &[u8], out: &mut ExecEvent) -> Result<(), DecodeError> {
     Ok(())
 }
 
-/// Position of the next `delim` at or after `from` (or `hay.len()`). Fields are short, so a
-/// word-at-a-time (SWAR) scan beats a SIMD search that must be set up again for every field.
+/// Position of the next `delim` at or after `from` (or `hay.len()`). Values are short: one
+/// 16-byte comparison usually finds it; the last bytes of a message go a word at a time (SWAR).
 #[inline]
 fn find_delim(hay: &[u8], from: usize, delim: u8) -> usize {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
-    let pattern = LO * delim as u64;
     let mut i = from;
+    while let Some(m) = super::simd::eq_mask16(hay, i, delim) {
+        if m != 0 {
+            return i + m.trailing_zeros() as usize;
+        }
+        i += 16;
+    }
+    let pattern = LO * delim as u64;
     while i + 8 <= hay.len() {
         let mut word = [0u8; 8];
         word.copy_from_slice(&hay[i..i + 8]);
@@ -349,19 +364,47 @@ fn uint(v: &[u8], tag: u32) -> Result<u64, DecodeError> {
     Ok(n)
 }
 
+/// The tag of the field at `at` and where its value starts, for tags of 1 to 3 digits read from
+/// one 4-byte load (`None`: anything else, decided by the general loop).
 #[inline]
-fn set_text<const N: usize>(slot: &mut InlineStr<N>, v: &[u8], tag: u32) -> Result<(), DecodeError> {
-    slot.set(v).map_err(|_| DecodeError::TooLong(tag))
+fn tag_fast(msg: &[u8], at: usize) -> Option<(u32, usize)> {
+    let w = u32::from_le_bytes(msg.get(at..at + 4)?.try_into().ok()?);
+    let d = w.wrapping_sub(0x3030_3030).to_le_bytes();
+    let b = w.to_le_bytes();
+    if d[0] > 9 {
+        return None;
+    }
+    if b[1] == b'=' {
+        Some((d[0] as u32, at + 2))
+    } else if d[1] > 9 {
+        None
+    } else if b[2] == b'=' {
+        Some((d[0] as u32 * 10 + d[1] as u32, at + 3))
+    } else if d[2] <= 9 && b[3] == b'=' {
+        Some((d[0] as u32 * 100 + d[1] as u32 * 10 + d[2] as u32, at + 4))
+    } else {
+        None
+    }
 }
 
+/// Sets a text field from the value at the start of `rest`, `len` bytes long.
+#[inline]
+fn set_text<const N: usize>(slot: &mut InlineStr<N>, rest: &[u8], len: usize, tag: u32) -> Result<(), DecodeError> {
+    slot.set_from(rest, len).map_err(|_| DecodeError::TooLong(tag))
+}
+
+/// Sets a decimal field from `msg[vs..vs + len]`.
+#[inline]
 fn set_dec<const S: u32>(
     slot: &mut Fixed<S>,
-    v: &[u8],
+    msg: &[u8],
+    vs: usize,
+    len: usize,
     tag: u32,
     present: &mut u16,
     bit: u16,
 ) -> Result<(), DecodeError> {
-    *slot = Fixed::parse(v).map_err(|e| match e {
+    *slot = Fixed::parse_in(msg, vs, len).map_err(|e| match e {
         DecimalError::TooPrecise => DecodeError::TooPrecise(tag),
         DecimalError::NotANumber | DecimalError::Overflow => DecodeError::BadNumber(tag),
     })?;

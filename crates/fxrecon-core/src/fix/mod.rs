@@ -3,5 +3,6 @@
 //! [`ExecEvent`]: crate::event::ExecEvent
 
 pub mod decoder;
+mod simd;
 
 pub use decoder::{DecodeError, decode};

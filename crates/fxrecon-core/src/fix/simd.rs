@@ -1,0 +1,45 @@
+//! 16-byte comparisons for the decoder's field scan (SSE2 on x86_64, part of its baseline;
+//! plain comparisons elsewhere).
+//!
+//! Owns: one question, "which of these 16 bytes equal c". Never reads outside the slice it is
+//! given: a window that does not fit is not compared at all. The only `unsafe` code of the
+//! decoder.
+
+/// Bit `i` set when `hay[at + i] == c`, for the 16 bytes from `at`; `None` when `hay` has fewer
+/// than 16 bytes there.
+#[inline(always)]
+pub(crate) fn eq_mask16(hay: &[u8], at: usize, c: u8) -> Option<u32> {
+    let window: &[u8; 16] = hay.get(at..at.checked_add(16)?)?.try_into().ok()?;
+    #[cfg(target_arch = "x86_64")]
+    {
+        use core::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
+        // SAFETY: SSE2 is part of the x86_64 baseline, so these intrinsics are always
+        // available; the (unaligned) load reads exactly the 16 bytes of `window`.
+        let m = unsafe {
+            let v = _mm_loadu_si128(window.as_ptr().cast::<__m128i>());
+            _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8)))
+        };
+        Some(m as u32 & 0xffff)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        Some(window.iter().enumerate().fold(0u32, |m, (i, &b)| m | (((b == c) as u32) << i)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::eq_mask16;
+
+    #[test]
+    fn agrees_with_a_byte_comparison_and_never_reads_past_the_slice() {
+        let hay: Vec<u8> =
+            (0..100u32).map(|i| if i % 7 == 0 || i % 11 == 0 { 0x01 } else { b'a' + (i % 26) as u8 }).collect();
+        for at in 0..hay.len() + 3 {
+            let want =
+                (at + 16 <= hay.len()).then(|| (0..16).fold(0u32, |m, i| m | (((hay[at + i] == 0x01) as u32) << i)));
+            assert_eq!(eq_mask16(&hay, at, 0x01), want, "at {at}");
+        }
+        assert_eq!(eq_mask16(&hay, usize::MAX, 0x01), None);
+    }
+}

@@ -1,0 +1,76 @@
+//! Memory hints (docs/decisions.md D23); with `fix::simd`, the only `unsafe` code of the core.
+//!
+//! Owns: asking the CPU to start loading the cache line of a value the reconciler will touch a
+//! little later (the identity-table slot of the next event, the order of the next timer), and
+//! asking the OS to back the large pre-sized tables with huge pages (fewer TLB misses on their
+//! random accesses). A hint never changes what the program computes, only when and how memory
+//! arrives. Must never dereference, free, move or remap anything: it only takes references
+//! and address ranges of live allocations, which are valid by construction.
+
+/// Hints that `value`'s cache line will be read soon (no effect on targets without a hint).
+#[inline(always)]
+pub fn prefetch<T>(value: &T) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use core::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        // SAFETY: `_mm_prefetch` is SSE, which every x86_64 CPU has; it is a hint that never
+        // faults and never reads or writes memory as far as the program can observe, and the
+        // pointer comes from a live reference anyway.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>((value as *const T).cast::<i8>()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = value;
+}
+
+/// Regions smaller than this are left alone (a huge page is 2 MiB).
+const HUGE_MIN: usize = 4 << 20;
+
+/// Advises the OS to back the allocation holding `capacity` elements at `start` with
+/// transparent huge pages, when it is large enough to matter (Linux only; otherwise nothing).
+pub fn advise_huge_pages<T>(start: *const T, capacity: usize) {
+    let bytes = capacity.saturating_mul(core::mem::size_of::<T>());
+    if bytes < HUGE_MIN {
+        return;
+    }
+    #[cfg(target_os = "linux")]
+    {
+        const HUGE: usize = 2 << 20;
+        // Only whole huge pages inside the allocation: never touch memory outside it.
+        let begin = (start as usize).next_multiple_of(HUGE);
+        let end = (start as usize + bytes) & !(HUGE - 1);
+        if end > begin {
+            // SAFETY: [begin, end) lies inside one live allocation of this process (it is
+            // rounded inwards from the allocation's own range). MADV_HUGEPAGE only changes how
+            // the kernel backs those pages: contents, addresses and validity are unchanged, and
+            // a failure (THP off, old kernel) is harmless, so its result is ignored.
+            unsafe {
+                libc::madvise(begin as *mut libc::c_void, end - begin, libc::MADV_HUGEPAGE);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{advise_huge_pages, prefetch};
+
+    #[test]
+    fn huge_page_advice_keeps_contents_and_ignores_small_regions() {
+        let mut v: Vec<u64> = (0..(3u64 << 20)).collect();
+        advise_huge_pages(v.as_ptr(), v.capacity());
+        advise_huge_pages(v[..10].as_ptr(), 10);
+        v[12345] += 1;
+        assert_eq!(v[12345], 12346);
+        assert_eq!(v.iter().sum::<u64>(), (3u64 << 20) * ((3 << 20) - 1) / 2 + 1);
+    }
+
+    #[test]
+    fn a_hint_changes_nothing() {
+        let v: Vec<u64> = (0..1024).collect();
+        for x in &v {
+            prefetch(x);
+        }
+        prefetch(&v[1023]);
+        assert_eq!(v.iter().sum::<u64>(), 1023 * 1024 / 2);
+    }
+}
