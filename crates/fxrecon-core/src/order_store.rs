@@ -299,6 +299,8 @@ pub struct StoreStats {
     pub capacity_exhausted: u64,
     /// Most orders held at once.
     pub high_water: u64,
+    /// Open orders retired after `open_retention_ms` without a report.
+    pub stale_retired: u64,
 }
 
 /// Arena of orders with their identity tables, execution records and retirement queue.
@@ -316,6 +318,8 @@ pub struct OrderStore {
     retiring: VecDeque<(OrderIdx, u32, Micros)>,
     capacity: StoreCapacity,
     stats: StoreStats,
+    /// Next slot [`OrderStore::sweep_stale`] looks at.
+    sweep: usize,
 }
 
 impl OrderStore {
@@ -339,6 +343,7 @@ impl OrderStore {
             retiring: VecDeque::with_capacity(n),
             capacity: StoreCapacity { orders: n, execs: capacity.execs.max(1) },
             stats: StoreStats::default(),
+            sweep: 0,
         }
     }
 
@@ -639,6 +644,29 @@ impl OrderStore {
         n
     }
 
+    /// Looks at the next `slots` order slots (a clock hand going round the arena) and retires
+    /// those still open but idle for `after_us` at `now`: orders one stream never finished
+    /// (a cancel confirmed on one side only …), whose divergence has long been reported, so an
+    /// endless run does not fill up with them. Finished orders are left to [`Self::retire_idle`].
+    /// Returns how many it retired.
+    pub fn sweep_stale(&mut self, now: Micros, after_us: i64, slots: usize) -> usize {
+        let mut n = 0;
+        for _ in 0..slots.min(self.orders.len()) {
+            if self.sweep >= self.orders.len() {
+                self.sweep = 0;
+            }
+            let idx = self.sweep as OrderIdx;
+            self.sweep += 1;
+            let o = &self.orders[idx as usize];
+            if o.live && !o.retiring && o.last_activity.0.saturating_add(after_us) <= now.0 {
+                self.release(idx);
+                self.stats.stale_retired += 1;
+                n += 1;
+            }
+        }
+        n
+    }
+
     /// Frees an order's slot, identifiers and execution records.
     fn release(&mut self, idx: OrderIdx) {
         self.remove_ids(idx);
@@ -691,7 +719,8 @@ impl OrderStore {
             w.put(idx).put(generation).put(at);
         }
         let s = &self.stats;
-        w.put(&s.retired).put(&s.evicted).put(&s.capacity_exhausted).put(&s.high_water);
+        w.put(&s.retired).put(&s.evicted).put(&s.capacity_exhausted).put(&s.high_water).put(&s.stale_retired);
+        w.put(&self.sweep);
     }
 
     /// Replaces this (empty, same-sized) store's contents with a saved one's.
@@ -725,8 +754,14 @@ impl OrderStore {
         for _ in 0..n {
             self.retiring.push_back((r.get()?, r.get()?, r.get()?));
         }
-        self.stats =
-            StoreStats { retired: r.get()?, evicted: r.get()?, capacity_exhausted: r.get()?, high_water: r.get()? };
+        self.stats = StoreStats {
+            retired: r.get()?,
+            evicted: r.get()?,
+            capacity_exhausted: r.get()?,
+            high_water: r.get()?,
+            stale_retired: r.get()?,
+        };
+        self.sweep = r.get()?;
         // Every index the store will follow must point inside it.
         let (no, ne, na) = (self.orders.len() as u32, self.execs.len() as u32, self.aliases.entries.len() as u32);
         let link_ok = |v: u32, n: u32| v == NONE || v < n;
@@ -748,7 +783,7 @@ impl OrderStore {
     /// Feeds every live order (slot order, which is a pure function of the input) and its
     /// execution records to `d`.
     pub fn digest_into(&self, d: &mut crate::digest::Digest) {
-        d.u64(self.live as u64);
+        d.u64(self.live as u64).u64(self.sweep as u64);
         for (idx, o) in self.orders.iter().enumerate().filter(|(_, o)| o.live) {
             d.u64(idx as u64).text(o.key.as_bytes()).text(o.symbol.as_bytes()).text(o.venue.as_bytes());
             for v in &o.views {
@@ -937,6 +972,30 @@ mod tests {
         assert_eq!(s.lookup(&id("R1"), &e, &e), Some(a));
         s.retire_idle(Micros(61), 10);
         assert_eq!(s.lookup(&id("R1"), &e, &e), None);
+    }
+
+    #[test]
+    fn the_sweep_retires_open_orders_idle_too_long_and_nothing_else() {
+        let mut s = store(8);
+        let e = Id::new();
+        let (open, _) = s.resolve(&id("OPEN"), &e, &e).unwrap();
+        let (busy, _) = s.resolve(&id("BUSY"), &e, &e).unwrap();
+        let (done, _) = s.resolve(&id("DONE"), &e, &e).unwrap();
+        s.order_mut(open).last_activity = Micros(0);
+        s.order_mut(busy).last_activity = Micros(90);
+        finish(&mut s, done, 0); // finished: left to retire_idle
+        assert_eq!(s.sweep_stale(Micros(100), 50, 8), 1);
+        assert_eq!(s.lookup(&id("OPEN"), &e, &e), None, "idle open order retired");
+        assert_eq!(s.lookup(&id("BUSY"), &e, &e), Some(busy));
+        assert_eq!(s.lookup(&id("DONE"), &e, &e), Some(done));
+        assert_eq!(s.stats().stale_retired, 1);
+        // The hand moves on a few slots per call and comes round again.
+        s.order_mut(busy).last_activity = Micros(100);
+        let mut n = 0;
+        for _ in 0..4 {
+            n += s.sweep_stale(Micros(200), 50, 1);
+        }
+        assert_eq!(n, 1, "BUSY retired once the hand reached it");
     }
 
     #[test]

@@ -36,6 +36,9 @@ pub struct ReconConfig {
     pub retention_ms: i64,
     /// Session directions tracked by the sequencer.
     pub max_sessions: usize,
+    /// An order still open but without a report for this long (ms of event time) is retired
+    /// (0: never; docs/decisions.md D29).
+    pub open_retention_ms: i64,
 }
 
 impl Default for ReconConfig {
@@ -47,6 +50,7 @@ impl Default for ReconConfig {
             max_execs: 1 << 24,
             retention_ms: 60_000,
             max_sessions: 256,
+            open_retention_ms: 0,
         }
     }
 }
@@ -163,7 +167,7 @@ impl Reconciler {
         w.bytes(SNAPSHOT_MAGIC);
         let c = &self.cfg;
         w.put(&c.grace_ms).put(&c.timing_threshold_ms).put(&c.max_orders).put(&c.max_execs);
-        w.put(&c.retention_ms).put(&c.max_sessions);
+        w.put(&c.retention_ms).put(&c.max_sessions).put(&c.open_retention_ms);
         w.put(&self.next_id).put(&self.now);
         let s = &self.stats;
         w.put(&s.messages).put(&s.execution_reports).put(&s.repeated_exec_ids).put(&s.stale_reports);
@@ -187,6 +191,7 @@ impl Reconciler {
             max_execs: r.get()?,
             retention_ms: r.get()?,
             max_sessions: r.get()?,
+            open_retention_ms: r.get()?,
         };
         if saved != cfg {
             return Err(SnapshotError::ConfigMismatch);
@@ -228,6 +233,11 @@ impl Reconciler {
         self.now = now;
         self.fire_timers(Some(now), sink);
         self.store.retire_idle(now, self.cfg.retention_ms * Micros::PER_MS);
+        if self.cfg.open_retention_ms > 0 {
+            // Two slots per event: the clock hand goes round the arena every few live-order
+            // counts of events, at O(1) per event.
+            self.store.sweep_stale(now, self.cfg.open_retention_ms * Micros::PER_MS, 2);
+        }
         self.stats.messages[ev.stream.index()] += 1;
 
         let Self { sequencer, next_id, stats, .. } = self;

@@ -79,6 +79,11 @@ pub struct BenchReport {
     pub decode_reconcile_msgs_per_s: f64,
     /// Threaded pipeline, unpaced (backpressure only), messages/s (median).
     pub pipeline_msgs_per_s: f64,
+    /// The same pipeline journaling every message (`interval_ms:100` fsync), messages/s
+    /// (median; runs interleaved with the unjournaled ones).
+    pub pipeline_journaled_msgs_per_s: f64,
+    /// Replay of that journal (read, decode, reconcile on threads), events/s (median).
+    pub replay_msgs_per_s: f64,
     /// Raw SPSC ring moving the same message type between two threads, messages/s (median).
     pub ring_baseline_msgs_per_s: f64,
     /// Name of the baseline decoder.
@@ -311,22 +316,32 @@ impl crate::line_reader::LineSource for WarmLines<'_> {
     }
 }
 
-/// The threaded pipeline, unpaced, over in-memory inputs; median messages/s.
+/// The threaded pipeline, unpaced, over in-memory inputs, without and with the journal
+/// (`interval_ms:100` fsync, in a temporary directory), runs interleaved so both see the same
+/// machine; then the replay of that journal. Medians of messages/s: (plain, journaled, replay).
 pub fn pipeline_throughput(
     primary: &'static [u8],
     dropcopy: &'static [u8],
     cfg: &crate::config::Config,
     runs: usize,
-) -> f64 {
-    median(
-        (0..runs)
-            .map(|_| {
-                let stats = pipeline_in_memory(primary, dropcopy, cfg, &crate::pipeline::PipelineOptions::default());
-                let n = stats.ingest[0].messages + stats.ingest[1].messages;
-                n as f64 / stats.elapsed.as_secs_f64()
-            })
-            .collect(),
-    )
+) -> (f64, f64, f64) {
+    let dir = std::env::temp_dir().join(format!("fxrecon-bench-journal-{}", std::process::id()));
+    let opts = crate::pipeline::PipelineOptions::default();
+    let rate = |stats: &crate::pipeline::PipelineStats| {
+        (stats.ingest[0].messages + stats.ingest[1].messages) as f64 / stats.elapsed.as_secs_f64()
+    };
+    let (mut plain, mut journaled, mut replayed) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..runs {
+        plain.push(rate(&pipeline_in_memory(primary, dropcopy, cfg, &opts, None)));
+        let _ = std::fs::remove_dir_all(&dir);
+        journaled.push(rate(&pipeline_in_memory(primary, dropcopy, cfg, &opts, Some(&dir))));
+        let t = Instant::now();
+        let (stats, _, _) =
+            crate::recovery::replay(&dir, None, false, (None, None), std::io::sink()).expect("replaying the journal");
+        replayed.push(stats.events as f64 / t.elapsed().as_secs_f64());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    (median(plain), median(journaled), median(replayed))
 }
 
 /// The raw ring: `n` ingest messages (full ExecEvent size) from one thread to another.
@@ -365,19 +380,30 @@ pub fn ring_baseline(n: u64, runs: usize) -> f64 {
     )
 }
 
-/// One pipeline run over in-memory inputs, store sized to them, output discarded.
+/// One pipeline run over in-memory inputs, store sized to them, output discarded; with
+/// `journal`, into a new journal there.
 fn pipeline_in_memory(
     primary: &'static [u8],
     dropcopy: &'static [u8],
     cfg: &crate::config::Config,
     opts: &crate::pipeline::PipelineOptions,
+    journal: Option<&std::path::Path>,
 ) -> crate::pipeline::PipelineStats {
     use crate::line_reader::SliceLines;
     let sized = crate::offline::sized_for_inputs(cfg, &[primary, dropcopy]);
-    let (stats, _, _) = crate::pipeline::run_sources(
+    let (start, setup) = match journal {
+        Some(dir) => {
+            let fsync = crate::journal::FsyncPolicy::IntervalMs(100);
+            let (start, setup) = crate::recovery::create(dir, &sized, fsync).expect("creating the bench journal");
+            (start, Some(setup))
+        }
+        None => (crate::pipeline::Start::fresh(sized.recon()), None),
+    };
+    let (stats, _, _) = crate::pipeline::run_durable(
         SliceLines::new(primary, cfg.max_message_bytes),
         SliceLines::new(dropcopy, cfg.max_message_bytes),
-        sized.recon(),
+        start,
+        setup,
         opts,
         std::io::sink(),
         Vec::<(fxrecon_core::Stream, u64, String)>::new(),
@@ -402,7 +428,7 @@ pub fn paced_run(
         idle: crate::idle::IdleStrategy::Yield,
         ..crate::pipeline::PipelineOptions::default()
     };
-    let stats = pipeline_in_memory(primary, dropcopy, cfg, &opts);
+    let stats = pipeline_in_memory(primary, dropcopy, cfg, &opts, None);
     // Each stream is paced at rate/2; the longer one bounds the run.
     let longest = stats.ingest[0].messages.max(stats.ingest[1].messages) as f64;
     let achieved = 2.0 * longest / stats.elapsed.as_secs_f64();
@@ -475,7 +501,7 @@ pub fn suite(
     progress("decode + reconcile");
     let (decode_reconcile, allocations) = decode_reconcile_throughput(primary, dropcopy, cfg, runs);
     progress("pipeline");
-    let pipeline = pipeline_throughput(primary, dropcopy, cfg, runs);
+    let (pipeline, pipeline_journaled, replay) = pipeline_throughput(primary, dropcopy, cfg, runs);
     progress("ring baseline");
     let ring = ring_baseline(messages, runs);
 
@@ -506,6 +532,8 @@ pub fn suite(
         reconcile_msgs_per_s: reconcile.round(),
         decode_reconcile_msgs_per_s: decode_reconcile.round(),
         pipeline_msgs_per_s: pipeline.round(),
+        pipeline_journaled_msgs_per_s: pipeline_journaled.round(),
+        replay_msgs_per_s: replay.round(),
         ring_baseline_msgs_per_s: ring.round(),
         baseline_decoder: "fix-codec-rs 0.3".into(),
         baseline_decoder_msgs_per_s: baseline.round(),

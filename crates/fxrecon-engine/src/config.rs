@@ -26,6 +26,8 @@ pub struct Config {
     pub retention_ms: i64,
     /// Session directions the sequencer tracks.
     pub max_sessions: usize,
+    /// Open orders without a report for this long (ms) are retired (0: never; D29).
+    pub open_retention_ms: i64,
     /// A journaled run snapshots its state every this many consumed messages (0: never).
     pub snapshot_every: u64,
     /// Snapshots kept beside the journal (older ones are removed).
@@ -43,6 +45,7 @@ impl Default for Config {
             max_execs: core.max_execs,
             retention_ms: core.retention_ms,
             max_sessions: core.max_sessions,
+            open_retention_ms: core.open_retention_ms,
             snapshot_every: 2_000_000,
             snapshots_kept: 3,
         }
@@ -105,6 +108,11 @@ impl Config {
         if self.max_orders >= u32::MAX as usize / 2 || self.max_execs >= u32::MAX as usize {
             return bad("max_orders must be below 2^31 and max_execs below 2^32");
         }
+        if self.open_retention_ms != 0
+            && (self.open_retention_ms < self.retention_ms || self.open_retention_ms > 4 * WEEK_MS)
+        {
+            return bad("open_retention_ms must be 0 (never) or between retention_ms and 2419200000 (28 days)");
+        }
         if self.snapshots_kept == 0 {
             return bad("snapshots_kept must be at least 1");
         }
@@ -123,6 +131,7 @@ impl Config {
             max_execs: self.max_execs,
             retention_ms: self.retention_ms,
             max_sessions: self.max_sessions,
+            open_retention_ms: self.open_retention_ms,
         }
     }
 }

@@ -80,6 +80,7 @@ pub fn rule_difference(a: &Config, b: &Config) -> Option<&'static str> {
         (x.max_execs != y.max_execs, "max_execs"),
         (x.retention_ms != y.retention_ms, "retention_ms"),
         (x.max_sessions != y.max_sessions, "max_sessions"),
+        (x.open_retention_ms != y.open_retention_ms, "open_retention_ms"),
         (a.max_message_bytes != b.max_message_bytes, "max_message_bytes"),
     ]
     .into_iter()

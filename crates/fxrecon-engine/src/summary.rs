@@ -153,6 +153,7 @@ pub struct Summary<'a> {
     orders_evicted: u64,
     capacity_exhausted: u64,
     orders_high_water: u64,
+    orders_stale_retired: u64,
     elapsed_ms: u64,
     state_digest: String,
     #[serde(flatten)]
@@ -177,6 +178,7 @@ impl<'a> Summary<'a> {
             orders_evicted: stats.store.evicted,
             capacity_exhausted: stats.store.capacity_exhausted,
             orders_high_water: stats.store.high_water,
+            orders_stale_retired: stats.store.stale_retired,
             elapsed_ms,
             state_digest: format!("{:016x}", stats.state_digest),
             counts,
