@@ -286,6 +286,11 @@ impl Agent for JournalAgent {
                 end = true;
                 break;
             }
+            if matches!(mark, JournalMark::Snapshot) {
+                // Let the output (next on this thread) catch up with the snapshot at once:
+                // recovery can start from a snapshot only once the output holds its records.
+                break;
+            }
         }
         if work > 0 && self.oldest_unwritten.is_none() {
             self.oldest_unwritten = Some(Instant::now());

@@ -46,6 +46,10 @@ pub trait RejectSink {
     /// One rejected message: its stream, line number (0 for the file as a whole), reason and
     /// the first bytes of the line.
     fn reject(&mut self, stream: Stream, line: u64, reason: &dyn Display, excerpt: &[u8]);
+
+    /// Hands what was buffered to its destination (the live pipeline calls it after every
+    /// batch that wrote rejects).
+    fn flush(&mut self) {}
 }
 
 impl RejectSink for Vec<(Stream, u64, String)> {

@@ -571,7 +571,8 @@ impl ReconcilerAgent {
     /// Takes a snapshot every `every` consumed messages (journaled runs only), filling the
     /// buffers that come back on `empty` and handing them to the journal writer on `full`.
     pub fn snapshotting(mut self, every: u64, full: Producer<Vec<u8>>, empty: Consumer<Vec<u8>>) -> Self {
-        let next_at = self.consumed + every;
+        // At fixed positions (multiples of `every`), whatever the restarts in between.
+        let next_at = (self.consumed / every + 1) * every;
         self.snapshot = Some(SnapshotPlan { every, next_at, full, empty });
         self
     }
@@ -597,7 +598,7 @@ impl ReconcilerAgent {
         self.reconciler.save(&mut buf);
         plan.full.push(buf).expect("only one buffer circulates");
         journal.push(JournalMark::Snapshot).expect("space was checked");
-        plan.next_at = self.consumed + plan.every;
+        plan.next_at = (self.consumed / plan.every + 1) * plan.every;
         self.stats.snapshots += 1;
     }
 
@@ -828,7 +829,8 @@ impl<W: Write + Send, J: RejectSink + Send> Agent for OutputAgent<W, J> {
                         self.skip_rejects -= 1;
                         continue;
                     }
-                    self.rejects.reject(n.stream, n.line, &n.reason, n.excerpt.as_bytes())
+                    self.rejects.reject(n.stream, n.line, &n.reason, n.excerpt.as_bytes());
+                    self.unflushed = true;
                 }
                 OutputMsg::End { .. } => {
                     self.done = true;
@@ -836,10 +838,12 @@ impl<W: Write + Send, J: RejectSink + Send> Agent for OutputAgent<W, J> {
                 }
             }
         }
-        // Caught up: hand what was written to the file, so records reach readers (and
-        // survive a crash of this process) without waiting for a full buffer.
-        if self.unflushed && (self.done || self.ring.is_empty()) {
+        // Hand what this cycle wrote to the file (one write per batch of up to 256 records),
+        // so records reach readers and survive a crash of this process without waiting for a
+        // full buffer, and the output keeps up with the snapshots recovery starts from.
+        if self.unflushed {
             self.unflushed = false;
+            self.rejects.flush();
             if self.error.is_none()
                 && let Err(e) = self.out.flush()
             {

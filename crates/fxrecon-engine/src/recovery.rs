@@ -387,6 +387,7 @@ pub fn recover(
         rejects_lines_appended: rejects.as_ref().map_or(0, |r| r.appended),
     };
     tracing::warn!(
+        from_snapshot = from,
         events = replay.events,
         output_lines_appended = out.appended,
         "recovered from journal {}",

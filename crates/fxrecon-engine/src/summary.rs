@@ -115,6 +115,14 @@ impl<W: Write> RejectWriter<W> {
 }
 
 impl<W: Write> RejectSink for RejectWriter<W> {
+    fn flush(&mut self) {
+        if self.error.is_none()
+            && let Err(e) = self.out.flush()
+        {
+            self.error = Some(e);
+        }
+    }
+
     fn reject(&mut self, stream: Stream, line: u64, reason: &dyn Display, excerpt: &[u8]) {
         if self.error.is_none()
             && let Err(e) = write_reject(&mut self.out, stream, line, reason, excerpt)

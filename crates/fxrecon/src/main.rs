@@ -234,7 +234,13 @@ struct DemoArgs {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt().with_writer(io::stderr).with_max_level(tracing::Level::WARN).init();
+    // Colour only on a terminal: logs that go to files stay plain text.
+    use std::io::IsTerminal;
+    tracing_subscriber::fmt()
+        .with_writer(io::stderr)
+        .with_ansi(io::stderr().is_terminal())
+        .with_max_level(tracing::Level::WARN)
+        .init();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Reconcile(a) => reconcile(a),

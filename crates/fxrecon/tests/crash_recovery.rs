@@ -106,12 +106,14 @@ fn kill_9_at_random_points_then_finish_equals_an_uninterrupted_run() {
     targets.sort_unstable();
     let mut kills = 0;
     let mut at_kill = Vec::new();
+    let logs = dir.join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
     for (i, &target) in targets.iter().enumerate() {
         let mut child = bin()
             .args(run_args(&p, &d, &out, &rejects, &journal))
             .args(["--pace", "20000", "--clock", "file"]) // throttled, file clock kept
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(logs.join(format!("run-{i}.log"))).unwrap())
             .spawn()
             .unwrap();
         if i % 4 == 3 {
@@ -135,10 +137,16 @@ fn kill_9_at_random_points_then_finish_equals_an_uninterrupted_run() {
     let last = bin().args(run_args(&p, &d, &out, &rejects, &journal)).output().unwrap();
     assert!(last.status.success(), "{}", String::from_utf8_lossy(&last.stderr));
     assert_eq!(digest_of(&last.stderr), ref_digest, "final state digest");
-    let text = String::from_utf8_lossy(&last.stderr);
-    let from_snapshot =
-        text.split("\"snapshot\": ").nth(1).is_some_and(|v| v.starts_with(|c: char| c.is_ascii_digit()));
-    assert!(from_snapshot, "the last recovery started from a snapshot: {text}");
+    // Most restarts resumed from a snapshot (one whose records the output already held; the
+    // newest may not be, when the kill fell between writing it and flushing the output).
+    let recoveries: Vec<String> = std::fs::read_dir(&logs)
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .filter(|t| t.contains("recovered from journal"))
+        .collect();
+    let from_snapshot = recoveries.iter().filter(|t| !t.contains("from_snapshot=0")).count();
+    assert!(recoveries.len() >= 10, "{} of the restarts got through recovery", recoveries.len());
+    assert!(from_snapshot * 2 > recoveries.len(), "{from_snapshot} of {} recoveries used a snapshot", recoveries.len());
     let snapshots = std::fs::read_dir(&journal)
         .unwrap()
         .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".snap"));
