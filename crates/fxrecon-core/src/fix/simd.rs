@@ -1,9 +1,10 @@
 //! 16-byte comparisons for the decoder's field scan (SSE2 on x86_64, part of its baseline;
 //! plain comparisons elsewhere).
 //!
-//! Owns: one question, "which of these 16 bytes equal c". Never reads outside the slice it is
-//! given: a window that does not fit is not compared at all. The only `unsafe` code of the
-//! decoder.
+//! Owns: two questions, "which of these 16 bytes equal c" and "what do these bytes add up to"
+//! (the CheckSum). Never reads outside the slice it is given: a window that does not fit is not
+//! compared at all, and sums take whole 16-byte chunks of the slice only. The only `unsafe`
+//! code of the decoder.
 
 /// Bit `i` set when `hay[at + i] == c`, for the 16 bytes from `at`; `None` when `hay` has fewer
 /// than 16 bytes there.
@@ -27,9 +28,48 @@ pub(crate) fn eq_mask16(hay: &[u8], at: usize, c: u8) -> Option<u32> {
     }
 }
 
+/// The sum of all bytes (16 at a time with SSE2 `psadbw` on x86_64).
+#[inline]
+pub(crate) fn byte_sum(bytes: &[u8]) -> u64 {
+    let mut chunks = bytes.chunks_exact(16);
+    #[cfg(target_arch = "x86_64")]
+    let mut total = {
+        use core::arch::x86_64::{
+            __m128i, _mm_add_epi64, _mm_cvtsi128_si64, _mm_loadu_si128, _mm_sad_epu8, _mm_setzero_si128,
+            _mm_unpackhi_epi64,
+        };
+        // SAFETY: SSE2 is part of the x86_64 baseline, so these intrinsics are always
+        // available; each (unaligned) load reads exactly one 16-byte chunk of `bytes`.
+        unsafe {
+            let mut acc = _mm_setzero_si128();
+            for c in &mut chunks {
+                let v = _mm_loadu_si128(c.as_ptr().cast::<__m128i>());
+                acc = _mm_add_epi64(acc, _mm_sad_epu8(v, _mm_setzero_si128()));
+            }
+            _mm_cvtsi128_si64(acc) as u64 + _mm_cvtsi128_si64(_mm_unpackhi_epi64(acc, acc)) as u64
+        }
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let mut total = (&mut chunks).flatten().map(|&b| b as u64).sum::<u64>();
+    total += chunks.remainder().iter().map(|&b| b as u64).sum::<u64>();
+    total
+}
+
 #[cfg(test)]
 mod tests {
-    use super::eq_mask16;
+    use super::{byte_sum, eq_mask16};
+
+    #[test]
+    fn byte_sum_agrees_with_a_plain_sum() {
+        let data: Vec<u8> = (0..1000u32).map(|i| (i * 37 % 256) as u8).collect();
+        for len in 0..data.len() {
+            for start in [0, 1, 7] {
+                let s = &data[start.min(len)..len];
+                assert_eq!(byte_sum(s), s.iter().map(|&b| b as u64).sum::<u64>(), "len {len} start {start}");
+            }
+        }
+        assert_eq!(byte_sum(&[255u8; 70_000]), 255 * 70_000);
+    }
 
     #[test]
     fn agrees_with_a_byte_comparison_and_never_reads_past_the_slice() {
