@@ -84,6 +84,12 @@ pub struct BenchReport {
     pub pipeline_journaled_msgs_per_s: f64,
     /// Replay of that journal (read, decode, reconcile on threads), events/s (median).
     pub replay_msgs_per_s: f64,
+    /// Size of a snapshot of the state half-way through the corpus, bytes.
+    pub snapshot_bytes: u64,
+    /// Time to take it on the reconciler thread, ms (median).
+    pub snapshot_save_ms: f64,
+    /// Time to restore it, ms (median).
+    pub snapshot_restore_ms: f64,
     /// Raw SPSC ring moving the same message type between two threads, messages/s (median).
     pub ring_baseline_msgs_per_s: f64,
     /// Name of the baseline decoder.
@@ -255,6 +261,30 @@ pub fn reconcile_throughput(events: &[fxrecon_core::ExecEvent], cfg: ReconConfig
             })
             .collect(),
     )
+}
+
+/// A snapshot of the state half-way through `events`: its size, and the median times to save
+/// it (what the reconciler thread pauses for) and to restore it, in ms.
+pub fn snapshot_cost(events: &[fxrecon_core::ExecEvent], cfg: ReconConfig, runs: usize) -> (u64, f64, f64) {
+    let mut r = Reconciler::new(cfg);
+    let mut sink = CountSink(0);
+    for e in &events[..events.len() / 2] {
+        r.apply(e, &mut sink);
+    }
+    let mut buf = Vec::new();
+    r.save(&mut buf); // first save sizes the buffer, as a live run's first snapshot does
+    let (mut save, mut restore) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        buf.clear();
+        let t = Instant::now();
+        r.save(&mut buf);
+        save.push(t.elapsed().as_secs_f64() * 1e3);
+        let t = Instant::now();
+        let back = Reconciler::restore(cfg, &mut fxrecon_core::snapshot::SnapReader::new(&buf)).expect("own snapshot");
+        restore.push(t.elapsed().as_secs_f64() * 1e3);
+        assert_eq!(back.state_digest(), r.state_digest(), "a restored snapshot has the same state");
+    }
+    (buf.len() as u64, median(save), median(restore))
 }
 
 /// Decode + reconcile on one thread (the offline merge); median messages/s and the
@@ -497,6 +527,8 @@ pub fn suite(
     progress("reconcile");
     let events = decoded_events(primary, dropcopy);
     let reconcile = reconcile_throughput(&events, sized.recon(), runs);
+    progress("snapshot save and restore");
+    let snapshot = snapshot_cost(&events, sized.recon(), runs);
     drop(events);
     progress("decode + reconcile");
     let (decode_reconcile, allocations) = decode_reconcile_throughput(primary, dropcopy, cfg, runs);
@@ -534,6 +566,9 @@ pub fn suite(
         pipeline_msgs_per_s: pipeline.round(),
         pipeline_journaled_msgs_per_s: pipeline_journaled.round(),
         replay_msgs_per_s: replay.round(),
+        snapshot_bytes: snapshot.0,
+        snapshot_save_ms: snapshot.1,
+        snapshot_restore_ms: snapshot.2,
         ring_baseline_msgs_per_s: ring.round(),
         baseline_decoder: "fix-codec-rs 0.3".into(),
         baseline_decoder_msgs_per_s: baseline.round(),

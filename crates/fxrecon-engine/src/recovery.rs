@@ -207,6 +207,8 @@ pub struct RecoveryReport {
     pub output_lines_appended: u64,
     /// Rejects lines appended.
     pub rejects_lines_appended: u64,
+    /// Damaged regions skipped with `--salvage`.
+    pub salvaged_regions: u64,
     /// Messages covered by the snapshot recovery started from (None: replayed from the start).
     pub snapshot: Option<u64>,
 }
@@ -341,6 +343,7 @@ pub fn recover(
     fsync: FsyncPolicy,
     out: &mut ResumedFile,
     mut rejects: Option<&mut ResumedFile>,
+    salvage: bool,
 ) -> Result<(Start, JournalSetup, RecoveryReport), RecoveryError> {
     let written = journal_config(dir)?;
     if let Some(field) = rule_difference(&written, cfg) {
@@ -360,7 +363,7 @@ pub fn recover(
     };
     let (from, rejects_before) = (replay.consumed, replay.rejects);
     let mut failed = None;
-    JournalReader::new(dir, false).from_record(from + header_records).read(|r| {
+    let outcome = JournalReader::new(dir, salvage).from_record(from + header_records).read(|r| {
         if failed.is_some() {
             return;
         }
@@ -377,8 +380,16 @@ pub fn recover(
     if let Some(e) = failed {
         return Err(e);
     }
-    let writer = JournalWriter::open(dir, SEGMENT_BYTES, fsync)?;
+    for (segment, offset, reason) in &outcome.salvaged {
+        tracing::error!(segment, offset, reason, "salvage: the rest of this segment was skipped");
+    }
+    let writer = if outcome.salvaged.is_empty() {
+        JournalWriter::open(dir, SEGMENT_BYTES, fsync)?
+    } else {
+        JournalWriter::open_new_segment(dir, SEGMENT_BYTES, fsync, replay.consumed + header_records)?
+    };
     let report = RecoveryReport {
+        salvaged_regions: outcome.salvaged.len() as u64,
         snapshot: (from > 0).then_some(from),
         events_replayed: replay.events,
         rejects_replayed: replay.rejects - rejects_before,

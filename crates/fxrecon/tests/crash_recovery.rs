@@ -165,3 +165,40 @@ fn kill_9_at_random_points_then_finish_equals_an_uninterrupted_run() {
     assert_eq!(digest_of(&replay.stderr), ref_digest, "replay digest");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A bit flipped in the middle of the journal stops recovery with one line naming the segment
+/// and offset (exit 2); `--salvage` sets the outputs aside, skips the damage, and — the inputs
+/// being files that are still there — re-reads what was lost, ending where an undamaged run
+/// ends.
+#[test]
+fn corruption_stops_recovery_unless_salvaging() {
+    let dir = tmp("salvage");
+    let (p, d) = write_day(&dir);
+    let (out, rejects, journal) = (dir.join("out.jsonl"), dir.join("out.rej"), dir.join("j"));
+    let first = bin().args(run_args(&p, &d, &out, &rejects, &journal)).output().unwrap();
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let want = std::fs::read(&out).unwrap();
+    let want_digest = digest_of(&first.stderr);
+
+    let seg = journal.join("journal-0000000000.seg");
+    let mut bytes = std::fs::read(&seg).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x10;
+    std::fs::write(&seg, bytes).unwrap();
+
+    let refused = bin().args(run_args(&p, &d, &out, &rejects, &journal)).output().unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    let last_line = err.lines().last().unwrap_or_default();
+    assert!(last_line.contains("journal corrupt in segment journal-0000000000.seg at offset"), "{err}");
+    assert_eq!(std::fs::read(&out).unwrap(), want, "a refused recovery leaves the output alone");
+
+    let salvaged = bin().args(run_args(&p, &d, &out, &rejects, &journal)).arg("--salvage").output().unwrap();
+    let text = String::from_utf8_lossy(&salvaged.stderr);
+    assert!(salvaged.status.success(), "{text}");
+    assert!(text.contains("\"salvaged_regions\": 1"), "{text}");
+    assert_eq!(std::fs::read(dir.join("out.jsonl.before-salvage")).unwrap(), want, "old output kept aside");
+    assert!(std::fs::read(&out).unwrap() == want, "the salvaged run re-read what the damage lost");
+    assert_eq!(digest_of(&salvaged.stderr), want_digest);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -192,6 +192,35 @@ impl JournalWriter {
         })
     }
 
+    /// Opens `dir` for appending in a new segment after the last one, whose records are
+    /// numbered from `first_record`: after a salvaged recovery, nothing is ever appended to a
+    /// damaged segment (and the damage stays there for inspection).
+    pub fn open_new_segment(
+        dir: &Path,
+        segment_bytes: u64,
+        fsync: FsyncPolicy,
+        first_record: u64,
+    ) -> Result<Self, JournalError> {
+        let index = list_segments(dir)?.last().map_or(0, |i| i + 1);
+        let path = dir.join(segment_name(index));
+        let mut file = OpenOptions::new().create_new(true).write(true).open(&path).map_err(io_err(&path))?;
+        file.write_all(&header(index, first_record)).map_err(io_err(&path))?;
+        file.sync_data().map_err(io_err(&path))?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            segment_bytes: segment_bytes.max(HEADER_LEN as u64 + 64),
+            fsync,
+            index,
+            file,
+            offset: HEADER_LEN as u64,
+            batch: Vec::with_capacity(BATCH_BYTES),
+            records: first_record,
+            written_records: first_record,
+            last_sync: Instant::now(),
+            dirty: false,
+        })
+    }
+
     /// Records in the journal, including those appended but not yet written.
     pub fn records(&self) -> u64 {
         self.records
