@@ -75,8 +75,16 @@ fn digest_of(stderr: &[u8]) -> String {
     rest[start..start + 16].to_string()
 }
 
+/// Bytes of journal segments in `dir` (progress through the day; snapshot files left out, or
+/// every kill would land on a snapshot being written).
 fn dir_bytes(dir: &Path) -> u64 {
-    std::fs::read_dir(dir).map_or(0, |it| it.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum())
+    std::fs::read_dir(dir).map_or(0, |it| {
+        it.filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".seg"))
+            .filter_map(|e| e.metadata().ok())
+            .map(|m| m.len())
+            .sum()
+    })
 }
 
 fn sorted_lines(path: &Path) -> Vec<String> {
