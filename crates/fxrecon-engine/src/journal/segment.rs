@@ -177,19 +177,7 @@ impl JournalWriter {
         };
         use std::io::Seek;
         file.seek(io::SeekFrom::Start(offset)).map_err(io_err(&path))?;
-        Ok(Self {
-            dir: dir.to_path_buf(),
-            segment_bytes: segment_bytes.max(HEADER_LEN as u64 + 64),
-            fsync,
-            index,
-            file,
-            offset,
-            batch: Vec::with_capacity(BATCH_BYTES),
-            records: outcome.records,
-            written_records: outcome.records,
-            last_sync: Instant::now(),
-            dirty: false,
-        })
+        Ok(Self::appending(dir, segment_bytes, fsync, (index, file, offset), outcome.records))
     }
 
     /// Opens `dir` for appending in a new segment after the last one, whose records are
@@ -206,19 +194,26 @@ impl JournalWriter {
         let mut file = OpenOptions::new().create_new(true).write(true).open(&path).map_err(io_err(&path))?;
         file.write_all(&header(index, first_record)).map_err(io_err(&path))?;
         file.sync_data().map_err(io_err(&path))?;
-        Ok(Self {
+        Ok(Self::appending(dir, segment_bytes, fsync, (index, file, HEADER_LEN as u64), first_record))
+    }
+
+    /// A writer appending to segment `index` (open as `file`, written up to `offset`) of a
+    /// journal holding `records` records.
+    fn appending(dir: &Path, segment_bytes: u64, fsync: FsyncPolicy, at: (u64, File, u64), records: u64) -> Self {
+        let (index, file, offset) = at;
+        Self {
             dir: dir.to_path_buf(),
             segment_bytes: segment_bytes.max(HEADER_LEN as u64 + 64),
             fsync,
             index,
             file,
-            offset: HEADER_LEN as u64,
+            offset,
             batch: Vec::with_capacity(BATCH_BYTES),
-            records: first_record,
-            written_records: first_record,
+            records,
+            written_records: records,
             last_sync: Instant::now(),
             dirty: false,
-        })
+        }
     }
 
     /// Records in the journal, including those appended but not yet written.
