@@ -1,6 +1,7 @@
 //! Arbitrary interleavings of execution reports on both streams (a small alphabet of orders,
 //! ExecIDs, statuses and quantities, so the fuzzer finds collisions): the reconciler never
-//! panics, never emits the same MissingFill twice, and is deterministic.
+//! panics, never emits the same MissingFill twice, is deterministic, and a snapshot taken at
+//! any point and restored continues exactly like the original.
 #![no_main]
 
 use std::collections::BTreeSet;
@@ -76,21 +77,46 @@ fn events(data: &[u8]) -> Vec<ExecEvent> {
         .collect()
 }
 
-fn run(evs: &[ExecEvent]) -> Vec<Record> {
-    let cfg = ReconConfig { max_orders: 3, max_execs: 24, retention_ms: 2_000, ..ReconConfig::default() };
-    let mut r = Reconciler::new(cfg);
+fn cfg() -> ReconConfig {
+    ReconConfig {
+        max_orders: 3,
+        max_execs: 24,
+        retention_ms: 2_000,
+        open_retention_ms: 4_000,
+        ..ReconConfig::default()
+    }
+}
+
+/// Runs the events; with `cut`, saves the state after that many, restores it into a new
+/// reconciler and goes on with that one. Returns the records and the final digest.
+fn run(evs: &[ExecEvent], cut: Option<usize>) -> (Vec<Record>, u64) {
+    let mut r = Reconciler::new(cfg());
     let mut out = Vec::new();
-    for e in evs {
+    for (i, e) in evs.iter().enumerate() {
+        if cut == Some(i) {
+            let mut bytes = Vec::new();
+            r.save(&mut bytes);
+            let mut reader = fxrecon_core::snapshot::SnapReader::new(&bytes);
+            let restored = Reconciler::restore(cfg(), &mut reader).expect("own snapshot restores");
+            reader.finish().expect("whole snapshot read");
+            assert_eq!(restored.state_digest(), r.state_digest(), "digest changed by save/restore");
+            r = restored;
+        }
         r.apply(e, &mut out);
     }
     r.finish(&mut out);
-    out
+    let digest = r.state_digest();
+    (out, digest)
 }
 
 fuzz_target!(|data: &[u8]| {
     let evs = events(data);
-    let out = run(&evs);
-    assert_eq!(out, run(&evs), "not deterministic");
+    let (out, digest) = run(&evs, None);
+    assert_eq!(run(&evs, None), (out.clone(), digest), "not deterministic");
+    if !evs.is_empty() {
+        let cut = data.last().map_or(0, |&b| b as usize % evs.len());
+        assert_eq!(run(&evs, Some(cut)), (out.clone(), digest), "a snapshot at {cut} changed what follows");
+    }
     let mut ids = BTreeSet::new();
     for r in &out {
         assert!(ids.insert(r.id()), "duplicate output id");
