@@ -510,8 +510,6 @@ pub struct ReconcilerAgent {
     journal: Option<Producer<JournalMark>>,
     /// Messages (events and rejects) consumed, including those recovered from a journal.
     consumed: u64,
-    /// Event time of the last event applied (checked in debug builds).
-    last_time: Micros,
     /// Where each input stands after what was consumed (for snapshots).
     positions: [StreamStart; 2],
     /// Rejects consumed (for snapshots).
@@ -543,7 +541,6 @@ impl ReconcilerAgent {
             output,
             journal: None,
             consumed: 0,
-            last_time: Micros(i64::MIN),
             positions: [StreamStart::default(); 2],
             rejects_consumed: 0,
             snapshot: None,
@@ -671,28 +668,31 @@ impl Agent for ReconcilerAgent {
             let Ok(chunk) = self.rings[s.index()].read_chunk(1) else { break };
             work += 1;
             let msg = &chunk.as_slices().0[0];
+            // One message: where its stream now stands, its journal mark, then its effect.
             let mark = match msg {
                 IngestMsg::Event(ev) => {
-                    Some(JournalMark::Event { stream: s, line: ev.line, event_time: ev.event_time })
-                }
-                IngestMsg::Reject(note) => Some(JournalMark::Reject(*note)),
-                IngestMsg::End => None,
-            };
-            if let (Some(mark), Some(j)) = (mark, self.journal.as_mut()) {
-                j.push(mark).expect("space was checked before consuming");
-            }
-            match msg {
-                IngestMsg::Event(ev) => {
+                    // The merge's one promise: event time never goes backwards (also across a
+                    // recovery, whose positions continue the merge that was interrupted).
+                    debug_assert!(
+                        self.positions.iter().all(|p| ev.event_time >= p.clock),
+                        "merge went back in time at {s:?} line {}",
+                        ev.line
+                    );
                     self.positions[s.index()] = StreamStart { lines: ev.line, clock: ev.event_time };
+                    Some(JournalMark::Event { stream: s, line: ev.line, event_time: ev.event_time })
                 }
                 IngestMsg::Reject(note) => {
                     let p = &mut self.positions[s.index()];
                     p.lines = p.lines.max(note.line);
                     self.rejects_consumed += 1;
+                    Some(JournalMark::Reject(*note))
                 }
-                IngestMsg::End => {}
-            }
-            if mark.is_some() {
+                IngestMsg::End => None,
+            };
+            if let Some(mark) = mark {
+                if let Some(j) = self.journal.as_mut() {
+                    j.push(mark).expect("space was checked before consuming");
+                }
                 self.consumed += 1;
             }
             let mut sink = RingSink {
@@ -703,9 +703,6 @@ impl Agent for ReconcilerAgent {
             };
             match msg {
                 IngestMsg::Event(ev) => {
-                    // The merge's one promise: event time never goes backwards.
-                    debug_assert!(ev.event_time >= self.last_time, "merge went back in time at {s:?} line {}", ev.line);
-                    self.last_time = ev.event_time;
                     self.stats.events += 1;
                     self.reconciler.apply(ev, &mut sink);
                 }
