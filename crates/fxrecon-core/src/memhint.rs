@@ -22,6 +22,15 @@ pub fn prefetch<T>(value: &T) {
     let _ = value;
 }
 
+/// Touches every page of `v`'s reserved but unused capacity (writes zeroed, still-unused
+/// elements), so the OS maps it now rather than on first use in the middle of a run. The
+/// length and contents of `v` do not change.
+pub fn prefault_spare<T>(v: &mut Vec<T>) {
+    for slot in v.spare_capacity_mut() {
+        *slot = core::mem::MaybeUninit::zeroed();
+    }
+}
+
 /// Regions smaller than this are left alone (a huge page is 2 MiB).
 const HUGE_MIN: usize = 4 << 20;
 
@@ -62,6 +71,17 @@ mod tests {
         v[12345] += 1;
         assert_eq!(v[12345], 12346);
         assert_eq!(v.iter().sum::<u64>(), (3u64 << 20) * ((3 << 20) - 1) / 2 + 1);
+    }
+
+    #[test]
+    fn prefaulting_keeps_length_and_contents() {
+        let mut v: Vec<u64> = Vec::with_capacity(100_000);
+        v.extend([7, 8, 9]);
+        super::prefault_spare(&mut v);
+        assert_eq!(v, [7, 8, 9]);
+        assert!(v.capacity() >= 100_000);
+        v.extend(0..99_997);
+        assert_eq!(v[3..].iter().sum::<u64>(), 99_996 * 99_997 / 2);
     }
 
     #[test]

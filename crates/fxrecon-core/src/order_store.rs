@@ -347,6 +347,20 @@ impl OrderStore {
         }
     }
 
+    /// Maps every page of the store's pre-sized arenas and tables now, so that no first touch
+    /// of fresh memory (a page fault, slow on a VM) stalls an event later; state is unchanged.
+    pub fn prefault(&mut self) {
+        use crate::memhint::prefault_spare;
+        prefault_spare(&mut self.orders);
+        prefault_spare(&mut self.free_orders);
+        prefault_spare(&mut self.execs);
+        prefault_spare(&mut self.free_execs);
+        prefault_spare(&mut self.aliases.entries);
+        prefault_spare(&mut self.aliases.free);
+        self.aliases.index.prefault();
+        self.order_ids.prefault();
+    }
+
     /// Orders held.
     pub fn len(&self) -> usize {
         self.live

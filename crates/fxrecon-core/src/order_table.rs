@@ -49,6 +49,16 @@ impl OrderTable {
         Self { slots, mask: size - 1, len: 0, max_len: max_entries.max(1) }
     }
 
+    /// Touches every page of the table so the OS maps it now, not on a first probe mid-run;
+    /// entries are unchanged.
+    pub fn prefault(&mut self) {
+        const SLOTS_PER_PAGE: usize = 4096 / core::mem::size_of::<u64>();
+        for i in (0..self.slots.len()).step_by(SLOTS_PER_PAGE) {
+            // Rewrites the slot with itself; `black_box` keeps the write (and the fault).
+            self.slots[i] = std::hint::black_box(self.slots[i]);
+        }
+    }
+
     /// Entries held.
     pub fn len(&self) -> usize {
         self.len

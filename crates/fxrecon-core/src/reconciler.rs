@@ -133,6 +133,13 @@ impl Reconciler {
         }
     }
 
+    /// Maps all pre-sized state memory now (store and timers), so the first touches of fresh
+    /// pages happen before the run rather than as latency spikes in it; state is unchanged.
+    pub fn prefault(&mut self) {
+        self.store.prefault();
+        self.timers.prefault();
+    }
+
     /// Counters so far.
     pub fn stats(&self) -> ReconStats {
         self.stats

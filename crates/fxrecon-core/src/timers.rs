@@ -84,6 +84,12 @@ impl GraceTimers {
         }
     }
 
+    /// Maps every page of the reserved timer storage now (see `OrderStore::prefault`).
+    pub fn prefault(&mut self) {
+        crate::memhint::prefault_spare(&mut self.slots);
+        crate::memhint::prefault_spare(&mut self.free);
+    }
+
     /// Pending checks.
     pub fn len(&self) -> usize {
         self.len

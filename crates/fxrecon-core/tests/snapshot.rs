@@ -1,5 +1,6 @@
 //! Snapshots: a reconciler saved at any point and restored behaves exactly like the original
-//! from there on (same records, same state digest), and a damaged snapshot is an error.
+//! from there on (same records, same state digest), and a damaged snapshot is an error. Also
+//! prefaulting, the other operation on the whole state, changes nothing the reconciler does.
 
 use fxrecon_core::event::{ExecEvent, Stream};
 use fxrecon_core::fix::decode;
@@ -59,6 +60,34 @@ fn restored_reconciler_continues_exactly_like_the_original() {
             assert_eq!(restored.state_digest(), reference.state_digest(), "seed {seed} cut {cut}: final digest");
             assert_eq!(restored.stats(), reference.stats());
         }
+    }
+}
+
+#[test]
+fn prefaulting_at_any_point_changes_nothing() {
+    let events = day(1_500, 5);
+    let mut reference = Reconciler::new(cfg());
+    let mut want: Vec<Record> = Vec::new();
+    for e in &events {
+        reference.apply(e, &mut want);
+    }
+    reference.finish(&mut want);
+    let n = events.len();
+    for cut in [0, n / 3, n] {
+        let mut r = Reconciler::new(cfg());
+        let mut got: Vec<Record> = Vec::new();
+        for e in &events[..cut] {
+            r.apply(e, &mut got);
+        }
+        let before = r.state_digest();
+        r.prefault();
+        assert_eq!(r.state_digest(), before, "cut {cut}: prefault changed the state");
+        for e in &events[cut..] {
+            r.apply(e, &mut got);
+        }
+        r.finish(&mut got);
+        assert_eq!(got, want, "cut {cut}: records after a prefault");
+        assert_eq!(r.state_digest(), reference.state_digest(), "cut {cut}: final digest");
     }
 }
 

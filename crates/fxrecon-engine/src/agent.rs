@@ -20,6 +20,8 @@ pub trait Agent: Send {
 /// Two agents sharing one thread (after Aeron's `CompositeAgent`): each duty cycle runs both.
 /// On a small machine, agents that are mostly idle share a core instead of each spinning.
 pub struct Composite<A, B> {
+    /// Name of the thread they share.
+    pub name: &'static str,
     /// The first agent.
     pub first: A,
     /// The second agent.
@@ -28,7 +30,7 @@ pub struct Composite<A, B> {
 
 impl<A: Agent, B: Agent> Agent for Composite<A, B> {
     fn name(&self) -> &'static str {
-        self.first.name()
+        self.name
     }
 
     fn do_work(&mut self) -> usize {
@@ -44,6 +46,21 @@ impl<A: Agent, B: Agent> Agent for Composite<A, B> {
 
     fn is_done(&self) -> bool {
         self.first.is_done() && self.second.is_done()
+    }
+}
+
+/// An agent that may be absent (e.g. the journal writer of an unjournaled run): absent is done.
+impl<A: Agent> Agent for Option<A> {
+    fn name(&self) -> &'static str {
+        self.as_ref().map_or("none", |a| a.name())
+    }
+
+    fn do_work(&mut self) -> usize {
+        self.as_mut().map_or(0, |a| a.do_work())
+    }
+
+    fn is_done(&self) -> bool {
+        self.as_ref().is_none_or(|a| a.is_done())
     }
 }
 

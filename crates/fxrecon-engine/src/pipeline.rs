@@ -114,7 +114,8 @@ pub struct PipelineOptions {
     pub ring_capacity: usize,
     /// Idle strategy of every agent.
     pub idle: IdleStrategy,
-    /// Pin agents to cores 0.. (off by default: pinning on a small shared box stalls).
+    /// Pin the hot threads (ingest, reconciler) to cores 0.. (off by default: pinning more
+    /// threads than cores stalls them; see [`Threading`]).
     pub pin: bool,
     /// Release messages at this combined rate (None: as fast as they come).
     pub pace_msgs_per_s: Option<u64>,
@@ -124,6 +125,11 @@ pub struct PipelineOptions {
     pub max_message_bytes: usize,
     /// Record detection latency (ingest clock to emission) in a histogram.
     pub measure_latency: bool,
+    /// How agents map to threads.
+    pub threading: Threading,
+    /// Map the reconciler's pre-sized state memory before the run starts (no page faults on
+    /// the hot path later; costs start-up time and resident memory up front).
+    pub prefault: bool,
 }
 
 impl Default for PipelineOptions {
@@ -136,6 +142,55 @@ impl Default for PipelineOptions {
             clock: EventClock::File,
             max_message_bytes: 64 * 1024,
             measure_latency: false,
+            threading: Threading::default(),
+            prefault: false,
+        }
+    }
+}
+
+/// How the pipeline's agents map to threads (after Aeron's threading modes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Threading {
+    /// A thread per agent: ingest primary, ingest drop copy, reconciler, and a background
+    /// thread for the journal writer and the output (never busy-spinning: with the busy-spin
+    /// idle strategy it parks). Disk and pipe writes never delay ingest. For four cores or more.
+    Dedicated,
+    /// Two threads, each with a core of its own on a two-core machine: the reconciler alone on
+    /// one; both ingest agents, the journal writer and the output on the other ("edge"). The
+    /// reconciler never waits on disk; a slow disk or output consumer pauses ingest
+    /// (backpressure: nothing is lost).
+    Shared,
+}
+
+impl Default for Threading {
+    /// Dedicated with at least four cores, shared below.
+    fn default() -> Self {
+        match std::thread::available_parallelism() {
+            Ok(n) if n.get() >= 4 => Threading::Dedicated,
+            _ => Threading::Shared,
+        }
+    }
+}
+
+impl Threading {
+    /// Threads that do the per-message work in this mode (ingest and reconciler; dedicated
+    /// mode's background thread mostly waits).
+    pub fn hot_threads(self) -> usize {
+        match self {
+            Threading::Dedicated => 3,
+            Threading::Shared => 2,
+        }
+    }
+}
+
+impl std::str::FromStr for Threading {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "dedicated" => Ok(Threading::Dedicated),
+            "shared" => Ok(Threading::Shared),
+            "auto" => Ok(Threading::default()),
+            _ => Err(format!("unknown threading mode {s:?} (dedicated, shared, auto)")),
         }
     }
 }
@@ -172,6 +227,8 @@ pub struct IngestStats {
     pub rejected: u64,
     /// Push attempts that found the ring full (backpressure waits).
     pub ring_full_waits: u64,
+    /// Microseconds from the pipeline's start until this input was exhausted.
+    pub read_us: u64,
 }
 
 /// Wall-clock microseconds for stamping arrivals in paced/live mode.
@@ -223,6 +280,8 @@ pub struct IngestAgent<S> {
     /// The empty-input reject was sent.
     reported_empty: bool,
     done: bool,
+    /// When the pipeline started.
+    started: Instant,
     /// Counters.
     pub stats: IngestStats,
 }
@@ -255,6 +314,7 @@ impl<S: LineSource + Send> IngestAgent<S> {
             exhausted: false,
             reported_empty: false,
             done: false,
+            started: clock.start,
             stats: IngestStats::default(),
         }
     }
@@ -363,6 +423,7 @@ impl<S: LineSource + Send> Agent for IngestAgent<S> {
                 return 1;
             }
             self.push(IngestMsg::End);
+            self.stats.read_us = self.started.elapsed().as_micros() as u64;
             self.exhausted = true;
             return 1;
         };
@@ -489,6 +550,9 @@ pub struct ReconcilerAgentStats {
     pub store: fxrecon_core::order_store::StoreStats,
     /// Digest of the final state.
     pub state_digest: u64,
+    /// Microseconds from the agent's start until it had applied every message and sent the
+    /// end-of-day records (before the state digest is taken).
+    pub drained_us: u64,
 }
 
 /// When the reconciler agent takes snapshots, and the buffers it fills.
@@ -516,6 +580,7 @@ pub struct ReconcilerAgent {
     rejects_consumed: u64,
     snapshot: Option<SnapshotPlan>,
     done: bool,
+    started: Instant,
     /// Detection latency, when measured (benchmarks).
     pub latency: Option<LatencyRecorder>,
     /// Counters.
@@ -545,6 +610,7 @@ impl ReconcilerAgent {
             rejects_consumed: 0,
             snapshot: None,
             done: false,
+            started: Instant::now(),
             latency: None,
             stats: ReconcilerAgentStats::default(),
         }
@@ -723,6 +789,7 @@ impl Agent for ReconcilerAgent {
                 RingSink { ring: &mut self.output, waits: &mut self.stats.output_full_waits, latency: None, seq };
             self.reconciler.finish(&mut sink);
             self.stats.output_full_waits += push_blocking(&mut self.output, OutputMsg::End { seq });
+            self.stats.drained_us = self.started.elapsed().as_micros() as u64;
             self.stats.recon = self.reconciler.stats();
             self.stats.store = self.reconciler.store_stats();
             self.stats.state_digest = self.reconciler.state_digest();
@@ -999,6 +1066,10 @@ where
 {
     skip_lines(&mut primary, start.streams[0].lines, Stream::Primary)?;
     skip_lines(&mut dropcopy, start.streams[1].lines, Stream::DropCopy)?;
+    let mut start = start;
+    if opts.prefault {
+        start.reconciler.prefault();
+    }
     let started = Instant::now();
     let clock = IngestClock::start();
     let slots = opts.ring_capacity.next_power_of_two();
@@ -1038,16 +1109,9 @@ where
         }
         journal_agent = Some(agent);
     }
-    // The journal writer and the output share a thread: both mostly wait, and on a two-core
-    // machine a fifth spinning thread takes time from the reconciler (measured: BENCHMARKS.md).
-    let (output, journal_thread) = match journal_agent {
-        Some(j) => (None, Some(agent::spawn(agent::Composite { first: j, second: output }, opts.idle, core(3)))),
-        None => (Some(agent::spawn(output, opts.idle, core(3))), None),
-    };
     if opts.measure_latency {
         reconciler.latency = Some(LatencyRecorder::new(clock));
     }
-    let recon = agent::spawn(reconciler, opts.idle, core(2));
     let [raw_p, raw_d] = raw;
     fn prepared<S: LineSource + Send>(
         agent: IngestAgent<S>,
@@ -1062,22 +1126,41 @@ where
         }
     }
     let ip = IngestAgent::new(Stream::Primary, primary, p_tx, wm[0].clone(), opts, clock);
-    let ip = agent::spawn(prepared(ip, raw_p, start.streams[0], opts.max_message_bytes), opts.idle, core(0));
+    let ip = prepared(ip, raw_p, start.streams[0], opts.max_message_bytes);
     let id = IngestAgent::new(Stream::DropCopy, dropcopy, d_tx, wm[1].clone(), opts, clock);
-    let id = agent::spawn(prepared(id, raw_d, start.streams[1], opts.max_message_bytes), opts.idle, core(1));
+    let id = prepared(id, raw_d, start.streams[1], opts.max_message_bytes);
+    // The journal writer and the output always share a thread: both mostly wait, and on a
+    // two-core machine another spinning thread takes time from the reconciler (BENCHMARKS.md).
+    let tail = agent::Composite { name: "output", first: journal_agent, second: output };
 
     let join_err = |name: &str| io::Error::other(format!("{name} thread panicked"));
-    let ip = ip.join().map_err(|_| join_err("ingest-primary"))?;
-    let id = id.join().map_err(|_| join_err("ingest-dropcopy"))?;
-    let mut recon = recon.join().map_err(|_| join_err("reconciler"))?;
-    let (output, journal) = match (output, journal_thread) {
-        (Some(o), _) => (o.join().map_err(|_| join_err("output"))?, None),
-        (None, Some(t)) => {
-            let both = t.join().map_err(|_| join_err("journal"))?;
-            (both.second, Some(both.first.stats))
+    let (ip, id, tail, mut recon) = match opts.threading {
+        Threading::Dedicated => {
+            let tail_idle = match opts.idle {
+                IdleStrategy::BusySpin => IdleStrategy::default(),
+                other => other,
+            };
+            let tail = agent::spawn(tail, tail_idle, None);
+            let recon = agent::spawn(reconciler, opts.idle, core(2));
+            let ip = agent::spawn(ip, opts.idle, core(0));
+            let id = agent::spawn(id, opts.idle, core(1));
+            let ip = ip.join().map_err(|_| join_err("ingest-primary"))?;
+            let id = id.join().map_err(|_| join_err("ingest-dropcopy"))?;
+            let recon = recon.join().map_err(|_| join_err("reconciler"))?;
+            (ip, id, tail.join().map_err(|_| join_err("output"))?, recon)
         }
-        (None, None) => unreachable!("the output agent runs on one of the two"),
+        Threading::Shared => {
+            let recon = agent::spawn(reconciler, opts.idle, core(1));
+            let ingest = agent::Composite { name: "ingest", first: ip, second: id };
+            let edge = agent::Composite { name: "edge", first: ingest, second: tail };
+            let edge = agent::spawn(edge, opts.idle, core(0)).join().map_err(|_| join_err("edge"))?;
+            let recon = recon.join().map_err(|_| join_err("reconciler"))?;
+            (edge.first.first, edge.first.second, edge.second, recon)
+        }
     };
+
+    let journal = tail.first.map(|j| j.stats);
+    let output = tail.second;
     let counts = output.counts.clone();
     let (result, out, rejects) = output.finish();
     result?;

@@ -165,6 +165,15 @@ struct RunArgs {
     /// Slots per ring (power of two).
     #[arg(long, default_value_t = 1 << 14)]
     ring_capacity: usize,
+    /// Agents to threads: `shared` (both ingest agents on one thread, the reconciler on
+    /// another), `dedicated` (a thread per ingest agent) or `auto` (dedicated with four cores
+    /// or more). Journal and output always run on a background thread of their own.
+    #[arg(long, default_value = "auto")]
+    threading: pipeline::Threading,
+    /// Map all of the pre-sized state memory at start-up, so no page fault of fresh memory
+    /// delays an event later (start-up takes longer and the memory is resident from the start).
+    #[arg(long)]
+    prefault: bool,
     /// Journal every consumed message here; if it already holds a journal, recover from it
     /// first (replay, resume the outputs) and continue where it ended.
     #[arg(long)]
@@ -225,6 +234,13 @@ struct BenchArgs {
     /// Offered rate of the soak test, combined msgs/s.
     #[arg(long, default_value_t = 200_000)]
     soak_rate: u64,
+    /// Agents to threads in the pipeline runs: shared, dedicated or auto (as `run`).
+    #[arg(long, default_value = "auto")]
+    threading: pipeline::Threading,
+    /// Only one paced latency run at this combined rate (msgs/s): prints its percentiles, the
+    /// rate achieved and whether it saturated, as JSON.
+    #[arg(long, value_name = "RATE")]
+    paced: Option<u64>,
 }
 
 #[derive(clap::Args)]
@@ -358,6 +374,8 @@ fn run_pipeline(a: RunArgs) -> Result<()> {
         }),
         max_message_bytes: cfg.max_message_bytes,
         measure_latency: false,
+        threading: a.threading,
+        prefault: a.prefault,
     };
     let mut recovered = None;
     let (start, journal, out, rejects_out): (_, _, BufWriter<File>, Box<dyn Write + Send>) = match &a.journal {
@@ -561,8 +579,18 @@ fn bench_suite(a: BenchArgs, cfg: Config) -> Result<()> {
     let day = fxrecon_gen::generate(&fxrecon_gen::GenConfig { orders, seed: 11, ..fxrecon_gen::GenConfig::default() });
     let primary: &'static [u8] = day.primary.leak();
     let dropcopy: &'static [u8] = day.dropcopy.leak();
+    if let Some(rate) = a.paced {
+        if rate == 0 {
+            anyhow::bail!("--paced must be > 0");
+        }
+        let (h, saturated, achieved) = fxrecon_engine::bench::paced_run(primary, dropcopy, &cfg, a.threading, rate);
+        let summary = fxrecon_engine::bench::LatencySummary::of(&h, saturated);
+        let report = serde_json::json!({ "offered": rate, "achieved": achieved.round(), "latency_us": summary });
+        println!("{report}");
+        return Ok(());
+    }
     let quiet = a.json;
-    let (report, series) = fxrecon_engine::bench::suite(primary, dropcopy, &cfg, a.quick, |step| {
+    let (report, series) = fxrecon_engine::bench::suite(primary, dropcopy, &cfg, a.threading, a.quick, |step| {
         if !quiet {
             eprintln!("bench: {step} ...");
         }

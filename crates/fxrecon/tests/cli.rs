@@ -54,6 +54,14 @@ fn bad_flag_and_bad_config_exit_2() {
 
     let out = bin().args(["gen", "--out-dir", "/tmp", "--scenario", "nonsense"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
+
+    let out = bin()
+        .args(["run", "--primary", f.to_str().unwrap(), "--dropcopy", f.to_str().unwrap(), "--out", "/dev/null"])
+        .args(["--threading", "triple"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8(out.stderr).unwrap().contains("unknown threading mode \"triple\""));
 }
 
 #[test]

@@ -120,6 +120,8 @@ fn kill_9_at_random_points_then_finish_equals_an_uninterrupted_run() {
         let mut child = bin()
             .args(run_args(&p, &d, &out, &rejects, &journal))
             .args(["--pace", "20000", "--clock", "file"]) // throttled, file clock kept
+            // Both thread layouts write the same journal: alternate them across restarts.
+            .args(["--threading", if i % 2 == 0 { "shared" } else { "dedicated" }])
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(logs.join(format!("run-{i}.log"))).unwrap())
             .spawn()
