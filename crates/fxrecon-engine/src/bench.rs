@@ -465,7 +465,7 @@ pub fn paced_run(
 ) -> (hdrhistogram::Histogram<u64>, bool, f64) {
     // Set up as a latency-sensitive deployment is (D30): when the agents' threads fit the
     // cores, each is pinned to a core of its own and busy-spins; otherwise they yield (parking,
-    // the default, adds up to a millisecond of wake-up delay and holds back watermarks). The
+    // the default, adds up to 100 µs of wake-up delay and holds back watermarks). The
     // state memory is mapped before the clock starts either way.
     let fits = threading.hot_threads() <= std::thread::available_parallelism().map_or(1, |n| n.get());
     let opts = crate::pipeline::PipelineOptions {

@@ -21,8 +21,12 @@ pub enum IdleStrategy {
 }
 
 impl Default for IdleStrategy {
+    /// Backoff parking for at most 100 µs: a millisecond (Aeron's default) left the two-core
+    /// pipeline's threads asleep while work queued up (D30: a journaled day in shared
+    /// threading, median 1.02 s at 1 ms against 0.87 s at 100 µs); shorter parks cost more
+    /// wake-ups when idle.
     fn default() -> Self {
-        IdleStrategy::Backoff { max_park_us: 1000 }
+        IdleStrategy::Backoff { max_park_us: 100 }
     }
 }
 
