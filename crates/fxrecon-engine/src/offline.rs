@@ -242,7 +242,17 @@ pub fn reconcile_sources(
     sink: &mut impl Sink,
     rejects: &mut impl RejectSink,
 ) -> io::Result<OfflineStats> {
-    let mut recon = Reconciler::new(cfg.recon());
+    reconcile_with(Reconciler::new(cfg.recon()), p, d, sink, rejects)
+}
+
+/// As [`reconcile_sources`], applying to `recon` as it is (e.g. prefaulted, or restored).
+pub fn reconcile_with(
+    mut recon: Reconciler,
+    p: impl LineSource,
+    d: impl LineSource,
+    sink: &mut impl Sink,
+    rejects: &mut impl RejectSink,
+) -> io::Result<OfflineStats> {
     let mut p = StreamInput::new(Stream::Primary, p);
     let mut d = StreamInput::new(Stream::DropCopy, d);
     p.advance(rejects)?;
