@@ -14,6 +14,7 @@
 //!   frame cut short (or zeros) at the very end of the last segment is a torn tail.
 
 pub mod event_record;
+pub mod frame_crc;
 pub mod segment;
 pub mod snapshot_file;
 

@@ -107,15 +107,7 @@ fn header(index: u64, first_record: u64) -> [u8; HEADER_LEN] {
     h
 }
 
-fn crc_of(kind: u8, payload: &[u8]) -> u32 {
-    crc32c::crc32c_append(crc32c::crc32c(&[kind]), payload)
-}
-
-/// Checksum of the frame header's first five bytes (len, kind): a damaged length is caught as
-/// corruption instead of being mistaken for a write cut short.
-fn header_crc(head: &[u8]) -> u32 {
-    crc32c::crc32c(&head[..5])
-}
+use super::frame_crc::{header_crc, record_crc as crc_of};
 
 /// Appends records to segment files in a directory.
 ///
