@@ -22,7 +22,8 @@ use crate::journal::event_record::{self, KIND_EVENT, KIND_REJECT};
 use crate::journal::{JournalError, JournalWriter};
 use crate::pipeline::RejectNote;
 
-/// What the reconciler tells the journal writer, in the order it consumed messages.
+/// What the reconciler tells the journal writer, in the order it consumed messages. Kept
+/// small (a reject's note travels on a ring of its own): one is copied per consumed message.
 #[derive(Clone, Copy, Debug)]
 pub enum JournalMark {
     /// The next raw message of `stream` (waiting in that stream's byte ring) was applied.
@@ -34,12 +35,57 @@ pub enum JournalMark {
         /// The event time it was applied at.
         event_time: Micros,
     },
-    /// A rejected line was passed on to the rejects output.
-    Reject(RejectNote),
+    /// A rejected line was passed on to the rejects output; its note is the next one in the
+    /// feed's note ring.
+    Reject,
     /// A snapshot of the state after every message marked so far waits in the snapshot ring.
     Snapshot,
     /// Both inputs ended: sync and stop.
     End,
+}
+
+/// The reconciler's end of the journal feed: marks, and the notes of the rejects among them.
+pub struct JournalFeed {
+    marks: Producer<JournalMark>,
+    notes: Producer<RejectNote>,
+}
+
+/// The journal writer's end of the feed.
+pub struct JournalIntake {
+    marks: Consumer<JournalMark>,
+    notes: Consumer<RejectNote>,
+}
+
+/// A feed of `slots` marks. The note ring is as large, so it has room whenever the mark ring
+/// has (every note has its mark, and the writer takes both together).
+pub fn journal_feed(slots: usize) -> (JournalFeed, JournalIntake) {
+    let (marks, marks_rx) = rtrb::RingBuffer::new(slots);
+    let (notes, notes_rx) = rtrb::RingBuffer::new(slots);
+    (JournalFeed { marks, notes }, JournalIntake { marks: marks_rx, notes: notes_rx })
+}
+
+impl JournalFeed {
+    /// True when no mark fits (the writer is behind): consume nothing until it drains.
+    pub fn is_full(&self) -> bool {
+        self.marks.is_full()
+    }
+
+    /// Sends `mark`; the caller checked there is room.
+    pub fn push(&mut self, mark: JournalMark) {
+        debug_assert!(!matches!(mark, JournalMark::Reject), "rejects go through push_reject");
+        self.marks.push(mark).expect("space was checked before consuming");
+    }
+
+    /// Sends a reject's note and its mark; the caller checked there is room.
+    pub fn push_reject(&mut self, note: RejectNote) {
+        self.notes.push(note).expect("the note ring has room whenever the mark ring has");
+        self.marks.push(JournalMark::Reject).expect("space was checked before consuming");
+    }
+
+    /// Sends the end mark, waiting for room; returns the waits.
+    pub fn push_end(&mut self) -> u64 {
+        crate::pipeline::push_blocking(&mut self.marks, JournalMark::End)
+    }
 }
 
 /// Bytes of the length prefix of each raw message in a byte ring.
@@ -109,6 +155,7 @@ pub struct SnapshotRings {
 /// Drains consumption marks and raw bytes into the journal.
 pub struct JournalAgent {
     marks: Consumer<JournalMark>,
+    notes: Consumer<RejectNote>,
     raw: [Consumer<u8>; 2],
     writer: JournalWriter,
     shared: JournalShared,
@@ -131,14 +178,15 @@ impl JournalAgent {
     /// An agent appending to `writer`, whose first `header_records` records are not consumed
     /// messages.
     pub fn new(
-        marks: Consumer<JournalMark>,
+        intake: JournalIntake,
         raw: [Consumer<u8>; 2],
         writer: JournalWriter,
         header_records: u64,
         shared: JournalShared,
     ) -> Self {
         Self {
-            marks,
+            marks: intake.marks,
+            notes: intake.notes,
             raw,
             writer,
             shared,
@@ -207,7 +255,9 @@ impl JournalAgent {
                 self.writer.append_parts(KIND_EVENT, &[&head, a, b])?;
                 chunk.commit_all();
             }
-            JournalMark::Reject(note) => {
+            JournalMark::Reject => {
+                // Read in place; taken off its ring only once its record is appended.
+                let note = self.notes.peek().expect("a reject's note precedes its mark");
                 event_record::encode_reject(
                     note.stream,
                     note.line,
@@ -216,6 +266,7 @@ impl JournalAgent {
                     &mut self.payload,
                 );
                 self.writer.append(KIND_REJECT, &self.payload)?;
+                let _ = self.notes.pop();
             }
             JournalMark::Snapshot => {
                 self.write_snapshot()?;

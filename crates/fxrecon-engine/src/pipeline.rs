@@ -22,7 +22,7 @@ use rtrb::{Consumer, Producer, RingBuffer};
 use crate::agent::{self, Agent};
 use crate::idle::IdleStrategy;
 use crate::journal::JournalWriter;
-use crate::journal_agent::{JournalAgent, JournalMark, JournalShared, push_raw};
+use crate::journal_agent::{JournalAgent, JournalFeed, JournalMark, JournalShared, journal_feed, push_raw};
 use crate::line_reader::{Line, LineReader, LineSource};
 use crate::offline::{RejectReason, RejectSink};
 use crate::render::write_record;
@@ -89,7 +89,7 @@ impl OutputMsg {
 }
 
 /// Pushes `msg`, waiting while the ring is full (spin, then yield); returns the waits.
-fn push_blocking<T>(p: &mut Producer<T>, mut msg: T) -> u64 {
+pub(crate) fn push_blocking<T>(p: &mut Producer<T>, mut msg: T) -> u64 {
     let mut waits = 0u64;
     loop {
         match p.push(msg) {
@@ -571,7 +571,7 @@ pub struct ReconcilerAgent {
     reconciler: Reconciler,
     output: Producer<OutputMsg>,
     /// With a journal: what was consumed, in order, for the journal writer.
-    journal: Option<Producer<JournalMark>>,
+    journal: Option<JournalFeed>,
     /// Messages (events and rejects) consumed, including those recovered from a journal.
     consumed: u64,
     /// Where each input stands after what was consumed (for snapshots).
@@ -618,8 +618,8 @@ impl ReconcilerAgent {
 
     /// Journals every consumed message to `marks`; `consumed` messages are already journaled
     /// (and applied to the reconciler, when it was recovered).
-    pub fn journaled(mut self, marks: Producer<JournalMark>, consumed: u64) -> Self {
-        self.journal = Some(marks);
+    pub fn journaled(mut self, feed: JournalFeed, consumed: u64) -> Self {
+        self.journal = Some(feed);
         self.consumed = consumed;
         self
     }
@@ -660,7 +660,7 @@ impl ReconcilerAgent {
         // reuses its buffer, so it allocates only when the state outgrows every earlier one.
         self.reconciler.save(&mut buf);
         plan.full.push(buf).expect("only one buffer circulates");
-        journal.push(JournalMark::Snapshot).expect("space was checked");
+        journal.push(JournalMark::Snapshot);
         plan.next_at = (self.consumed / plan.every + 1) * plan.every;
         self.stats.snapshots += 1;
     }
@@ -751,13 +751,15 @@ impl Agent for ReconcilerAgent {
                     let p = &mut self.positions[s.index()];
                     p.lines = p.lines.max(note.line);
                     self.rejects_consumed += 1;
-                    Some(JournalMark::Reject(*note))
+                    Some(JournalMark::Reject)
                 }
                 IngestMsg::End => None,
             };
             if let Some(mark) = mark {
-                if let Some(j) = self.journal.as_mut() {
-                    j.push(mark).expect("space was checked before consuming");
+                match (self.journal.as_mut(), msg) {
+                    (Some(j), IngestMsg::Reject(note)) => j.push_reject(*note),
+                    (Some(j), _) => j.push(mark),
+                    (None, _) => {}
                 }
                 self.consumed += 1;
             }
@@ -782,7 +784,7 @@ impl Agent for ReconcilerAgent {
         }
         if self.ended == [true, true] {
             if let Some(j) = self.journal.as_mut() {
-                self.stats.journal_full_waits += push_blocking(j, JournalMark::End);
+                self.stats.journal_full_waits += j.push_end();
             }
             let seq = self.consumed;
             let mut sink =
@@ -1088,7 +1090,7 @@ where
         let raw_bytes = (slots * 512).max(4 * (opts.max_message_bytes + 4));
         let (rp_tx, rp_rx) = RingBuffer::new(raw_bytes);
         let (rd_tx, rd_rx) = RingBuffer::new(raw_bytes);
-        let (m_tx, m_rx) = RingBuffer::new(slots);
+        let (m_tx, m_rx) = journal_feed(slots);
         raw = [Some(rp_tx), Some(rd_tx)];
         let shared = JournalShared::new(start.consumed);
         output = output.gated(shared.written.clone(), start.skip_through_id, start.skip_rejects);

@@ -60,7 +60,7 @@ fn hot_path_allocations(journaled: bool) {
         let _ = std::fs::remove_dir_all(&dir);
         let (rp_tx, rp_rx) = RingBuffer::new(1 << 23);
         let (rd_tx, rd_rx) = RingBuffer::new(1 << 23);
-        let (m_tx, m_rx) = RingBuffer::new(1 << 14);
+        let (m_tx, m_rx) = fxrecon_engine::journal_agent::journal_feed(1 << 14);
         raw = [Some(rp_tx), Some(rd_tx)];
         let shared = JournalShared::new(0);
         // One segment: rolling over (once per segment) builds a file path, the only allocation.
