@@ -74,10 +74,15 @@ pub fn run_to_completion<A: Agent>(agent: &mut A, idle: IdleStrategy) {
 }
 
 /// Runs `agent` on a new named thread, optionally pinned to `core`; the handle returns it.
+///
+/// A panic in an agent aborts the process (after the panic message is printed): the agents
+/// wait on each other through rings, so the others would otherwise wait for ever for the one
+/// that died. Crash-only: a journaled run recovers where it stopped when started again.
 pub fn spawn<A: Agent + 'static>(mut agent: A, idle: IdleStrategy, core: Option<usize>) -> JoinHandle<A> {
     std::thread::Builder::new()
         .name(agent.name().to_string())
         .spawn(move || {
+            let _abort_on_panic = AbortOnPanic(agent.name());
             if let Some(c) = core {
                 pin_to_core(c);
             }
@@ -85,6 +90,18 @@ pub fn spawn<A: Agent + 'static>(mut agent: A, idle: IdleStrategy, core: Option<
             agent
         })
         .expect("spawning an agent thread")
+}
+
+/// Aborts the process when dropped during a panic (see [`spawn`]).
+struct AbortOnPanic(&'static str);
+
+impl Drop for AbortOnPanic {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            tracing::error!(agent = self.0, "agent thread panicked: aborting (the other agents would wait for it)");
+            std::process::abort();
+        }
+    }
 }
 
 fn pin_to_core(core: usize) {

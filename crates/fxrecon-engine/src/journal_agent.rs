@@ -113,6 +113,8 @@ pub struct JournalStats {
     pub write_failures: u64,
     /// Snapshots written.
     pub snapshots: u64,
+    /// Microseconds from the agent's start until everything was written and synced.
+    pub done_us: u64,
 }
 
 /// What the journal agent shares with the rest of the pipeline.
@@ -170,6 +172,7 @@ pub struct JournalAgent {
     oldest_unwritten: Option<Instant>,
     failing_since: Option<Instant>,
     done: bool,
+    started: Instant,
     /// Counters.
     pub stats: JournalStats,
 }
@@ -198,6 +201,7 @@ impl JournalAgent {
             oldest_unwritten: None,
             failing_since: None,
             done: false,
+            started: Instant::now(),
             stats: JournalStats::default(),
         }
     }
@@ -369,6 +373,9 @@ impl Agent for JournalAgent {
         }
         self.publish();
         self.done = end;
+        if end {
+            self.stats.done_us = self.started.elapsed().as_micros() as u64;
+        }
         work
     }
 

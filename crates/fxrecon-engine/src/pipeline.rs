@@ -173,11 +173,11 @@ impl Default for Threading {
 }
 
 impl Threading {
-    /// Threads that do the per-message work in this mode (ingest and reconciler; dedicated
-    /// mode's background thread mostly waits).
-    pub fn hot_threads(self) -> usize {
+    /// Threads the pipeline runs on in this mode (dedicated: three hot ones and the background
+    /// one, which must not share a core with a busy-spinning thread either: D30).
+    pub fn threads(self) -> usize {
         match self {
-            Threading::Dedicated => 3,
+            Threading::Dedicated => 4,
             Threading::Shared => 2,
         }
     }
@@ -1080,6 +1080,14 @@ where
     let (o_tx, o_rx) = RingBuffer::new(slots);
     let wm = [Arc::new(AtomicI64::new(i64::MIN)), Arc::new(AtomicI64::new(i64::MIN))];
     let core = |i: usize| opts.pin.then_some(i);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if opts.pin && opts.threading.threads() > cores {
+        tracing::warn!(
+            threads = opts.threading.threads(),
+            cores,
+            "--pin with more threads than cores: pinned threads will share cores"
+        );
+    }
 
     let mut output = OutputAgent::new(o_rx, out, rejects);
     let mut reconciler = ReconcilerAgent::new(start.reconciler, [p_rx, d_rx], wm.clone(), o_tx);

@@ -201,6 +201,9 @@ pub fn soak(
         pace_msgs_per_s: Some(rate),
         clock: EventClock::File,
         max_message_bytes: cfg.max_message_bytes,
+        // The generated input paces itself by sleeping inside `next_line`: on a shared thread
+        // that would hold up the other stream, the journal and the output too.
+        threading: pipeline::Threading::Dedicated,
         ..PipelineOptions::default()
     };
     let (start, setup) =

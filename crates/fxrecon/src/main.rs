@@ -165,9 +165,10 @@ struct RunArgs {
     /// Slots per ring (power of two).
     #[arg(long, default_value_t = 1 << 14)]
     ring_capacity: usize,
-    /// Agents to threads: `shared` (both ingest agents on one thread, the reconciler on
-    /// another), `dedicated` (a thread per ingest agent) or `auto` (dedicated with four cores
-    /// or more). Journal and output always run on a background thread of their own.
+    /// Agents to threads: `shared` (two threads: the reconciler alone; both ingest agents, the
+    /// journal and the output on the other), `dedicated` (a thread per ingest agent, the
+    /// reconciler, and a background one for journal and output) or `auto` (dedicated with four
+    /// cores or more, else shared).
     #[arg(long, default_value = "auto")]
     threading: pipeline::Threading,
     /// Map all of the pre-sized state memory at start-up, so no page fault of fresh memory
