@@ -806,6 +806,9 @@ impl Agent for ReconcilerAgent {
     }
 }
 
+/// Longest a written record waits in the output's buffer while more keep coming.
+const FLUSH_DELAY: std::time::Duration = std::time::Duration::from_micros(200);
+
 /// Writes records as JSON Lines and rejects to the rejects sink.
 pub struct OutputAgent<W, J> {
     ring: Consumer<OutputMsg>,
@@ -821,6 +824,8 @@ pub struct OutputAgent<W, J> {
     skip_rejects: u64,
     /// Written since the last flush.
     unflushed: bool,
+    /// When the oldest record not yet handed to the file was written to the buffer.
+    unflushed_since: Option<Instant>,
     /// Counts of what was written.
     pub counts: crate::summary::RecordCounts,
 }
@@ -838,6 +843,7 @@ impl<W: Write + Send, J: RejectSink + Send> OutputAgent<W, J> {
             skip_through_id: 0,
             skip_rejects: 0,
             unflushed: false,
+            unflushed_since: None,
             counts: Default::default(),
         }
     }
@@ -904,11 +910,17 @@ impl<W: Write + Send, J: RejectSink + Send> Agent for OutputAgent<W, J> {
                 }
             }
         }
-        // Hand what this cycle wrote to the file (one write per batch of up to 256 records),
-        // so records reach readers and survive a crash of this process without waiting for a
-        // full buffer, and the output keeps up with the snapshots recovery starts from.
-        if self.unflushed {
+        // Hand what was written to the file FLUSH_DELAY after the oldest unflushed record (and
+        // at the end): records reach readers and survive a crash of this process without
+        // waiting for a full buffer, the output keeps up with the snapshots recovery starts
+        // from, and a trickle of records (one per cycle, as on a shared edge thread) costs one
+        // write per FLUSH_DELAY instead of one per record.
+        if self.unflushed && self.unflushed_since.is_none() {
+            self.unflushed_since = Some(Instant::now());
+        }
+        if self.unflushed && (self.done || self.unflushed_since.is_some_and(|t| t.elapsed() >= FLUSH_DELAY)) {
             self.unflushed = false;
+            self.unflushed_since = None;
             self.rejects.flush();
             if self.error.is_none()
                 && let Err(e) = self.out.flush()
