@@ -187,9 +187,13 @@ fn slow_output_consumer(threading: &str) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Read the records slowly: a few bytes at a time with pauses.
+    // Read nothing at first: the pipe and the writer's buffer (64 KiB each) fill and the
+    // output blocks whatever the build's speed (a debug build produces the day's ~200 KB of
+    // records in about 2.5 s, a release build in well under one). Then read the records slowly:
+    // a few bytes at a time with pauses.
     let mut got = Vec::new();
     let mut f = std::fs::File::open(&fifo).unwrap();
+    std::thread::sleep(Duration::from_secs(3));
     let mut buf = [0u8; 64];
     loop {
         let n = f.read(&mut buf).unwrap();
