@@ -29,16 +29,22 @@ fn cfg() -> ReconConfig {
     ReconConfig { max_orders: 1 << 12, max_execs: 1 << 15, retention_ms: 2_000, ..ReconConfig::default() }
 }
 
+/// The reference: one reconciler over the whole day, and the records it emitted.
+fn uninterrupted(events: &[ExecEvent]) -> (Reconciler, Vec<Record>) {
+    let mut reference = Reconciler::new(cfg());
+    let mut want = Vec::new();
+    for e in events {
+        reference.apply(e, &mut want);
+    }
+    reference.finish(&mut want);
+    (reference, want)
+}
+
 #[test]
 fn restored_reconciler_continues_exactly_like_the_original() {
     for seed in [3, 8] {
         let events = day(1_500, seed);
-        let mut reference = Reconciler::new(cfg());
-        let mut want: Vec<Record> = Vec::new();
-        for e in &events {
-            reference.apply(e, &mut want);
-        }
-        reference.finish(&mut want);
+        let (reference, want) = uninterrupted(&events);
         let n = events.len();
         for cut in [0, 1, n / 7, n / 3, n / 2, n - 1, n] {
             let mut first = Reconciler::new(cfg());
@@ -66,12 +72,7 @@ fn restored_reconciler_continues_exactly_like_the_original() {
 #[test]
 fn prefaulting_at_any_point_changes_nothing() {
     let events = day(1_500, 5);
-    let mut reference = Reconciler::new(cfg());
-    let mut want: Vec<Record> = Vec::new();
-    for e in &events {
-        reference.apply(e, &mut want);
-    }
-    reference.finish(&mut want);
+    let (reference, want) = uninterrupted(&events);
     let n = events.len();
     for cut in [0, n / 3, n] {
         let mut r = Reconciler::new(cfg());

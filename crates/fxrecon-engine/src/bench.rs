@@ -585,11 +585,10 @@ pub fn suite(
         let mut tries: Vec<_> = (0..reps).map(|_| paced_run(primary, dropcopy, cfg, threading, rate)).collect();
         let runs_p99 = tries.iter().map(|t| t.0.value_at_quantile(0.99)).collect();
         let runs_p999: Vec<u64> = tries.iter().map(|t| t.0.value_at_quantile(0.999)).collect();
-        tries.sort_by_key(|t| t.0.value_at_quantile(0.999));
         // A rate is sustained only if every run sustained it.
-        let any_saturated = tries.iter().any(|t| t.1);
-        let (h, _, _achieved) = tries.swap_remove(reps / 2);
-        let saturated = any_saturated;
+        let saturated = tries.iter().any(|t| t.1);
+        tries.sort_by_key(|t| t.0.value_at_quantile(0.999));
+        let (h, ..) = tries.swap_remove(reps / 2);
         if sustained && !saturated {
             max_sustainable = rate as f64;
         } else {

@@ -735,7 +735,8 @@ impl Agent for ReconcilerAgent {
             work += 1;
             let msg = &chunk.as_slices().0[0];
             // One message: where its stream now stands, its journal mark, then its effect.
-            let mark = match msg {
+            let journal = self.journal.as_mut();
+            let consumed = match msg {
                 IngestMsg::Event(ev) => {
                     // The merge's one promise: event time never goes backwards (also across a
                     // recovery, whose positions continue the merge that was interrupted).
@@ -745,22 +746,23 @@ impl Agent for ReconcilerAgent {
                         ev.line
                     );
                     self.positions[s.index()] = StreamStart { lines: ev.line, clock: ev.event_time };
-                    Some(JournalMark::Event { stream: s, line: ev.line, event_time: ev.event_time })
+                    if let Some(j) = journal {
+                        j.push(JournalMark::Event { stream: s, line: ev.line, event_time: ev.event_time });
+                    }
+                    true
                 }
                 IngestMsg::Reject(note) => {
                     let p = &mut self.positions[s.index()];
                     p.lines = p.lines.max(note.line);
                     self.rejects_consumed += 1;
-                    Some(JournalMark::Reject)
+                    if let Some(j) = journal {
+                        j.push_reject(*note);
+                    }
+                    true
                 }
-                IngestMsg::End => None,
+                IngestMsg::End => false,
             };
-            if let Some(mark) = mark {
-                match (self.journal.as_mut(), msg) {
-                    (Some(j), IngestMsg::Reject(note)) => j.push_reject(*note),
-                    (Some(j), _) => j.push(mark),
-                    (None, _) => {}
-                }
+            if consumed {
                 self.consumed += 1;
             }
             let mut sink = RingSink {
@@ -822,9 +824,8 @@ pub struct OutputAgent<W, J> {
     skip_through_id: u64,
     /// Rejects still to skip because the rejects output already holds them.
     skip_rejects: u64,
-    /// Written since the last flush.
-    unflushed: bool,
-    /// When the oldest record not yet handed to the file was written to the buffer.
+    /// When the oldest record not yet handed to the file was written to the buffer (None:
+    /// nothing written since the last flush).
     unflushed_since: Option<Instant>,
     /// Counts of what was written.
     pub counts: crate::summary::RecordCounts,
@@ -842,7 +843,6 @@ impl<W: Write + Send, J: RejectSink + Send> OutputAgent<W, J> {
             gate: None,
             skip_through_id: 0,
             skip_rejects: 0,
-            unflushed: false,
             unflushed_since: None,
             counts: Default::default(),
         }
@@ -889,7 +889,7 @@ impl<W: Write + Send, J: RejectSink + Send> Agent for OutputAgent<W, J> {
                         continue;
                     }
                     self.counts.count(&r);
-                    self.unflushed = true;
+                    self.unflushed_since.get_or_insert_with(Instant::now);
                     if self.error.is_none()
                         && let Err(e) = write_record(&mut self.out, &r)
                     {
@@ -902,7 +902,7 @@ impl<W: Write + Send, J: RejectSink + Send> Agent for OutputAgent<W, J> {
                         continue;
                     }
                     self.rejects.reject(n.stream, n.line, &n.reason, n.excerpt.as_bytes());
-                    self.unflushed = true;
+                    self.unflushed_since.get_or_insert_with(Instant::now);
                 }
                 OutputMsg::End { .. } => {
                     self.done = true;
@@ -915,11 +915,7 @@ impl<W: Write + Send, J: RejectSink + Send> Agent for OutputAgent<W, J> {
         // waiting for a full buffer, the output keeps up with the snapshots recovery starts
         // from, and a trickle of records (one per cycle, as on a shared edge thread) costs one
         // write per FLUSH_DELAY instead of one per record.
-        if self.unflushed && self.unflushed_since.is_none() {
-            self.unflushed_since = Some(Instant::now());
-        }
-        if self.unflushed && (self.done || self.unflushed_since.is_some_and(|t| t.elapsed() >= FLUSH_DELAY)) {
-            self.unflushed = false;
+        if self.unflushed_since.is_some_and(|t| self.done || t.elapsed() >= FLUSH_DELAY) {
             self.unflushed_since = None;
             self.rejects.flush();
             if self.error.is_none()
@@ -1066,7 +1062,7 @@ fn skip_lines(src: &mut impl LineSource, n: u64, stream: Stream) -> io::Result<(
 pub fn run_durable<P, D, W, J>(
     mut primary: P,
     mut dropcopy: D,
-    start: Start,
+    mut start: Start,
     journal: Option<JournalSetup>,
     opts: &PipelineOptions,
     out: W,
@@ -1080,7 +1076,6 @@ where
 {
     skip_lines(&mut primary, start.streams[0].lines, Stream::Primary)?;
     skip_lines(&mut dropcopy, start.streams[1].lines, Stream::DropCopy)?;
-    let mut start = start;
     if opts.prefault {
         start.reconciler.prefault();
     }
