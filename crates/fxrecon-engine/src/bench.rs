@@ -84,6 +84,15 @@ pub struct BenchReport {
     pub pipeline_journaled_msgs_per_s: f64,
     /// Replay of that journal (read, decode, reconcile on threads), events/s (median).
     pub replay_msgs_per_s: f64,
+    /// Journal bytes written per message (framing and raw FIX bytes included).
+    pub journal_bytes_per_msg: f64,
+    /// The disk's synced write bandwidth in the journal's directory, MB/s (median): as many
+    /// bytes as the journal, written in 256 KiB pieces with an fdatasync every 100 ms and at
+    /// the end, timed to the last sync; runs interleaved with the journaled ones.
+    pub disk_sync_mb_per_s: f64,
+    /// What the disk allows the journaled pipeline: `disk_sync_mb_per_s` over
+    /// `journal_bytes_per_msg`, messages/s.
+    pub journal_disk_ceiling_msgs_per_s: f64,
     /// Size of a snapshot of the state half-way through the corpus, bytes.
     pub snapshot_bytes: u64,
     /// Time to take it on the reconciler thread, ms (median).
@@ -327,13 +336,15 @@ pub fn decode_reconcile_throughput(
             let mut recon = Reconciler::new(sized.recon());
             recon.prefault(); // as in reconcile_throughput
             let t = Instant::now();
-            let stats =
-                crate::offline::reconcile_with(recon, source(primary), source(dropcopy), &mut sink, &mut rejects)
+            // The clock stops when the last check has fired: the end-of-run state digest is
+            // not per-message work (as in the pipeline's rate, D30).
+            let counts =
+                crate::offline::merge_into(&mut recon, source(primary), source(dropcopy), &mut sink, &mut rejects)
                     .expect("in-memory input");
             let secs = t.elapsed().as_secs_f64();
             let now = crate::alloc_counter::allocations_on_this_thread();
             allocations = now - mark.get().unwrap_or(now);
-            (stats.messages[0] + stats.messages[1]) as f64 / secs
+            (counts.messages[0] + counts.messages[1]) as f64 / secs
         })
         .collect();
     (median(rates), allocations)
@@ -358,16 +369,32 @@ impl crate::line_reader::LineSource for WarmLines<'_> {
     }
 }
 
+/// Medians of [`pipeline_throughput`]'s runs.
+#[derive(Clone, Copy, Debug)]
+pub struct PipelineFigures {
+    /// Unjournaled, messages/s.
+    pub plain: f64,
+    /// Journaled (`interval_ms:100`), messages/s to the journal's last sync.
+    pub journaled: f64,
+    /// Replay of that journal, events/s.
+    pub replay: f64,
+    /// Journal bytes per message.
+    pub journal_bytes_per_msg: f64,
+    /// The disk's synced write bandwidth for as many bytes, MB/s ([`disk_sync_mb_per_s`]).
+    pub disk_sync_mb_per_s: f64,
+}
+
 /// The threaded pipeline, unpaced, over in-memory inputs, without and with the journal
-/// (`interval_ms:100` fsync, in a temporary directory), runs interleaved so both see the same
-/// machine; then the replay of that journal. Medians of messages/s: (plain, journaled, replay).
+/// (`interval_ms:100` fsync, in a temporary directory), then the replay of that journal and
+/// the disk's own synced write bandwidth for the journal's size: runs interleaved so all see
+/// the same machine.
 pub fn pipeline_throughput(
     primary: &'static [u8],
     dropcopy: &'static [u8],
     cfg: &crate::config::Config,
     threading: crate::pipeline::Threading,
     runs: usize,
-) -> (f64, f64, f64) {
+) -> PipelineFigures {
     let dir = std::env::temp_dir().join(format!("fxrecon-bench-journal-{}", std::process::id()));
     // Sustained throughput: the state memory is mapped before the clock starts, and the clock
     // stops when the reconciler has applied everything (not after the final state digest).
@@ -378,18 +405,68 @@ pub fn pipeline_throughput(
         let end_us = stats.reconciler.drained_us.max(stats.journal.map_or(0, |j| j.done_us));
         (stats.ingest[0].messages + stats.ingest[1].messages) as f64 / (end_us.max(1) as f64 / 1e6)
     };
-    let (mut plain, mut journaled, mut replayed) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut plain, mut journaled, mut replayed, mut disk) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut journal_bytes = 0;
+    let mut messages = 0;
     for _ in 0..runs {
         plain.push(rate(&pipeline_in_memory(primary, dropcopy, cfg, &opts, None)));
         let _ = std::fs::remove_dir_all(&dir);
-        journaled.push(rate(&pipeline_in_memory(primary, dropcopy, cfg, &opts, Some(&dir))));
+        let stats = pipeline_in_memory(primary, dropcopy, cfg, &opts, Some(&dir));
+        journaled.push(rate(&stats));
+        messages = stats.ingest[0].messages + stats.ingest[1].messages;
+        journal_bytes = dir_bytes(&dir);
         let t = Instant::now();
         let (stats, _, _) =
             crate::recovery::replay(&dir, None, false, (None, None), std::io::sink()).expect("replaying the journal");
         replayed.push(stats.events as f64 / t.elapsed().as_secs_f64());
+        disk.push(disk_sync_mb_per_s(&dir, journal_bytes).expect("writing the disk baseline file"));
     }
     let _ = std::fs::remove_dir_all(&dir);
-    (median(plain), median(journaled), median(replayed))
+    PipelineFigures {
+        plain: median(plain),
+        journaled: median(journaled),
+        replay: median(replayed),
+        journal_bytes_per_msg: journal_bytes as f64 / messages.max(1) as f64,
+        disk_sync_mb_per_s: median(disk),
+    }
+}
+
+/// Total bytes of the files in `dir`.
+fn dir_bytes(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| entries.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum())
+        .unwrap_or(0)
+}
+
+/// The disk's synced write bandwidth in `dir`, MB/s: `bytes` written to a new file there in
+/// 256 KiB pieces (the journal's batch size) with an fdatasync every 100 ms (the journaled
+/// run's `interval_ms:100`) and at the end, timed to the last sync; the file is removed.
+/// The journaled pipeline cannot durably journal faster than this.
+pub fn disk_sync_mb_per_s(dir: &std::path::Path, bytes: u64) -> std::io::Result<f64> {
+    use std::io::Write;
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join("disk-baseline.bin");
+    let mut file = std::fs::File::create(&path)?;
+    // Not zeros, in case the file system or device treats zero pages specially.
+    let piece: Vec<u8> = (0..256 * 1024u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    let interval = std::time::Duration::from_millis(100);
+    let t = Instant::now();
+    let mut last_sync = t;
+    let mut written = 0u64;
+    while written < bytes {
+        let n = piece.len().min((bytes - written) as usize);
+        file.write_all(&piece[..n])?;
+        written += n as u64;
+        if last_sync.elapsed() >= interval {
+            file.sync_data()?;
+            last_sync = Instant::now();
+        }
+    }
+    file.sync_data()?;
+    let secs = t.elapsed().as_secs_f64();
+    drop(file);
+    std::fs::remove_file(&path)?;
+    Ok(written as f64 / 1e6 / secs.max(1e-9))
 }
 
 /// The raw ring: `n` ingest messages (full ExecEvent size) from one thread to another.
@@ -565,7 +642,7 @@ pub fn suite(
     progress("decode + reconcile");
     let (decode_reconcile, allocations) = decode_reconcile_throughput(primary, dropcopy, cfg, runs);
     progress("pipeline");
-    let (pipeline, pipeline_journaled, replay) = pipeline_throughput(primary, dropcopy, cfg, threading, runs);
+    let piped = pipeline_throughput(primary, dropcopy, cfg, threading, runs);
     progress("ring baseline");
     let ring = ring_baseline(messages, runs);
 
@@ -609,9 +686,13 @@ pub fn suite(
         decode_msgs_per_s: decode.round(),
         reconcile_msgs_per_s: reconcile.round(),
         decode_reconcile_msgs_per_s: decode_reconcile.round(),
-        pipeline_msgs_per_s: pipeline.round(),
-        pipeline_journaled_msgs_per_s: pipeline_journaled.round(),
-        replay_msgs_per_s: replay.round(),
+        pipeline_msgs_per_s: piped.plain.round(),
+        pipeline_journaled_msgs_per_s: piped.journaled.round(),
+        replay_msgs_per_s: piped.replay.round(),
+        journal_bytes_per_msg: (piped.journal_bytes_per_msg * 10.0).round() / 10.0,
+        disk_sync_mb_per_s: piped.disk_sync_mb_per_s.round(),
+        journal_disk_ceiling_msgs_per_s: (piped.disk_sync_mb_per_s * 1e6 / piped.journal_bytes_per_msg.max(1.0))
+            .round(),
         snapshot_bytes: snapshot.0,
         snapshot_save_ms: snapshot.1,
         snapshot_restore_ms: snapshot.2,

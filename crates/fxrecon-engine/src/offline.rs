@@ -253,6 +253,37 @@ pub fn reconcile_with(
     sink: &mut impl Sink,
     rejects: &mut impl RejectSink,
 ) -> io::Result<OfflineStats> {
+    let counts = merge_into(&mut recon, p, d, sink, rejects)?;
+    Ok(OfflineStats {
+        lines: counts.lines,
+        messages: counts.messages,
+        rejected: counts.rejected,
+        recon: recon.stats(),
+        state_digest: recon.state_digest(),
+        store: recon.store_stats(),
+    })
+}
+
+/// Per-stream line counts of one [`merge_into`].
+#[derive(Debug, Clone, Copy)]
+pub struct MergeCounts {
+    /// Lines read per stream (blank lines included).
+    pub lines: [u64; 2],
+    /// Messages decoded and applied per stream.
+    pub messages: [u64; 2],
+    /// Messages rejected per stream.
+    pub rejected: [u64; 2],
+}
+
+/// Decodes both sources and applies their messages to `recon` in event-time order, then
+/// fires every pending check (end of input). Leaves the final state digest to the caller.
+pub fn merge_into(
+    recon: &mut Reconciler,
+    p: impl LineSource,
+    d: impl LineSource,
+    sink: &mut impl Sink,
+    rejects: &mut impl RejectSink,
+) -> io::Result<MergeCounts> {
     let mut p = StreamInput::new(Stream::Primary, p);
     let mut d = StreamInput::new(Stream::DropCopy, d);
     p.advance(rejects)?;
@@ -269,14 +300,14 @@ pub fn reconcile_with(
         // The other stream's next event was decoded (and its table slot prefetched) earlier:
         // start loading its order too.
         if take_primary {
-            consume(&mut p, &mut recon, sink, rejects)?;
+            consume(&mut p, recon, sink, rejects)?;
             hinted[0] = false;
             if d.ready && !hinted[1] {
                 recon.prefetch_order(&d.event);
                 hinted[1] = true;
             }
         } else {
-            consume(&mut d, &mut recon, sink, rejects)?;
+            consume(&mut d, recon, sink, rejects)?;
             hinted[1] = false;
             if p.ready && !hinted[0] {
                 recon.prefetch_order(&p.event);
@@ -285,13 +316,10 @@ pub fn reconcile_with(
         }
     }
     recon.finish(sink);
-    Ok(OfflineStats {
+    Ok(MergeCounts {
         lines: [p.lines, d.lines],
         messages: [p.messages, d.messages],
         rejected: [p.rejected, d.rejected],
-        recon: recon.stats(),
-        state_digest: recon.state_digest(),
-        store: recon.store_stats(),
     })
 }
 

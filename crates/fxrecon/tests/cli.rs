@@ -178,6 +178,12 @@ fn bench_quick_json_has_every_key_as_a_number() {
     }
     assert!(v["baseline_decoder"].is_string());
     assert_eq!(v["allocations_after_warmup"], 0);
+    // The journal keeps each message's raw bytes (QuickFIX lines of 200+ bytes) plus framing,
+    // and the disk baseline beside it measured something.
+    let per_msg = v["journal_bytes_per_msg"].as_f64().unwrap();
+    assert!(per_msg > 200.0 && per_msg < 1000.0, "journal_bytes_per_msg {per_msg}");
+    assert!(v["disk_sync_mb_per_s"].as_f64().unwrap() > 0.0, "{v}");
+    assert!(v["journal_disk_ceiling_msgs_per_s"].as_f64().unwrap() > 0.0, "{v}");
     for rate in ["100000", "500000", "1000000"] {
         for q in ["p50", "p99", "p999", "max"] {
             assert!(v["latency_us"][rate][q].is_number(), "latency_us.{rate}.{q}: {v}");

@@ -1,0 +1,24 @@
+//! The bench's single-thread decode + reconcile alone, for profiling (`perf record`,
+//! callgrind) without the rest of `fxrecon bench`:
+//! `cargo run --release -p fxrecon-engine --example decode_reconcile -- [ORDERS] [RUNS] [MAX_ORDERS]`
+//! (`MAX_ORDERS` caps the store, which is otherwise sized as `reconcile` sizes it: D14).
+//! Prints each run's messages/s and the median.
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let orders = args.next().map_or(125_000, |a| a.parse().expect("ORDERS: a number"));
+    let runs = args.next().map_or(5, |a| a.parse().expect("RUNS: a number"));
+    let day = fxrecon_gen::generate(&fxrecon_gen::GenConfig { orders, seed: 11, ..Default::default() });
+    let mut cfg = fxrecon_engine::config::Config::default();
+    if let Some(cap) = args.next() {
+        cfg.max_orders = cap.parse().expect("MAX_ORDERS: a number");
+    }
+    let mut rates = Vec::new();
+    for _ in 0..runs {
+        let (rate, _) = fxrecon_engine::bench::decode_reconcile_throughput(&day.primary, &day.dropcopy, &cfg, 1);
+        eprintln!("{rate:.0} msgs/s");
+        rates.push(rate);
+    }
+    rates.sort_by(f64::total_cmp);
+    println!("median {:.0} msgs/s over {runs} runs", rates[runs / 2]);
+}
