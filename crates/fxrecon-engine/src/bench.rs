@@ -507,7 +507,7 @@ pub fn ring_baseline(n: u64, runs: usize) -> f64 {
 
 /// One pipeline run over in-memory inputs, store sized to them, output discarded; with
 /// `journal`, into a new journal there.
-fn pipeline_in_memory(
+pub fn pipeline_in_memory(
     primary: &'static [u8],
     dropcopy: &'static [u8],
     cfg: &crate::config::Config,

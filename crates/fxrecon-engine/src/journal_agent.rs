@@ -358,7 +358,7 @@ impl Agent for JournalAgent {
         } else if due || (self.writer.batched_bytes() == 0 && self.writer.needs_sync()) {
             self.writer.end_batch()
         } else {
-            Ok(())
+            self.writer.poll(false) // a batch written meanwhile opens the output gate further
         };
         if let Err(e) = committed {
             if end {

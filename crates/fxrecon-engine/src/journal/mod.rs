@@ -17,5 +17,6 @@ pub mod event_record;
 pub mod frame_crc;
 pub mod segment;
 pub mod snapshot_file;
+pub mod write_behind;
 
 pub use segment::{FsyncPolicy, JournalError, JournalReader, JournalWriter, ReadOutcome, RecordRef};
