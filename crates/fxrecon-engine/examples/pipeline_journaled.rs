@@ -2,6 +2,10 @@
 //! disk's synced write bandwidth), for profiling and A/B runs without the rest of `fxrecon bench`:
 //! `cargo run --release -p fxrecon-engine --example pipeline_journaled -- [ORDERS] [RUNS] [shared|dedicated]`.
 
+// An example is a command-line tool: it prints its figures (the crate's clippy.toml bans printing
+// in library code).
+#![allow(clippy::disallowed_macros)]
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let orders = args.next().map_or(125_000, |a| a.parse().expect("ORDERS: a number"));
