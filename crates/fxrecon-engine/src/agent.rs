@@ -92,8 +92,9 @@ pub fn spawn<A: Agent + 'static>(mut agent: A, idle: IdleStrategy, core: Option<
         .expect("spawning an agent thread")
 }
 
-/// Aborts the process when dropped during a panic (see [`spawn`]).
-struct AbortOnPanic(&'static str);
+/// Aborts the process when dropped during a panic (see [`spawn`]); also guards the journal's
+/// write-behind thread, which the journal agent waits on.
+pub(crate) struct AbortOnPanic(pub(crate) &'static str);
 
 impl Drop for AbortOnPanic {
     fn drop(&mut self) {

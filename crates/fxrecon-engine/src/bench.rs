@@ -439,7 +439,7 @@ fn dir_bytes(dir: &std::path::Path) -> u64 {
 }
 
 /// The disk's synced write bandwidth in `dir`, MB/s: `bytes` written to a new file there in
-/// 256 KiB pieces (the journal's batch size) with an fdatasync every 100 ms (the journaled
+/// 256 KiB pieces (the journal's group-commit size) with an fdatasync every 100 ms (the journaled
 /// run's `interval_ms:100`) and at the end, timed to the last sync; the file is removed.
 /// The journaled pipeline cannot durably journal faster than this.
 pub fn disk_sync_mb_per_s(dir: &std::path::Path, bytes: u64) -> std::io::Result<f64> {

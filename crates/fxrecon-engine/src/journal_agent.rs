@@ -107,7 +107,7 @@ pub fn push_raw(ring: &mut Producer<u8>, raw: &[u8]) -> bool {
 pub struct JournalStats {
     /// Records appended this run.
     pub records: u64,
-    /// Batches written (group commits).
+    /// Batches handed over for writing (group commits; a retry of a failed one is not counted).
     pub batches: u64,
     /// Write or sync attempts that failed (each retried).
     pub write_failures: u64,
@@ -139,7 +139,8 @@ const RETRY: Duration = Duration::from_millis(50);
 const BATCH: usize = 4096;
 /// Group commit: a batch is written once it holds this much…
 const COMMIT_BYTES: usize = 256 * 1024;
-/// …or its oldest record has waited this long (the most a journal adds to output latency).
+/// …or its oldest record has waited this long. What a journal adds to output latency is this
+/// plus the write (and sync) of the batch in flight ahead of it.
 const COMMIT_DELAY: Duration = Duration::from_micros(200);
 
 /// Snapshot buffers on their way from the reconciler to disk and back, and where they go.
@@ -168,7 +169,7 @@ pub struct JournalAgent {
     pending: Option<JournalMark>,
     payload: Vec<u8>,
     retry_at: Option<Instant>,
-    /// When the oldest record not yet written was appended.
+    /// When the oldest record not yet handed over for writing was appended.
     oldest_unwritten: Option<Instant>,
     failing_since: Option<Instant>,
     done: bool,
@@ -367,7 +368,10 @@ impl Agent for JournalAgent {
             self.failed(&e);
             return work;
         }
-        self.recovered();
+        // Writes resumed only once the failed batch is on file (a retry handed over may fail).
+        if !self.writer.is_failing() {
+            self.recovered();
+        }
         if self.writer.batched_bytes() == 0 && self.oldest_unwritten.take().is_some() {
             self.stats.batches += 1;
         }

@@ -150,6 +150,11 @@ pub struct JournalWriter {
     inline_done: Option<Done>,
     /// Syncs completed (by the policy or asked for).
     syncs: u64,
+    /// The batch in flight is a retry of a failed one.
+    retrying: bool,
+    /// Tests: fail this many of the next writes.
+    #[cfg(test)]
+    fail_writes: u32,
 }
 
 /// Batch buffer size: a batch is handed over when it would grow beyond this. The agent's group
@@ -233,6 +238,9 @@ impl JournalWriter {
             io,
             inline_done: None,
             syncs: 0,
+            retrying: false,
+            #[cfg(test)]
+            fail_writes: 0,
         }
     }
 
@@ -268,9 +276,12 @@ impl JournalWriter {
     pub fn append_parts(&mut self, kind: u8, parts: &[&[u8]]) -> Result<(), JournalError> {
         let len: usize = parts.iter().map(|p| p.len()).sum();
         let frame = FRAME_LEN + len;
-        // (Twice when a failed batch goes first: the batch must be empty before it grows.)
+        // (Twice when a failed batch goes first: the batch must be empty before it grows.) The
+        // policy's sync rides along as at a group commit: under sustained load every hand-over
+        // can come from here.
         while self.batch.len() + frame > BATCH_BYTES && !self.batch.is_empty() {
-            self.hand_over(false)?;
+            let sync = self.sync_due();
+            self.hand_over(sync)?;
         }
         let at = self.offset + self.unwritten_bytes();
         if at + frame as u64 > self.segment_bytes && at > HEADER_LEN as u64 {
@@ -312,6 +323,7 @@ impl JournalWriter {
         };
         let Some(Done { mut buf, sync, result }) = done else { return Ok(()) };
         self.in_flight = None;
+        self.retrying = false; // a failed retry is back in `failed`
         match result {
             Ok(()) => {
                 self.offset += len;
@@ -340,6 +352,7 @@ impl JournalWriter {
     /// in flight first.
     fn hand_over(&mut self, sync: bool) -> Result<(), JournalError> {
         self.poll(true)?;
+        self.retrying = self.failed.is_some();
         let (buf, records_after) = match self.failed.take() {
             Some(failed) => failed,
             None => {
@@ -363,12 +376,41 @@ impl JournalWriter {
             self.last_sync = Instant::now();
         }
         self.in_flight = Some((buf.len() as u64, records_after));
-        let job = Job { file, buf, offset: self.offset, sync };
+        let job = Job {
+            file,
+            buf,
+            offset: self.offset,
+            sync,
+            #[cfg(test)]
+            fail: {
+                let fail = self.fail_writes > 0;
+                self.fail_writes = self.fail_writes.saturating_sub(1);
+                fail
+            },
+        };
         match &mut self.io {
             Some(io) => io.submit(job),
-            None => self.inline_done = Some(job.run()),
+            None => {
+                self.inline_done = Some(job.run());
+                return self.poll(false);
+            }
         }
         Ok(())
+    }
+
+    /// Whether the fsync policy wants a sync with the next batch.
+    fn sync_due(&self) -> bool {
+        match self.fsync {
+            FsyncPolicy::EveryBatch => true,
+            FsyncPolicy::IntervalMs(ms) => self.last_sync.elapsed() >= Duration::from_millis(ms),
+            FsyncPolicy::Never => false,
+        }
+    }
+
+    /// True while an earlier write failed and its batch has not been written since (the
+    /// journal's alarm stays raised until this clears).
+    pub fn is_failing(&self) -> bool {
+        self.failed.is_some() || self.retrying
     }
 
     /// Writes everything appended so far to the segment file, and returns once it is written.
@@ -392,11 +434,7 @@ impl JournalWriter {
         if self.in_flight.is_some() {
             return Ok(());
         }
-        let sync = match self.fsync {
-            FsyncPolicy::EveryBatch => true,
-            FsyncPolicy::IntervalMs(ms) => self.last_sync.elapsed() >= Duration::from_millis(ms),
-            FsyncPolicy::Never => false,
-        };
+        let sync = self.sync_due();
         let has_bytes = self.failed.is_some() || !self.batch.is_empty();
         if has_bytes || (sync && self.dirty) {
             self.hand_over(sync && (self.dirty || has_bytes))?;
@@ -411,8 +449,9 @@ impl JournalWriter {
         self.poll(true)
     }
 
-    /// True when there is something to write or sync, or a batch in flight whose outcome
-    /// [`Self::end_batch`] has to collect.
+    /// True when written bytes await a sync, a failed batch awaits its retry, or a batch is in
+    /// flight whose outcome [`Self::end_batch`] has to collect (a non-empty batch alone is the
+    /// group commit's business: [`Self::batched_bytes`]).
     pub fn needs_sync(&self) -> bool {
         self.dirty || self.in_flight.is_some() || self.failed.is_some()
     }
@@ -847,6 +886,62 @@ mod tests {
         assert_eq!(v.len(), 200);
         assert_eq!(v[199], "record 0199 payload");
         assert!(out.torn_tail.is_none());
+    }
+
+    #[test]
+    fn a_failed_write_is_retried_first_and_nothing_is_lost_or_reordered() {
+        let d = dir("failed-write");
+        // Small segments: the later appends and retries cross rollovers.
+        let mut w = JournalWriter::open(&d, 2048, FsyncPolicy::IntervalMs(0)).unwrap();
+        let record = |i: usize| format!("record {i:04} payload");
+        for i in 0..10 {
+            w.append(1, record(i).as_bytes()).unwrap();
+        }
+        w.flush().unwrap();
+        assert_eq!(w.written_records(), 10);
+
+        // The next batch fails twice; records appended meanwhile wait behind it.
+        w.fail_writes = 2;
+        for i in 10..20 {
+            w.append(1, record(i).as_bytes()).unwrap();
+        }
+        w.end_batch().unwrap(); // handed over
+        assert!(w.poll(true).is_err(), "first injected failure");
+        assert!(w.is_failing());
+        for i in 20..30 {
+            w.append(1, record(i).as_bytes()).unwrap();
+        }
+        w.end_batch().unwrap(); // the retry goes first
+        assert!(w.poll(true).is_err(), "second injected failure");
+        assert_eq!(w.written_records(), 10, "the gate never counts a failed batch");
+        assert!(w.is_failing());
+        w.end_batch().unwrap();
+        w.poll(true).unwrap();
+        assert_eq!(w.written_records(), 20, "the retried batch, then the one behind it");
+        assert!(!w.is_failing());
+        w.sync().unwrap();
+        assert_eq!(w.written_records(), 30);
+
+        // One more failure among many small batches and rollovers: every call is retried
+        // until it goes through, as the journal agent does.
+        w.fail_writes = 1;
+        let mut failures = 0;
+        for i in 30..130 {
+            while w.append(1, record(i).as_bytes()).is_err() {
+                failures += 1;
+            }
+            while w.end_batch().and_then(|()| w.poll(true)).is_err() {
+                failures += 1;
+            }
+        }
+        assert_eq!(failures, 1);
+        w.sync().unwrap();
+        assert_eq!(w.written_records(), 130);
+        drop(w);
+        let (v, out) = read_all(&d, false).unwrap();
+        assert!(out.torn_tail.is_none());
+        assert_eq!(v, (0..130).map(record).collect::<Vec<_>>(), "all records, in order, once");
+        assert!(list_segments(&d).unwrap().len() > 2, "the test crossed rollovers");
     }
 
     #[test]

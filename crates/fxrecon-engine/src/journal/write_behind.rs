@@ -32,6 +32,9 @@ pub struct Job {
     pub offset: u64,
     /// Force the file to disk after writing.
     pub sync: bool,
+    /// Tests: fail this write (after writing half of it).
+    #[cfg(test)]
+    pub fail: bool,
 }
 
 /// A job's outcome, with its buffer back for reuse.
@@ -48,6 +51,13 @@ pub struct Done {
 impl Job {
     /// Runs the job on the calling thread.
     pub fn run(self) -> Done {
+        #[cfg(test)]
+        if self.fail {
+            // Injected: half the batch reaches the file, then the write fails.
+            let _ = self.file.write_all_at(&self.buf[..self.buf.len() / 2], self.offset);
+            let _ = self.file.set_len(self.offset);
+            return Done { buf: self.buf, sync: self.sync, result: Err(io::Error::other("injected write failure")) };
+        }
         let mut result = self.file.write_all_at(&self.buf, self.offset);
         if result.is_err() {
             // A partial write would leave half a frame: cut it off (best effort; a torn tail
@@ -60,8 +70,10 @@ impl Job {
     }
 }
 
-/// How long a writer waiting for its batch sleeps between looks (a wait happens only at a
-/// sync the caller asked for, a rollover, or a buffer filled while the other is in flight).
+/// How long a writer waiting for its batch sleeps between looks (a wait happens only when a
+/// batch must be written before the writer can go on: a sync the caller asked for, a
+/// rollover, a flush at close, a retry of a failed batch, or a buffer filled while the other
+/// is in flight).
 const WAIT_PARK: Duration = Duration::from_micros(20);
 
 /// The write-behind thread, and the one-slot rings that carry jobs to it and outcomes back
@@ -79,6 +91,8 @@ impl WriteBehind {
         let (jobs, mut jobs_rx) = RingBuffer::<Job>::new(1);
         let (mut done_tx, done) = RingBuffer::<Done>::new(1);
         let thread = std::thread::Builder::new().name("journal-io".into()).spawn(move || {
+            // The writer may be waiting for this thread's answer: a panic here aborts.
+            let _abort_on_panic = crate::agent::AbortOnPanic("journal-io");
             loop {
                 match jobs_rx.pop() {
                     Ok(job) => {
@@ -138,12 +152,18 @@ mod tests {
         let file = File::create(&path).unwrap();
         let mut io = WriteBehind::spawn().unwrap();
         assert!(io.collect(false).is_none(), "nothing submitted, nothing done");
-        io.submit(Job { file: file.try_clone().unwrap(), buf: b"hello ".to_vec(), offset: 0, sync: false });
+        io.submit(Job {
+            file: file.try_clone().unwrap(),
+            buf: b"hello ".to_vec(),
+            offset: 0,
+            sync: false,
+            fail: false,
+        });
         let done = io.collect(true).unwrap();
         assert!(done.result.is_ok() && !done.sync);
         assert_eq!(done.buf, b"hello ", "the buffer comes back as it was");
         assert!(io.collect(false).is_none(), "each outcome is handed over once");
-        io.submit(Job { file: file.try_clone().unwrap(), buf: b"world".to_vec(), offset: 6, sync: true });
+        io.submit(Job { file: file.try_clone().unwrap(), buf: b"world".to_vec(), offset: 6, sync: true, fail: false });
         let done = io.collect(true).unwrap();
         assert!(done.result.is_ok() && done.sync);
         assert_eq!(std::fs::read(&path).unwrap(), b"hello world");
@@ -157,7 +177,7 @@ mod tests {
         std::fs::write(&path, b"kept").unwrap();
         // Read-only handle: the write fails, and nothing is left behind.
         let file = File::open(&path).unwrap();
-        let done = Job { file, buf: b"lost".to_vec(), offset: 4, sync: true }.run();
+        let done = Job { file, buf: b"lost".to_vec(), offset: 4, sync: true, fail: false }.run();
         assert!(done.result.is_err());
         assert_eq!(std::fs::read(&path).unwrap(), b"kept");
         std::fs::remove_file(&path).unwrap();
