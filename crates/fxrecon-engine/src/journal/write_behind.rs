@@ -26,10 +26,14 @@ use rtrb::{Consumer, Producer, RingBuffer};
 pub struct Job {
     /// The segment file (a duplicate of the writer's handle).
     pub file: File,
-    /// Framed records; may be empty (a sync alone).
+    /// The buffer holding the batch.
     pub buf: Vec<u8>,
-    /// Where in the file the batch goes.
+    /// The part of `buf` to write (may be empty: a sync alone).
+    pub range: (usize, usize),
+    /// Where in the file that part goes.
     pub offset: u64,
+    /// Where to cut the file back to if the write fails (its length before this batch).
+    pub truncate_to: u64,
     /// Force the file to disk after writing.
     pub sync: bool,
     /// Tests: fail this write (after writing half of it).
@@ -51,18 +55,19 @@ pub struct Done {
 impl Job {
     /// Runs the job on the calling thread.
     pub fn run(self) -> Done {
+        let (from, to) = self.range;
         #[cfg(test)]
         if self.fail {
-            // Injected: half the batch reaches the file, then the write fails.
-            let _ = self.file.write_all_at(&self.buf[..self.buf.len() / 2], self.offset);
-            let _ = self.file.set_len(self.offset);
+            // Injected: the batch reaches the file, then the write "fails".
+            let _ = self.file.write_all_at(&self.buf[from..to], self.offset);
+            let _ = self.file.set_len(self.truncate_to);
             return Done { buf: self.buf, sync: self.sync, result: Err(io::Error::other("injected write failure")) };
         }
-        let mut result = self.file.write_all_at(&self.buf, self.offset);
+        let mut result = if from < to { self.file.write_all_at(&self.buf[from..to], self.offset) } else { Ok(()) };
         if result.is_err() {
             // A partial write would leave half a frame: cut it off (best effort; a torn tail
             // is recognised and truncated on the next open anyway).
-            let _ = self.file.set_len(self.offset);
+            let _ = self.file.set_len(self.truncate_to);
         } else if self.sync {
             result = self.file.sync_data();
         }
@@ -155,7 +160,9 @@ mod tests {
         io.submit(Job {
             file: file.try_clone().unwrap(),
             buf: b"hello ".to_vec(),
+            range: (0, 6),
             offset: 0,
+            truncate_to: 0,
             sync: false,
             fail: false,
         });
@@ -163,7 +170,15 @@ mod tests {
         assert!(done.result.is_ok() && !done.sync);
         assert_eq!(done.buf, b"hello ", "the buffer comes back as it was");
         assert!(io.collect(false).is_none(), "each outcome is handed over once");
-        io.submit(Job { file: file.try_clone().unwrap(), buf: b"world".to_vec(), offset: 6, sync: true, fail: false });
+        io.submit(Job {
+            file: file.try_clone().unwrap(),
+            buf: b"world".to_vec(),
+            range: (0, 5),
+            offset: 6,
+            truncate_to: 6,
+            sync: true,
+            fail: false,
+        });
         let done = io.collect(true).unwrap();
         assert!(done.result.is_ok() && done.sync);
         assert_eq!(std::fs::read(&path).unwrap(), b"hello world");
@@ -177,7 +192,9 @@ mod tests {
         std::fs::write(&path, b"kept").unwrap();
         // Read-only handle: the write fails, and nothing is left behind.
         let file = File::open(&path).unwrap();
-        let done = Job { file, buf: b"lost".to_vec(), offset: 4, sync: true, fail: false }.run();
+        let done =
+            Job { file, buf: b"lost".to_vec(), range: (0, 4), offset: 4, truncate_to: 4, sync: true, fail: false }
+                .run();
         assert!(done.result.is_err());
         assert_eq!(std::fs::read(&path).unwrap(), b"kept");
         std::fs::remove_file(&path).unwrap();
