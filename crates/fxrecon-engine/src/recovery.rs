@@ -328,7 +328,7 @@ pub fn journal_exists(dir: &Path) -> Result<bool, RecoveryError> {
 
 /// Starts a new journal in `dir` for a run with `cfg`: writes its run header.
 pub fn create(dir: &Path, cfg: &Config, fsync: FsyncPolicy) -> Result<(Start, JournalSetup), RecoveryError> {
-    let mut writer = JournalWriter::open(dir, SEGMENT_BYTES, fsync)?;
+    let mut writer = JournalWriter::open(dir, SEGMENT_BYTES, fsync)?.direct_io(cfg.journal_direct_io)?;
     writer.append(KIND_HEADER, &event_record::encode_header(cfg))?;
     writer.sync()?;
     Ok((Start::fresh(cfg.recon()), setup(writer, dir, cfg)))
@@ -387,7 +387,8 @@ pub fn recover(
         JournalWriter::open(dir, SEGMENT_BYTES, fsync)?
     } else {
         JournalWriter::open_new_segment(dir, SEGMENT_BYTES, fsync, replay.consumed + header_records)?
-    };
+    }
+    .direct_io(cfg.journal_direct_io)?;
     let report = RecoveryReport {
         salvaged_regions: outcome.salvaged.len() as u64,
         snapshot: (from > 0).then_some(from),
