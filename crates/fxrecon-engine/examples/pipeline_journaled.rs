@@ -39,7 +39,7 @@ fn main() {
                 s.reconciler.journal_full_waits,
                 j.done_us,
             );
-            ends.push(s.reconciler.drained_us.max(j.done_us));
+            ends.push(fxrecon_engine::bench::run_end_us(&s));
         }
         let _ = std::fs::remove_dir_all(&dir);
         ends.sort_unstable();

@@ -404,10 +404,8 @@ pub fn pipeline_throughput(
     // stops when the reconciler has applied everything (not after the final state digest).
     let opts =
         crate::pipeline::PipelineOptions { threading, prefault: true, ..crate::pipeline::PipelineOptions::default() };
-    // With a journal, up to when the journal holds (and has synced) everything.
     let rate = |stats: &crate::pipeline::PipelineStats| {
-        let end_us = stats.reconciler.drained_us.max(stats.journal.map_or(0, |j| j.done_us));
-        (stats.ingest[0].messages + stats.ingest[1].messages) as f64 / (end_us.max(1) as f64 / 1e6)
+        (stats.ingest[0].messages + stats.ingest[1].messages) as f64 / (run_end_us(stats).max(1) as f64 / 1e6)
     };
     let (mut plain, mut journaled, mut replayed, mut disk) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut journaled_direct = Vec::new();
@@ -438,6 +436,12 @@ pub fn pipeline_throughput(
         journal_bytes_per_msg: journal_bytes as f64 / messages.max(1) as f64,
         disk_sync_mb_per_s: median(disk),
     }
+}
+
+/// When an unpaced run is done, µs from its start: the reconciler has applied everything and,
+/// with a journal, the journal holds (and has synced) everything.
+pub fn run_end_us(stats: &crate::pipeline::PipelineStats) -> u64 {
+    stats.reconciler.drained_us.max(stats.journal.map_or(0, |j| j.done_us))
 }
 
 /// Total bytes of the files in `dir`.

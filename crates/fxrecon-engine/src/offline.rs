@@ -242,17 +242,7 @@ pub fn reconcile_sources(
     sink: &mut impl Sink,
     rejects: &mut impl RejectSink,
 ) -> io::Result<OfflineStats> {
-    reconcile_with(Reconciler::new(cfg.recon()), p, d, sink, rejects)
-}
-
-/// As [`reconcile_sources`], applying to `recon` as it is (e.g. prefaulted, or restored).
-pub fn reconcile_with(
-    mut recon: Reconciler,
-    p: impl LineSource,
-    d: impl LineSource,
-    sink: &mut impl Sink,
-    rejects: &mut impl RejectSink,
-) -> io::Result<OfflineStats> {
+    let mut recon = Reconciler::new(cfg.recon());
     let counts = merge_into(&mut recon, p, d, sink, rejects)?;
     Ok(OfflineStats {
         lines: counts.lines,

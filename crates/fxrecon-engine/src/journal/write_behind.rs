@@ -5,7 +5,8 @@
 //! Owns: one thread that sleeps (parked) until it has a job, the one job in flight (a
 //! duplicated file handle, the batch buffer, where it goes), and that job's outcome until the
 //! writer collects it. A failed write is cut back off the file here, so a file never ends in
-//! half a batch. Never frames records and never decides what to write: [`super::JournalWriter`] does.
+//! half a batch. Never frames records and never decides what to write:
+//! [`super::JournalWriter`] does.
 //!
 //! Why a thread: `write` copies the batch into the page cache and `fdatasync` waits for the
 //! disk, both in the caller. On the shared two-core layout the caller is the ingest thread,
