@@ -313,7 +313,9 @@ pub struct OrderStore {
     /// OrderID -> order (at most one OrderID per order, kept in the order).
     order_ids: OrderTable,
     execs: Vec<ExecRecord>,
-    free_execs: Vec<ExecIdx>,
+    /// Head of the free execution records, linked through their `next` (a released order's
+    /// lists are spliced on whole: releasing never walks them).
+    free_execs: ExecIdx,
     /// Finished orders in the order they finished: (slot, generation, last activity then).
     retiring: VecDeque<(OrderIdx, u32, Micros)>,
     capacity: StoreCapacity,
@@ -339,7 +341,7 @@ impl OrderStore {
             aliases: AliasIndex::with_capacity(n, n * 2),
             order_ids: OrderTable::with_capacity(n),
             execs,
-            free_execs: Vec::with_capacity(capacity.execs.max(1)),
+            free_execs: NONE,
             retiring: VecDeque::with_capacity(n),
             capacity: StoreCapacity { orders: n, execs: capacity.execs.max(1) },
             stats: StoreStats::default(),
@@ -354,7 +356,6 @@ impl OrderStore {
         prefault_spare(&mut self.orders);
         prefault_spare(&mut self.free_orders);
         prefault_spare(&mut self.execs);
-        prefault_spare(&mut self.free_execs);
         prefault_spare(&mut self.aliases.entries);
         prefault_spare(&mut self.aliases.free);
         self.aliases.index.prefault();
@@ -470,11 +471,20 @@ impl OrderStore {
         }
     }
 
-    /// Hints the cache line of execution record `idx` (nothing for [`NONE`]).
+    /// Hints the cache lines of execution record `idx` (nothing for [`NONE`]).
     #[inline]
     pub fn prefetch_exec(&self, idx: ExecIdx) {
         if let Some(r) = self.execs.get(idx as usize) {
-            crate::memhint::prefetch(r);
+            crate::memhint::prefetch_all(r);
+        }
+    }
+
+    /// Hints the cache line of the link of the next free execution record (the record's
+    /// first line may not hold it: records straddle lines).
+    #[inline]
+    fn prefetch_free_link(&self) {
+        if let Some(r) = self.execs.get(self.free_execs as usize) {
+            crate::memhint::prefetch(&r.next);
         }
     }
 
@@ -684,15 +694,17 @@ impl OrderStore {
     /// Frees an order's slot, identifiers and execution records.
     fn release(&mut self, idx: OrderIdx) {
         self.remove_ids(idx);
-        let heads = self.orders[idx as usize].execs;
+        // Each list goes onto the free list whole: its tail links to the old head (one
+        // record touched per list, where walking it missed the cache once per record).
+        let (heads, tails) = (self.orders[idx as usize].execs, self.orders[idx as usize].execs_tail);
         for s in Stream::BOTH {
-            let mut cur = heads[s.index()];
-            while cur != NONE {
-                let next = self.execs[cur as usize].next;
-                self.free_execs.push(cur);
-                cur = next;
+            let (head, tail) = (heads[s.index()], tails[s.index()]);
+            if head != NONE {
+                self.execs[tail as usize].next = self.free_execs;
+                self.free_execs = head;
             }
         }
+        self.prefetch_free_link();
         let slot = &mut self.orders[idx as usize];
         slot.retiring = false;
         slot.live = false;
@@ -727,7 +739,7 @@ impl OrderStore {
         for e in &self.execs {
             e.save(w);
         }
-        save_slice(w, &self.free_execs);
+        w.put(&self.free_execs);
         w.put(&self.retiring.len());
         for (idx, generation, at) in &self.retiring {
             w.put(idx).put(generation).put(at);
@@ -762,7 +774,7 @@ impl OrderStore {
         for _ in 0..n {
             self.execs.push(ExecRecord::load(r)?);
         }
-        load_into(r, &mut self.free_execs)?;
+        self.free_execs = r.get()?;
         let n = r.count(self.capacity.orders)?;
         self.retiring.clear();
         for _ in 0..n {
@@ -781,7 +793,7 @@ impl OrderStore {
         let link_ok = |v: u32, n: u32| v == NONE || v < n;
         let ok = self.live <= self.orders.len()
             && self.free_orders.iter().all(|&i| i < no)
-            && self.free_execs.iter().all(|&i| i < ne)
+            && link_ok(self.free_execs, ne)
             && self.aliases.free.iter().all(|&i| i < na)
             && self.aliases.entries.iter().all(|a| a.order < no && link_ok(a.next, na))
             && self.retiring.iter().all(|&(i, _, _)| i < no)
@@ -832,16 +844,20 @@ impl OrderStore {
     /// no retiring order can be evicted (the caller counts it).
     pub fn push_exec(&mut self, order: OrderIdx, stream: Stream, rec: ExecRecord) -> Option<ExecIdx> {
         let rec = ExecRecord { next: NONE, stream, ..rec };
-        let idx = match self.free_execs.pop() {
-            Some(i) => {
+        let idx = match self.free_execs {
+            i if i != NONE => {
+                self.free_execs = self.execs[i as usize].next;
+                // The next record to reuse is probably cold (released with its order a while
+                // ago): start loading its link now, for the next append.
+                self.prefetch_free_link();
                 self.execs[i as usize] = rec;
                 i
             }
-            None if self.execs.len() < self.capacity.execs => {
+            _ if self.execs.len() < self.capacity.execs => {
                 self.execs.push(rec);
                 (self.execs.len() - 1) as ExecIdx
             }
-            None => {
+            _ => {
                 // Evicting must not free the order we are appending to.
                 let gen_before = self.orders[order as usize].generation;
                 if self.evict_oldest_retiring().is_err() || self.orders[order as usize].generation != gen_before {
@@ -1046,5 +1062,44 @@ mod tests {
         assert!(s.stats().retired >= 97);
         assert_eq!(s.stats().evicted + s.stats().capacity_exhausted, 0);
         assert!(s.execs.len() <= 12, "exec records are reused, not grown");
+    }
+
+    #[test]
+    fn a_released_orders_records_on_both_streams_are_reused_whole_and_survive_a_snapshot() {
+        // A pool of exactly four records: order A takes them all, two per stream.
+        let mut s = OrderStore::with_capacity(StoreCapacity { orders: 2, execs: 4 });
+        let e = Id::new();
+        let names = |s: &OrderStore, o, st| -> Vec<String> {
+            s.execs_of(o, st).map(|i| s.exec(i).exec_id.to_string()).collect()
+        };
+        let (a, _) = s.resolve(&id("A"), &e, &e).unwrap();
+        for (st, x) in
+            [(Stream::Primary, "P1"), (Stream::DropCopy, "D1"), (Stream::Primary, "P2"), (Stream::DropCopy, "D2")]
+        {
+            s.push_exec(a, st, rec(x)).unwrap();
+        }
+        finish(&mut s, a, 10);
+        s.retire_idle(Micros(100), 15);
+        assert_eq!(s.stats().retired, 1);
+        // B reuses all four records (the pool cannot grow), with nothing evicted.
+        let (b, _) = s.resolve(&id("B"), &e, &e).unwrap();
+        s.push_exec(b, Stream::Primary, rec("B1")).unwrap();
+        s.push_exec(b, Stream::DropCopy, rec("B2")).unwrap();
+        // A snapshot taken with half the free list left restores the same free list.
+        let mut buf = Vec::new();
+        s.save(&mut SnapWriter::new(&mut buf));
+        let mut t = OrderStore::with_capacity(StoreCapacity { orders: 2, execs: 4 });
+        t.load(&mut SnapReader::new(&buf)).unwrap();
+        for st in [&mut s, &mut t] {
+            st.push_exec(b, Stream::Primary, rec("B3")).unwrap();
+            st.push_exec(b, Stream::Primary, rec("B4")).unwrap();
+            assert_eq!(st.execs.len(), 4, "records are reused, not grown");
+            assert_eq!(names(st, b, Stream::Primary), ["B1", "B3", "B4"]);
+            assert_eq!(names(st, b, Stream::DropCopy), ["B2"]);
+            assert_eq!(st.stats().evicted + st.stats().capacity_exhausted, 0);
+            // The pool is now exhausted: with nothing retiring, the next record is refused.
+            assert_eq!(st.push_exec(b, Stream::DropCopy, rec("B5")), None);
+            assert_eq!(names(st, b, Stream::DropCopy), ["B2"]);
+        }
     }
 }

@@ -566,6 +566,8 @@ struct SnapshotPlan {
 /// Drains both ingest rings in event-time order and applies them to the reconciler.
 pub struct ReconcilerAgent {
     rings: [Consumer<IngestMsg>; 2],
+    /// Line of each ring's head whose order was last hinted (so each is hinted once).
+    hinted: [u64; 2],
     watermarks: [Arc<AtomicI64>; 2],
     ended: [bool; 2],
     reconciler: Reconciler,
@@ -600,6 +602,7 @@ impl ReconcilerAgent {
     ) -> Self {
         Self {
             rings,
+            hinted: [u64::MAX; 2],
             watermarks,
             ended: [false; 2],
             reconciler,
@@ -730,10 +733,16 @@ impl Agent for ReconcilerAgent {
             }
             let Some(s) = self.next_stream() else { break };
             // Apply the message where it lies in the ring (an ExecEvent is ~0.5 KB: copying
-            // it out was measured at 5% of the reconciler thread).
-            let Ok(chunk) = self.rings[s.index()].read_chunk(1) else { break };
+            // it out was measured at 5% of the reconciler thread), with the one behind it in
+            // view when it has arrived, to hint its identity-table slot (D23).
+            let ring = &mut self.rings[s.index()];
+            let Ok(chunk) = ring.read_chunk(ring.slots().clamp(1, 2)) else { break };
             work += 1;
-            let msg = &chunk.as_slices().0[0];
+            let (head, tail) = chunk.as_slices();
+            let msg = &head[0];
+            if let Some(IngestMsg::Event(next)) = head.get(1).or(tail.first()) {
+                self.reconciler.prefetch(next);
+            }
             // One message: where its stream now stands, its journal mark, then its effect.
             let journal = self.journal.as_mut();
             let consumed = match msg {
@@ -781,7 +790,16 @@ impl Agent for ReconcilerAgent {
                 }
                 IngestMsg::End => self.ended[s.index()] = true,
             }
-            chunk.commit_all();
+            chunk.commit(1);
+            // The heads now waiting had their slots hinted a message ago: hint their orders.
+            for (ring, hinted) in self.rings.iter().zip(&mut self.hinted) {
+                if let Ok(IngestMsg::Event(next)) = ring.peek()
+                    && next.line != *hinted
+                {
+                    self.reconciler.prefetch_order(next);
+                    *hinted = next.line;
+                }
+            }
             self.maybe_snapshot();
         }
         if self.ended == [true, true] {

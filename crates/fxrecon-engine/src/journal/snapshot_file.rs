@@ -5,7 +5,7 @@
 //! checking snapshots, and pruning old ones. A snapshot's payload is a [`SnapshotHeader`]
 //! followed by the reconciler's own encoding; what that holds is the core's business.
 //!
-//! File `snapshot-<consumed, 16 digits>.snap` (little-endian): magic `FXRS`, version u16 = 1,
+//! File `snapshot-<consumed, 16 digits>.snap` (little-endian): magic `FXRS`, version u16 = 2,
 //! reserved u16, payload length u64, payload CRC32C u32, payload.
 
 use std::fs::File;
@@ -17,7 +17,9 @@ use fxrecon_core::snapshot::{SnapReader, SnapWriter, SnapshotError};
 use crate::pipeline::StreamStart;
 
 const MAGIC: &[u8; 4] = b"FXRS";
-const VERSION: u16 = 1;
+/// 2: the store's free execution records are one linked list (was a list of indices). A
+/// snapshot of another version is skipped: recovery replays from an older one or the start.
+const VERSION: u16 = 2;
 const HEAD: usize = 4 + 2 + 2 + 8 + 4;
 
 /// Where a snapshot stands in the run.
