@@ -696,6 +696,88 @@ fn first_record_of(path: &Path, index: u64) -> Option<u64> {
     ok.then(|| u64::from_le_bytes(h[16..24].try_into().expect("8 bytes")))
 }
 
+/// Reads whole segments into one buffer reused for every segment (a fresh 256 MiB allocation
+/// per segment paid its page faults each time: BENCHMARKS.md), with `O_DIRECT` where the file
+/// system takes it: no page-cache copy, and a journal reads as fast from disk as from cache
+/// (D33). Buffered where it does not (tmpfs).
+#[derive(Default)]
+struct SegmentLoader {
+    buf: Vec<u8>,
+    buffered: bool,
+}
+
+impl SegmentLoader {
+    /// Loads the whole file at `path` (at least the bytes it held when opened, more if it
+    /// grew); returns where in the buffer it lies.
+    fn load(&mut self, path: &Path) -> io::Result<std::ops::Range<usize>> {
+        if !self.buffered {
+            match self.load_direct(path)? {
+                Some(range) => return Ok(range),
+                None => self.buffered = true,
+            }
+        }
+        use std::io::Read;
+        self.buf.clear();
+        File::open(path)?.read_to_end(&mut self.buf)?;
+        Ok(0..self.buf.len())
+    }
+
+    /// Loads `path` on a thread of `scope`, handing the loader back with the outcome.
+    fn load_on<'scope>(
+        mut self,
+        scope: &'scope std::thread::Scope<'scope, '_>,
+        path: PathBuf,
+    ) -> std::thread::ScopedJoinHandle<'scope, (Self, io::Result<std::ops::Range<usize>>)> {
+        scope.spawn(move || {
+            let loaded = self.load(&path);
+            (self, loaded)
+        })
+    }
+
+    /// Reads `path` with `O_DIRECT` into a block-aligned part of the buffer; None when the
+    /// file system refuses direct reads.
+    fn load_direct(&mut self, path: &Path) -> io::Result<Option<std::ops::Range<usize>>> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let file = match OpenOptions::new().read(true).custom_flags(libc::O_DIRECT).open(path) {
+            Ok(f) => f,
+            // The file system has no direct I/O; any other failure is the file's own.
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let size = file.metadata()?.len() as usize;
+        let want = size.next_multiple_of(BLOCK);
+        if self.buf.len() < want + BLOCK {
+            // Zeroed once; later segments reuse it.
+            self.buf = vec![0u8; want + BLOCK];
+        }
+        let start = self.buf.as_ptr().align_offset(BLOCK);
+        let mut filled = 0;
+        // Whole blocks at block offsets; the read that reaches the end of the file is short.
+        while filled < want && filled.is_multiple_of(BLOCK) {
+            match file.read_at(&mut self.buf[start + filled..start + want], filled as u64) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.raw_os_error() == Some(libc::EINVAL) && filled == 0 => return Ok(None),
+                Err(e) => return Err(e),
+            }
+        }
+        if filled < size {
+            // A direct read may stop short before the end (a signal): the rest, buffered.
+            let file = File::open(path)?;
+            while filled < size {
+                match file.read_at(&mut self.buf[start + filled..start + size], filled as u64) {
+                    Ok(0) => break,
+                    Ok(n) => filled += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(Some(start..start + filled))
+    }
+}
+
 impl JournalReader {
     /// A reader of `dir`; with `salvage`, corruption skips the rest of that segment instead of
     /// failing.
@@ -750,9 +832,22 @@ impl JournalReader {
             }
         }
         let segments = &all[skip..];
+        // Each segment is read (on a helper thread) while the one before it is delivered: two
+        // buffers take turns, so neither a direct read nor a cold cache stalls the records.
+        std::thread::scope(|scope| self.read_segments(scope, segments, &mut each))
+    }
+
+    fn read_segments<'scope>(
+        &self,
+        scope: &'scope std::thread::Scope<'scope, '_>,
+        segments: &[u64],
+        each: &mut impl FnMut(RecordRef<'_>),
+    ) -> Result<ReadOutcome, JournalError> {
+        let path_of = |n: usize| segments.get(n).map(|&index| self.dir.join(segment_name(index)));
+        let mut next = path_of(0).map(|p| SegmentLoader::default().load_on(scope, p));
+        let mut spare = Some(SegmentLoader::default());
+        let mut current: Option<SegmentLoader> = None;
         let mut out = ReadOutcome::default();
-        let mut buf = Vec::new();
-        use std::io::Read;
         let mut seq: Option<u64> = None;
         for (n, &index) in segments.iter().enumerate() {
             if n > 0 && index != segments[n - 1] + 1 && !self.salvage {
@@ -764,12 +859,11 @@ impl JournalReader {
             }
             let name = segment_name(index);
             let path = self.dir.join(&name);
-            // One buffer for every segment: a fresh 256 MiB allocation per segment cost its
-            // page faults again each time (measured: 6.4 s -> see BENCHMARKS.md for a
-            // 10M-event replay).
-            buf.clear();
-            File::open(&path).and_then(|mut f| f.read_to_end(&mut buf)).map_err(io_err(&path))?;
-            let data = &buf[..];
+            let (loader, loaded) = next.take().expect("a read is under way").join().expect("a segment read panicked");
+            spare = spare.or(current.take());
+            next = path_of(n + 1).map(|p| spare.take().expect("two loaders take turns").load_on(scope, p));
+            let loader = current.insert(loader);
+            let data = &loader.buf[loaded.map_err(io_err(&path))?];
             let last = n + 1 == segments.len();
             out.segments += 1;
             let corrupt = |offset: u64, reason| JournalError::Corrupt { segment: name.clone(), offset, reason };
@@ -1105,6 +1199,30 @@ mod tests {
         assert!(out.torn_tail.is_none());
         assert_eq!(v, (0..130).map(record).collect::<Vec<_>>(), "all records, in order, once");
         assert!(list_segments(&d).unwrap().len() > 2, "the test crossed rollovers");
+    }
+
+    #[test]
+    fn segments_load_whole_directly_or_buffered_at_any_size_in_a_reused_buffer() {
+        let d = dir("loader");
+        std::fs::create_dir_all(&d).unwrap();
+        let mut direct = SegmentLoader::default();
+        let mut buffered = SegmentLoader { buffered: true, ..Default::default() };
+        // Big first, so later (smaller) files reuse a buffer holding older bytes past their end.
+        for size in [3 * BLOCK + 17, 0, 1, BLOCK - 1, BLOCK, BLOCK + 1, 2 * BLOCK, 777] {
+            let bytes: Vec<u8> = (0..size).map(|i| (i * 7 + size) as u8).collect();
+            let path = d.join(format!("f{size}"));
+            std::fs::write(&path, &bytes).unwrap();
+            let range = direct.load(&path).unwrap();
+            assert_eq!(&direct.buf[range], &bytes[..], "direct (or its fallback), {size} bytes");
+            let range = buffered.load(&path).unwrap();
+            assert_eq!(&buffered.buf[range], &bytes[..], "buffered, {size} bytes");
+        }
+        if direct.buffered {
+            tracing::warn!(dir = %d.display(), "no O_DIRECT here: only the buffered path was compared");
+        }
+        let mode = direct.buffered;
+        assert!(direct.load(&d.join("absent")).is_err(), "a missing file is an error, not empty");
+        assert_eq!(direct.buffered, mode, "a missing file says nothing about the file system");
     }
 
     #[test]
