@@ -1,6 +1,8 @@
 //! The bench's unpaced pipeline runs alone (without and with the journal, the replay, and the
 //! disk's synced write bandwidth), for profiling and A/B runs without the rest of `fxrecon bench`:
-//! `cargo run --release -p fxrecon-engine --example pipeline_journaled -- [ORDERS] [RUNS] [shared|dedicated]`.
+//! `cargo run --release -p fxrecon-engine --example pipeline_journaled -- [ORDERS] [RUNS] [shared|dedicated]`
+//! (environment: `DETAIL=plain|journal` for single runs with their counters, `DIRECT=0|1` for
+//! the journal's O_DIRECT writes, `RING=slots`).
 
 // An example is a command-line tool: it prints its figures (the crate's clippy.toml bans printing
 // in library code).
@@ -14,7 +16,11 @@ fn main() {
     let threading = threading.expect("threading: shared, dedicated or auto");
     let day = fxrecon_gen::generate(&fxrecon_gen::GenConfig { orders, seed: 11, ..Default::default() });
     let (primary, dropcopy): (&'static [u8], &'static [u8]) = (day.primary.leak(), day.dropcopy.leak());
-    let cfg = fxrecon_engine::config::Config::default();
+    let mut cfg = fxrecon_engine::config::Config::default();
+    // DIRECT=1 / DIRECT=0: journal with or without O_DIRECT writes (else the default).
+    if let Ok(v) = std::env::var("DIRECT") {
+        cfg.journal_direct_io = v == "1";
+    }
     if std::env::var_os("DETAIL").is_some() {
         // Who waited for whom in RUNS journaled runs (DETAIL=plain: without the journal);
         // RING sets the slots per ring.

@@ -30,9 +30,10 @@ pub struct Config {
     pub open_retention_ms: i64,
     /// A journaled run snapshots its state every this many consumed messages (0: never).
     pub snapshot_every: u64,
-    /// Write the journal with `O_DIRECT` where the file system allows it (D31): less CPU per
-    /// message, but a just-written journal is then not in the page cache for a recovery or a
-    /// replay, and a power loss can tear a rewritten block. Off by default.
+    /// Write the journal with `O_DIRECT` where the file system allows it (D31, D34): no
+    /// page-cache copy, less CPU per message; a batch counts as written once it is on the
+    /// device, which adds the device's write time (about 0.1–0.2 ms here) to journaled output.
+    /// On by default; `false` writes through the page cache.
     pub journal_direct_io: bool,
     /// Snapshots kept beside the journal (older ones are removed).
     pub snapshots_kept: usize,
@@ -52,7 +53,7 @@ impl Default for Config {
             open_retention_ms: core.open_retention_ms,
             snapshot_every: 2_000_000,
             snapshots_kept: 3,
-            journal_direct_io: false,
+            journal_direct_io: true,
         }
     }
 }

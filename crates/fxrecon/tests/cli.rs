@@ -184,7 +184,7 @@ fn bench_quick_json_has_every_key_as_a_number() {
     assert!(per_msg > 200.0 && per_msg < 1000.0, "journal_bytes_per_msg {per_msg}");
     assert!(v["disk_sync_mb_per_s"].as_f64().unwrap() > 0.0, "{v}");
     assert!(v["journal_disk_ceiling_msgs_per_s"].as_f64().unwrap() > 0.0, "{v}");
-    assert!(v["pipeline_journaled_direct_msgs_per_s"].as_f64().unwrap() > 0.0, "{v}");
+    assert!(v["pipeline_journaled_buffered_msgs_per_s"].as_f64().unwrap() > 0.0, "{v}");
     for rate in ["100000", "500000", "1000000"] {
         for q in ["p50", "p99", "p999", "max"] {
             assert!(v["latency_us"][rate][q].is_number(), "latency_us.{rate}.{q}: {v}");
