@@ -1226,6 +1226,48 @@ mod tests {
     }
 
     #[test]
+    fn a_crash_after_direct_writes_leaves_padding_that_reopening_cuts_and_nothing_is_lost() {
+        let d = dir("direct-crash");
+        let mut w = JournalWriter::open(&d, 1 << 20, FsyncPolicy::Never).unwrap().direct_io(true).unwrap();
+        if !w.is_direct() {
+            tracing::warn!(dir = %d.display(), "SKIPPED: no O_DIRECT here");
+            return;
+        }
+        for i in 0..50usize {
+            w.append(1, format!("record {i:04} {}", "x".repeat(i * 3)).as_bytes()).unwrap();
+            if i % 10 == 9 {
+                w.end_batch().unwrap();
+            }
+        }
+        // Everything written (one batch in flight at a time), nothing synced.
+        for _ in 0..10 {
+            w.poll(true).unwrap();
+            w.end_batch().unwrap();
+        }
+        w.poll(true).unwrap();
+        assert_eq!(w.written_records(), 50);
+        // The process dies here: no sync, no close, so the last block's zero padding stays.
+        std::mem::forget(w);
+        let seg = d.join(segment_name(0));
+        let len = std::fs::metadata(&seg).unwrap().len();
+        assert_eq!(len % BLOCK as u64, 0, "the file ends on a block, padded");
+        let (v, out) = read_all(&d, false).unwrap();
+        assert_eq!(v.len(), 50, "every written record reads back");
+        assert!(out.torn_tail.is_some(), "the padding reads as a torn tail");
+        // Restart: the padding is cut, appending goes on after the last record.
+        let mut w = JournalWriter::open(&d, 1 << 20, FsyncPolicy::Never).unwrap().direct_io(true).unwrap();
+        w.append(1, b"after the crash").unwrap();
+        w.sync().unwrap();
+        drop(w);
+        let (v, out) = read_all(&d, false).unwrap();
+        assert_eq!(v.len(), 51);
+        assert_eq!(v[0], "record 0000 ");
+        assert_eq!(v[50], "after the crash");
+        assert!(out.torn_tail.is_none(), "closed cleanly: no padding left");
+        assert_ne!(std::fs::metadata(&seg).unwrap().len() % BLOCK as u64, 0, "cut to the last record");
+    }
+
+    #[test]
     fn direct_writes_leave_the_same_files_as_buffered_ones() {
         let write = |name: &str, direct: bool| {
             let d = dir(name);
