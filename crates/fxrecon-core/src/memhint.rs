@@ -25,6 +25,9 @@ pub fn prefetch<T>(value: &T) {
 /// Hints every cache line `value` spans (a record of 96 bytes straddles two or three).
 #[inline(always)]
 pub fn prefetch_all<T>(value: &T) {
+    if core::mem::size_of::<T>() == 0 {
+        return;
+    }
     let p = (value as *const T).cast::<u8>();
     let skew = p as usize & 63;
     let line = p.wrapping_sub(skew);
@@ -38,6 +41,8 @@ pub fn prefetch_all<T>(value: &T) {
             // (the pointer is never dereferenced).
             unsafe { _mm_prefetch::<_MM_HINT_T0>(line.wrapping_add(off).cast::<i8>()) };
         }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = line;
         off += 64;
     }
 }

@@ -592,7 +592,7 @@ impl OrderStore {
 
     fn create(&mut self, key: Id) -> Result<OrderIdx, CapacityExhausted> {
         if self.live >= self.capacity.orders || self.aliases.is_full() {
-            self.evict_oldest_retiring()?;
+            self.evict_oldest_retiring(None)?;
         }
         let idx = match self.free_orders.pop() {
             Some(i) => {
@@ -611,14 +611,31 @@ impl OrderStore {
         Ok(idx)
     }
 
-    fn evict_oldest_retiring(&mut self) -> Result<(), CapacityExhausted> {
-        while let Some((idx, generation, _)) = self.retiring.pop_front() {
+    /// Releases the oldest order still waiting for retirement, except `keep` (the order an
+    /// append is for: freeing it would leave its caller holding a released slot).
+    fn evict_oldest_retiring(&mut self, keep: Option<OrderIdx>) -> Result<(), CapacityExhausted> {
+        let mut kept = None;
+        let mut evicted = false;
+        while let Some(entry) = self.retiring.pop_front() {
+            let (idx, generation, _) = entry;
             let o = &self.orders[idx as usize];
-            if o.generation == generation && o.retiring {
-                self.release(idx);
-                self.stats.evicted += 1;
-                return Ok(());
+            if o.generation != generation || !o.retiring {
+                continue; // stale: the order left the queue or its slot was reused
             }
+            if Some(idx) == keep {
+                kept = Some(entry);
+                continue;
+            }
+            self.release(idx);
+            self.stats.evicted += 1;
+            evicted = true;
+            break;
+        }
+        if let Some(entry) = kept {
+            self.retiring.push_front(entry); // back where it was: still the oldest
+        }
+        if evicted {
+            return Ok(());
         }
         self.stats.capacity_exhausted += 1;
         Err(CapacityExhausted)
@@ -860,9 +877,8 @@ impl OrderStore {
             _ => {
                 // Evicting must not free the order we are appending to.
                 let gen_before = self.orders[order as usize].generation;
-                if self.evict_oldest_retiring().is_err() || self.orders[order as usize].generation != gen_before {
-                    return None;
-                }
+                self.evict_oldest_retiring(Some(order)).ok()?;
+                debug_assert_eq!(self.orders[order as usize].generation, gen_before, "evicted the order appended to");
                 return self.push_exec(order, stream, rec);
             }
         };
@@ -1101,5 +1117,31 @@ mod tests {
             assert_eq!(st.push_exec(b, Stream::DropCopy, rec("B5")), None);
             assert_eq!(names(st, b, Stream::DropCopy), ["B2"]);
         }
+    }
+
+    #[test]
+    fn an_append_to_a_full_pool_never_evicts_the_order_it_is_for() {
+        // One record in all. A finished order holds it and is the only one retiring, so a late
+        // report for it has nothing to evict but itself: refused, and the order stays whole.
+        let mut s = OrderStore::with_capacity(StoreCapacity { orders: 2, execs: 1 });
+        let e = Id::new();
+        let (a, _) = s.resolve(&id("A"), &e, &e).unwrap();
+        s.push_exec(a, Stream::Primary, rec("E1")).unwrap();
+        finish(&mut s, a, 10);
+        let generation = s.order(a).generation;
+        assert_eq!(s.push_exec(a, Stream::DropCopy, rec("E2")), None);
+        assert_eq!(s.stats().capacity_exhausted, 1);
+        assert_eq!(s.stats().evicted, 0);
+        assert_eq!((s.len(), s.order(a).generation), (1, generation), "A is still live, same slot");
+        assert_eq!(s.lookup(&id("A"), &e, &e), Some(a));
+        assert_eq!(s.execs_of(a, Stream::Primary).count(), 1);
+        // A is still first in the queue: another order's append evicts it, once.
+        let (b, _) = s.resolve(&id("B"), &e, &e).unwrap();
+        s.push_exec(b, Stream::Primary, rec("F1")).unwrap();
+        assert_eq!(s.stats().evicted, 1);
+        assert_eq!(s.lookup(&id("A"), &e, &e), None);
+        assert_eq!(s.len(), 1);
+        s.retire_idle(Micros(1_000_000), 15);
+        assert_eq!(s.len(), 1, "nothing is released twice");
     }
 }

@@ -735,8 +735,11 @@ impl Agent for ReconcilerAgent {
             // Apply the message where it lies in the ring (an ExecEvent is ~0.5 KB: copying
             // it out was measured at 5% of the reconciler thread), with the one behind it in
             // view when it has arrived, to hint its identity-table slot (D23).
+            // (Two only when two are known to be there: `slots()` would read the producer's
+            // position, a line the other core keeps writing, for every message.)
             let ring = &mut self.rings[s.index()];
-            let Ok(chunk) = ring.read_chunk(ring.slots().clamp(1, 2)) else { break };
+            let two = ring.read_chunk(2).is_ok();
+            let Ok(chunk) = ring.read_chunk(if two { 2 } else { 1 }) else { break };
             work += 1;
             let (head, tail) = chunk.as_slices();
             let msg = &head[0];
