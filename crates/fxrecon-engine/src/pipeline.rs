@@ -566,7 +566,8 @@ struct SnapshotPlan {
 /// Drains both ingest rings in event-time order and applies them to the reconciler.
 pub struct ReconcilerAgent {
     rings: [Consumer<IngestMsg>; 2],
-    /// Line of each ring's head whose order was last hinted (so each is hinted once).
+    /// Line of each ring's head whose order was last hinted (so each is hinted once, by
+    /// [`Self::next_stream`]).
     hinted: [u64; 2],
     watermarks: [Arc<AtomicI64>; 2],
     ended: [bool; 2],
@@ -671,12 +672,21 @@ impl ReconcilerAgent {
     /// Which stream's head may be applied next, if any (same order as the offline merge).
     fn next_stream(&mut self) -> Option<Stream> {
         // Rejects and end markers carry no time: take them as soon as they are at the head.
-        let time_of = |c: &Consumer<IngestMsg>| match c.peek() {
-            Ok(IngestMsg::Event(e)) => Some(Some(e.event_time)),
+        // An event at a head had its identity slot hinted when it was behind the one applied
+        // (D23): the first look at it hints its order too.
+        let (rings, reconciler, hinted) = (&self.rings, &self.reconciler, &mut self.hinted);
+        let mut time_of = |s: usize| match rings[s].peek() {
+            Ok(IngestMsg::Event(e)) => {
+                if e.line != hinted[s] {
+                    reconciler.prefetch_order(e);
+                    hinted[s] = e.line;
+                }
+                Some(Some(e.event_time))
+            }
             Ok(_) => Some(None),
             Err(_) => None,
         };
-        let heads = [time_of(&self.rings[0]), time_of(&self.rings[1])];
+        let heads = [time_of(0), time_of(1)];
         for s in Stream::BOTH {
             if let Some(None) = heads[s.index()] {
                 return Some(s);
@@ -693,7 +703,7 @@ impl ReconcilerAgent {
             (Some(Some(p)), Some(Some(d))) => Some(pick(p, d)),
             (Some(Some(p)), None) => {
                 let w = bound(Stream::DropCopy);
-                match time_of(&self.rings[1]) {
+                match time_of(1) {
                     Some(Some(d)) => Some(pick(p, d)),
                     Some(None) => Some(Stream::DropCopy),
                     // A later drop-copy event has time >= its watermark; ties go to the primary.
@@ -702,7 +712,7 @@ impl ReconcilerAgent {
             }
             (None, Some(Some(d))) => {
                 let w = bound(Stream::Primary);
-                match time_of(&self.rings[0]) {
+                match time_of(0) {
                     Some(Some(p)) => Some(pick(p, d)),
                     Some(None) => Some(Stream::Primary),
                     // The primary wins ties, so the drop copy must be strictly earlier.
@@ -738,8 +748,13 @@ impl Agent for ReconcilerAgent {
             // (Two only when two are known to be there: `slots()` would read the producer's
             // position, a line the other core keeps writing, for every message.)
             let ring = &mut self.rings[s.index()];
-            let two = ring.read_chunk(2).is_ok();
-            let Ok(chunk) = ring.read_chunk(if two { 2 } else { 1 }) else { break };
+            let chunk = match ring.read_chunk(2) {
+                Ok(chunk) => chunk,
+                Err(_) => match ring.read_chunk(1) {
+                    Ok(chunk) => chunk,
+                    Err(_) => break,
+                },
+            };
             work += 1;
             let (head, tail) = chunk.as_slices();
             let msg = &head[0];
@@ -794,15 +809,6 @@ impl Agent for ReconcilerAgent {
                 IngestMsg::End => self.ended[s.index()] = true,
             }
             chunk.commit(1);
-            // The heads now waiting had their slots hinted a message ago: hint their orders.
-            for (ring, hinted) in self.rings.iter().zip(&mut self.hinted) {
-                if let Ok(IngestMsg::Event(next)) = ring.peek()
-                    && next.line != *hinted
-                {
-                    self.reconciler.prefetch_order(next);
-                    *hinted = next.line;
-                }
-            }
             self.maybe_snapshot();
         }
         if self.ended == [true, true] {
