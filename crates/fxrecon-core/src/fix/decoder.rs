@@ -93,9 +93,11 @@ pub fn decode(line: &[u8], out: &mut ExecEvent) -> Result<(), DecodeError> {
         ..ExecEvent::default()
     };
 
-    let delim = msg.iter().skip(2).copied().find(|&b| b == SOH || b == b'|').unwrap_or(SOH);
+    // The first SOH or `|` after "8=" decides the delimiter (SOH when there is neither).
+    let first_delim = first_delimiter(msg);
+    let delim = first_delim.map_or(SOH, |i| msg[i]);
 
-    if declares_body_length(msg, delim) && !ends_with_checksum(msg, delim) {
+    if declares_body_length(msg, first_delim) && !ends_with_checksum(msg, delim) {
         return Err(DecodeError::Truncated);
     }
 
@@ -294,9 +296,23 @@ fn verify_framing(
     Ok(())
 }
 
-/// True when the second field is BodyLength (9), i.e. the message claims to be framed.
-fn declares_body_length(msg: &[u8], delim: u8) -> bool {
-    memchr::memchr(delim, msg).is_some_and(|i| msg[i + 1..].starts_with(b"9="))
+/// Position of the first SOH or `|` from byte 2 on (bytes 0 and 1 are "8="), 16 bytes at a
+/// time: it is the end of BeginString, a few bytes in.
+fn first_delimiter(msg: &[u8]) -> Option<usize> {
+    let mut at = 2;
+    while let (Some(soh), Some(pipe)) = (super::simd::eq_mask16(msg, at, SOH), super::simd::eq_mask16(msg, at, b'|')) {
+        if soh | pipe != 0 {
+            return Some(at + (soh | pipe).trailing_zeros() as usize);
+        }
+        at += 16;
+    }
+    (at..msg.len()).find(|&i| msg[i] == SOH || msg[i] == b'|')
+}
+
+/// True when the second field is BodyLength (9), i.e. the message claims to be framed
+/// (`first_delim`: where the first field ends).
+fn declares_body_length(msg: &[u8], first_delim: Option<usize>) -> bool {
+    first_delim.is_some_and(|i| msg[i + 1..].starts_with(b"9="))
 }
 
 /// True when the message ends with a `10=` field (optionally followed by the delimiter).
@@ -306,9 +322,20 @@ fn ends_with_checksum(msg: &[u8], delim: u8) -> bool {
 }
 
 fn find_begin(line: &[u8]) -> Option<usize> {
-    // The prefix is short: look for '8' and check the rest (cheaper than building a memmem
-    // searcher per message).
-    memchr::memchr_iter(b'8', line).find(|&i| line[i..].starts_with(b"8=FIX"))
+    // The prefix is short (none, or a ~30-byte timestamp): test each '8' of 16 bytes at a time
+    // in line (a memchr call per candidate, or a memmem searcher per message, costs more).
+    let mut at = 0;
+    while let Some(mut eights) = super::simd::eq_mask16(line, at, b'8') {
+        while eights != 0 {
+            let i = at + eights.trailing_zeros() as usize;
+            if line[i..].starts_with(b"8=FIX") {
+                return Some(i);
+            }
+            eights &= eights - 1;
+        }
+        at += 16;
+    }
+    (at..line.len()).find(|&i| line[i..].starts_with(b"8=FIX"))
 }
 
 fn trim_end(line: &[u8]) -> &[u8] {
@@ -524,6 +551,35 @@ mod tests {
                 }
                 let e = dec(line).unwrap_or_else(|err| panic!("{f}:{}: {err}", i + 1));
                 assert!(e.arrival.is_some());
+            }
+        }
+    }
+
+    /// The 16-at-a-time scans for BeginString and the first delimiter agree with plain
+    /// byte-by-byte scans, wherever the '8's and delimiters fall and however long the line.
+    #[test]
+    fn begin_and_first_delimiter_scans_agree_with_plain_scans() {
+        let plain_begin = |l: &[u8]| (0..l.len()).find(|&i| l[i..].starts_with(b"8=FIX"));
+        let plain_delim = |m: &[u8]| (2..m.len()).find(|&i| m[i] == SOH || m[i] == b'|');
+        let mut seed = 5u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..20_000 {
+            let len = (next() % 70) as usize;
+            // Mostly '8', '=', 'F', 'I', 'X', delimiters and digits, so near-misses are common.
+            let alphabet = b"8=FIX.4|\x01 0:";
+            let mut line: Vec<u8> = (0..len).map(|_| alphabet[(next() % alphabet.len() as u64) as usize]).collect();
+            if next() % 2 == 0 {
+                let at = (next() % (len as u64 + 1)) as usize;
+                line.splice(at..at, b"8=FIX.4.4".iter().copied());
+            }
+            assert_eq!(find_begin(&line), plain_begin(&line), "{line:?}");
+            if let Some(b) = find_begin(&line) {
+                assert_eq!(first_delimiter(&line[b..]), plain_delim(&line[b..]), "{line:?}");
             }
         }
     }
