@@ -422,7 +422,7 @@ fn set_text<const N: usize>(slot: &mut InlineStr<N>, rest: &[u8], len: usize, ta
 }
 
 /// Sets a decimal field from `msg[vs..vs + len]`.
-#[inline]
+#[inline(always)]
 fn set_dec<const S: u32>(
     slot: &mut Fixed<S>,
     msg: &[u8],
