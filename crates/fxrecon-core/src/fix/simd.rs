@@ -28,6 +28,26 @@ pub(crate) fn eq_mask16(hay: &[u8], at: usize, c: u8) -> Option<u32> {
     }
 }
 
+/// Bit `i` set when `hay[at + i] == c`, for the up to 64 bytes from `at` that `hay` has.
+#[inline(always)]
+pub(crate) fn eq_mask64(hay: &[u8], at: usize, c: u8) -> u64 {
+    let mut mask = 0u64;
+    let mut i = 0;
+    // Whole 16-byte windows (all four for a full block), then byte by byte.
+    while i < 64 {
+        match eq_mask16(hay, at + i, c) {
+            Some(m) => mask |= (m as u64) << i,
+            None => break,
+        }
+        i += 16;
+    }
+    let rest = hay.get(at + i..).unwrap_or_default();
+    for (j, &b) in rest.iter().take(64 - i).enumerate() {
+        mask |= ((b == c) as u64) << (i + j);
+    }
+    mask
+}
+
 /// The sum of all bytes (16 at a time with SSE2 `psadbw` on x86_64).
 #[inline]
 pub(crate) fn byte_sum(bytes: &[u8]) -> u64 {
@@ -57,7 +77,20 @@ pub(crate) fn byte_sum(bytes: &[u8]) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::{byte_sum, eq_mask16};
+    use super::{byte_sum, eq_mask16, eq_mask64};
+
+    #[test]
+    fn eq_mask64_agrees_with_a_byte_comparison_and_stops_at_the_slice_end() {
+        let hay: Vec<u8> =
+            (0..200u32).map(|i| if i % 5 == 0 || i % 13 == 0 { b'|' } else { b'0' + (i % 10) as u8 }).collect();
+        for len in [0, 1, 15, 16, 17, 63, 64, 65, 100, 127, 128, 200] {
+            let hay = &hay[..len];
+            for at in 0..len + 2 {
+                let want = (0..64).filter(|&i| hay.get(at + i) == Some(&b'|')).fold(0u64, |m, i| m | 1 << i);
+                assert_eq!(eq_mask64(hay, at, b'|'), want, "len {len} at {at}");
+            }
+        }
+    }
 
     #[test]
     fn byte_sum_agrees_with_a_plain_sum() {
