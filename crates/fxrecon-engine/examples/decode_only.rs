@@ -1,6 +1,6 @@
 //! The bench's single-thread decode alone, for profiling (callgrind counts instructions per
 //! message): `cargo run --release -p fxrecon-engine --example decode_only -- [ORDERS] [RUNS]`.
-//! Prints each run's messages/s and the median.
+//! Prints the median messages/s.
 
 // An example is a command-line tool: it prints its figures (the crate's clippy.toml bans printing
 // in library code).
@@ -11,12 +11,8 @@ fn main() {
     let orders = args.next().map_or(15_000, |a| a.parse().expect("ORDERS: a number"));
     let runs = args.next().map_or(5, |a| a.parse().expect("RUNS: a number"));
     let day = fxrecon_gen::generate(&fxrecon_gen::GenConfig { orders, seed: 11, ..Default::default() });
-    let lines: Vec<&[u8]> = day
-        .primary
-        .split(|&b| b == b'\n')
-        .chain(day.dropcopy.split(|&b| b == b'\n'))
-        .filter(|l| !l.is_empty())
-        .collect();
+    let mut lines = fxrecon_engine::bench::lines_of(&day.primary);
+    lines.extend(fxrecon_engine::bench::lines_of(&day.dropcopy));
     let rate = fxrecon_engine::bench::decode_throughput(&lines, runs);
     println!("decode median {rate:.0} msgs/s over {runs} runs, {} lines", lines.len());
 }

@@ -163,7 +163,8 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-fn lines_of(data: &[u8]) -> Vec<&[u8]> {
+/// The non-empty lines of an in-memory input (the corpus the decoder benchmarks run over).
+pub fn lines_of(data: &[u8]) -> Vec<&[u8]> {
     data.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect()
 }
 
