@@ -75,6 +75,39 @@ pub struct ExecRecord {
     pub next: ExecIdx,
 }
 
+/// A summary of one execution list, kept beside the list so that most lookups need not walk
+/// it (every record visited is a likely cache miss). Derived from the list: never written to
+/// a snapshot, rebuilt when one is loaded. It may over-report (a lookup then walks), never
+/// under-report.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct ListSummary {
+    /// The [`exec_bit`]s of the records' ExecIDs.
+    exec_bits: u64,
+    /// Fill records not yet matched to a fill of the other stream.
+    unmatched_fills: u32,
+}
+
+impl ListSummary {
+    fn add(&mut self, rec: &ExecRecord) {
+        self.exec_bits |= exec_bit(&rec.exec_id);
+        if rec.kind == ExecKind::Fill && rec.matched == NONE {
+            self.unmatched_fills += 1;
+        }
+    }
+}
+
+/// One bit of 64 standing for an ExecID: from its last eight bytes and its length (the ExecIDs
+/// of one order mostly differ in their last characters). Reads only the value's bytes.
+#[inline]
+fn exec_bit(id: &Id) -> u64 {
+    let b = id.as_bytes();
+    let mut w = [0u8; 8];
+    let tail = &b[b.len().saturating_sub(8)..];
+    w[..tail.len()].copy_from_slice(tail);
+    let h = (u64::from_le_bytes(w) ^ b.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    1 << (h >> 58)
+}
+
 /// Everything known about one order.
 #[derive(Clone, Copy, Debug)]
 pub struct Order {
@@ -117,6 +150,11 @@ pub struct Order {
     aliases: u32,
     /// The OrderID the order is indexed under (empty: none).
     order_id: Id,
+    /// Summaries of the two execution lists (derived; see [`ListSummary`]).
+    lists: [ListSummary; 2],
+    /// False while every matched pair of fills agrees in LastQty and LastPx (derived: set when
+    /// a pair is matched that differs, or a trade correct changes a record).
+    fills_may_disagree: bool,
 }
 
 /// ClOrdIDs kept inline in each order: the root and the first replace (or the ClOrdID learned
@@ -145,6 +183,8 @@ impl Order {
             n_ids: 0,
             aliases: NONE,
             order_id: Id::new(),
+            lists: [ListSummary::default(); 2],
+            fills_may_disagree: false,
         }
     }
 
@@ -230,6 +270,9 @@ impl Order {
             n_ids: r.get()?,
             aliases: r.get()?,
             order_id: r.get()?,
+            // Rebuilt from the lists once the records are loaded (OrderStore::load).
+            lists: [ListSummary::default(); 2],
+            fills_may_disagree: false,
         })
     }
 }
@@ -820,7 +863,45 @@ impl OrderStore {
                     && link_ok(o.aliases, na)
                     && o.n_ids as usize <= INLINE_IDS
             });
-        if ok { Ok(()) } else { Err(SnapshotError::Invalid("store link out of range")) }
+        if !ok {
+            return Err(SnapshotError::Invalid("store link out of range"));
+        }
+        self.rebuild_summaries()
+    }
+
+    /// Derives every live order's list summaries and its `fills_may_disagree` from its records
+    /// (after a load).
+    fn rebuild_summaries(&mut self) -> Result<(), SnapshotError> {
+        for idx in 0..self.orders.len() {
+            if self.orders[idx].live {
+                let (lists, disagree) = self.derive_summaries(idx as OrderIdx)?;
+                let o = &mut self.orders[idx];
+                o.lists = lists;
+                o.fills_may_disagree = disagree;
+            }
+        }
+        Ok(())
+    }
+
+    /// The list summaries and `fills_may_disagree` an order's records imply. A list longer
+    /// than the pool has a cycle: the snapshot it came from is invalid.
+    fn derive_summaries(&self, idx: OrderIdx) -> Result<([ListSummary; 2], bool), SnapshotError> {
+        let mut lists = [ListSummary::default(); 2];
+        let mut disagree = false;
+        for s in Stream::BOTH {
+            for (step, i) in self.execs_of(idx, s).enumerate() {
+                if step >= self.execs.len() {
+                    return Err(SnapshotError::Invalid("execution list has a cycle"));
+                }
+                let r = &self.execs[i as usize];
+                lists[s.index()].add(r);
+                if r.matched != NONE {
+                    let m = &self.execs[r.matched as usize];
+                    disagree |= r.last_qty != m.last_qty || r.last_px != m.last_px;
+                }
+            }
+        }
+        Ok((lists, disagree))
     }
 
     /// Feeds every live order (slot order, which is a pure function of the input) and its
@@ -854,7 +935,46 @@ impl OrderStore {
 
     /// Finds the record with `exec_id` among the order's records on `stream`.
     pub fn find_exec(&self, order: OrderIdx, stream: Stream, exec_id: &Id) -> Option<ExecIdx> {
+        if !self.may_hold_exec(order, stream, exec_id) {
+            return None;
+        }
         self.execs_of(order, stream).find(|&i| self.execs[i as usize].exec_id == *exec_id)
+    }
+
+    /// False when no record of the order on `stream` has `exec_id` (true: it may have one).
+    #[inline]
+    pub fn may_hold_exec(&self, order: OrderIdx, stream: Stream, exec_id: &Id) -> bool {
+        self.orders[order as usize].lists[stream.index()].exec_bits & exec_bit(exec_id) != 0
+    }
+
+    /// Fill records of the order on `stream` not yet matched to a fill of the other stream.
+    #[inline]
+    pub fn unmatched_fills(&self, order: OrderIdx, stream: Stream) -> u32 {
+        self.orders[order as usize].lists[stream.index()].unmatched_fills
+    }
+
+    /// Matches fill `f` with fill `p` of the other stream (both of `order`, both unmatched).
+    pub fn pair_fills(&mut self, order: OrderIdx, f: ExecIdx, p: ExecIdx) {
+        let (a, b) = (self.execs[f as usize], self.execs[p as usize]);
+        debug_assert!(a.matched == NONE && b.matched == NONE && a.kind == ExecKind::Fill && b.kind == ExecKind::Fill);
+        self.execs[f as usize].matched = p;
+        self.execs[p as usize].matched = f;
+        let o = &mut self.orders[order as usize];
+        o.lists[a.stream.index()].unmatched_fills -= 1;
+        o.lists[b.stream.index()].unmatched_fills -= 1;
+        o.fills_may_disagree |= a.last_qty != b.last_qty || a.last_px != b.last_px;
+    }
+
+    /// Notes that a trade correct changed one of the order's records (its matched pair, if
+    /// any, may no longer agree).
+    pub fn note_corrected(&mut self, order: OrderIdx) {
+        self.orders[order as usize].fills_may_disagree = true;
+    }
+
+    /// False while every matched pair of the order's fills agrees in LastQty and LastPx.
+    #[inline]
+    pub fn fills_may_disagree(&self, order: OrderIdx) -> bool {
+        self.orders[order as usize].fills_may_disagree
     }
 
     /// Appends a record to the order's list on `stream`; None when the pool is exhausted and
@@ -884,6 +1004,7 @@ impl OrderStore {
         };
         let o = &mut self.orders[order as usize];
         let s = stream.index();
+        o.lists[s].add(&rec);
         let tail = o.execs_tail[s];
         o.execs_tail[s] = idx;
         if tail == NONE {
@@ -918,6 +1039,7 @@ impl OrderStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decimal::Fixed;
     use crate::event::OrdStatus;
 
     fn id(s: &str) -> Id {
@@ -1078,6 +1200,86 @@ mod tests {
         assert!(s.stats().retired >= 97);
         assert_eq!(s.stats().evicted + s.stats().capacity_exhausted, 0);
         assert!(s.execs.len() <= 12, "exec records are reused, not grown");
+    }
+
+    #[test]
+    fn an_exec_bit_depends_on_the_value_only() {
+        let mut reused = id("EXEC-0000000000000001-LONG");
+        reused.set(b"E1").unwrap(); // the bytes past the value are left over, never read
+        assert_eq!(exec_bit(&reused), exec_bit(&id("E1")));
+        assert_eq!(exec_bit(&id("E1")).count_ones(), 1);
+        // Mostly different bits for ids that differ in their last characters.
+        let bits: u64 = (0..16).map(|n| exec_bit(&id(&format!("EXEC-{n:04}")))).fold(0, |a, b| a | b);
+        assert!(bits.count_ones() >= 8, "{bits:064b}");
+    }
+
+    proptest::proptest! {
+        /// The summaries kept beside the lists are the ones the records imply (and those a
+        /// snapshot load rebuilds), so a lookup they let skip a walk would have found nothing.
+        #[test]
+        fn list_summaries_always_match_their_lists(
+            ops in proptest::collection::vec((0u8..4, 0u8..3, 0u8..2, 0u8..12, 0i64..3), 1..120)
+        ) {
+            let mut s = OrderStore::with_capacity(StoreCapacity { orders: 4, execs: 24 });
+            let e = Id::new();
+            let mut orders = Vec::new();
+            for (op, o, st, x, q) in ops {
+                let stream = Stream::BOTH[st as usize];
+                let key = id(&format!("O{o}"));
+                match op {
+                    // Append a fill or a status report (a small id alphabet: repeats happen).
+                    0 | 1 => {
+                        let Ok((idx, _)) = s.resolve(&key, &e, &e) else { continue };
+                        orders.push(idx);
+                        let kind = if op == 0 { ExecKind::Fill } else { ExecKind::Status };
+                        let r = ExecRecord { kind, last_qty: Fixed(q), stream, ..rec(&format!("X{x}")) };
+                        s.push_exec(idx, stream, r);
+                    }
+                    // Pair the first unmatched fill on each stream.
+                    2 => {
+                        let Some(idx) = s.lookup(&key, &e, &e) else { continue };
+                        let first = |st| s.execs_of(idx, st).find(|&i| {
+                            let r = s.exec(i);
+                            r.kind == ExecKind::Fill && r.matched == NONE
+                        });
+                        if let (Some(f), Some(p)) = (first(Stream::Primary), first(Stream::DropCopy)) {
+                            s.pair_fills(idx, f, p);
+                        }
+                    }
+                    // Finish and retire (its slot and records are reused later).
+                    _ => {
+                        let Some(idx) = s.lookup(&key, &e, &e) else { continue };
+                        finish(&mut s, idx, 0);
+                        s.retire_idle(Micros(100), 1);
+                    }
+                }
+                for idx in 0..s.orders.len() as OrderIdx {
+                    if !s.order(idx).live {
+                        continue;
+                    }
+                    let (lists, disagree) = s.derive_summaries(idx).unwrap();
+                    proptest::prop_assert_eq!(s.order(idx).lists, lists);
+                    proptest::prop_assert!(s.fills_may_disagree(idx) || !disagree);
+                    for x in 0..12 {
+                        let x = id(&format!("X{x}"));
+                        for st in Stream::BOTH {
+                            let walked = s.execs_of(idx, st).find(|&i| s.exec(i).exec_id == x);
+                            proptest::prop_assert_eq!(s.find_exec(idx, st, &x), walked);
+                        }
+                    }
+                }
+            }
+            let mut buf = Vec::new();
+            s.save(&mut SnapWriter::new(&mut buf));
+            let mut t = OrderStore::with_capacity(StoreCapacity { orders: 4, execs: 24 });
+            t.load(&mut SnapReader::new(&buf)).unwrap();
+            for idx in 0..s.orders.len() as OrderIdx {
+                if s.order(idx).live {
+                    proptest::prop_assert_eq!(t.order(idx).lists, s.order(idx).lists);
+                    proptest::prop_assert!(s.fills_may_disagree(idx) || !t.fills_may_disagree(idx));
+                }
+            }
+        }
     }
 
     #[test]

@@ -350,6 +350,9 @@ impl Reconciler {
             ExecType::TradeCancel | ExecType::TradeCorrect => {
                 match self.store.find_exec(idx, s, &ev.exec_ref_id) {
                     Some(r) => {
+                        if ev.exec_type == ExecType::TradeCorrect {
+                            self.store.note_corrected(idx);
+                        }
                         let rec = self.store.exec_mut(r);
                         if ev.exec_type == ExecType::TradeCancel {
                             rec.busted = true;
@@ -499,27 +502,35 @@ impl Reconciler {
         let other = rec.stream.other();
         let unmatched = |i: &ExecIdx| self.store.exec(*i).matched == NONE;
         // By ExecID among all fills (a fill busted on one side still matches its twin, so the
-        // bust shows as a quantity difference); by CumQty only among live ones.
-        let partner = self
-            .store
-            .execs_of(idx, other)
-            .filter(|&i| self.store.exec(i).kind == ExecKind::Fill)
-            .filter(unmatched)
-            .find(|&i| self.store.exec(i).exec_id == rec.exec_id)
-            .or_else(|| {
+        // bust shows as a quantity difference); by CumQty only among live ones. The store's
+        // list summary skips the walks that cannot find anything.
+        let partner = (self.store.unmatched_fills(idx, other) > 0)
+            .then(|| {
                 self.store
-                    .live_fills(idx, other)
-                    .filter(unmatched)
-                    .find(|&i| self.store.exec(i).cum_after == rec.cum_after)
-            });
+                    .may_hold_exec(idx, other, &rec.exec_id)
+                    .then(|| {
+                        self.store
+                            .execs_of(idx, other)
+                            .filter(|&i| self.store.exec(i).kind == ExecKind::Fill)
+                            .filter(unmatched)
+                            .find(|&i| self.store.exec(i).exec_id == rec.exec_id)
+                    })
+                    .flatten()
+                    .or_else(|| {
+                        self.store
+                            .live_fills(idx, other)
+                            .filter(unmatched)
+                            .find(|&i| self.store.exec(i).cum_after == rec.cum_after)
+                    })
+            })
+            .flatten();
         let Some(p) = partner else {
             let generation = self.store.order(idx).generation;
             self.schedule(now, idx, generation, TimerKind::Fill(f));
             return;
         };
-        self.store.exec_mut(f).matched = p;
         let prec = *self.store.exec(p);
-        self.store.exec_mut(p).matched = f;
+        self.store.pair_fills(idx, f, p);
         if prec.missing_id != 0 {
             self.resolve(idx, prec.missing_id, DivergenceKind::MissingFill, now, rec.stream, sink);
             ctx.resolved = true;
@@ -661,10 +672,16 @@ impl Reconciler {
     }
 
     fn has_unmatched_fill(&self, idx: OrderIdx) -> bool {
-        Stream::BOTH.iter().any(|&s| self.store.live_fills(idx, s).any(|i| self.store.exec(i).matched == NONE))
+        Stream::BOTH.iter().any(|&s| {
+            self.store.unmatched_fills(idx, s) > 0
+                && self.store.live_fills(idx, s).any(|i| self.store.exec(i).matched == NONE)
+        })
     }
 
     fn matched_fills_agree(&self, idx: OrderIdx) -> bool {
+        if !self.store.fills_may_disagree(idx) {
+            return true;
+        }
         self.store.live_fills(idx, Stream::Primary).all(|i| {
             let a = self.store.exec(i);
             if a.matched == NONE {
