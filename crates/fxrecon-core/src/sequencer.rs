@@ -95,14 +95,16 @@ pub struct SequencerStats {
 pub struct Sequencer {
     sessions: Vec<SessionState>,
     capacity: usize,
-    last: usize,
+    /// The session each stream's last message came from (a lookup cache: the streams
+    /// interleave, so one shared entry would miss on every change of stream).
+    last: [usize; 2],
     stats: SequencerStats,
 }
 
 impl Sequencer {
     /// A sequencer for at most `capacity` session directions.
     pub fn with_capacity(capacity: usize) -> Self {
-        Self { sessions: Vec::with_capacity(capacity), capacity, last: 0, stats: SequencerStats::default() }
+        Self { sessions: Vec::with_capacity(capacity), capacity, last: [0; 2], stats: SequencerStats::default() }
     }
 
     /// Counters so far.
@@ -157,7 +159,8 @@ impl Sequencer {
 
     /// Writes every session's state into a snapshot.
     pub fn save(&self, w: &mut SnapWriter<'_>) {
-        w.put(&self.sessions.len()).put(&self.last);
+        // The lookup cache is not state: the format keeps one entry of it.
+        w.put(&self.sessions.len()).put(&self.last[0]);
         for s in &self.sessions {
             w.put(&s.id.stream).put(&s.id.sender).put(&s.id.target).put(&s.expected).put(&s.open);
             for g in &s.gaps[..s.open] {
@@ -170,7 +173,7 @@ impl Sequencer {
     /// Replaces this (empty) sequencer's state with one written by [`Sequencer::save`].
     pub fn load(&mut self, r: &mut SnapReader<'_>) -> Result<(), SnapshotError> {
         let n = r.count(self.capacity)?;
-        self.last = r.get()?;
+        self.last = [r.get()?; 2];
         self.sessions.clear();
         for _ in 0..n {
             let id = SessionId { stream: r.get()?, sender: r.get()?, target: r.get()? };
@@ -201,11 +204,12 @@ impl Sequencer {
     }
 
     fn find_or_insert(&mut self, id: &SessionId, ev: &ExecEvent) -> Option<usize> {
-        if self.sessions.get(self.last).is_some_and(|s| s.id == *id) {
-            return Some(self.last);
+        let last = &mut self.last[id.stream.index()];
+        if self.sessions.get(*last).is_some_and(|s| s.id == *id) {
+            return Some(*last);
         }
         if let Some(i) = self.sessions.iter().position(|s| s.id == *id) {
-            self.last = i;
+            *last = i;
             return Some(i);
         }
         if self.sessions.len() >= self.capacity {
