@@ -563,13 +563,16 @@ pub fn pipeline_in_memory(
     stats
 }
 
-/// One paced run: returns the latency histogram, whether it saturated, and the achieved rate.
+/// One paced run, journaled into `journal` when given (`interval_ms:100` fsync; the directory
+/// must not hold a journal yet): returns the latency histogram, whether it saturated, and the
+/// achieved rate.
 pub fn paced_run(
     primary: &'static [u8],
     dropcopy: &'static [u8],
     cfg: &crate::config::Config,
     threading: crate::pipeline::Threading,
     rate: u64,
+    journal: Option<&std::path::Path>,
 ) -> (hdrhistogram::Histogram<u64>, bool, f64) {
     // Set up as a latency-sensitive deployment is (D30): when the agents' threads fit the
     // cores, each is pinned to a core of its own and busy-spins; otherwise they yield (parking,
@@ -586,7 +589,7 @@ pub fn paced_run(
         prefault: true,
         ..crate::pipeline::PipelineOptions::default()
     };
-    let stats = pipeline_in_memory(primary, dropcopy, cfg, &opts, None);
+    let stats = pipeline_in_memory(primary, dropcopy, cfg, &opts, journal);
     // Each stream is paced at rate/2: its rate is its messages over the time it took to read
     // them (the run's elapsed time also holds the state digest). The reconciler kept up when it
     // had applied everything within 5% of the time the reading took (a ring holds 16k messages,
@@ -686,7 +689,7 @@ pub fn suite(
         // The rates reported are run several times (one host hiccup of a few ms moves a run's
         // p99.9): the run with the median p99.9 stands for the rate, and all runs are listed.
         let reps = if wanted && !quick { LATENCY_RUNS } else { 1 };
-        let mut tries: Vec<_> = (0..reps).map(|_| paced_run(primary, dropcopy, cfg, threading, rate)).collect();
+        let mut tries: Vec<_> = (0..reps).map(|_| paced_run(primary, dropcopy, cfg, threading, rate, None)).collect();
         let runs_p99 = tries.iter().map(|t| t.0.value_at_quantile(0.99)).collect();
         let runs_p999: Vec<u64> = tries.iter().map(|t| t.0.value_at_quantile(0.999)).collect();
         // A rate is sustained only if every run sustained it.

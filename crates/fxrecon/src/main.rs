@@ -242,6 +242,10 @@ struct BenchArgs {
     /// rate achieved and whether it saturated, as JSON.
     #[arg(long, value_name = "RATE")]
     paced: Option<u64>,
+    /// With --paced: journal the run (`interval_ms:100` fsync) into a directory under
+    /// --out-dir, removed afterwards.
+    #[arg(long, requires = "paced")]
+    journaled: bool,
 }
 
 #[derive(clap::Args)]
@@ -584,9 +588,20 @@ fn bench_suite(a: BenchArgs, cfg: Config) -> Result<()> {
         if rate == 0 {
             anyhow::bail!("--paced must be > 0");
         }
-        let (h, saturated, achieved) = fxrecon_engine::bench::paced_run(primary, dropcopy, &cfg, a.threading, rate);
+        let journal = a.journaled.then(|| a.out_dir.join(format!("paced-journal-{}", std::process::id())));
+        if let Some(dir) = &journal {
+            std::fs::create_dir_all(&a.out_dir).with_context(|| format!("cannot create {}", a.out_dir.display()))?;
+            let _ = std::fs::remove_dir_all(dir); // this process's own leftover name: never a user's
+        }
+        let (h, saturated, achieved) =
+            fxrecon_engine::bench::paced_run(primary, dropcopy, &cfg, a.threading, rate, journal.as_deref());
+        if let Some(dir) = &journal {
+            std::fs::remove_dir_all(dir).with_context(|| format!("removing {}", dir.display()))?;
+        }
         let summary = fxrecon_engine::bench::LatencySummary::of(&h, saturated);
-        let report = serde_json::json!({ "offered": rate, "achieved": achieved.round(), "latency_us": summary });
+        let report = serde_json::json!({
+            "offered": rate, "achieved": achieved.round(), "journaled": a.journaled, "latency_us": summary,
+        });
         println!("{report}");
         return Ok(());
     }

@@ -194,6 +194,26 @@ fn bench_quick_json_has_every_key_as_a_number() {
 }
 
 #[test]
+fn a_journaled_paced_bench_run_reports_latency_and_leaves_no_journal_behind() {
+    let dir = tmp("paced");
+    let o = bin().args(["bench", "--journaled"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "--journaled needs --paced");
+    let o = bin()
+        .args(["bench", "--paced", "200000", "--journaled", "--orders", "1500", "--out-dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["journaled"], true, "{v}");
+    assert!(v["latency_us"]["count"].as_u64().unwrap() > 0, "divergences were timed: {v}");
+    assert!(v["latency_us"]["p99"].is_number(), "{v}");
+    assert!(v["achieved"].as_f64().unwrap() > 0.0, "{v}");
+    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    assert!(left.is_empty(), "the journal directory is removed: {left:?}");
+}
+
+#[test]
 fn replay_of_a_journal_is_byte_identical_and_reports_the_same_state_digest() {
     let dir = tmp("journal");
     let status = bin().args(["gen", "--orders", "400", "--seed", "9", "--out-dir"]).arg(&dir).status().unwrap();
