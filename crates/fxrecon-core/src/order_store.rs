@@ -1222,7 +1222,6 @@ mod tests {
         ) {
             let mut s = OrderStore::with_capacity(StoreCapacity { orders: 4, execs: 24 });
             let e = Id::new();
-            let mut orders = Vec::new();
             for (op, o, st, x, q) in ops {
                 let stream = Stream::BOTH[st as usize];
                 let key = id(&format!("O{o}"));
@@ -1230,7 +1229,6 @@ mod tests {
                     // Append a fill or a status report (a small id alphabet: repeats happen).
                     0 | 1 => {
                         let Ok((idx, _)) = s.resolve(&key, &e, &e) else { continue };
-                        orders.push(idx);
                         let kind = if op == 0 { ExecKind::Fill } else { ExecKind::Status };
                         let r = ExecRecord { kind, last_qty: Fixed(q), stream, ..rec(&format!("X{x}")) };
                         s.push_exec(idx, stream, r);

@@ -502,28 +502,28 @@ impl Reconciler {
         let other = rec.stream.other();
         let unmatched = |i: &ExecIdx| self.store.exec(*i).matched == NONE;
         // By ExecID among all fills (a fill busted on one side still matches its twin, so the
-        // bust shows as a quantity difference); by CumQty only among live ones. The store's
-        // list summary skips the walks that cannot find anything.
-        let partner = (self.store.unmatched_fills(idx, other) > 0)
-            .then(|| {
+        // bust shows as a quantity difference); by CumQty only among live ones. Each walk
+        // visits records that are likely cache misses: the store's list summary skips the
+        // walks that cannot find anything.
+        let partner = if self.store.unmatched_fills(idx, other) == 0 {
+            None // nothing on the other stream is left to match (the list summary says so)
+        } else {
+            let by_exec_id = if self.store.may_hold_exec(idx, other, &rec.exec_id) {
                 self.store
-                    .may_hold_exec(idx, other, &rec.exec_id)
-                    .then(|| {
-                        self.store
-                            .execs_of(idx, other)
-                            .filter(|&i| self.store.exec(i).kind == ExecKind::Fill)
-                            .filter(unmatched)
-                            .find(|&i| self.store.exec(i).exec_id == rec.exec_id)
-                    })
-                    .flatten()
-                    .or_else(|| {
-                        self.store
-                            .live_fills(idx, other)
-                            .filter(unmatched)
-                            .find(|&i| self.store.exec(i).cum_after == rec.cum_after)
-                    })
+                    .execs_of(idx, other)
+                    .filter(|&i| self.store.exec(i).kind == ExecKind::Fill)
+                    .filter(unmatched)
+                    .find(|&i| self.store.exec(i).exec_id == rec.exec_id)
+            } else {
+                None
+            };
+            by_exec_id.or_else(|| {
+                self.store
+                    .live_fills(idx, other)
+                    .filter(unmatched)
+                    .find(|&i| self.store.exec(i).cum_after == rec.cum_after)
             })
-            .flatten();
+        };
         let Some(p) = partner else {
             let generation = self.store.order(idx).generation;
             self.schedule(now, idx, generation, TimerKind::Fill(f));
