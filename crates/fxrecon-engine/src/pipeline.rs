@@ -89,22 +89,24 @@ impl OutputMsg {
 }
 
 /// Pushes `msg`, waiting while the ring is full (spin, then yield); returns the waits.
-pub(crate) fn push_blocking<T>(p: &mut Producer<T>, mut msg: T) -> u64 {
+pub(crate) fn push_blocking<T>(p: &mut Producer<T>, msg: T) -> u64 {
+    retry_push(msg, |m| p.push(m).map_err(|rtrb::PushError::Full(back)| back))
+}
+
+/// Calls `try_push` until it takes `msg` (it gives the message back when it cannot): spins
+/// for the first 128 refusals, then yields between tries. Returns the refusals.
+fn retry_push<T>(mut msg: T, mut try_push: impl FnMut(T) -> Result<(), T>) -> u64 {
     let mut waits = 0u64;
-    loop {
-        match p.push(msg) {
-            Ok(()) => return waits,
-            Err(rtrb::PushError::Full(back)) => {
-                msg = back;
-                waits += 1;
-                if waits < 128 {
-                    std::hint::spin_loop();
-                } else {
-                    std::thread::yield_now();
-                }
-            }
+    while let Err(back) = try_push(msg) {
+        msg = back;
+        waits += 1;
+        if waits < 128 {
+            std::hint::spin_loop();
+        } else {
+            std::thread::yield_now();
         }
     }
+    waits
 }
 
 /// A producer for a source that is always ahead of its consumer (a journal replay): once it
@@ -135,17 +137,8 @@ impl<T> RunProducer<T> {
     }
 
     /// Pushes `msg`, spinning and then yielding while the ring refills.
-    fn push(&mut self, mut msg: T) {
-        let mut waits = 0u32;
-        while let Err(back) = self.try_push(msg) {
-            msg = back;
-            waits += 1;
-            if waits < 128 {
-                std::hint::spin_loop();
-            } else {
-                std::thread::yield_now();
-            }
-        }
+    fn push(&mut self, msg: T) {
+        retry_push(msg, |m| self.try_push(m));
     }
 }
 
