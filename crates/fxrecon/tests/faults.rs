@@ -64,6 +64,13 @@ fn wait_for(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
     }
 }
 
+/// Whether a thread of process `pid` sleeps in a pipe write, by its kernel wait channel
+/// (`pipe_write`, or `anon_pipe_write` on newer kernels).
+fn blocked_in_pipe_write(pid: u32) -> bool {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return false };
+    tasks.flatten().any(|t| std::fs::read_to_string(t.path().join("wchan")).is_ok_and(|w| w.contains("pipe_write")))
+}
+
 struct Tmpfs(PathBuf);
 
 impl Tmpfs {
@@ -189,13 +196,17 @@ fn slow_output_consumer(threading: &str) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Read nothing at first: the pipe and the writer's buffer (64 KiB each) fill and the
-    // output blocks whatever the build's speed (a debug build produces the day's ~200 KB of
-    // records in about 2.5 s, a release build in well under one). Then read the records slowly:
-    // a few bytes at a time with pauses.
+    // Read nothing until the output is seen blocked in a pipe write: by then the pipe and the
+    // writer's buffer (64 KiB each) are full, whatever the build's and the machine's speed (a
+    // fixed pause was not enough on a slow CI machine). A second more lets the reconciler fill
+    // the two-slot output ring and wait on it; the day still has ~70 KB of records to go. Then
+    // read the records slowly: a few bytes at a time with pauses.
     let mut got = Vec::new();
     let mut f = std::fs::File::open(&fifo).unwrap();
-    std::thread::sleep(Duration::from_secs(3));
+    wait_for("the output to block on the FIFO (by /proc/PID/task/*/wchan)", Duration::from_secs(120), || {
+        blocked_in_pipe_write(child.id())
+    });
+    std::thread::sleep(Duration::from_secs(1));
     let mut buf = [0u8; 64];
     loop {
         let n = f.read(&mut buf).unwrap();
