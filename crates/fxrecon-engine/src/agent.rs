@@ -105,7 +105,8 @@ impl Drop for AbortOnPanic {
     }
 }
 
-fn pin_to_core(core: usize) {
+/// Pins the calling thread to core `core` (modulo the cores there are); logs when it cannot.
+pub(crate) fn pin_to_core(core: usize) {
     let ids = core_affinity::get_core_ids().unwrap_or_default();
     match ids.get(core % ids.len().max(1)) {
         Some(id) if core_affinity::set_for_current(*id) => {}

@@ -116,6 +116,37 @@ pub struct BenchReport {
     pub max_sustainable_msgs_per_s: f64,
     /// Detection latency per offered rate (`"100000"` …), microseconds.
     pub latency_us: std::collections::BTreeMap<String, LatencySummary>,
+    /// The host's own latency floor over all the probes run before the latency runs (see
+    /// [`crate::host_jitter`]), microseconds: the latency baseline of the same run.
+    pub host_jitter_us: HostJitterSummary,
+}
+
+/// The host floor of all the jitter probes of one bench, per percentile, microseconds.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct HostJitterSummary {
+    /// Floor of the 99th percentile (the worst probe thread's, over all its probes).
+    pub p99: u64,
+    /// Floor of the 99.9th percentile.
+    pub p999: u64,
+    /// Longest single gap seen, µs.
+    pub max: u64,
+    /// Threads probed at once (the pipeline's thread count, pinned as its paced runs are).
+    pub threads: usize,
+    /// Seconds probed per thread, all probes together.
+    pub probed_s: f64,
+}
+
+impl HostJitterSummary {
+    /// Summarises one trace per probed thread.
+    pub fn of(traces: &[crate::host_jitter::JitterTrace]) -> Self {
+        Self {
+            p99: crate::host_jitter::floor_us(traces, 0.99),
+            p999: crate::host_jitter::floor_us(traces, 0.999),
+            max: traces.iter().map(|t| t.max_us()).max().unwrap_or(0),
+            threads: traces.len(),
+            probed_s: traces.iter().map(|t| t.span_us).max().unwrap_or(0) as f64 / 1e6,
+        }
+    }
 }
 
 /// Percentiles of one latency histogram, in microseconds.
@@ -140,6 +171,14 @@ pub struct LatencySummary {
     /// See `runs_p99`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub runs_p999: Vec<u64>,
+    /// The host's p99 floor from the jitter probe just before the run reported here: what
+    /// threads doing nothing would have seen ([`crate::host_jitter`]).
+    pub host_p99: u64,
+    /// The host's p99.9 floor from the same probe.
+    pub host_p999: u64,
+    /// The p99.9 floor before every run, in run order (with repeated runs).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub runs_host_p999: Vec<u64>,
 }
 
 impl LatencySummary {
@@ -154,6 +193,9 @@ impl LatencySummary {
             saturated,
             runs_p99: Vec::new(),
             runs_p999: Vec::new(),
+            host_p99: 0,
+            host_p999: 0,
+            runs_host_p999: Vec::new(),
         }
     }
 }
@@ -676,6 +718,14 @@ pub fn suite(
     let ring = ring_baseline(messages, runs);
     settle_disk();
 
+    // Before each reported latency run, the host floor: the pipeline's threads, pinned as the
+    // paced runs pin them, doing nothing but reading the clock for as long as the run takes
+    // (at most 2 s).
+    let probe_threads = threading.threads();
+    let pin = probe_threads <= std::thread::available_parallelism().map_or(1, |n| n.get());
+    let probe_span = |rate: u64| std::time::Duration::from_secs_f64((messages as f64 / rate as f64).min(2.0));
+    let mut host = vec![crate::host_jitter::JitterTrace::default(); probe_threads];
+
     let mut latency = std::collections::BTreeMap::new();
     let mut series = Vec::new();
     let mut max_sustainable = 0.0;
@@ -689,23 +739,37 @@ pub fn suite(
         // The rates reported are run several times (one host hiccup of a few ms moves a run's
         // p99.9): the run with the median p99.9 stands for the rate, and all runs are listed.
         let reps = if wanted && !quick { LATENCY_RUNS } else { 1 };
-        let mut tries: Vec<_> = (0..reps).map(|_| paced_run(primary, dropcopy, cfg, threading, rate, None)).collect();
+        let mut tries: Vec<_> = (0..reps)
+            .map(|_| {
+                let floors = if wanted {
+                    let traces = crate::host_jitter::probe(probe_threads, probe_span(rate), pin);
+                    host.iter_mut().zip(&traces).for_each(|(all, t)| all.extend(t));
+                    (crate::host_jitter::floor_us(&traces, 0.99), crate::host_jitter::floor_us(&traces, 0.999))
+                } else {
+                    (0, 0)
+                };
+                let (h, saturated, _) = paced_run(primary, dropcopy, cfg, threading, rate, None);
+                (h, saturated, floors)
+            })
+            .collect();
         let runs_p99 = tries.iter().map(|t| t.0.value_at_quantile(0.99)).collect();
         let runs_p999: Vec<u64> = tries.iter().map(|t| t.0.value_at_quantile(0.999)).collect();
+        let runs_host_p999 = tries.iter().map(|t| t.2.1).collect();
         // A rate is sustained only if every run sustained it.
         let saturated = tries.iter().any(|t| t.1);
         tries.sort_by_key(|t| t.0.value_at_quantile(0.999));
-        let (h, ..) = tries.swap_remove(reps / 2);
+        let (h, _, (host_p99, host_p999)) = tries.swap_remove(reps / 2);
         if sustained && !saturated {
             max_sustainable = rate as f64;
         } else {
             sustained = false;
         }
         if wanted {
-            let mut summary = LatencySummary::of(&h, saturated);
+            let mut summary = LatencySummary { host_p99, host_p999, ..LatencySummary::of(&h, saturated) };
             if reps > 1 {
                 summary.runs_p99 = runs_p99;
                 summary.runs_p999 = runs_p999;
+                summary.runs_host_p999 = runs_host_p999;
             }
             latency.insert(rate.to_string(), summary);
             series.push((format!("{} k msgs/s{}", rate / 1000, if saturated { " (saturated)" } else { "" }), h));
@@ -733,6 +797,7 @@ pub fn suite(
         allocations_after_warmup: allocations,
         max_sustainable_msgs_per_s: max_sustainable,
         latency_us: latency,
+        host_jitter_us: HostJitterSummary::of(&host),
     };
     (report, series)
 }

@@ -7,6 +7,7 @@ pub mod agent;
 pub mod alloc_counter;
 pub mod bench;
 pub mod config;
+pub mod host_jitter;
 pub mod idle;
 pub mod journal;
 pub mod journal_agent;

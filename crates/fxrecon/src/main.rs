@@ -593,12 +593,22 @@ fn bench_suite(a: BenchArgs, cfg: Config) -> Result<()> {
             std::fs::create_dir_all(&a.out_dir).with_context(|| format!("cannot create {}", a.out_dir.display()))?;
             let _ = std::fs::remove_dir_all(dir); // this process's own leftover name: never a user's
         }
+        // The host's floor first, as the suite measures it (pinned when the threads fit).
+        let threads = a.threading.threads();
+        let pin = threads <= std::thread::available_parallelism().map_or(1, |n| n.get());
+        let lines = primary.iter().chain(dropcopy).filter(|&&b| b == b'\n').count();
+        let span = std::time::Duration::from_secs_f64((lines as f64 / rate as f64).min(2.0));
+        let host = fxrecon_engine::host_jitter::probe(threads, span, pin);
         let (h, saturated, achieved) =
             fxrecon_engine::bench::paced_run(primary, dropcopy, &cfg, a.threading, rate, journal.as_deref());
         if let Some(dir) = &journal {
             std::fs::remove_dir_all(dir).with_context(|| format!("removing {}", dir.display()))?;
         }
-        let summary = fxrecon_engine::bench::LatencySummary::of(&h, saturated);
+        let summary = fxrecon_engine::bench::LatencySummary {
+            host_p99: fxrecon_engine::host_jitter::floor_us(&host, 0.99),
+            host_p999: fxrecon_engine::host_jitter::floor_us(&host, 0.999),
+            ..fxrecon_engine::bench::LatencySummary::of(&h, saturated)
+        };
         let report = serde_json::json!({
             "offered": rate, "achieved": achieved.round(), "journaled": a.journaled, "latency_us": summary,
         });
@@ -663,20 +673,27 @@ fn bench_suite(a: BenchArgs, cfg: Config) -> Result<()> {
         r.snapshot_save_ms,
         r.snapshot_restore_ms
     );
-    println!("  detection latency (µs)   p50     p99   p99.9     max  records");
+    println!("  detection latency (µs)   p50     p99   p99.9     max  records   host floor p99 / p99.9");
     for rate in fxrecon_engine::bench::LATENCY_RATES.map(|r| r.to_string()) {
         let Some(l) = r.latency_us.get(&rate) else { continue };
         println!(
-            "  {:>9} msgs/s {:>7} {:>7} {:>7} {:>7} {:>8}{}",
+            "  {:>9} msgs/s {:>7} {:>7} {:>7} {:>7} {:>8}   {:>7} / {}{}",
             rate,
             l.p50,
             l.p99,
             l.p999,
             l.max,
             l.count,
+            l.host_p99,
+            l.host_p999,
             if l.saturated { "  (saturated)" } else { "" }
         );
     }
+    let j = &r.host_jitter_us;
+    println!(
+        "  host floor over all probes ({} threads doing nothing, {:.1} s each): p99 {} µs, p99.9 {} µs, longest gap {} µs",
+        j.threads, j.probed_s, j.p99, j.p999, j.max
+    );
     println!("  plot: {}   json: {}", svg.display(), a.out_dir.join("bench.json").display());
     Ok(())
 }

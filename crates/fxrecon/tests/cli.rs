@@ -189,7 +189,16 @@ fn bench_quick_json_has_every_key_as_a_number() {
         for q in ["p50", "p99", "p999", "max"] {
             assert!(v["latency_us"][rate][q].is_number(), "latency_us.{rate}.{q}: {v}");
         }
+        // The host's floor, probed before the run, beside it.
+        for q in ["host_p99", "host_p999"] {
+            assert!(v["latency_us"][rate][q].is_number(), "latency_us.{rate}.{q}: {v}");
+        }
     }
+    // One probe per reported rate, each as long as its run (1,500 orders: well under 2 s).
+    let host = &v["host_jitter_us"];
+    assert!(host["threads"].as_u64().unwrap() >= 2, "{host}");
+    assert!(host["probed_s"].as_f64().unwrap() > 0.0, "{host}");
+    assert!(host["p999"].as_u64().unwrap() <= host["max"].as_u64().unwrap(), "{host}");
     assert!(std::fs::read_to_string(dir.join("latency-cdf.svg")).unwrap().starts_with("<svg"));
 }
 
@@ -208,6 +217,7 @@ fn a_journaled_paced_bench_run_reports_latency_and_leaves_no_journal_behind() {
     assert_eq!(v["journaled"], true, "{v}");
     assert!(v["latency_us"]["count"].as_u64().unwrap() > 0, "divergences were timed: {v}");
     assert!(v["latency_us"]["p99"].is_number(), "{v}");
+    assert!(v["latency_us"]["host_p999"].is_number(), "{v}");
     assert!(v["achieved"].as_f64().unwrap() > 0.0, "{v}");
     let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
     assert!(left.is_empty(), "the journal directory is removed: {left:?}");
