@@ -653,6 +653,16 @@ fn bench_suite(a: BenchArgs, cfg: Config) -> Result<()> {
     ] {
         println!("  {name:<34} {v:>14.0}");
     }
+    let held = r.sustained.tries.iter().find(|t| t.held);
+    println!(
+        "  sustained for a whole run of >= {:.0} s: {:.0} msgs/s{}",
+        r.sustained.target_s,
+        r.sustained.msgs_per_s,
+        held.map_or(String::new(), |t| format!(
+            " (run {:.1} s, {} messages, ring-full waits {})",
+            t.run_s, r.sustained.messages, t.ring_full_waits
+        ))
+    );
     println!(
         "  ratios: decoder / fix-codec-rs = {:.2}x, pipeline / raw ring = {:.3}, journaled / unjournaled = {:.2}",
         r.decode_msgs_per_s / r.baseline_decoder_msgs_per_s.max(1.0),

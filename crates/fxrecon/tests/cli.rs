@@ -194,6 +194,11 @@ fn bench_quick_json_has_every_key_as_a_number() {
             assert!(v["latency_us"][rate][q].is_number(), "latency_us.{rate}.{q}: {v}");
         }
     }
+    // The ladder's rate re-run (quick mode: over the corpus as is, no 10 s target).
+    let sustained = &v["sustained"];
+    assert_eq!(sustained["target_s"].as_f64(), Some(0.0), "{sustained}");
+    assert!(sustained["msgs_per_s"].is_number(), "{sustained}");
+    assert!(!sustained["tries"].as_array().unwrap().is_empty(), "{sustained}");
     // One probe per reported rate, each as long as its run (1,500 orders: well under 2 s).
     let host = &v["host_jitter_us"];
     assert!(host["threads"].as_u64().unwrap() >= 2, "{host}");
