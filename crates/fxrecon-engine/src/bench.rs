@@ -619,7 +619,7 @@ pub fn paced_run(
     rate: u64,
     journal: Option<&std::path::Path>,
 ) -> (hdrhistogram::Histogram<u64>, bool, f64) {
-    let opts = paced_options(threading, rate, true);
+    let opts = paced_options(threading, rate, true, [primary, dropcopy]);
     let stats = pipeline_in_memory(primary, dropcopy, cfg, &opts, journal);
     let v = PaceVerdict::of(&stats);
     let h = stats.latency.unwrap_or_else(|| hdrhistogram::Histogram::new(3).expect("histogram"));
@@ -634,10 +634,12 @@ fn paced_options(
     threading: crate::pipeline::Threading,
     rate: u64,
     measure_latency: bool,
+    inputs: [&[u8]; 2],
 ) -> crate::pipeline::PipelineOptions {
     let fits = threading.threads() <= std::thread::available_parallelism().map_or(1, |n| n.get());
     crate::pipeline::PipelineOptions {
         pace_msgs_per_s: Some(rate),
+        pace_shares: pace_shares(inputs),
         clock: crate::pipeline::EventClock::Ingest,
         measure_latency,
         idle: if fits { crate::idle::IdleStrategy::BusySpin } else { crate::idle::IdleStrategy::Yield },
@@ -646,6 +648,13 @@ fn paced_options(
         prefault: true,
         ..crate::pipeline::PipelineOptions::default()
     }
+}
+
+/// Each input's share of the lines of both: the pace that keeps the two streams level in time,
+/// so both end together (D40).
+pub fn pace_shares(inputs: [&[u8]; 2]) -> [f64; 2] {
+    let [p, d] = inputs.map(|b| memchr::memchr_iter(b'\n', b).count() as f64);
+    if p + d == 0.0 { [0.5, 0.5] } else { [p / (p + d), d / (p + d)] }
 }
 
 /// How a paced run kept its pace.
@@ -739,7 +748,7 @@ pub fn sustained_rate(
     let (primary, dropcopy) = if lines(base.0) + lines(base.1) >= wanted { base } else { long_corpus(wanted, 125_000) };
     summary.messages = lines(primary) + lines(dropcopy);
     for rate in LADDER.iter().rev().copied().filter(|&r| r <= from).take(3) {
-        let opts = paced_options(threading, rate, false);
+        let opts = paced_options(threading, rate, false, [primary, dropcopy]);
         let v = PaceVerdict::of(&pipeline_in_memory(primary, dropcopy, cfg, &opts, None));
         let held = v.kept_pace(rate);
         summary.tries.push(SustainedTry {
@@ -960,6 +969,13 @@ mod tests {
         let short = verdict(940_000.0, false, 0);
         assert!(!short.kept_pace(1_000_000) && short.saturated(1_000_000));
         assert!(verdict(950_000.0, false, 0).kept_pace(1_000_000), "within 5% holds");
+    }
+
+    #[test]
+    fn each_stream_is_paced_at_its_share_of_the_lines() {
+        assert_eq!(pace_shares([b"a\nb\nc\n", b"d\n"]), [0.75, 0.25]);
+        assert_eq!(pace_shares([b"", b""]), [0.5, 0.5], "nothing to share: halves");
+        assert_eq!(pace_shares([b"", b"x\n"]), [0.0, 1.0]);
     }
 
     #[test]

@@ -154,6 +154,10 @@ pub struct PipelineOptions {
     pub pin: bool,
     /// Release messages at this combined rate (None: as fast as they come).
     pub pace_msgs_per_s: Option<u64>,
+    /// Share of the paced rate each stream gets, primary first (halves by default). A stream
+    /// paced faster than its share of the input drifts ahead of the other in time, and the
+    /// reconciler reports the drift as missing fills and timing anomalies (D40).
+    pub pace_shares: [f64; 2],
     /// Where event time comes from.
     pub clock: EventClock,
     /// Longest accepted line.
@@ -174,6 +178,7 @@ impl Default for PipelineOptions {
             idle: IdleStrategy::default(),
             pin: false,
             pace_msgs_per_s: None,
+            pace_shares: [0.5, 0.5],
             clock: EventClock::File,
             max_message_bytes: 64 * 1024,
             measure_latency: false,
@@ -338,7 +343,7 @@ impl<S: LineSource + Send> IngestAgent<S> {
             ring,
             watermark,
             clock: Micros(i64::MIN),
-            pace: opts.pace_msgs_per_s.map(|r| (clock, (r.max(2) / 2) as f64)),
+            pace: opts.pace_msgs_per_s.map(|r| (clock, (r.max(2) as f64 * opts.pace_shares[stream.index()]).max(1.0))),
             stamp: (opts.clock == EventClock::Ingest).then_some(clock),
             event: ExecEvent::default(),
             pending: None,

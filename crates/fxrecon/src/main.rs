@@ -149,7 +149,7 @@ struct RunArgs {
     /// TOML config file.
     #[arg(long)]
     config: Option<PathBuf>,
-    /// Release messages at this combined rate (R/2 per stream).
+    /// Release messages at this combined rate, each stream at its share of the inputs' lines.
     #[arg(long)]
     pace: Option<u64>,
     /// Event clock: `file` (the inputs' own times; output as `reconcile`) or `ingest` (stamped
@@ -365,13 +365,20 @@ fn run_pipeline(a: RunArgs) -> Result<()> {
     if !(2..=1 << 24).contains(&a.ring_capacity) {
         anyhow::bail!("--ring-capacity must be between 2 and 16777216");
     }
-    let primary = MappedLines::new(open_input(&a.primary, "primary")?, cfg.max_message_bytes);
-    let dropcopy = MappedLines::new(open_input(&a.dropcopy, "dropcopy")?, cfg.max_message_bytes);
+    let (primary, dropcopy) = (open_input(&a.primary, "primary")?, open_input(&a.dropcopy, "dropcopy")?);
+    // Paced: each stream gets its share of the lines, so the two stay level in time (D40).
+    let pace_shares = match a.pace {
+        Some(_) => fxrecon_engine::bench::pace_shares([primary.bytes(), dropcopy.bytes()]),
+        None => [0.5, 0.5],
+    };
+    let primary = MappedLines::new(primary, cfg.max_message_bytes);
+    let dropcopy = MappedLines::new(dropcopy, cfg.max_message_bytes);
     let opts = PipelineOptions {
         ring_capacity: a.ring_capacity,
         idle: a.idle,
         pin: a.pin,
         pace_msgs_per_s: a.pace,
+        pace_shares,
         clock: a.clock.unwrap_or(if a.pace.is_some() {
             pipeline::EventClock::Ingest
         } else {
