@@ -639,7 +639,7 @@ fn paced_options(
     let fits = threading.threads() <= std::thread::available_parallelism().map_or(1, |n| n.get());
     crate::pipeline::PipelineOptions {
         pace_msgs_per_s: Some(rate),
-        pace_shares: pace_shares(inputs),
+        pace_shares: crate::pipeline::pace_shares(inputs),
         clock: crate::pipeline::EventClock::Ingest,
         measure_latency,
         idle: if fits { crate::idle::IdleStrategy::BusySpin } else { crate::idle::IdleStrategy::Yield },
@@ -650,11 +650,18 @@ fn paced_options(
     }
 }
 
-/// Each input's share of the lines of both: the pace that keeps the two streams level in time,
-/// so both end together (D40).
-pub fn pace_shares(inputs: [&[u8]; 2]) -> [f64; 2] {
-    let [p, d] = inputs.map(|b| memchr::memchr_iter(b'\n', b).count() as f64);
-    if p + d == 0.0 { [0.5, 0.5] } else { [p / (p + d), d / (p + d)] }
+/// The host's floor before a paced run of `messages` at `rate` (D38): the pipeline's threads,
+/// pinned as the paced run pins them, doing nothing but reading the clock for as long as the
+/// run takes (at most 2 s). One trace per thread.
+pub fn host_probe(
+    threading: crate::pipeline::Threading,
+    messages: u64,
+    rate: u64,
+) -> Vec<crate::host_jitter::JitterTrace> {
+    let threads = threading.threads();
+    let pin = threads <= std::thread::available_parallelism().map_or(1, |n| n.get());
+    let span = std::time::Duration::from_secs_f64((messages as f64 / rate.max(1) as f64).min(2.0));
+    crate::host_jitter::probe(threads, span, pin)
 }
 
 /// How a paced run kept its pace.
@@ -858,13 +865,8 @@ pub fn suite(
     let ring = ring_baseline(messages, runs);
     settle_disk();
 
-    // Before each reported latency run, the host floor: the pipeline's threads, pinned as the
-    // paced runs pin them, doing nothing but reading the clock for as long as the run takes
-    // (at most 2 s).
-    let probe_threads = threading.threads();
-    let pin = probe_threads <= std::thread::available_parallelism().map_or(1, |n| n.get());
-    let probe_span = |rate: u64| std::time::Duration::from_secs_f64((messages as f64 / rate as f64).min(2.0));
-    let mut host = vec![crate::host_jitter::JitterTrace::default(); probe_threads];
+    // Before each reported latency run, the host floor (`host_probe`).
+    let mut host = vec![crate::host_jitter::JitterTrace::default(); threading.threads()];
 
     let mut latency = std::collections::BTreeMap::new();
     let mut series = Vec::new();
@@ -882,7 +884,7 @@ pub fn suite(
         let mut tries: Vec<_> = (0..reps)
             .map(|_| {
                 let floors = if wanted {
-                    let traces = crate::host_jitter::probe(probe_threads, probe_span(rate), pin);
+                    let traces = host_probe(threading, messages, rate);
                     host.iter_mut().zip(&traces).for_each(|(all, t)| all.extend(t));
                     (crate::host_jitter::floor_us(&traces, 0.99), crate::host_jitter::floor_us(&traces, 0.999))
                 } else {
@@ -969,13 +971,6 @@ mod tests {
         let short = verdict(940_000.0, false, 0);
         assert!(!short.kept_pace(1_000_000) && short.saturated(1_000_000));
         assert!(verdict(950_000.0, false, 0).kept_pace(1_000_000), "within 5% holds");
-    }
-
-    #[test]
-    fn each_stream_is_paced_at_its_share_of_the_lines() {
-        assert_eq!(pace_shares([b"a\nb\nc\n", b"d\n"]), [0.75, 0.25]);
-        assert_eq!(pace_shares([b"", b""]), [0.5, 0.5], "nothing to share: halves");
-        assert_eq!(pace_shares([b"", b"x\n"]), [0.0, 1.0]);
     }
 
     #[test]

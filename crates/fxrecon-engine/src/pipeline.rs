@@ -188,6 +188,13 @@ impl Default for PipelineOptions {
     }
 }
 
+/// Each input's share of the lines of both, for [`PipelineOptions::pace_shares`]: the pace
+/// that keeps two file streams level in time, so both end together (D40).
+pub fn pace_shares(inputs: [&[u8]; 2]) -> [f64; 2] {
+    let [p, d] = inputs.map(|b| memchr::memchr_iter(b'\n', b).count() as f64);
+    if p + d == 0.0 { [0.5, 0.5] } else { [p / (p + d), d / (p + d)] }
+}
+
 /// How the pipeline's agents map to threads (after Aeron's threading modes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Threading {
@@ -1307,6 +1314,13 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_stream_is_paced_at_its_share_of_the_lines() {
+        assert_eq!(pace_shares([b"a\nb\nc\n", b"d\n"]), [0.75, 0.25]);
+        assert_eq!(pace_shares([b"", b""]), [0.5, 0.5], "nothing to share: halves");
+        assert_eq!(pace_shares([b"", b"x\n"]), [0.0, 1.0]);
+    }
 
     #[test]
     fn a_producer_in_runs_waits_for_an_eighth_of_the_ring_once_it_is_full() {

@@ -368,7 +368,7 @@ fn run_pipeline(a: RunArgs) -> Result<()> {
     let (primary, dropcopy) = (open_input(&a.primary, "primary")?, open_input(&a.dropcopy, "dropcopy")?);
     // Paced: each stream gets its share of the lines, so the two stay level in time (D40).
     let pace_shares = match a.pace {
-        Some(_) => fxrecon_engine::bench::pace_shares([primary.bytes(), dropcopy.bytes()]),
+        Some(_) => pipeline::pace_shares([primary.bytes(), dropcopy.bytes()]),
         None => [0.5, 0.5],
     };
     let primary = MappedLines::new(primary, cfg.max_message_bytes);
@@ -600,12 +600,9 @@ fn bench_suite(a: BenchArgs, cfg: Config) -> Result<()> {
             std::fs::create_dir_all(&a.out_dir).with_context(|| format!("cannot create {}", a.out_dir.display()))?;
             let _ = std::fs::remove_dir_all(dir); // this process's own leftover name: never a user's
         }
-        // The host's floor first, as the suite measures it (pinned when the threads fit).
-        let threads = a.threading.threads();
-        let pin = threads <= std::thread::available_parallelism().map_or(1, |n| n.get());
-        let lines = primary.iter().chain(dropcopy).filter(|&&b| b == b'\n').count();
-        let span = std::time::Duration::from_secs_f64((lines as f64 / rate as f64).min(2.0));
-        let host = fxrecon_engine::host_jitter::probe(threads, span, pin);
+        // The host's floor first, as the suite measures it.
+        let lines = primary.iter().chain(dropcopy).filter(|&&b| b == b'\n').count() as u64;
+        let host = fxrecon_engine::bench::host_probe(a.threading, lines, rate);
         let (h, saturated, achieved) =
             fxrecon_engine::bench::paced_run(primary, dropcopy, &cfg, a.threading, rate, journal.as_deref());
         if let Some(dir) = &journal {
