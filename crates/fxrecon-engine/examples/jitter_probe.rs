@@ -12,7 +12,8 @@ fn main() {
     for (i, t) in traces.iter().enumerate() {
         let over = |us: u64| t.gaps_us.iter().filter(|&&g| g > us).count();
         println!(
-            "thread {i}: p99 floor {} us, p99.9 floor {} us, longest gap {} us; gaps > 100 us: {}, > 1 ms: {}, > 10 ms: {}",
+            "thread {i}: {} gaps >= 2 us; p99 floor {} us, p99.9 floor {} us, longest gap {} us; gaps > 100 us: {}, > 1 ms: {}, > 10 ms: {}",
+            t.gaps_us.len(),
             t.floor_us(0.99),
             t.floor_us(0.999),
             t.max_us(),
