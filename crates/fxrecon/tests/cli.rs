@@ -300,31 +300,25 @@ fn a_paced_run_keeps_the_streams_level_and_reports_the_days_own_divergences() {
     assert!(status.success());
     let (p, d) = (dir.join("primary.fix"), dir.join("dropcopy.fix"));
     let lines = |f: &std::path::Path| std::fs::read_to_string(f).unwrap().lines().count();
-    let reference = dir.join("reference.jsonl");
-    let o = bin()
-        .arg("reconcile")
-        .arg("--primary")
-        .arg(&p)
-        .arg("--dropcopy")
-        .arg(&d)
-        .arg("--out")
-        .arg(&reference)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let paced = dir.join("paced.jsonl");
-    let o = bin()
-        .arg("run")
-        .arg("--primary")
-        .arg(&p)
-        .arg("--dropcopy")
-        .arg(&d)
-        .arg("--out")
-        .arg(&paced)
-        .args(["--pace", "10000"])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // `fxrecon SUBCOMMAND` on the day's two inputs, writing `out`.
+    let on_day = |subcommand: &str, out: &str, extra: &[&str]| {
+        let out = dir.join(out);
+        let o = bin()
+            .arg(subcommand)
+            .arg("--primary")
+            .arg(&p)
+            .arg("--dropcopy")
+            .arg(&d)
+            .arg("--out")
+            .arg(&out)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{subcommand}: {}", String::from_utf8_lossy(&o.stderr));
+        out
+    };
+    let reference = on_day("reconcile", "reference.jsonl", &[]);
+    let paced = on_day("run", "paced.jsonl", &["--pace", "10000"]);
     let (want, got) = (lines(&reference), lines(&paced));
     assert!(want > 0);
     assert!(got <= 2 * want, "a paced run reported {got} records against {want} on the files' own clock");
