@@ -610,16 +610,17 @@ pub fn pipeline_in_memory(
 
 /// One paced run, journaled into `journal` when given (`interval_ms:100` fsync; the directory
 /// must not hold a journal yet): returns the latency histogram, whether it saturated, and the
-/// achieved rate.
+/// achieved rate. `lines`: each input's [`crate::pipeline::line_count`], for the pace shares.
 pub fn paced_run(
     primary: &'static [u8],
     dropcopy: &'static [u8],
+    lines: [u64; 2],
     cfg: &crate::config::Config,
     threading: crate::pipeline::Threading,
     rate: u64,
     journal: Option<&std::path::Path>,
 ) -> (hdrhistogram::Histogram<u64>, bool, f64) {
-    let opts = paced_options(threading, rate, true, [primary, dropcopy]);
+    let opts = paced_options(threading, rate, true, lines);
     let stats = pipeline_in_memory(primary, dropcopy, cfg, &opts, journal);
     let v = PaceVerdict::of(&stats);
     let h = stats.latency.unwrap_or_else(|| hdrhistogram::Histogram::new(3).expect("histogram"));
@@ -634,12 +635,12 @@ fn paced_options(
     threading: crate::pipeline::Threading,
     rate: u64,
     measure_latency: bool,
-    inputs: [&[u8]; 2],
+    lines: [u64; 2],
 ) -> crate::pipeline::PipelineOptions {
-    let fits = threading.threads() <= std::thread::available_parallelism().map_or(1, |n| n.get());
+    let fits = threading.fits_cores();
     crate::pipeline::PipelineOptions {
         pace_msgs_per_s: Some(rate),
-        pace_shares: crate::pipeline::pace_shares(inputs),
+        pace_shares: crate::pipeline::pace_shares(lines),
         clock: crate::pipeline::EventClock::Ingest,
         measure_latency,
         idle: if fits { crate::idle::IdleStrategy::BusySpin } else { crate::idle::IdleStrategy::Yield },
@@ -658,10 +659,8 @@ pub fn host_probe(
     messages: u64,
     rate: u64,
 ) -> Vec<crate::host_jitter::JitterTrace> {
-    let threads = threading.threads();
-    let pin = threads <= std::thread::available_parallelism().map_or(1, |n| n.get());
     let span = std::time::Duration::from_secs_f64((messages as f64 / rate.max(1) as f64).min(2.0));
-    crate::host_jitter::probe(threads, span, pin)
+    crate::host_jitter::probe(threading.threads(), span, threading.fits_cores())
 }
 
 /// How a paced run kept its pace.
@@ -750,12 +749,17 @@ pub fn sustained_rate(
     if from == 0 {
         return summary;
     }
-    let lines = |b: &[u8]| b.iter().filter(|&&c| c == b'\n').count() as u64;
+    let count = |(p, d): (&[u8], &[u8])| [p, d].map(crate::pipeline::line_count);
     let wanted = (from as f64 * target_s).ceil() as u64;
-    let (primary, dropcopy) = if lines(base.0) + lines(base.1) >= wanted { base } else { long_corpus(wanted, 125_000) };
-    summary.messages = lines(primary) + lines(dropcopy);
+    let (mut corpus, mut lines) = (base, count(base));
+    if lines.iter().sum::<u64>() < wanted {
+        corpus = long_corpus(wanted, 125_000);
+        lines = count(corpus);
+    }
+    let (primary, dropcopy) = corpus;
+    summary.messages = lines.iter().sum();
     for rate in LADDER.iter().rev().copied().filter(|&r| r <= from).take(3) {
-        let opts = paced_options(threading, rate, false, [primary, dropcopy]);
+        let opts = paced_options(threading, rate, false, lines);
         let v = PaceVerdict::of(&pipeline_in_memory(primary, dropcopy, cfg, &opts, None));
         let held = v.kept_pace(rate);
         summary.tries.push(SustainedTry {
@@ -865,6 +869,7 @@ pub fn suite(
     let ring = ring_baseline(messages, runs);
     settle_disk();
 
+    let day_lines = [primary, dropcopy].map(crate::pipeline::line_count);
     // Before each reported latency run, the host floor (`host_probe`).
     let mut host = vec![crate::host_jitter::JitterTrace::default(); threading.threads()];
 
@@ -890,7 +895,7 @@ pub fn suite(
                 } else {
                     (0, 0)
                 };
-                let (h, saturated, _) = paced_run(primary, dropcopy, cfg, threading, rate, None);
+                let (h, saturated, _) = paced_run(primary, dropcopy, day_lines, cfg, threading, rate, None);
                 (h, saturated, floors)
             })
             .collect();
@@ -976,8 +981,7 @@ mod tests {
     #[test]
     fn a_long_corpus_is_consecutive_parts_that_all_decode() {
         let (p, d) = long_corpus(5_000, 300);
-        let lines = |b: &[u8]| b.iter().filter(|&&c| c == b'\n').count() as u64;
-        let n = lines(p) + lines(d);
+        let n = crate::pipeline::line_count(p) + crate::pipeline::line_count(d);
         assert!(n >= 5_000, "{n}");
         // More than one part, and every message of every part is read and consumed.
         let one = fxrecon_gen::generate(&fxrecon_gen::GenConfig { orders: 300, seed: 11, ..Default::default() });

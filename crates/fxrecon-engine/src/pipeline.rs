@@ -188,10 +188,16 @@ impl Default for PipelineOptions {
     }
 }
 
-/// Each input's share of the lines of both, for [`PipelineOptions::pace_shares`]: the pace
-/// that keeps two file streams level in time, so both end together (D40).
-pub fn pace_shares(inputs: [&[u8]; 2]) -> [f64; 2] {
-    let [p, d] = inputs.map(|b| memchr::memchr_iter(b'\n', b).count() as f64);
+/// Lines (newline-terminated) in an in-memory or mapped input.
+pub fn line_count(input: &[u8]) -> u64 {
+    memchr::memchr_iter(b'\n', input).count() as u64
+}
+
+/// Each input's share of the lines of both (`lines`: from [`line_count`]), for
+/// [`PipelineOptions::pace_shares`]: the pace that keeps two file streams level in time, so
+/// both end together (D40).
+pub fn pace_shares(lines: [u64; 2]) -> [f64; 2] {
+    let [p, d] = lines.map(|n| n as f64);
     if p + d == 0.0 { [0.5, 0.5] } else { [p / (p + d), d / (p + d)] }
 }
 
@@ -227,6 +233,11 @@ impl Threading {
             Threading::Dedicated => 4,
             Threading::Shared => 2,
         }
+    }
+
+    /// True when each of this mode's threads can have a core of its own on this machine.
+    pub fn fits_cores(self) -> bool {
+        self.threads() <= std::thread::available_parallelism().map_or(1, |n| n.get())
     }
 }
 
@@ -1161,11 +1172,10 @@ where
     let (o_tx, o_rx) = RingBuffer::new(slots);
     let wm = [Arc::new(AtomicI64::new(i64::MIN)), Arc::new(AtomicI64::new(i64::MIN))];
     let core = |i: usize| opts.pin.then_some(i);
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if opts.pin && opts.threading.threads() > cores {
+    if opts.pin && !opts.threading.fits_cores() {
         tracing::warn!(
             threads = opts.threading.threads(),
-            cores,
+            cores = std::thread::available_parallelism().map_or(1, |n| n.get()),
             "--pin with more threads than cores: pinned threads will share cores"
         );
     }
@@ -1317,9 +1327,10 @@ mod tests {
 
     #[test]
     fn each_stream_is_paced_at_its_share_of_the_lines() {
-        assert_eq!(pace_shares([b"a\nb\nc\n", b"d\n"]), [0.75, 0.25]);
-        assert_eq!(pace_shares([b"", b""]), [0.5, 0.5], "nothing to share: halves");
-        assert_eq!(pace_shares([b"", b"x\n"]), [0.0, 1.0]);
+        let shares = |p: &[u8], d: &[u8]| pace_shares([line_count(p), line_count(d)]);
+        assert_eq!(shares(b"a\nb\nc\n", b"d\n"), [0.75, 0.25]);
+        assert_eq!(shares(b"", b""), [0.5, 0.5], "nothing to share: halves");
+        assert_eq!(shares(b"", b"x\n"), [0.0, 1.0]);
     }
 
     #[test]

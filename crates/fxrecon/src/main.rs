@@ -368,7 +368,7 @@ fn run_pipeline(a: RunArgs) -> Result<()> {
     let (primary, dropcopy) = (open_input(&a.primary, "primary")?, open_input(&a.dropcopy, "dropcopy")?);
     // Paced: each stream gets its share of the lines, so the two stay level in time (D40).
     let pace_shares = match a.pace {
-        Some(_) => pipeline::pace_shares([primary.bytes(), dropcopy.bytes()]),
+        Some(_) => pipeline::pace_shares([primary.bytes(), dropcopy.bytes()].map(pipeline::line_count)),
         None => [0.5, 0.5],
     };
     let primary = MappedLines::new(primary, cfg.max_message_bytes);
@@ -601,10 +601,10 @@ fn bench_suite(a: BenchArgs, cfg: Config) -> Result<()> {
             let _ = std::fs::remove_dir_all(dir); // this process's own leftover name: never a user's
         }
         // The host's floor first, as the suite measures it.
-        let lines = primary.iter().chain(dropcopy).filter(|&&b| b == b'\n').count() as u64;
-        let host = fxrecon_engine::bench::host_probe(a.threading, lines, rate);
+        let lines = [primary, dropcopy].map(pipeline::line_count);
+        let host = fxrecon_engine::bench::host_probe(a.threading, lines.iter().sum(), rate);
         let (h, saturated, achieved) =
-            fxrecon_engine::bench::paced_run(primary, dropcopy, &cfg, a.threading, rate, journal.as_deref());
+            fxrecon_engine::bench::paced_run(primary, dropcopy, lines, &cfg, a.threading, rate, journal.as_deref());
         if let Some(dir) = &journal {
             std::fs::remove_dir_all(dir).with_context(|| format!("removing {}", dir.display()))?;
         }
