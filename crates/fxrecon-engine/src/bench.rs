@@ -678,8 +678,8 @@ struct PaceVerdict {
 
 impl PaceVerdict {
     fn of(stats: &crate::pipeline::PipelineStats) -> Self {
-        // Each stream is paced at rate/2: its rate is its messages over the time it took to
-        // read them (the run's elapsed time also holds the state digest). The reconciler kept
+        // Each stream is paced at its share of the rate (D40): its rate is its messages over
+        // the time it took to read them (the run's elapsed time also holds the state digest). The reconciler kept
         // up when it had applied everything within 5% of the time the reading took (a ring
         // holds 16k messages, so a reconciler falling behind shows there before any ring fills).
         let achieved: f64 = stats.ingest.iter().map(|s| s.messages as f64 / (s.read_us.max(1) as f64 / 1e6)).sum();
