@@ -47,6 +47,17 @@ pub fn prefetch_all<T>(value: &T) {
     }
 }
 
+/// Hints every cache line of `bytes` (input a thread will read soon).
+#[inline]
+pub fn prefetch_lines(bytes: &[u8]) {
+    let mut at = 0;
+    while at < bytes.len() {
+        prefetch(&bytes[at]);
+        // To the start of the next line.
+        at += 64 - ((bytes.as_ptr() as usize + at) & 63);
+    }
+}
+
 /// Touches every page of `v`'s reserved but unused capacity (writes zeroed, still-unused
 /// elements), so the OS maps it now rather than on first use in the middle of a run. The
 /// length and contents of `v` do not change.
@@ -86,7 +97,7 @@ pub fn advise_huge_pages<T>(start: *const T, capacity: usize) {
 
 #[cfg(test)]
 mod tests {
-    use super::{advise_huge_pages, prefetch, prefetch_all};
+    use super::{advise_huge_pages, prefetch, prefetch_all, prefetch_lines};
 
     #[test]
     fn huge_page_advice_keeps_contents_and_ignores_small_regions() {
@@ -125,6 +136,14 @@ mod tests {
         prefetch_all(&v);
         prefetch_all(&());
         prefetch_all(&bytes[3][17]);
+        // Byte ranges of every length and alignment, and an empty one.
+        let raw: Vec<u8> = (0..=255).collect();
+        for start in [0, 1, 63, 64, 100] {
+            for len in [0, 1, 63, 64, 65, 155 - start.min(100)] {
+                prefetch_lines(&raw[start..start + len]);
+            }
+        }
+        assert!(raw.iter().enumerate().all(|(i, &b)| b as usize == i));
         assert!(bytes.iter().all(|b| b.iter().all(|&x| x == 5)));
     }
 }

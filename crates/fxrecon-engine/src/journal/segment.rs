@@ -693,6 +693,9 @@ fn first_record_of(path: &Path, index: u64) -> Option<u64> {
     ok.then(|| u64::from_le_bytes(h[16..24].try_into().expect("8 bytes")))
 }
 
+/// How far ahead of the frame it checks the reader hints the segment's bytes.
+const READ_AHEAD: usize = 2048;
+
 /// Reads whole segments into one buffer reused for every segment (a fresh 256 MiB allocation
 /// per segment paid its page faults each time: BENCHMARKS.md), with `O_DIRECT` where the file
 /// system takes it: no page-cache copy, and a journal reads as fast from disk as from cache
@@ -913,6 +916,11 @@ impl JournalReader {
                 let kind = rest[4];
                 let hcrc = u32::from_le_bytes(rest[5..9].try_into().expect("4 bytes"));
                 let crc = u32::from_le_bytes(rest[9..13].try_into().expect("4 bytes"));
+                // The segment came in by direct reads, so its lines are in memory, not in cache:
+                // start loading the frames `READ_AHEAD` bytes on, as many bytes as this one.
+                if let Some(ahead) = rest.get(READ_AHEAD..) {
+                    fxrecon_core::memhint::prefetch_lines(&ahead[..ahead.len().min(FRAME_LEN + len)]);
+                }
                 // What a crash can leave at the end: a prefix of a correct frame, or (on some
                 // filesystems) zeros. Anything else is damage.
                 let zero_tail = last && rest.iter().all(|&b| b == 0);
