@@ -399,7 +399,7 @@ impl JournalWriter {
         head[4] = kind;
         let hcrc = header_crc(&head);
         head[5..9].copy_from_slice(&hcrc.to_le_bytes());
-        // Checksummed where the parts lie (in cache), not read back from the batch (D41).
+        // Checksummed where the parts lie, not read back from the batch (D41).
         head[9..13].copy_from_slice(&record_crc_parts(kind, parts).to_le_bytes());
         self.batch.extend_from_slice(&head);
         for p in parts {
@@ -917,9 +917,10 @@ impl JournalReader {
                 let hcrc = u32::from_le_bytes(rest[5..9].try_into().expect("4 bytes"));
                 let crc = u32::from_le_bytes(rest[9..13].try_into().expect("4 bytes"));
                 // The segment came in by direct reads, so its lines are in memory, not in cache:
-                // start loading the frames `READ_AHEAD` bytes on, as many bytes as this one.
+                // start loading the frames `READ_AHEAD` bytes on, as many bytes as this one
+                // (its length is not checked yet: at most a record's worth).
                 if let Some(ahead) = rest.get(READ_AHEAD..) {
-                    fxrecon_core::memhint::prefetch_lines(&ahead[..ahead.len().min(FRAME_LEN + len)]);
+                    fxrecon_core::memhint::prefetch_lines(&ahead[..ahead.len().min(FRAME_LEN + len.min(MAX_PAYLOAD))]);
                 }
                 // What a crash can leave at the end: a prefix of a correct frame, or (on some
                 // filesystems) zeros. Anything else is damage.
