@@ -6,8 +6,8 @@
 //! call, three calls per record; callgrind, BENCHMARKS.md): this runs the SSE4.2 `crc32`
 //! instruction over eight bytes at a time in one pass per record, in three interleaved lanes
 //! joined with a carry-less multiply for the long part (D42), and falls back to the crate
-//! where SSE4.2 or PCLMULQDQ is missing. The one `unsafe` is calling that function once the
-//! CPU is known to have both. Never allocates.
+//! where SSE4.2 or PCLMULQDQ is missing. The only `unsafe` is calling that function (from two
+//! places) once the CPU is known to have both. Never allocates.
 
 /// CRC32C of `kind` followed by `payload` (a frame's payload checksum).
 #[inline]
@@ -38,6 +38,9 @@ fn accelerated() -> bool {
 
 /// CRC32C of a frame header's length and kind (its first five bytes): a damaged length is
 /// caught as corruption instead of being mistaken for a write cut short.
+///
+/// # Panics
+/// When `head` is shorter than five bytes (callers pass a whole frame header).
 #[inline]
 pub fn header_crc(head: &[u8]) -> u32 {
     let head = &head[..5];
@@ -59,7 +62,7 @@ mod sse42 {
     /// CRC32C's polynomial, bit-reflected.
     const POLY: u32 = 0x82F6_3B78;
     /// Longest lane, in 8-byte words (longer data takes several passes of three lanes).
-    const MAX_LANE: usize = 256;
+    pub(super) const MAX_LANE: usize = 256;
     /// Shortest lane worth the step that joins the three (about 8 cycles).
     const MIN_LANE: usize = 4;
 
@@ -88,7 +91,8 @@ mod sse42 {
     /// with x^(64m−33) is a 64-bit value worth c·x^(64m−32); one `crc32` step multiplies by
     /// x^32 and reduces.
     #[target_feature(enable = "sse4.2,pclmulqdq")]
-    fn shift(c: u32, m: usize) -> u32 {
+    pub(super) fn shift(c: u32, m: usize) -> u32 {
+        debug_assert!((1..=2 * MAX_LANE).contains(&m), "the table covers 1 to 2·MAX_LANE words");
         let product = _mm_clmulepi64_si128::<0x00>(_mm_cvtsi32_si128(c as i32), _mm_cvtsi32_si128(SHIFT[m] as i32));
         _mm_crc32_u64(0, _mm_cvtsi128_si64(product) as u64) as u32
     }
@@ -112,7 +116,8 @@ mod sse42 {
     /// Each `crc32` step waits for the one before (3 cycles), so a long part runs as three
     /// independent lanes, the second and third from a zero register, joined by linearity:
     /// crc(c, A‖B‖C) = shift(crc(c, A), 2n) ⊕ shift(crc(0, B), n) ⊕ crc(0, C) for lanes of
-    /// n words. A 330-byte message goes from a chain of 41 steps to one of 13 plus the join.
+    /// n words. A 330-byte message goes from a chain of 41 word steps to one of 13, plus the
+    /// join and 2 leftover words.
     #[target_feature(enable = "sse4.2,pclmulqdq")]
     fn update(mut c: u32, data: &[u8]) -> u32 {
         let mut rest = data;
@@ -200,9 +205,31 @@ mod tests {
         }
     }
 
+    /// The join's one step equals that many zero words, for every shift the lanes use; and on
+    /// this CPU the lanes are what runs (not the crate, which the other test compares with).
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn each_shift_equals_that_many_zero_words() {
+        use core::arch::x86_64::_mm_crc32_u64;
+        if !super::accelerated() {
+            eprintln!("no SSE4.2 and PCLMULQDQ here: the crate's path is the one tested");
+            return;
+        }
+        for c in [0x1234_5678u32, 0xffff_ffff, 1, 0x8000_0000] {
+            let mut stepped = u64::from(c);
+            for m in 1..=2 * super::sse42::MAX_LANE {
+                // SAFETY: both features were detected above.
+                stepped = unsafe { _mm_crc32_u64(stepped, 0) };
+                // SAFETY: as above.
+                assert_eq!(unsafe { super::sse42::shift(c, m) }, stepped as u32, "c {c:#x} m {m}");
+            }
+        }
+    }
+
     #[test]
     fn known_check_value() {
-        // CRC-32C check value of "123456789" (RFC 3720): as the kind byte plus the rest, too.
+        // CRC-32C (CRC-32/ISCSI in the CRC catalogue) check value of "123456789": as the kind
+        // byte plus the rest, too.
         assert_eq!(header_crc(b"12345"), crc32c::crc32c(b"12345"));
         assert_eq!(record_crc(b'1', b"23456789"), 0xE306_9283);
     }

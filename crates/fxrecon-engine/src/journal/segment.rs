@@ -916,7 +916,8 @@ impl JournalReader {
                 let kind = rest[4];
                 let hcrc = u32::from_le_bytes(rest[5..9].try_into().expect("4 bytes"));
                 let crc = u32::from_le_bytes(rest[9..13].try_into().expect("4 bytes"));
-                // The segment came in by direct reads, so its lines are in memory, not in cache:
+                // The segment came in by direct reads (or as a copy larger than the cache), so its
+                // lines are in memory, not in cache:
                 // start loading the frames `READ_AHEAD` bytes on, as many bytes as this one
                 // (its length is not checked yet: at most a record's worth).
                 if let Some(ahead) = rest.get(READ_AHEAD..) {
