@@ -212,7 +212,7 @@ mod tests {
     fn each_shift_equals_that_many_zero_words() {
         use core::arch::x86_64::_mm_crc32_u64;
         if !super::accelerated() {
-            eprintln!("no SSE4.2 and PCLMULQDQ here: the crate's path is the one tested");
+            // No SSE4.2 and PCLMULQDQ here: the crate's path runs, and the test above checks it.
             return;
         }
         for c in [0x1234_5678u32, 0xffff_ffff, 1, 0x8000_0000] {
