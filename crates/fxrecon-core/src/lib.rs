@@ -14,6 +14,7 @@ pub mod order_store;
 pub mod order_table;
 pub mod order_view;
 pub mod reconciler;
+pub mod ring_queue;
 pub mod sequencer;
 pub mod snapshot;
 pub mod text;

@@ -6,7 +6,6 @@
 //! lists and nothing grows after start-up. A full store evicts the oldest finished order
 //! queued for retirement; if none is queued, the caller gets [`CapacityExhausted`]. Knows nothing of divergences.
 
-use std::collections::VecDeque;
 use std::hash::BuildHasher;
 
 use foldhash::fast::FixedState;
@@ -15,6 +14,7 @@ use crate::decimal::{Price, Qty};
 use crate::event::Stream;
 use crate::order_table::OrderTable;
 use crate::order_view::OrderView;
+use crate::ring_queue::RingQueue;
 use crate::snapshot::{SnapReader, SnapWriter, SnapshotError, load_enum, load_into, save_enum, save_slice};
 use crate::text::{Id, Name};
 use crate::time::Micros;
@@ -360,7 +360,7 @@ pub struct OrderStore {
     /// lists are spliced on whole: releasing never walks them).
     free_execs: ExecIdx,
     /// Finished orders in the order they finished: (slot, generation, last activity then).
-    retiring: VecDeque<(OrderIdx, u32, Micros)>,
+    retiring: RingQueue<(OrderIdx, u32, Micros)>,
     capacity: StoreCapacity,
     stats: StoreStats,
     /// Next slot [`OrderStore::sweep_stale`] looks at.
@@ -385,7 +385,7 @@ impl OrderStore {
             order_ids: OrderTable::with_capacity(n),
             execs,
             free_execs: NONE,
-            retiring: VecDeque::with_capacity(n),
+            retiring: RingQueue::with_capacity(n),
             capacity: StoreCapacity { orders: n, execs: capacity.execs.max(1) },
             stats: StoreStats::default(),
             sweep: 0,
@@ -403,6 +403,7 @@ impl OrderStore {
         prefault_spare(&mut self.aliases.free);
         self.aliases.index.prefault();
         self.order_ids.prefault();
+        self.retiring.prefault();
     }
 
     /// Orders held.
@@ -801,7 +802,7 @@ impl OrderStore {
         }
         w.put(&self.free_execs);
         w.put(&self.retiring.len());
-        for (idx, generation, at) in &self.retiring {
+        for (idx, generation, at) in self.retiring.iter() {
             w.put(idx).put(generation).put(at);
         }
         let s = &self.stats;
