@@ -737,9 +737,11 @@ impl Chunk {
         self.at + self.data.len() as u64
     }
 
-    /// The bytes from file offset `pos` (`at <= pos <= end`) to the end of the chunk.
+    /// The bytes from file offset `pos` (`at <= pos`) to the end of the chunk; none when `pos`
+    /// is past its end (a file cut shorter since it was opened).
     fn from(&self, pos: u64) -> &[u8] {
-        &self.buf[self.data.start + (pos - self.at) as usize..self.data.end]
+        let i = (pos - self.at) as usize;
+        &self.buf[(self.data.start + i).min(self.data.end)..self.data.end]
     }
 }
 
@@ -1408,6 +1410,7 @@ mod tests {
                 {
                     let c = seg.read(std::mem::take(buf), at, len).unwrap();
                     assert_eq!(c.from(at), want, "{what}, {size} bytes, {len} from {at}");
+                    assert!(c.from(c.end() + 10).is_empty(), "past the end (a file cut since): nothing");
                     assert_eq!(
                         (c.more, c.end()),
                         (more, at + want.len() as u64),
