@@ -39,7 +39,8 @@ const FIRST_SIZE: usize = 1 << 12;
 #[derive(Debug)]
 pub struct OrderTable {
     /// The table at its full size, then room for the entries of one doubling step (`full / 4`
-    /// words). Only the first `mask + 1` slots are in use; every slot after them is `EMPTY`.
+    /// words). Only the first `mask + 1` slots are in use; every table slot after them is `EMPTY`
+    /// (the scratch words keep stale copies after a doubling: never read as slots).
     slots: Box<[u64]>,
     /// Slots of the table at its capacity (a power of two).
     full: usize,

@@ -704,7 +704,7 @@ const READ_AHEAD: usize = 2048;
 /// two such buffers were most of a replay's memory, D44).
 const CHUNK_BYTES: usize = 8 << 20;
 /// Bytes each read repeats of the one before it, so a frame that the end of a chunk cuts is
-/// whole in the next one (frames up to this size less a block; a larger one is read on its own).
+/// whole in the next one (frames up to this size; a larger one is read on its own).
 const OVERLAP_BYTES: usize = 128 << 10;
 
 /// A segment file open for reading: `O_DIRECT` where the file system takes it (no page-cache
@@ -929,8 +929,8 @@ impl JournalReader {
             }
         }
         let segments = &all[skip..];
-        // Each segment is read (on a helper thread) while the one before it is delivered: two
-        // buffers take turns, so neither a direct read nor a cold cache stalls the records.
+        // Each segment is read in chunks, each on a helper thread while the one before it is
+        // delivered (D44).
         std::thread::scope(|scope| self.read_segments(scope, segments, &mut each))
     }
 
