@@ -1,7 +1,8 @@
 //! Arbitrary interleavings of execution reports on both streams (a small alphabet of orders,
 //! ExecIDs, statuses and quantities, so the fuzzer finds collisions): the reconciler never
 //! panics, never emits the same MissingFill twice, is deterministic, and a snapshot taken at
-//! any point and restored continues exactly like the original.
+//! any point and restored continues exactly like the original, and a damaged copy of that
+//! snapshot is either refused or runs the rest of the events without a panic.
 #![no_main]
 
 use std::collections::BTreeSet;
@@ -88,8 +89,9 @@ fn cfg() -> ReconConfig {
 }
 
 /// Runs the events; with `cut`, saves the state after that many, restores it into a new
-/// reconciler and goes on with that one. Returns the records and the final digest.
-fn run(evs: &[ExecEvent], cut: Option<usize>) -> (Vec<Record>, u64) {
+/// reconciler and goes on with that one (and runs a copy of the snapshot with `damage`
+/// applied: [`run_damaged`]). Returns the records and the final digest.
+fn run(evs: &[ExecEvent], cut: Option<usize>, damage: [u8; 4]) -> (Vec<Record>, u64) {
     let mut r = Reconciler::new(cfg());
     let mut out = Vec::new();
     for (i, e) in evs.iter().enumerate() {
@@ -100,6 +102,7 @@ fn run(evs: &[ExecEvent], cut: Option<usize>) -> (Vec<Record>, u64) {
             let restored = Reconciler::restore(cfg(), &mut reader).expect("own snapshot restores");
             reader.finish().expect("whole snapshot read");
             assert_eq!(restored.state_digest(), r.state_digest(), "digest changed by save/restore");
+            run_damaged(&bytes, &evs[i..], damage);
             r = restored;
         }
         r.apply(e, &mut out);
@@ -109,13 +112,39 @@ fn run(evs: &[ExecEvent], cut: Option<usize>) -> (Vec<Record>, u64) {
     (out, digest)
 }
 
+/// Writes `damage[2..]` over the snapshot at the offset `damage[..2]` names; when the damaged
+/// snapshot restores, runs `evs` on it. It must not panic: a snapshot that restores is one the
+/// reconciler can run on.
+fn run_damaged(snapshot: &[u8], evs: &[ExecEvent], damage: [u8; 4]) {
+    let mut bytes = snapshot.to_vec();
+    let at = u16::from_le_bytes([damage[0], damage[1]]) as usize % bytes.len().saturating_sub(1).max(1);
+    bytes[at] = damage[2];
+    if let Some(b) = bytes.get_mut(at + 1) {
+        *b ^= damage[3];
+    }
+    let mut reader = fxrecon_core::snapshot::SnapReader::new(&bytes);
+    if let Ok(mut r) = Reconciler::restore(cfg(), &mut reader) {
+        let mut out = Vec::new();
+        for e in evs {
+            r.apply(e, &mut out);
+        }
+        r.finish(&mut out);
+        let _ = r.state_digest();
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let evs = events(data);
-    let (out, digest) = run(&evs, None);
-    assert_eq!(run(&evs, None), (out.clone(), digest), "not deterministic");
+    // The input's last four bytes also say where a copy of the snapshot is damaged.
+    let mut damage = [0u8; 4];
+    for (d, &b) in damage.iter_mut().zip(data.rchunks(4).next().unwrap_or(&[])) {
+        *d = b;
+    }
+    let (out, digest) = run(&evs, None, damage);
+    assert_eq!(run(&evs, None, damage), (out.clone(), digest), "not deterministic");
     if !evs.is_empty() {
         let cut = data.last().map_or(0, |&b| b as usize % evs.len());
-        assert_eq!(run(&evs, Some(cut)), (out.clone(), digest), "a snapshot at {cut} changed what follows");
+        assert_eq!(run(&evs, Some(cut), damage), (out.clone(), digest), "a snapshot at {cut} changed what follows");
     }
     let mut ids = BTreeSet::new();
     for r in &out {

@@ -421,6 +421,16 @@ impl OrderStore {
         self.stats
     }
 
+    /// True when slot `idx` exists (has been used: it may be live or free).
+    pub fn holds_order(&self, idx: OrderIdx) -> bool {
+        (idx as usize) < self.orders.len()
+    }
+
+    /// True when execution record `idx` exists.
+    pub fn holds_exec(&self, idx: ExecIdx) -> bool {
+        (idx as usize) < self.execs.len()
+    }
+
     /// The order at `idx`.
     pub fn order(&self, idx: OrderIdx) -> &Order {
         &self.orders[idx as usize]
@@ -849,25 +859,104 @@ impl OrderStore {
             stale_retired: r.get()?,
         };
         self.sweep = r.get()?;
-        // Every index the store will follow must point inside it.
-        let (no, ne, na) = (self.orders.len() as u32, self.execs.len() as u32, self.aliases.entries.len() as u32);
-        let link_ok = |v: u32, n: u32| v == NONE || v < n;
-        let ok = self.live <= self.orders.len()
-            && self.free_orders.iter().all(|&i| i < no)
-            && link_ok(self.free_execs, ne)
-            && self.aliases.free.iter().all(|&i| i < na)
-            && self.aliases.entries.iter().all(|a| a.order < no && link_ok(a.next, na))
-            && self.retiring.iter().all(|&(i, _, _)| i < no)
-            && self.execs.iter().all(|e| link_ok(e.next, ne) && link_ok(e.matched, ne))
-            && self.orders.iter().all(|o| {
-                o.execs.iter().chain(&o.execs_tail).all(|&e| link_ok(e, ne))
-                    && link_ok(o.aliases, na)
-                    && o.n_ids as usize <= INLINE_IDS
-            });
-        if !ok {
-            return Err(SnapshotError::Invalid("store link out of range"));
-        }
+        self.check_structure()?;
         self.rebuild_summaries()
+    }
+
+    /// Checks, after a load, everything the store follows without checking at run time: each
+    /// index points inside its arena, every execution record and alias entry is on exactly one
+    /// list (an order's or the free one) that ends where its tail says, free and live slots
+    /// partition the arena, and every identity-table value names an existing entry. A snapshot
+    /// that fails is refused, so no later event can panic on it.
+    fn check_structure(&self) -> Result<(), SnapshotError> {
+        fn bad<T>(what: &'static str) -> Result<T, SnapshotError> {
+            Err(SnapshotError::Invalid(what))
+        }
+        let (no, ne, na) = (self.orders.len(), self.execs.len(), self.aliases.entries.len());
+        let link_ok = |v: u32, n: usize| v == NONE || (v as usize) < n;
+        // Orders: free slots are released ones, each listed once; the rest are live.
+        let mut free = vec![false; no];
+        for &i in &self.free_orders {
+            let Some(seen) = free.get_mut(i as usize) else { return bad("free order out of range") };
+            if std::mem::replace(seen, true) || self.orders[i as usize].live {
+                return bad("free order list");
+            }
+        }
+        if self.live != no - self.free_orders.len() || self.orders.iter().filter(|o| o.live).count() != self.live {
+            return bad("live order count");
+        }
+        // Execution records: each on exactly one list, walked from its head to its tail.
+        let mut on_list = vec![false; ne];
+        let mut walk = |head: u32, stream: Option<Stream>| -> Result<u32, SnapshotError> {
+            let (mut at, mut last) = (head, NONE);
+            while at != NONE {
+                let Some(seen) = on_list.get_mut(at as usize) else { return bad("execution link out of range") };
+                let rec = &self.execs[at as usize];
+                if std::mem::replace(seen, true) || stream.is_some_and(|s| rec.stream != s) {
+                    return bad("execution lists overlap");
+                }
+                (last, at) = (at, rec.next);
+            }
+            Ok(last)
+        };
+        for o in &self.orders {
+            if !o.live {
+                if o.execs != [NONE; 2] || o.execs_tail != [NONE; 2] || o.aliases != NONE || o.retiring {
+                    return bad("released order holds state");
+                }
+                continue;
+            }
+            for s in Stream::BOTH {
+                if walk(o.execs[s.index()], Some(s))? != o.execs_tail[s.index()] {
+                    return bad("execution list tail");
+                }
+            }
+            if o.n_ids as usize > INLINE_IDS || !link_ok(o.aliases, na) {
+                return bad("order identity");
+            }
+        }
+        walk(self.free_execs, None)?;
+        if on_list.iter().any(|&b| !b) || self.execs.iter().any(|e| !link_ok(e.matched, ne)) {
+            return bad("execution record on no list");
+        }
+        // Alias entries: each on its order's chain or on the free list, once.
+        let mut used = vec![false; na];
+        for (idx, o) in self.orders.iter().enumerate().filter(|(_, o)| o.live) {
+            let mut at = o.aliases;
+            while at != NONE {
+                let Some(seen) = used.get_mut(at as usize) else { return bad("alias link out of range") };
+                let a = &self.aliases.entries[at as usize];
+                if std::mem::replace(seen, true) || a.order as usize != idx {
+                    return bad("alias chains overlap");
+                }
+                at = a.next;
+            }
+        }
+        // Identity tables: ClOrdID values below the order capacity are orders, the rest pool
+        // entries; OrderID values are orders.
+        let first_pool = self.aliases.orders as usize;
+        let alias_ok = |v: u32| {
+            let v = v as usize;
+            if v < first_pool { v < no && self.orders[v].live } else { v - first_pool < na && used[v - first_pool] }
+        };
+        if !self.aliases.index.values().all(alias_ok)
+            || !self.order_ids.values().all(|v| (v as usize) < no && self.orders[v as usize].live)
+        {
+            return bad("identity table value");
+        }
+        for &i in &self.aliases.free {
+            let Some(seen) = used.get_mut(i as usize) else { return bad("free alias out of range") };
+            if std::mem::replace(seen, true) {
+                return bad("free alias list");
+            }
+        }
+        if used.iter().any(|&b| !b) {
+            return bad("alias entry on no list");
+        }
+        if self.retiring.iter().any(|&(i, _, _)| i as usize >= no) {
+            return bad("retiring order out of range");
+        }
+        Ok(())
     }
 
     /// Derives every live order's list summaries and its `fills_may_disagree` from its records

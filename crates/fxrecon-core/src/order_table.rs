@@ -102,6 +102,11 @@ impl OrderTable {
         }
     }
 
+    /// The values of the entries held, in slot order (to check a loaded table).
+    pub fn values(&self) -> impl Iterator<Item = u32> + '_ {
+        self.slots[..self.size()].iter().filter(|&&s| s != EMPTY).map(|&s| (s as u32).wrapping_sub(1))
+    }
+
     /// Entries held.
     pub fn len(&self) -> usize {
         self.len

@@ -226,6 +226,14 @@ impl Reconciler {
         rec.store.load(r)?;
         rec.sequencer.load(r)?;
         rec.timers.load(r)?;
+        // A check names a slot and, for a fill, a record: both must exist (a reused slot's
+        // generation voids the check, a missing one would panic).
+        let in_store = |t: &crate::timers::Timer| {
+            rec.store.holds_order(t.order) && !matches!(t.kind, TimerKind::Fill(f) if !rec.store.holds_exec(f))
+        };
+        if !(0..rec.timers.len()).filter_map(|i| rec.timers.peek(i)).all(in_store) {
+            return Err(SnapshotError::Invalid("timer for a missing order or record"));
+        }
         Ok(rec)
     }
 

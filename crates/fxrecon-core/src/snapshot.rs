@@ -141,8 +141,14 @@ impl Persist for Micros {
     fn save(&self, w: &mut SnapWriter<'_>) {
         self.0.save(w);
     }
+    /// An instant outside [`Micros::SPAN`] (other than the `i64::MIN` "never" marker) is
+    /// refused: differences of held instants must not overflow.
     fn load(r: &mut SnapReader<'_>) -> Result<Self, SnapshotError> {
-        Ok(Micros(r.get()?))
+        let v: i64 = r.get()?;
+        if v != i64::MIN && !(-Micros::SPAN..=Micros::SPAN).contains(&v) {
+            return Err(SnapshotError::Invalid("time out of range"));
+        }
+        Ok(Micros(v))
     }
 }
 

@@ -13,6 +13,11 @@ impl Micros {
     /// Microseconds in one millisecond.
     pub const PER_MS: i64 = 1_000;
 
+    /// Every instant fxrecon holds lies within this many microseconds of the epoch (about
+    /// 12,700 years: any FIX UTCTimestamp, years 0000 to 9999, fits), so the difference of two
+    /// never overflows. Snapshots are checked against it.
+    pub const SPAN: i64 = 400_000_000_000_000_000;
+
     /// This instant plus `ms` milliseconds.
     pub const fn plus_ms(self, ms: i64) -> Self {
         Self(self.0 + ms * Self::PER_MS)
