@@ -6,9 +6,9 @@ use std::hint::black_box;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use fxrecon_core::event::{ExecEvent, Stream};
 use fxrecon_core::fix::decode;
-use fxrecon_core::order_table::OrderTable;
+use fxrecon_core::order::store::index::OrderTable;
+use fxrecon_core::reconciler::grace_timers::{GraceTimers, TimerKind};
 use fxrecon_core::time::Micros;
-use fxrecon_core::timers::{GraceTimers, TimerKind};
 use fxrecon_core::{ReconConfig, Reconciler, Record, Sink};
 
 const ER: &[u8] = b"20261125-13:47:53.561269000 : 8=FIX.4.4\x019=188\x0135=8\x0134=3\x0149=FXGW\x0152=20261125-13:47:53.561\x0156=FIRM\x011=ACC-Q\x016=1.0801\x0111=Q0001\x0114=1000000\x0117=QX000002\x0131=1.0801\x0132=1000000\x0137=V-1\x0138=2000000\x0139=1\x0144=1.0801\x0154=1\x0155=EUR/USD\x01150=F\x01151=1000000\x0110=115\x01";

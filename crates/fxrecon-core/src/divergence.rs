@@ -7,7 +7,7 @@ use core::fmt;
 
 use crate::decimal::{Price, Qty};
 use crate::event::{OrdStatus, Stream};
-use crate::order_view::OrderView;
+use crate::order::view::OrderView;
 use crate::sequencer::SequenceEvent;
 use crate::text::{Id, Name};
 use crate::time::Micros;

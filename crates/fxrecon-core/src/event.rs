@@ -384,12 +384,6 @@ impl ExecEvent {
         self.present & bit != 0
     }
 
-    /// Event time of a message read from a file (contract 1.3): its arrival prefix, else its
-    /// SendingTime, never before the stream's `clock` (a time going backwards is clamped).
-    pub fn file_time(&self, clock: Micros) -> Result<Micros, crate::fix::DecodeError> {
-        self.arrival.or(self.sending_time).map(|t| t.max(clock)).ok_or(crate::fix::DecodeError::NoTime)
-    }
-
     /// OrdStatus with FIX 4.2 `Replaced` mapped to the live state it stands for.
     pub fn normalized_status(&self) -> OrdStatus {
         match self.ord_status {

@@ -10,17 +10,25 @@ pub mod divergence;
 pub mod event;
 pub mod fix;
 pub mod memhint;
-pub mod order_store;
-pub mod order_table;
-pub mod order_view;
+pub mod order;
 pub mod reconciler;
-pub mod ring_queue;
 pub mod sequencer;
 pub mod snapshot;
 pub mod text;
 pub mod time;
-pub mod timers;
 
 pub use divergence::{Divergence, DivergenceKind, Record, Sink};
 pub use event::{ExecEvent, Stream};
 pub use reconciler::{ReconConfig, Reconciler};
+
+// Old paths, kept until the shell crates move to the new ones.
+#[doc(hidden)]
+pub use order::store as order_store;
+#[doc(hidden)]
+pub use order::store::index as order_table;
+#[doc(hidden)]
+pub use order::store::ring_queue;
+#[doc(hidden)]
+pub use order::view as order_view;
+#[doc(hidden)]
+pub use reconciler::grace_timers as timers;

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use fxrecon_core::decimal::{Price, Qty};
 use fxrecon_core::divergence::{DivergenceKind, Record};
 use fxrecon_core::event::{ExecEvent, ExecType, MsgKind, OrdStatus, Stream, has};
-use fxrecon_core::order_view::OrderView;
+use fxrecon_core::order::view::OrderView;
 use fxrecon_core::text::{Id, Name};
 use fxrecon_core::time::Micros;
 use fxrecon_core::{ReconConfig, Reconciler};

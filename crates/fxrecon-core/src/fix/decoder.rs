@@ -1,7 +1,8 @@
 //! Decoder of one FIX tag=value message (one log line) into an `ExecEvent`.
 //!
 //! Owns: framing (SOH or `|`), the optional timestamp prefix, BodyLength and CheckSum checks,
-//! and the mapping of the tags fxrecon reads. Works over a borrowed slice and never allocates;
+//! the mapping of the tags fxrecon reads, and the time a message read from a file takes on the
+//! event clock ([`ExecEvent::file_time`]). Works over a borrowed slice and never allocates;
 //! tags it does not read are skipped.
 
 use crate::decimal::{DecimalError, Fixed};
@@ -70,6 +71,14 @@ pub enum DecodeError {
     /// A quantity below zero.
     #[error("negative quantity in tag {0}")]
     NegativeQuantity(u32),
+}
+
+impl ExecEvent {
+    /// Event time of a message read from a file (contract 1.3): its arrival prefix, else its
+    /// SendingTime, never before the stream's `clock` (a time going backwards is clamped).
+    pub fn file_time(&self, clock: Micros) -> Result<Micros, DecodeError> {
+        self.arrival.or(self.sending_time).map(|t| t.max(clock)).ok_or(DecodeError::NoTime)
+    }
 }
 
 /// Decodes `line` (one message, with or without a log prefix, no trailing newline) into `out`.

@@ -13,7 +13,7 @@
 
 use std::collections::VecDeque;
 
-use crate::order_store::{ExecIdx, OrderIdx};
+use crate::order::store::order_store::{ExecIdx, OrderIdx};
 use crate::snapshot::{SnapReader, SnapWriter, SnapshotError};
 use crate::time::Micros;
 

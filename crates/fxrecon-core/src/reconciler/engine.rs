@@ -5,18 +5,20 @@
 //! matching of fills across streams, divergence precedence and resolution, and output ids.
 //! Never reads a clock and never does I/O: records go to a [`Sink`].
 
+use super::grace_timers::{GraceTimers, TimerKind};
 use crate::divergence::{
     CapacityRecord, Divergence, DivergenceKind, GapRecord, QtyField, Reason, Record, Resolution, Severity, Sink,
     ViewSnapshot,
 };
 use crate::event::{ExecEvent, ExecType, MsgKind, OrdStatus, Stream, has};
-use crate::order_store::{ExecIdx, ExecKind, ExecRecord, NONE, OrderIdx, OrderStore, StoreCapacity, StoreStats};
-use crate::order_view::Applied;
+use crate::order::store::order_store::{
+    ExecIdx, ExecKind, ExecRecord, NONE, OrderIdx, OrderStore, StoreCapacity, StoreStats,
+};
+use crate::order::view::Applied;
 use crate::sequencer::Sequencer;
 use crate::snapshot::{SnapReader, SnapWriter, SnapshotError};
 use crate::text::Id;
 use crate::time::Micros;
-use crate::timers::{GraceTimers, TimerKind};
 
 /// First bytes of a reconciler snapshot (format version 1).
 const SNAPSHOT_MAGIC: &[u8; 8] = b"FXRSTAT1";
@@ -228,7 +230,7 @@ impl Reconciler {
         rec.timers.load(r)?;
         // A check names a slot and, for a fill, a record: both must exist (a reused slot's
         // generation voids the check, a missing one would panic).
-        let in_store = |t: &crate::timers::Timer| {
+        let in_store = |t: &super::grace_timers::Timer| {
             rec.store.holds_order(t.order) && !matches!(t.kind, TimerKind::Fill(f) if !rec.store.holds_exec(f))
         };
         if !(0..rec.timers.len()).filter_map(|i| rec.timers.peek(i)).all(in_store) {

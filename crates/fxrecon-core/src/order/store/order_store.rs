@@ -12,9 +12,9 @@ use foldhash::fast::FixedState;
 
 use crate::decimal::{Price, Qty};
 use crate::event::Stream;
-use crate::order_table::OrderTable;
-use crate::order_view::OrderView;
-use crate::ring_queue::RingQueue;
+use crate::order::store::index::OrderTable;
+use crate::order::store::ring_queue::RingQueue;
+use crate::order::view::OrderView;
 use crate::snapshot::{SnapReader, SnapWriter, SnapshotError, load_enum, load_into, save_enum, save_slice};
 use crate::text::{Id, Name};
 use crate::time::Micros;
