@@ -1,23 +1,20 @@
-//! The reconciler: applies events from both streams to the order store and classifies where
-//! the two views disagree, per the contract's sections 2 and 3.
+//! The reconciler's state and its event loop: `Reconciler` with its configuration and
+//! counters, applying one event (clock, due timers, retirement, sequencing, the report on its
+//! order's view), end of input, and snapshots of the whole state.
 //!
-//! Owns: the event clock ("now" is the time of the event being applied), grace timers,
-//! matching of fills across streams, divergence precedence and resolution, and output ids.
-//! Never reads a clock and never does I/O: records go to a [`Sink`].
+//! Owns: the event clock ("now" is the time of the event being applied), the order in which
+//! an event's effects happen, and the scheduling of grace checks. Never reads a clock and
+//! never does I/O: records go to a [`Sink`].
 
-use super::grace_timers::{GraceTimers, TimerKind};
-use crate::divergence::{
-    CapacityRecord, Divergence, DivergenceKind, GapRecord, QtyField, Reason, Record, Resolution, Severity, Sink,
-    ViewSnapshot,
-};
-use crate::event::{ExecEvent, ExecType, MsgKind, OrdStatus, Stream, has};
-use crate::order::store::order_store::{
-    ExecIdx, ExecKind, ExecRecord, NONE, OrderIdx, OrderStore, StoreCapacity, StoreStats,
-};
+use super::grace_timers::{GraceTimers, Timer, TimerKind};
+use crate::divergence::{DivergenceKind, GapRecord, Reason, Record, Sink};
+use crate::event::{ExecEvent, ExecType, MsgKind, Stream, has};
+use crate::order::store::exec_record::{ExecIdx, ExecKind, ExecRecord, NONE};
+use crate::order::store::order_record::OrderIdx;
+use crate::order::store::order_store::{OrderStore, StoreCapacity, StoreStats};
 use crate::order::view::Applied;
 use crate::sequencer::Sequencer;
 use crate::snapshot::{SnapReader, SnapWriter, SnapshotError};
-use crate::text::Id;
 use crate::time::Micros;
 
 /// First bytes of a reconciler snapshot (format version 1).
@@ -90,11 +87,11 @@ pub struct ReconStats {
 const TIMER_PREFETCH: usize = 4;
 
 /// Per-event bookkeeping for the "a resolving late message is also a TimingAnomaly" rule.
-struct EventCtx {
+pub(super) struct EventCtx {
     /// Stream of the message being applied.
-    stream: Stream,
-    timing_emitted: bool,
-    resolved: bool,
+    pub(super) stream: Stream,
+    pub(super) timing_emitted: bool,
+    pub(super) resolved: bool,
 }
 
 impl EventCtx {
@@ -107,15 +104,15 @@ impl EventCtx {
 /// call [`Reconciler::finish`] at end of input.
 #[derive(Debug)]
 pub struct Reconciler {
-    cfg: ReconConfig,
-    grace_us: i64,
-    threshold_us: i64,
-    store: OrderStore,
-    sequencer: Sequencer,
-    timers: GraceTimers,
-    next_id: u64,
-    now: Micros,
-    stats: ReconStats,
+    pub(super) cfg: ReconConfig,
+    pub(super) grace_us: i64,
+    pub(super) threshold_us: i64,
+    pub(super) store: OrderStore,
+    pub(super) sequencer: Sequencer,
+    pub(super) timers: GraceTimers,
+    pub(super) next_id: u64,
+    pub(super) now: Micros,
+    pub(super) stats: ReconStats,
 }
 
 impl Reconciler {
@@ -230,7 +227,7 @@ impl Reconciler {
         rec.timers.load(r)?;
         // A check names a slot and, for a fill, a record: both must exist (a reused slot's
         // generation voids the check, a missing one would panic).
-        let in_store = |t: &super::grace_timers::Timer| {
+        let in_store = |t: &Timer| {
             rec.store.holds_order(t.order) && !matches!(t.kind, TimerKind::Fill(f) if !rec.store.holds_exec(f))
         };
         if !(0..rec.timers.len()).filter_map(|i| rec.timers.peek(i)).all(in_store) {
@@ -427,7 +424,7 @@ impl Reconciler {
     }
 
     /// Schedules a grace check; a full timer queue is counted (the check is lost, never the event).
-    fn schedule(&mut self, now: Micros, idx: OrderIdx, generation: u32, kind: TimerKind) {
+    pub(super) fn schedule(&mut self, now: Micros, idx: OrderIdx, generation: u32, kind: TimerKind) {
         if self.timers.push(Micros(now.0.saturating_add(self.grace_us)), idx, generation, kind).is_err() {
             self.stats.timers_dropped += 1;
         }
@@ -440,17 +437,6 @@ impl Reconciler {
             self.stats.exec_records_dropped += 1;
         }
         r
-    }
-
-    fn capacity_exhausted(&mut self, ev: &ExecEvent, now: Micros, sink: &mut impl Sink) {
-        let id = self.next_id();
-        let order_id = [ev.orig_cl_ord_id, ev.cl_ord_id, ev.order_id].into_iter().find(|i| !i.is_empty());
-        sink.emit(&Record::CapacityExhausted(CapacityRecord {
-            id,
-            order_id: order_id.unwrap_or_default(),
-            stream: ev.stream,
-            detected_at: now,
-        }));
     }
 
     fn apply_cancel_reject(&mut self, ev: &ExecEvent, now: Micros, sink: &mut impl Sink) {
@@ -505,385 +491,5 @@ impl Reconciler {
                 cur = next;
             }
         }
-    }
-
-    fn match_fill(&mut self, idx: OrderIdx, f: ExecIdx, now: Micros, ctx: &mut EventCtx, sink: &mut impl Sink) {
-        let rec = *self.store.exec(f);
-        let other = rec.stream.other();
-        let unmatched = |i: &ExecIdx| self.store.exec(*i).matched == NONE;
-        // By ExecID among all fills (a fill busted on one side still matches its twin, so the
-        // bust shows as a quantity difference); by CumQty only among live ones. Each walk
-        // visits records that are likely cache misses: the store's list summary skips the
-        // walks that cannot find anything.
-        let partner = if self.store.unmatched_fills(idx, other) == 0 {
-            None // nothing on the other stream is left to match (the list summary says so)
-        } else {
-            let by_exec_id = if self.store.may_hold_exec(idx, other, &rec.exec_id) {
-                self.store
-                    .execs_of(idx, other)
-                    .filter(|&i| self.store.exec(i).kind == ExecKind::Fill)
-                    .filter(unmatched)
-                    .find(|&i| self.store.exec(i).exec_id == rec.exec_id)
-            } else {
-                None
-            };
-            by_exec_id.or_else(|| {
-                self.store
-                    .live_fills(idx, other)
-                    .filter(unmatched)
-                    .find(|&i| self.store.exec(i).cum_after == rec.cum_after)
-            })
-        };
-        let Some(p) = partner else {
-            let generation = self.store.order(idx).generation;
-            self.schedule(now, idx, generation, TimerKind::Fill(f));
-            return;
-        };
-        let prec = *self.store.exec(p);
-        self.store.pair_fills(idx, f, p);
-        if prec.missing_id != 0 {
-            self.resolve(idx, prec.missing_id, DivergenceKind::MissingFill, now, rec.stream, sink);
-            ctx.resolved = true;
-        }
-        let lag_us = now.0 - prec.arrival.0;
-        if lag_us > self.threshold_us {
-            let reason = Reason::LateFill { late_on: rec.stream, lag_us };
-            self.emit(idx, DivergenceKind::TimingAnomaly, now, None, Some(rec.exec_id), reason, sink);
-            ctx.timing_emitted = true;
-        }
-        let field = if rec.last_qty != prec.last_qty {
-            Some(QtyField::LastQty)
-        } else if rec.last_px != prec.last_px {
-            Some(QtyField::LastPx)
-        } else {
-            None
-        };
-        if let Some(field) = field
-            && self.store.order(idx).open_quantity == 0
-        {
-            let reason = Reason::Quantity { field, at_once: true };
-            let id = self.emit(idx, DivergenceKind::QuantityMismatch, now, None, Some(rec.exec_id), reason, sink);
-            self.store.order_mut(idx).open_quantity = id;
-        }
-    }
-
-    /// Compares the views after an event: resolutions, at-once decisions, grace tracking.
-    fn evaluate(&mut self, idx: OrderIdx, now: Micros, ctx: &mut EventCtx, sink: &mut impl Sink) {
-        let order = self.store.order(idx);
-        if !order.both_seen() {
-            return;
-        }
-        let qty = self.quantity_difference(idx);
-        let [p, d] = order.views;
-        let status_differs = p.status != d.status;
-        let (open_q, open_s) = (order.open_quantity, order.open_state);
-        if open_q != 0 && qty.is_none() {
-            self.store.order_mut(idx).open_quantity = 0;
-            self.resolve(idx, open_q, DivergenceKind::QuantityMismatch, now, ctx.stream, sink);
-            ctx.resolved = true;
-        }
-        if open_s != 0 && !status_differs {
-            self.store.order_mut(idx).open_state = 0;
-            self.resolve(idx, open_s, DivergenceKind::StateMismatch, now, ctx.stream, sink);
-            ctx.resolved = true;
-        }
-        if qty.is_none() && !status_differs {
-            self.store.order_mut(idx).differ_since = None;
-            return;
-        }
-        let order = self.store.order(idx);
-        if qty.is_none()
-            && p.status.is_terminal()
-            && d.status.is_terminal()
-            && order.open_state == 0
-            && order.open_quantity == 0
-            && !self.has_unmatched_fill(idx)
-        {
-            let reason = Reason::State { primary: p.status, dropcopy: d.status, terminal: true };
-            let id = self.emit(idx, DivergenceKind::StateMismatch, now, None, None, reason, sink);
-            self.store.order_mut(idx).open_state = id;
-        }
-        match self.store.order(idx).differ_since {
-            None => {
-                self.store.order_mut(idx).differ_since = Some(now);
-                let generation = self.store.order(idx).generation;
-                self.schedule(now, idx, generation, TimerKind::Views);
-            }
-            Some(since) if since.0 + self.grace_us < now.0 => self.classify_expired(idx, now, sink),
-            Some(_) => {}
-        }
-    }
-
-    /// The views have differed for a whole grace window: report what explains it.
-    fn classify_expired(&mut self, idx: OrderIdx, at: Micros, sink: &mut impl Sink) {
-        let order = self.store.order(idx);
-        if !order.both_seen() || self.has_unmatched_fill(idx) {
-            return; // PhantomOrder / MissingFill explain the difference.
-        }
-        let [p, d] = order.views;
-        if let Some(field) = self.quantity_difference(idx) {
-            if order.open_quantity == 0 {
-                let reason = Reason::Quantity { field, at_once: false };
-                let id = self.emit(idx, DivergenceKind::QuantityMismatch, at, None, None, reason, sink);
-                self.store.order_mut(idx).open_quantity = id;
-            }
-        } else if p.status != d.status && order.open_state == 0 && order.open_quantity == 0 {
-            let reason = Reason::State { primary: p.status, dropcopy: d.status, terminal: false };
-            let id = self.emit(idx, DivergenceKind::StateMismatch, at, None, None, reason, sink);
-            self.store.order_mut(idx).open_state = id;
-        }
-    }
-
-    fn phantom_check(&mut self, idx: OrderIdx, at: Micros, sink: &mut impl Sink) {
-        let order = self.store.order(idx);
-        if order.both_seen() {
-            return;
-        }
-        let seen_on = if order.views[0].seen { Stream::Primary } else { Stream::DropCopy };
-        let primary = &order.views[0];
-        if seen_on == Stream::Primary && primary.only_rejected && primary.status == OrdStatus::Rejected {
-            return; // An internal reject never reached the venue.
-        }
-        let id =
-            self.emit(idx, DivergenceKind::PhantomOrder, at, Some(seen_on), None, Reason::Phantom { seen_on }, sink);
-        self.store.order_mut(idx).open_phantom = id;
-    }
-
-    fn missing_fill_check(&mut self, idx: OrderIdx, f: ExecIdx, at: Micros, sink: &mut impl Sink) {
-        let rec = *self.store.exec(f);
-        if rec.matched != NONE || rec.busted || rec.missing_id != 0 {
-            return;
-        }
-        let missing_on = rec.stream.other();
-        if !self.store.order(idx).view(missing_on).seen {
-            self.store.exec_mut(f).deferred = true; // PhantomOrder covers it while one-sided.
-            return;
-        }
-        let reason = Reason::MissingFill { missing_on };
-        let id = self.emit(idx, DivergenceKind::MissingFill, at, Some(missing_on), Some(rec.exec_id), reason, sink);
-        self.store.exec_mut(f).missing_id = id;
-    }
-
-    /// The first quantity on which the views differ; matched fills that no longer agree (a
-    /// trade correct seen on one side) count too.
-    fn quantity_difference(&self, idx: OrderIdx) -> Option<QtyField> {
-        let [p, d] = &self.store.order(idx).views;
-        if p.order_qty != d.order_qty {
-            Some(QtyField::OrderQty)
-        } else if p.cum_qty != d.cum_qty {
-            Some(QtyField::CumQty)
-        } else if p.avg_px != d.avg_px {
-            Some(QtyField::AvgPx)
-        } else if !self.matched_fills_agree(idx) {
-            Some(QtyField::LastPx)
-        } else {
-            None
-        }
-    }
-
-    fn has_unmatched_fill(&self, idx: OrderIdx) -> bool {
-        Stream::BOTH.iter().any(|&s| {
-            self.store.unmatched_fills(idx, s) > 0
-                && self.store.live_fills(idx, s).any(|i| self.store.exec(i).matched == NONE)
-        })
-    }
-
-    fn matched_fills_agree(&self, idx: OrderIdx) -> bool {
-        if !self.store.fills_may_disagree(idx) {
-            return true;
-        }
-        self.store.live_fills(idx, Stream::Primary).all(|i| {
-            let a = self.store.exec(i);
-            if a.matched == NONE {
-                return true;
-            }
-            let b = self.store.exec(a.matched);
-            b.busted || (a.last_qty == b.last_qty && a.last_px == b.last_px)
-        })
-    }
-
-    fn next_id(&mut self) -> u64 {
-        let id = self.next_id;
-        self.next_id += 1;
-        id
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn emit(
-        &mut self,
-        idx: OrderIdx,
-        kind: DivergenceKind,
-        at: Micros,
-        side: Option<Stream>,
-        exec_id: Option<Id>,
-        reason: Reason,
-        sink: &mut impl Sink,
-    ) -> u64 {
-        let id = self.next_id();
-        let order = self.store.order(idx);
-        let severity = match kind {
-            DivergenceKind::MissingFill | DivergenceKind::QuantityMismatch => Severity::High,
-            DivergenceKind::PhantomOrder if side == Some(Stream::DropCopy) => Severity::High,
-            DivergenceKind::PhantomOrder | DivergenceKind::StateMismatch => Severity::Medium,
-            DivergenceKind::TimingAnomaly => Severity::Low,
-        };
-        self.stats.divergences[kind as usize] += 1;
-        sink.emit(&Record::Divergence(Divergence {
-            id,
-            kind,
-            order_id: order.key,
-            symbol: order.symbol,
-            venue: order.venue,
-            detected_at: at,
-            severity,
-            side,
-            exec_id,
-            views: [ViewSnapshot::of(&order.views[0]), ViewSnapshot::of(&order.views[1])],
-            reason,
-        }));
-        id
-    }
-
-    fn resolve(
-        &mut self,
-        idx: OrderIdx,
-        resolves: u64,
-        kind: DivergenceKind,
-        at: Micros,
-        by: Stream,
-        sink: &mut impl Sink,
-    ) {
-        let id = self.next_id();
-        self.stats.resolved += 1;
-        let order_id = self.store.order(idx).key;
-        sink.emit(&Record::Resolved(Resolution { id, resolves, resolved_kind: kind, order_id, detected_at: at, by }));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::event::{OrdStatus, has};
-    use crate::text::Name;
-
-    fn er(stream: Stream, t: i64, clordid: &str, exec_id: &str, et: ExecType, st: OrdStatus) -> ExecEvent {
-        ExecEvent {
-            stream,
-            kind: MsgKind::ExecutionReport,
-            event_time: Micros(t),
-            cl_ord_id: Id::from_bytes(clordid.as_bytes()).unwrap(),
-            exec_id: Id::from_bytes(exec_id.as_bytes()).unwrap(),
-            exec_type: et,
-            ord_status: st,
-            symbol: Name::from_bytes(b"EUR/USD").unwrap(),
-            present: has::ORD_STATUS | has::EXEC_TYPE,
-            ..ExecEvent::default()
-        }
-    }
-
-    /// A store full of live orders: the next new order is reported as CapacityExhausted, every
-    /// known order keeps reconciling, and once an order finishes its slot is reused.
-    #[test]
-    fn full_store_reports_capacity_exhausted_and_loses_nothing_else() {
-        let cfg = ReconConfig { max_orders: 2, max_execs: 64, retention_ms: 2000, ..ReconConfig::default() };
-        let mut r = Reconciler::new(cfg);
-        let mut out: Vec<Record> = Vec::new();
-        let (p, d) = (Stream::Primary, Stream::DropCopy);
-        r.apply(&er(p, 0, "A", "E1", ExecType::New, OrdStatus::New), &mut out);
-        r.apply(&er(p, 1, "B", "E2", ExecType::New, OrdStatus::New), &mut out);
-        r.apply(&er(p, 2, "C", "E3", ExecType::New, OrdStatus::New), &mut out);
-        assert!(matches!(out.last(), Some(Record::CapacityExhausted(c)) if c.order_id.as_str() == "C"));
-        // Known orders still reconcile.
-        r.apply(&er(d, 3, "A", "E1", ExecType::New, OrdStatus::New), &mut out);
-        r.apply(&er(d, 4, "B", "E2", ExecType::New, OrdStatus::New), &mut out);
-        for s in [p, d] {
-            r.apply(&er(s, 10, "A", "E9", ExecType::Canceled, OrdStatus::Canceled), &mut out);
-        }
-        // A is finished: the next new order evicts it instead of being refused.
-        r.apply(&er(p, 20, "D", "E4", ExecType::New, OrdStatus::New), &mut out);
-        r.apply(&er(d, 21, "D", "E4", ExecType::New, OrdStatus::New), &mut out);
-        r.finish(&mut out);
-        let capacity = out.iter().filter(|x| matches!(x, Record::CapacityExhausted(_))).count();
-        assert_eq!(capacity, 1);
-        assert_eq!(r.store_stats().evicted, 1);
-        assert!(!out.iter().any(|x| matches!(x, Record::Divergence(_))), "{out:?}");
-    }
-
-    fn kinds(out: &[Record]) -> Vec<DivergenceKind> {
-        out.iter()
-            .filter_map(|r| match r {
-                Record::Divergence(d) => Some(d.kind),
-                _ => None,
-            })
-            .collect()
-    }
-
-    fn fill(stream: Stream, t: i64, exec_id: &str, cum: i64, last: i64, px: i64, status: OrdStatus) -> ExecEvent {
-        let mut e = er(stream, t, "F", exec_id, ExecType::Trade, status);
-        e.cum_qty = crate::decimal::Qty::from_int(cum);
-        e.last_qty = crate::decimal::Qty::from_int(last);
-        e.last_px = crate::decimal::Price::from_int(px);
-        e.order_qty = crate::decimal::Qty::from_int(100);
-        e.present |= has::CUM_QTY | has::LAST_QTY | has::LAST_PX | has::ORDER_QTY;
-        e
-    }
-
-    /// Review finding: a primary order seen only as PendingNew is a phantom (only Rejected is
-    /// exempt).
-    #[test]
-    fn primary_pending_new_only_is_a_phantom_but_rejected_only_is_not() {
-        let mut r = Reconciler::new(ReconConfig { max_orders: 8, max_execs: 64, ..ReconConfig::default() });
-        let mut out = Vec::new();
-        r.apply(&er(Stream::Primary, 0, "PN", "E1", ExecType::PendingNew, OrdStatus::PendingNew), &mut out);
-        r.apply(&er(Stream::Primary, 0, "RJ", "E2", ExecType::PendingNew, OrdStatus::PendingNew), &mut out);
-        r.apply(&er(Stream::Primary, 1, "RJ", "E3", ExecType::Rejected, OrdStatus::Rejected), &mut out);
-        r.finish(&mut out);
-        assert_eq!(kinds(&out), vec![DivergenceKind::PhantomOrder]);
-        assert!(matches!(&out[0], Record::Divergence(d) if d.order_id.as_str() == "PN"));
-    }
-
-    /// Review finding: a bust on one side is a QuantityMismatch whether the other side's copy
-    /// of the fill arrives before or after the bust.
-    #[test]
-    fn one_sided_bust_is_a_quantity_mismatch_whatever_the_arrival_order() {
-        for other_fill_at in [150_000, 300_000] {
-            let mut r = Reconciler::new(ReconConfig { max_orders: 8, max_execs: 64, ..ReconConfig::default() });
-            let mut out = Vec::new();
-            let mut evs = vec![
-                er(Stream::Primary, 0, "F", "N", ExecType::New, OrdStatus::New),
-                er(Stream::DropCopy, 10, "F", "N", ExecType::New, OrdStatus::New),
-                fill(Stream::Primary, 100_000, "F1", 100, 100, 1, OrdStatus::Filled),
-                fill(Stream::DropCopy, other_fill_at, "F1", 100, 100, 1, OrdStatus::Filled),
-            ];
-            let mut bust = fill(Stream::Primary, 200_000, "B1", 0, 100, 1, OrdStatus::New);
-            bust.exec_type = ExecType::TradeCancel;
-            bust.exec_ref_id = Id::from_bytes(b"F1").unwrap();
-            evs.push(bust);
-            evs.sort_by_key(|e| e.event_time);
-            for e in &evs {
-                r.apply(e, &mut out);
-            }
-            r.finish(&mut out);
-            assert_eq!(kinds(&out), vec![DivergenceKind::QuantityMismatch], "other fill at {other_fill_at}");
-        }
-    }
-
-    /// Review finding: a trade correct on one side that changes only LastPx (no AvgPx sent)
-    /// still surfaces as a QuantityMismatch after grace.
-    #[test]
-    fn one_sided_correction_without_avgpx_is_reported() {
-        let mut r = Reconciler::new(ReconConfig { max_orders: 8, max_execs: 64, ..ReconConfig::default() });
-        let mut out = Vec::new();
-        r.apply(&er(Stream::Primary, 0, "F", "N", ExecType::New, OrdStatus::New), &mut out);
-        r.apply(&er(Stream::DropCopy, 10, "F", "N", ExecType::New, OrdStatus::New), &mut out);
-        r.apply(&fill(Stream::Primary, 100, "F1", 100, 100, 1, OrdStatus::Filled), &mut out);
-        r.apply(&fill(Stream::DropCopy, 200, "F1", 100, 100, 1, OrdStatus::Filled), &mut out);
-        let mut correct = fill(Stream::Primary, 300, "C1", 100, 100, 2, OrdStatus::Filled);
-        correct.exec_type = ExecType::TradeCorrect;
-        correct.exec_ref_id = Id::from_bytes(b"F1").unwrap();
-        correct.present &= !has::AVG_PX;
-        r.apply(&correct, &mut out);
-        r.finish(&mut out);
-        assert_eq!(kinds(&out), vec![DivergenceKind::QuantityMismatch]);
     }
 }

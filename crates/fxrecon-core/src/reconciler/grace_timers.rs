@@ -13,7 +13,8 @@
 
 use std::collections::VecDeque;
 
-use crate::order::store::order_store::{ExecIdx, OrderIdx};
+use crate::order::store::exec_record::ExecIdx;
+use crate::order::store::order_record::OrderIdx;
 use crate::snapshot::{SnapReader, SnapWriter, SnapshotError};
 use crate::time::Micros;
 

@@ -1,13 +1,36 @@
-//! The order store: the canonical state of every order (both views, its executions, its
-//! identities), in storage sized at construction.
+//! The order store: the canonical state of every order, its two views, its executions and
+//! identity lookups.
+//!
+//! The store holds the order arena, the ClOrdID alias table (every ClOrdID of a replace chain
+//! maps to the root order), the OrderID table, each order's execution records per stream, and
+//! the retirement of finished orders. All storage is sized at construction: slots are reused
+//! through free lists and nothing grows after start-up. A full store evicts the oldest
+//! finished order queued for retirement; if none is queued, the caller gets
+//! [`CapacityExhausted`]. Knows nothing of divergences.
 //!
 //! A table of contents only: it declares the store's parts and re-exports its public types
-//! (the old `order_store` path), and defines nothing.
+//! (they are also the old `order_store` path), and defines nothing.
 
+// What the store keeps: the ClOrdID alias pool, execution records, the hash index the
+// identity tables use, orders, the retirement queue.
+mod alias_pool;
+pub mod exec_record;
 pub mod index;
-pub mod order_store;
+pub mod order_record;
 pub mod ring_queue;
 
-pub use order_store::{
-    CapacityExhausted, ExecIdx, ExecKind, ExecRecord, NONE, Order, OrderIdx, OrderStore, StoreCapacity, StoreStats,
-};
+// The store that ties them together.
+pub mod order_store;
+
+// What it does, by concept.
+mod arena;
+mod exec_lists;
+mod identity;
+mod persist;
+
+#[cfg(test)]
+mod tests;
+
+pub use exec_record::{ExecIdx, ExecKind, ExecRecord, NONE};
+pub use order_record::{Order, OrderIdx};
+pub use order_store::{CapacityExhausted, OrderStore, StoreCapacity, StoreStats};

@@ -1,0 +1,59 @@
+//! The ClOrdID alias pool: the ClOrdIDs of an order beyond those it keeps inline, and the
+//! index from every ClOrdID to its order or pool entry.
+//!
+//! Owns: the pool entries and their free list, the ClOrdID index, and the hash every identity
+//! table is keyed by. Sized at construction and never grows; holds no order (its values are
+//! slot numbers, which the store confirms against the order they name).
+
+use std::hash::BuildHasher;
+
+use foldhash::fast::FixedState;
+
+use super::index::OrderTable;
+use super::order_record::OrderIdx;
+use crate::text::Id;
+
+/// A ClOrdID of an order beyond its inline ones.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Alias {
+    pub(super) id: Id,
+    pub(super) order: OrderIdx,
+    pub(super) depth: u16,
+    /// Next alias of the same order (for removal on retirement).
+    pub(super) next: u32,
+}
+
+pub(super) fn id_hash(id: &Id) -> u64 {
+    FixedState::with_seed(0x5eed_f00d).hash_one(id.as_bytes())
+}
+
+/// Where the ClOrdID index points: values below the order capacity are an order (the key is
+/// one of its inline ClOrdIDs), values from it on are alias-pool entries.
+#[derive(Debug)]
+pub(super) struct AliasIndex {
+    /// Order capacity: the first pool value.
+    pub(super) orders: u32,
+    /// Most pool entries.
+    pub(super) pool: usize,
+    pub(super) entries: Vec<Alias>,
+    pub(super) free: Vec<u32>,
+    pub(super) index: OrderTable,
+}
+
+impl AliasIndex {
+    pub(super) fn with_capacity(orders: usize, n: usize) -> Self {
+        // Values stay below u32::MAX (the table keeps value + 1).
+        let pool = n.min((u32::MAX as usize - 2).saturating_sub(orders));
+        Self {
+            orders: orders as u32,
+            pool,
+            entries: Vec::with_capacity(pool),
+            free: Vec::with_capacity(pool),
+            index: OrderTable::with_capacity(n),
+        }
+    }
+
+    pub(super) fn is_full(&self) -> bool {
+        self.index.len() >= self.index.capacity()
+    }
+}

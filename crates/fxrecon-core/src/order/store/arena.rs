@@ -1,0 +1,172 @@
+//! The order arena's slot lifecycle: a slot taken for a new order, queued for retirement once
+//! the order finishes, retired after its retention (or evicted early when the store is full),
+//! swept when open but idle too long, and released with its identities and execution records.
+//!
+//! Owns: when a slot is taken and given back. Reuses slots through the free list and never
+//! grows the arena past its capacity; a released slot's generation changes so stale handles
+//! are recognised, and an eviction never frees the order an append is for.
+
+use super::exec_record::NONE;
+use super::order_record::{Order, OrderIdx};
+use super::order_store::{CapacityExhausted, OrderStore};
+use crate::event::Stream;
+use crate::text::Id;
+use crate::time::Micros;
+
+impl OrderStore {
+    /// Hints the cache lines of order `idx` that a timer check reads first.
+    #[inline]
+    pub fn prefetch_order(&self, idx: OrderIdx) {
+        if let Some(o) = self.orders.get(idx as usize) {
+            crate::memhint::prefetch(&o.generation);
+            crate::memhint::prefetch(&o.ids);
+            crate::memhint::prefetch(&o.views[0].seen);
+            crate::memhint::prefetch(&o.views[1].seen);
+        }
+    }
+
+    pub(super) fn create(&mut self, key: Id) -> Result<OrderIdx, CapacityExhausted> {
+        if self.live >= self.capacity.orders || self.aliases.is_full() {
+            self.evict_oldest_retiring(None)?;
+        }
+        let idx = match self.free_orders.pop() {
+            Some(i) => {
+                let generation = self.orders[i as usize].generation.wrapping_add(1);
+                self.orders[i as usize] = Order::new(key, generation);
+                i
+            }
+            None => {
+                self.orders.push(Order::new(key, 0));
+                (self.orders.len() - 1) as OrderIdx
+            }
+        };
+        self.live += 1;
+        self.stats.high_water = self.stats.high_water.max(self.live as u64);
+        self.add_alias(key, idx, 0);
+        Ok(idx)
+    }
+
+    /// Releases the oldest order still waiting for retirement, except `keep` (the order an
+    /// append is for: freeing it would leave its caller holding a released slot).
+    pub(super) fn evict_oldest_retiring(&mut self, keep: Option<OrderIdx>) -> Result<(), CapacityExhausted> {
+        let mut kept = None;
+        let mut evicted = false;
+        while let Some(entry) = self.retiring.pop_front() {
+            let (idx, generation, _) = entry;
+            let o = &self.orders[idx as usize];
+            if o.generation != generation || !o.retiring {
+                continue; // stale: the order left the queue or its slot was reused
+            }
+            if Some(idx) == keep {
+                kept = Some(entry);
+                continue;
+            }
+            self.release(idx);
+            self.stats.evicted += 1;
+            evicted = true;
+            break;
+        }
+        if let Some(entry) = kept {
+            self.retiring.push_front(entry); // back where it was: still the oldest
+        }
+        if evicted {
+            return Ok(());
+        }
+        self.stats.capacity_exhausted += 1;
+        Err(CapacityExhausted)
+    }
+
+    /// Queues a finished order for retirement (idempotent).
+    pub fn mark_retiring(&mut self, idx: OrderIdx) {
+        let o = &mut self.orders[idx as usize];
+        if !o.retiring {
+            o.retiring = true;
+            self.retiring.push_back((idx, o.generation, o.last_activity));
+        }
+    }
+
+    /// Retires queued orders that are still finished and idle for `retention_us` at `now`;
+    /// returns how many. Orders that became active again leave the queue (and re-enter when
+    /// they finish again).
+    pub fn retire_idle(&mut self, now: Micros, retention_us: i64) -> usize {
+        let mut n = 0;
+        while let Some(&(idx, generation, queued_at)) = self.retiring.front() {
+            let o = &self.orders[idx as usize];
+            if o.generation != generation || !o.retiring {
+                self.retiring.pop_front();
+                continue;
+            }
+            if !o.is_finished() {
+                self.orders[idx as usize].retiring = false;
+                self.retiring.pop_front();
+                continue;
+            }
+            if o.last_activity > queued_at {
+                // A late report touched it after it finished: it goes to the back, so one
+                // busy order cannot hold the queue (the queue stays ordered by activity).
+                self.retiring.pop_front();
+                self.retiring.push_back((idx, generation, o.last_activity));
+                continue;
+            }
+            if o.last_activity.0.saturating_add(retention_us) > now.0 {
+                // Still inside retention, and so is everything queued after it.
+                break;
+            }
+            self.retiring.pop_front();
+            self.release(idx);
+            self.stats.retired += 1;
+            n += 1;
+        }
+        n
+    }
+
+    /// Looks at the next `slots` order slots (a clock hand going round the arena) and retires
+    /// those still open but idle for `after_us` at `now`: orders one stream never finished
+    /// (a cancel confirmed on one side only …), whose divergence has long been reported, so an
+    /// endless run does not fill up with them. Finished orders are left to [`Self::retire_idle`].
+    /// Returns how many it retired.
+    pub fn sweep_stale(&mut self, now: Micros, after_us: i64, slots: usize) -> usize {
+        let mut n = 0;
+        for _ in 0..slots.min(self.orders.len()) {
+            if self.sweep >= self.orders.len() {
+                self.sweep = 0;
+            }
+            let idx = self.sweep as OrderIdx;
+            self.sweep += 1;
+            let o = &self.orders[idx as usize];
+            if o.live && !o.retiring && o.last_activity.0.saturating_add(after_us) <= now.0 {
+                self.release(idx);
+                self.stats.stale_retired += 1;
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Frees an order's slot, identifiers and execution records.
+    fn release(&mut self, idx: OrderIdx) {
+        self.remove_ids(idx);
+        // Each list goes onto the free list whole: its tail links to the old head (one
+        // record touched per list, where walking it missed the cache once per record).
+        let (heads, tails) = (self.orders[idx as usize].execs, self.orders[idx as usize].execs_tail);
+        for s in Stream::BOTH {
+            let (head, tail) = (heads[s.index()], tails[s.index()]);
+            if head != NONE {
+                self.execs[tail as usize].next = self.free_execs;
+                self.free_execs = head;
+            }
+        }
+        self.prefetch_free_link();
+        let slot = &mut self.orders[idx as usize];
+        slot.retiring = false;
+        slot.live = false;
+        slot.generation = slot.generation.wrapping_add(1);
+        slot.n_ids = 0;
+        slot.aliases = NONE;
+        slot.order_id = Id::new();
+        slot.execs = [NONE; 2];
+        slot.execs_tail = [NONE; 2];
+        self.free_orders.push(idx);
+        self.live -= 1;
+    }
+}

@@ -1,0 +1,159 @@
+//! One slot of the order arena: everything known about one order.
+//!
+//! Owns: `Order` (both views, the heads and tails of its execution lists, its open
+//! divergences, its first ClOrdIDs inline, its slot generation) and its snapshot form. Plain
+//! `Copy` data: never allocates and never looks outside its own slot; the store decides when
+//! a slot is taken, reused or released.
+
+use super::exec_record::{ExecIdx, ListSummary, NONE};
+use crate::event::Stream;
+use crate::order::view::OrderView;
+use crate::snapshot::{SnapReader, SnapWriter, SnapshotError};
+use crate::text::{Id, Name};
+use crate::time::Micros;
+
+/// Index of an order slot in the arena.
+pub type OrderIdx = u32;
+
+/// Everything known about one order.
+#[derive(Clone, Copy, Debug)]
+pub struct Order {
+    /// Root ClOrdID (or OrderID when no ClOrdID was ever seen).
+    pub key: Id,
+    /// Symbol (55).
+    pub symbol: Name,
+    /// Venue (see docs/decisions.md D11).
+    pub venue: Name,
+    /// Views indexed by [`Stream::index`].
+    pub views: [OrderView; 2],
+    /// Head of each stream's execution list.
+    pub execs: [ExecIdx; 2],
+    /// Tail of each stream's execution list (appends keep arrival order).
+    pub execs_tail: [ExecIdx; 2],
+    /// Since when the two views have differed (None while they agree).
+    pub differ_since: Option<Micros>,
+    /// Open PhantomOrder id (0: none).
+    pub open_phantom: u64,
+    /// Open QuantityMismatch id (0: none).
+    pub open_quantity: u64,
+    /// Open StateMismatch id (0: none).
+    pub open_state: u64,
+    /// Bumped every time the slot is reused, so stale handles can be recognised.
+    pub generation: u32,
+    /// Event time of the last report applied.
+    pub last_activity: Micros,
+    /// True while the order sits in the retirement queue.
+    pub retiring: bool,
+    /// False once the slot was released (free for reuse).
+    pub live: bool,
+    /// The first ClOrdIDs of the order (its identity index points here: a lookup confirms the
+    /// key on the order it is about to touch anyway, without a miss on a separate entry).
+    pub(super) ids: [Id; INLINE_IDS],
+    /// Replace-chain depth of each inline ClOrdID.
+    pub(super) id_depth: [u16; INLINE_IDS],
+    /// Inline ClOrdIDs in use.
+    pub(super) n_ids: u8,
+    /// Head of the order's further ClOrdIDs in the alias pool.
+    pub(super) aliases: u32,
+    /// The OrderID the order is indexed under (empty: none).
+    pub(super) order_id: Id,
+    /// Summaries of the two execution lists (derived; see [`ListSummary`]).
+    pub(super) lists: [ListSummary; 2],
+    /// False while every matched pair of fills agrees in LastQty and LastPx (derived: set when
+    /// a pair is matched that differs, or a trade correct changes a record).
+    pub(super) fills_may_disagree: bool,
+}
+
+/// ClOrdIDs kept inline in each order: the root and the first replace (or the ClOrdID learned
+/// after an OrderID-only sighting); longer replace chains continue in the alias pool.
+pub(super) const INLINE_IDS: usize = 2;
+
+impl Order {
+    pub(super) fn new(key: Id, generation: u32) -> Self {
+        Self {
+            key,
+            symbol: Name::new(),
+            venue: Name::new(),
+            views: [OrderView::default(); 2],
+            execs: [NONE; 2],
+            execs_tail: [NONE; 2],
+            differ_since: None,
+            open_phantom: 0,
+            open_quantity: 0,
+            open_state: 0,
+            generation,
+            last_activity: Micros(i64::MIN),
+            retiring: false,
+            live: true,
+            ids: [Id::new(); INLINE_IDS],
+            id_depth: [0; INLINE_IDS],
+            n_ids: 0,
+            aliases: NONE,
+            order_id: Id::new(),
+            lists: [ListSummary::default(); 2],
+            fills_may_disagree: false,
+        }
+    }
+
+    /// Which inline ClOrdID slot holds `id`.
+    #[inline]
+    pub(super) fn inline_slot(&self, id: &Id) -> Option<usize> {
+        self.ids[..self.n_ids as usize].iter().position(|x| x == id)
+    }
+
+    /// The view of `stream`.
+    pub fn view(&self, stream: Stream) -> &OrderView {
+        &self.views[stream.index()]
+    }
+
+    /// True when both streams have reported the order.
+    pub fn both_seen(&self) -> bool {
+        self.views[0].seen && self.views[1].seen
+    }
+
+    /// True when every stream that saw the order shows it terminal: it can only change again
+    /// through a late report.
+    pub fn is_finished(&self) -> bool {
+        self.views.iter().all(|v| !v.seen || v.status.is_terminal())
+    }
+}
+
+impl Order {
+    pub(super) fn save(&self, w: &mut SnapWriter<'_>) {
+        w.put(&self.key).put(&self.symbol).put(&self.venue);
+        for v in &self.views {
+            v.save(w);
+        }
+        w.put(&self.execs).put(&self.execs_tail).put(&self.differ_since);
+        w.put(&self.open_phantom).put(&self.open_quantity).put(&self.open_state).put(&self.generation);
+        w.put(&self.last_activity).put(&self.retiring).put(&self.live);
+        w.put(&self.ids).put(&self.id_depth).put(&self.n_ids).put(&self.aliases).put(&self.order_id);
+    }
+
+    pub(super) fn load(r: &mut SnapReader<'_>) -> Result<Self, SnapshotError> {
+        Ok(Self {
+            key: r.get()?,
+            symbol: r.get()?,
+            venue: r.get()?,
+            views: [OrderView::load(r)?, OrderView::load(r)?],
+            execs: r.get()?,
+            execs_tail: r.get()?,
+            differ_since: r.get()?,
+            open_phantom: r.get()?,
+            open_quantity: r.get()?,
+            open_state: r.get()?,
+            generation: r.get()?,
+            last_activity: r.get()?,
+            retiring: r.get()?,
+            live: r.get()?,
+            ids: r.get()?,
+            id_depth: r.get()?,
+            n_ids: r.get()?,
+            aliases: r.get()?,
+            order_id: r.get()?,
+            // Rebuilt from the lists once the records are loaded (OrderStore::load).
+            lists: [ListSummary::default(); 2],
+            fills_may_disagree: false,
+        })
+    }
+}

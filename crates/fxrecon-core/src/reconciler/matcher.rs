@@ -1,0 +1,105 @@
+//! Fill matching across streams: pairing a new fill with its twin on the other stream (by
+//! ExecID among all fills, else by CumQty among live ones), and what classification asks of
+//! the pairs (is any fill still unmatched? do the matched pairs agree?).
+//!
+//! Owns: the matching rule and what a pairing reveals at once (a late twin, a quantity or
+//! price that differs). Never changes a view: it pairs records and reports through the
+//! classifier's `emit` and `resolve`.
+
+use super::engine::{EventCtx, Reconciler};
+use super::grace_timers::TimerKind;
+use crate::divergence::{DivergenceKind, QtyField, Reason, Sink};
+use crate::event::Stream;
+use crate::order::store::exec_record::{ExecIdx, ExecKind, NONE};
+use crate::order::store::order_record::OrderIdx;
+use crate::time::Micros;
+
+impl Reconciler {
+    pub(super) fn match_fill(
+        &mut self,
+        idx: OrderIdx,
+        f: ExecIdx,
+        now: Micros,
+        ctx: &mut EventCtx,
+        sink: &mut impl Sink,
+    ) {
+        let rec = *self.store.exec(f);
+        let other = rec.stream.other();
+        let unmatched = |i: &ExecIdx| self.store.exec(*i).matched == NONE;
+        // By ExecID among all fills (a fill busted on one side still matches its twin, so the
+        // bust shows as a quantity difference); by CumQty only among live ones. Each walk
+        // visits records that are likely cache misses: the store's list summary skips the
+        // walks that cannot find anything.
+        let partner = if self.store.unmatched_fills(idx, other) == 0 {
+            None // nothing on the other stream is left to match (the list summary says so)
+        } else {
+            let by_exec_id = if self.store.may_hold_exec(idx, other, &rec.exec_id) {
+                self.store
+                    .execs_of(idx, other)
+                    .filter(|&i| self.store.exec(i).kind == ExecKind::Fill)
+                    .filter(unmatched)
+                    .find(|&i| self.store.exec(i).exec_id == rec.exec_id)
+            } else {
+                None
+            };
+            by_exec_id.or_else(|| {
+                self.store
+                    .live_fills(idx, other)
+                    .filter(unmatched)
+                    .find(|&i| self.store.exec(i).cum_after == rec.cum_after)
+            })
+        };
+        let Some(p) = partner else {
+            let generation = self.store.order(idx).generation;
+            self.schedule(now, idx, generation, TimerKind::Fill(f));
+            return;
+        };
+        let prec = *self.store.exec(p);
+        self.store.pair_fills(idx, f, p);
+        if prec.missing_id != 0 {
+            self.resolve(idx, prec.missing_id, DivergenceKind::MissingFill, now, rec.stream, sink);
+            ctx.resolved = true;
+        }
+        let lag_us = now.0 - prec.arrival.0;
+        if lag_us > self.threshold_us {
+            let reason = Reason::LateFill { late_on: rec.stream, lag_us };
+            self.emit(idx, DivergenceKind::TimingAnomaly, now, None, Some(rec.exec_id), reason, sink);
+            ctx.timing_emitted = true;
+        }
+        let field = if rec.last_qty != prec.last_qty {
+            Some(QtyField::LastQty)
+        } else if rec.last_px != prec.last_px {
+            Some(QtyField::LastPx)
+        } else {
+            None
+        };
+        if let Some(field) = field
+            && self.store.order(idx).open_quantity == 0
+        {
+            let reason = Reason::Quantity { field, at_once: true };
+            let id = self.emit(idx, DivergenceKind::QuantityMismatch, now, None, Some(rec.exec_id), reason, sink);
+            self.store.order_mut(idx).open_quantity = id;
+        }
+    }
+
+    pub(super) fn has_unmatched_fill(&self, idx: OrderIdx) -> bool {
+        Stream::BOTH.iter().any(|&s| {
+            self.store.unmatched_fills(idx, s) > 0
+                && self.store.live_fills(idx, s).any(|i| self.store.exec(i).matched == NONE)
+        })
+    }
+
+    pub(super) fn matched_fills_agree(&self, idx: OrderIdx) -> bool {
+        if !self.store.fills_may_disagree(idx) {
+            return true;
+        }
+        self.store.live_fills(idx, Stream::Primary).all(|i| {
+            let a = self.store.exec(i);
+            if a.matched == NONE {
+                return true;
+            }
+            let b = self.store.exec(a.matched);
+            b.busted || (a.last_qty == b.last_qty && a.last_px == b.last_px)
+        })
+    }
+}
