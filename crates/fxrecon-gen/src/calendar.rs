@@ -1,4 +1,7 @@
 //! Civil-calendar arithmetic (proleptic Gregorian, UTC) for log timestamps and settlement dates.
+//!
+//! Pure integer functions: this module must never read the system clock, use a time zone or
+//! know anything about FIX, orders or the configuration.
 
 /// Microseconds in one day.
 pub(crate) const US_PER_DAY: i64 = 86_400_000_000;

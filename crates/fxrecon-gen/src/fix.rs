@@ -2,6 +2,9 @@
 //! `YYYYMMDD-HH:MM:SS.nnnnnnnnn : 8=...<SOH>9=...<SOH>...10=nnn<SOH>`, with real BodyLength
 //! and CheckSum; header fields after 35 in tag order (34, 43, 49, 52, 56, 122), body fields in
 //! tag order.
+//!
+//! Encoding only: this module must never draw random numbers, change arrival times, message
+//! order or sequence numbers, or touch the ground truth — it writes exactly what it is given.
 
 use crate::calendar::{US_PER_DAY, ymd_bytes};
 use crate::model::{DIRS, Day, Er, ExecId, Kind, LINK_CANCEL, LINK_NONE, Msg, PRIMARY, SYMBOLS, VENUES, code};
@@ -349,7 +352,7 @@ mod tests {
     #[test]
     fn timestamps() {
         let mut c = Clock { day: i64::MIN, ymd: [b'0'; 8] };
-        let us = crate::DEFAULT_START_TIME_US + 3_723_456_789; // +1h 2m 3.456789s
+        let us = crate::config::DEFAULT_START_TIME_US + 3_723_456_789; // +1h 2m 3.456789s
         let mut out = Vec::new();
         c.push(&mut out, us, true);
         out.push(b' ');

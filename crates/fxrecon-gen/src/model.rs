@@ -1,5 +1,8 @@
 //! Shared data model of a generated day: venues, session directions, symbols, execution
 //! reports and the log messages that carry them.
+//!
+//! Types, constants and lookups only: this module must never draw random numbers, inject
+//! faults or depend on the configuration or on any pipeline step.
 
 use crate::expected::Expected;
 

@@ -1,11 +1,14 @@
 //! Order lifecycles: the normal flow mix, order-level fault injection, and emission of the
 //! ExecutionReports each stream receives (with arrival times).
+//!
+//! It must never create session-level traffic or assign MsgSeqNums (the session layer does),
+//! and never decide how many faults a day gets (the plan does).
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::GenConfig;
 use crate::calendar::settlement_dates;
+use crate::config::GenConfig;
 use crate::expected::Expected;
 use crate::model::{
     DROPCOPY, Day, Er, ExecId, Kind, LINK_CANCEL, LINK_NONE, Msg, NO_FILL, OrderInfo, PIP_POINTS, PRIMARY,

@@ -1,10 +1,14 @@
 //! Fault planning: how many faults of which kind a scenario injects, and which order slots
 //! carry the order-level ones.
+//!
+//! It only decides counts and slots; it must never build orders or messages, or record
+//! ground truth.
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::{GenConfig, Scenario};
+use crate::config::GenConfig;
+use crate::scenario::Scenario;
 
 /// An order-level fault (at most one per order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

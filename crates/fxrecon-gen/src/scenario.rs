@@ -1,4 +1,6 @@
 //! Scenarios: which kind of fault a generated day injects.
+//!
+//! Names and parsing only: this module must never know how a fault is planned or injected.
 
 use std::fmt;
 use std::str::FromStr;

@@ -1,13 +1,16 @@
 //! Session layer: Logon / Heartbeat / Logout traffic in both directions of every session,
 //! session-level fault injection (withheld-and-resent messages, gap fills, unfilled gaps,
 //! duplicates, resets) and MsgSeqNum assignment in file order.
+//!
+//! It must never change the content of an ExecutionReport or the order-level ground truth; it
+//! only adds, withholds, repeats and numbers messages.
 
 use std::collections::BTreeMap;
 
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
-use crate::GenConfig;
+use crate::config::GenConfig;
 use crate::expected::Expected;
 use crate::model::{DIRS, Day, Kind, Msg, Rule, STREAM_NAMES, reverse, session_name};
 use crate::plan::SessionFault;

@@ -4,8 +4,10 @@
 //! each stream), and for each OrdStatus the first non-fill report carrying it on each stream
 //! (FIX 4.2 Replaced is already stored as the live status). A pair more than `timing_ms` apart
 //! makes the order a TimingAnomaly.
+//!
+//! Read-only over the day: this module must never move an arrival time or add messages.
 
-use crate::GenConfig;
+use crate::config::GenConfig;
 use crate::expected::Expected;
 use crate::model::{Day, Kind, NO_FILL, SYMBOLS, VENUES, code, root_cl_ord_id};
 
