@@ -11,6 +11,7 @@ pub mod event;
 pub mod fix;
 pub mod memhint;
 pub mod order;
+pub mod quarantine;
 pub mod reconciler;
 pub mod sequencer;
 pub mod snapshot;

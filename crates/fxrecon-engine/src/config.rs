@@ -1,15 +1,38 @@
-//! Run configuration, loaded from a TOML file and overridden by command-line flags.
+//! Run configuration (`fxrecon.toml`), loaded from a TOML file and overridden by command-line
+//! flags.
 //!
-//! Owns: defaults and validation. Unknown keys and impossible values are errors with one clear
-//! message, never silently ignored.
+//! Owns: every key, its default and its validation, and which keys are *rules* (the ones a
+//! journal records, so a replay or recovery reconciles as the run did). Unknown keys and
+//! impossible values are errors with one clear message, never silently ignored.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use fxrecon_core::ReconConfig;
-use serde::Deserialize;
+use fxrecon_core::reconciler::ReconConfig;
+use serde::{Deserialize, Serialize};
+
+/// How logs are written.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// One stream's input, when the config file names it (`[primary]`, `[dropcopy]`).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct InputConfig {
+    /// A file, or `-` for standard input (a pipe or FIFO path is streamed too).
+    pub path: Option<PathBuf>,
+    /// Keep reading the file as it grows, until shutdown.
+    pub follow: bool,
+}
 
 /// Everything a run can be tuned with.
-#[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// Grace window in ms of event time.
@@ -37,6 +60,41 @@ pub struct Config {
     pub journal_direct_io: bool,
     /// Snapshots kept beside the journal (older ones are removed).
     pub snapshots_kept: usize,
+    /// How long a shutdown (SIGTERM/SIGINT) may take to drain and flush (ms).
+    pub shutdown_timeout_ms: u64,
+    /// `run` prints its live counters to stderr this often (s; 0: never).
+    pub status_every_s: u64,
+    /// Log level when `RUST_LOG` is not set (`error`, `warn`, `info`, `debug`, `trace`).
+    pub log_level: Option<String>,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// The primary input.
+    pub primary: InputConfig,
+    /// The drop-copy input.
+    pub dropcopy: InputConfig,
+}
+
+/// The settings that decide what a run reports: recorded in its journal, so that a replay or
+/// a recovery reconciles with the rules the run had.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Rules {
+    /// Grace window in ms of event time.
+    pub grace_ms: i64,
+    /// TimingAnomaly threshold in ms.
+    pub timing_threshold_ms: i64,
+    /// Longest accepted message in bytes.
+    pub max_message_bytes: usize,
+    /// Orders held at once.
+    pub max_orders: usize,
+    /// Execution records held at once.
+    pub max_execs: usize,
+    /// How long a finished order is kept (ms).
+    pub retention_ms: i64,
+    /// Session directions tracked.
+    pub max_sessions: usize,
+    /// Open orders without a report for this long are retired (ms; 0: never).
+    pub open_retention_ms: i64,
 }
 
 impl Default for Config {
@@ -54,6 +112,12 @@ impl Default for Config {
             snapshot_every: 2_000_000,
             snapshots_kept: 3,
             journal_direct_io: true,
+            shutdown_timeout_ms: 10_000,
+            status_every_s: 0,
+            log_level: None,
+            log_format: LogFormat::Text,
+            primary: InputConfig::default(),
+            dropcopy: InputConfig::default(),
         }
     }
 }
@@ -125,7 +189,71 @@ impl Config {
         if self.retention_ms < self.grace_ms || self.retention_ms > 4 * WEEK_MS {
             return bad("retention_ms must be at least grace_ms and at most 2419200000 (28 days)");
         }
+        if self.shutdown_timeout_ms == 0 || self.shutdown_timeout_ms > 3_600_000 {
+            return bad("shutdown_timeout_ms must be > 0 and at most 3600000 (1 hour)");
+        }
+        if let Some(l) = &self.log_level
+            && !["error", "warn", "info", "debug", "trace"].contains(&l.as_str())
+        {
+            return bad("log_level must be one of error, warn, info, debug, trace");
+        }
         Ok(())
+    }
+
+    /// The rules a journal records.
+    pub fn rules(&self) -> Rules {
+        Rules {
+            grace_ms: self.grace_ms,
+            timing_threshold_ms: self.timing_threshold_ms,
+            max_message_bytes: self.max_message_bytes,
+            max_orders: self.max_orders,
+            max_execs: self.max_execs,
+            retention_ms: self.retention_ms,
+            max_sessions: self.max_sessions,
+            open_retention_ms: self.open_retention_ms,
+        }
+    }
+
+    /// This configuration with `rules` in place of its own.
+    pub fn with_rules(&self, r: Rules) -> Self {
+        Self {
+            grace_ms: r.grace_ms,
+            timing_threshold_ms: r.timing_threshold_ms,
+            max_message_bytes: r.max_message_bytes,
+            max_orders: r.max_orders,
+            max_execs: r.max_execs,
+            retention_ms: r.retention_ms,
+            max_sessions: r.max_sessions,
+            open_retention_ms: r.open_retention_ms,
+            ..self.clone()
+        }
+    }
+
+    /// The first rule in which `self` and `other` differ, if any.
+    pub fn rule_difference(&self, other: &Rules) -> Option<&'static str> {
+        let (a, b) = (self.rules(), *other);
+        [
+            (a.grace_ms != b.grace_ms, "grace_ms"),
+            (a.timing_threshold_ms != b.timing_threshold_ms, "timing_threshold_ms"),
+            (a.max_orders != b.max_orders, "max_orders"),
+            (a.max_execs != b.max_execs, "max_execs"),
+            (a.retention_ms != b.retention_ms, "retention_ms"),
+            (a.max_sessions != b.max_sessions, "max_sessions"),
+            (a.open_retention_ms != b.open_retention_ms, "open_retention_ms"),
+            (a.max_message_bytes != b.max_message_bytes, "max_message_bytes"),
+        ]
+        .into_iter()
+        .find_map(|(differs, name)| differs.then_some(name))
+    }
+
+    /// This configuration with the store capped at what inputs of `bytes` bytes in all can
+    /// possibly need (D14): a message that creates an order or an execution record has at
+    /// least six fields of four bytes, so these inputs hold at most `bytes / 24` of either, the
+    /// cap is never reached and the output is the configured size's, while the tables stay
+    /// small.
+    pub fn sized_for_input_bytes(&self, bytes: u64) -> Self {
+        let most = usize::try_from(bytes / 24).unwrap_or(usize::MAX).max(1024);
+        Self { max_orders: self.max_orders.min(most), max_execs: self.max_execs.min(most), ..self.clone() }
     }
 
     /// The core's part of it.
@@ -154,11 +282,29 @@ mod tests {
         std::fs::write(&p, "grace_ms = 500\n").unwrap();
         assert_eq!(Config::load(&p).unwrap().grace_ms, 500);
         std::fs::write(&p, "grace_msx = 500\n").unwrap();
-        assert!(matches!(Config::load(&p), Err(ConfigError::Parse { .. })));
+        let err = Config::load(&p).unwrap_err();
+        assert!(matches!(err, ConfigError::Parse { .. }));
+        assert!(err.to_string().contains("grace_msx") && !err.to_string().contains('\n'), "{err}");
+        std::fs::write(&p, "[primary]\npath = \"a.fix\"\nfollow = true\n").unwrap();
+        let c = Config::load(&p).unwrap();
+        assert_eq!((c.primary.path.as_deref(), c.primary.follow), (Some(Path::new("a.fix")), true));
+        std::fs::write(&p, "[primary]\nfolow = true\n").unwrap();
+        assert!(Config::load(&p).unwrap_err().to_string().contains("folow"));
         std::fs::write(&p, "grace_ms = -1\n").unwrap();
         assert!(matches!(Config::load(&p), Err(ConfigError::Invalid(_))));
         std::fs::write(&p, "grace_ms = 10000000000000000\nretention_ms = 10000000000000000\n").unwrap();
         assert!(matches!(Config::load(&p), Err(ConfigError::Invalid(_))));
         assert!(matches!(Config::load(&dir.join("none.toml")), Err(ConfigError::Read { .. })));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn rules_round_trip_and_differences_are_named() {
+        let a = Config { grace_ms: 1500, ..Config::default() };
+        assert_eq!(Config::default().with_rules(a.rules()), Config { grace_ms: 1500, ..Config::default() });
+        assert_eq!(Config::default().rule_difference(&a.rules()), Some("grace_ms"));
+        assert_eq!(a.rule_difference(&a.rules()), None);
+        let small = Config::default().sized_for_input_bytes(24 * 2000);
+        assert_eq!((small.max_orders, small.max_execs), (2000, 2000));
     }
 }

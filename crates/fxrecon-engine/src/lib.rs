@@ -1,23 +1,21 @@
-//! fxrecon-engine: the shell around the pure core.
+//! fxrecon-engine: the shell around the pure core — the one pipeline every command runs.
 //!
-//! Reading inputs (bounded line reader), merging the two streams by event time, rendering
-//! records as JSON Lines, rejects and the run summary. Business rules live in `fxrecon-core`.
+//! Data flows one way: sources ([`ingest::source::MessageSource`]) → the ingest agents, which
+//! decode, stamp and quarantine through the one admission path ([`ingest::admit`]) into a
+//! ring per stream → the reconciler agent ([`reconciler_agent`]), which merges the rings by
+//! event time ([`merge`]) and applies them to the core's reconciler → the output agent and
+//! its sinks ([`output`]), with the journal writer beside it. Every command builds its run
+//! with [`pipeline::builder::PipelineBuilder`]. Business rules live in `fxrecon-core`; how
+//! agents run, in `fxrecon-runtime`; the journal's formats, in `fxrecon-journal`.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
-pub mod agent;
-pub mod alloc_counter;
-pub mod bench;
+pub mod command;
 pub mod config;
-pub mod host_jitter;
-pub mod idle;
-pub mod journal;
-pub mod journal_agent;
-pub mod line_reader;
-pub mod mapped_input;
-pub mod offline;
+pub mod counters;
+pub mod ground_truth;
+pub mod ingest;
+pub mod merge;
+pub mod output;
 pub mod pipeline;
-pub mod recovery;
-pub mod render;
-pub mod soak;
-pub mod summary;
-pub mod synthetic;
-pub mod truth;
+pub mod reconciler_agent;

@@ -1,9 +1,12 @@
 //! Bad input never stops the stream: each bad line is rejected with its line number and reason,
 //! and every other message is still reconciled.
 
-use fxrecon_core::Stream;
+use fxrecon_core::event::Stream;
 use fxrecon_engine::config::Config;
-use fxrecon_engine::truth::findings;
+use fxrecon_engine::ground_truth::findings;
+use fxrecon_engine::pipeline::memory::reconcile_in_memory;
+use fxrecon_engine::pipeline::options::PipelineOptions;
+use fxrecon_runtime::threading::Threading;
 
 /// A framed SOH message (correct BodyLength and CheckSum) with a log prefix.
 fn framed(prefix_time: &str, body: &str) -> Vec<u8> {
@@ -23,11 +26,19 @@ fn er(seq: u32, sender: &str, exec_id: &str, et: &str, st: &str, cum: u32, last:
     )
 }
 
-fn run(primary: &[u8], dropcopy: &[u8]) -> (Vec<fxrecon_core::Record>, Vec<(Stream, u64, String)>) {
-    let mut records = Vec::new();
-    let mut rejects = Vec::new();
-    fxrecon_engine::offline::reconcile(primary, dropcopy, &Config::default(), &mut records, &mut rejects).unwrap();
-    (records, rejects)
+/// Records and rejects (stream, line, reason) of a run, the same in every threading mode.
+fn run(primary: &[u8], dropcopy: &[u8]) -> (Vec<fxrecon_core::divergence::Record>, Vec<(Stream, u64, String)>) {
+    let mut results = Vec::new();
+    for threading in [Threading::Stepped, Threading::Shared] {
+        let opts = PipelineOptions { threading, ..PipelineOptions::default() };
+        let run = reconcile_in_memory(primary.to_vec(), dropcopy.to_vec(), &Config::default(), opts).unwrap();
+        let rejects: Vec<_> = run.rejects.iter().map(|n| (n.stream, n.line, n.reason.to_string())).collect();
+        results.push((run.records, rejects));
+    }
+    let second = results.pop().unwrap();
+    let first = results.pop().unwrap();
+    assert_eq!(format!("{:?}", first), format!("{:?}", second), "stepped and threaded runs differ");
+    first
 }
 
 #[test]

@@ -8,7 +8,10 @@
 use std::path::{Path, PathBuf};
 
 use fxrecon_engine::config::Config;
-use fxrecon_engine::summary::JsonlSink;
+use fxrecon_engine::output::render::records_to_jsonl;
+use fxrecon_engine::pipeline::memory::reconcile_in_memory;
+use fxrecon_engine::pipeline::options::PipelineOptions;
+use fxrecon_runtime::threading::Threading;
 
 fn fixtures_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
@@ -21,13 +24,10 @@ fn run_case(dir: &Path) -> Vec<u8> {
     if let Ok(text) = std::fs::read_to_string(dir.join("config.toml")) {
         cfg = toml::from_str(&text).expect("fixture config");
     }
-    let mut out = Vec::new();
-    let mut sink = JsonlSink::new(&mut out);
-    let mut rejects: Vec<(fxrecon_core::Stream, u64, String)> = Vec::new();
-    fxrecon_engine::offline::reconcile(&primary[..], &dropcopy[..], &cfg, &mut sink, &mut rejects).unwrap();
-    sink.finish().unwrap();
-    assert!(rejects.is_empty(), "{}: unexpected rejects {rejects:?}", dir.display());
-    out
+    let opts = PipelineOptions { threading: Threading::Stepped, ..PipelineOptions::default() };
+    let run = reconcile_in_memory(primary, dropcopy, &cfg, opts).unwrap();
+    assert!(run.rejects.is_empty(), "{}: unexpected rejects {:?}", dir.display(), run.rejects);
+    records_to_jsonl(&run.records)
 }
 
 #[test]

@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use fxrecon_engine::config::Config;
-use fxrecon_engine::summary::JsonlSink;
+use fxrecon_engine::output::render::records_to_jsonl;
+use fxrecon_engine::pipeline::memory::reconcile_in_memory;
+use fxrecon_engine::pipeline::options::PipelineOptions;
 use serde_json::Value;
 
 fn sample_dir() -> PathBuf {
@@ -24,15 +26,11 @@ fn quickfix_sample_matches_expected_output() {
     let dropcopy = std::fs::read(dir.join("dropcopy.fix")).unwrap();
     let expected = std::fs::read_to_string(dir.join("expected.jsonl")).unwrap();
 
-    let mut out = Vec::new();
-    let mut sink = JsonlSink::new(&mut out);
-    let mut rejects: Vec<(fxrecon_core::Stream, u64, String)> = Vec::new();
-    let stats =
-        fxrecon_engine::offline::reconcile(&primary[..], &dropcopy[..], &Config::default(), &mut sink, &mut rejects)
-            .unwrap();
-    sink.finish().unwrap();
-    assert!(rejects.is_empty(), "{rejects:?}");
-    assert_eq!(stats.messages, [124, 127]);
+    let run = reconcile_in_memory(primary, dropcopy, &Config::default(), PipelineOptions::default()).unwrap();
+    assert!(run.rejects.is_empty(), "{:?}", run.rejects);
+    let c = &run.outcome.counters;
+    assert_eq!([c.primary.messages, c.dropcopy.messages], [124, 127]);
+    let out = records_to_jsonl(&run.records);
 
     let got: Vec<_> = String::from_utf8(out).unwrap().lines().map(comparable).collect();
     let want: Vec<_> = expected.lines().map(comparable).collect();

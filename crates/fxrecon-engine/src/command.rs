@@ -1,0 +1,59 @@
+//! Commands to the reconciler agent and its replies: how readers ask about the live state
+//! without touching the reconciler's memory. A command waits in its ring until the agent
+//! drains it between batches, on its own thread; the reply goes back through another ring.
+//!
+//! Owns: the command and reply types and the two rings' ends. Never blocks the agent: a reply
+//! that does not fit waits for the next batch.
+
+use fxrecon_runtime::rings::{Consumer, Producer, RingBuffer};
+
+/// A question for the reconciler agent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// The digest of the state now (as `state_digest` at the end of a run).
+    StateDigest,
+    /// Orders held now and records emitted so far.
+    Sizes,
+}
+
+/// The agent's answer to a [`Command`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reply {
+    /// Digest of the state after the messages consumed so far.
+    StateDigest {
+        /// The digest.
+        digest: u64,
+        /// Messages consumed when it was taken.
+        consumed: u64,
+    },
+    /// How large the state is.
+    Sizes {
+        /// Orders held (live and awaiting retirement).
+        orders: u64,
+        /// Records emitted so far.
+        records: u64,
+    },
+}
+
+/// The reader's end: sends commands, receives replies.
+pub struct CommandClient {
+    /// Commands to the agent.
+    pub commands: Producer<Command>,
+    /// Replies from the agent, in command order.
+    pub replies: Consumer<Reply>,
+}
+
+/// The agent's end.
+pub struct CommandServer {
+    /// Commands waiting.
+    pub commands: Consumer<Command>,
+    /// Replies sent.
+    pub replies: Producer<Reply>,
+}
+
+/// Rings for up to `slots` commands in flight.
+pub fn command_rings(slots: usize) -> (CommandClient, CommandServer) {
+    let (ctx, crx) = RingBuffer::new(slots);
+    let (rtx, rrx) = RingBuffer::new(slots);
+    (CommandClient { commands: ctx, replies: rrx }, CommandServer { commands: crx, replies: rtx })
+}

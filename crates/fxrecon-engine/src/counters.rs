@@ -1,0 +1,321 @@
+//! The pipeline's live counters: what each agent has done so far, readable from any thread
+//! while the run goes on (status lines, the summary at the end, later the metrics endpoint),
+//! without a lock and without the agents ever waiting for a reader.
+//!
+//! Owns: which counters exist, who writes each (one agent per counter), and the plain
+//! snapshot they are read into. Never holds business logic: the reconciler's own numbers are
+//! copied in by its agent between batches.
+
+use std::sync::Arc;
+
+use fxrecon_core::divergence::DivergenceKind;
+use fxrecon_core::event::Stream;
+use fxrecon_journal::writer_agent::JournalCounters;
+use fxrecon_runtime::counters::{Counter, PaddedCounter};
+use serde::Serialize;
+
+/// How an input stands (the `state` counter of [`IngestCounters`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InputState {
+    /// Being read.
+    Reading,
+    /// Read to its end.
+    Ended,
+    /// Stopped before its end (shutdown).
+    Stopped,
+    /// Ended by an error (logged): unreadable, truncated or replaced under the reader.
+    Failed,
+}
+
+impl InputState {
+    fn of(v: u64) -> Self {
+        match v {
+            1 => InputState::Ended,
+            2 => InputState::Stopped,
+            3 => InputState::Failed,
+            _ => InputState::Reading,
+        }
+    }
+
+    /// The counter value of this state.
+    pub fn code(self) -> u64 {
+        self as u64
+    }
+}
+
+/// Counters of one ingest agent (its only writer).
+#[derive(Debug, Default)]
+pub struct IngestCounters {
+    /// Messages (lines) read from the source, blank ones included.
+    pub lines: PaddedCounter,
+    /// Messages decoded and pushed.
+    pub messages: Counter,
+    /// Messages rejected.
+    pub rejected: Counter,
+    /// Pushes that found a ring full (backpressure waits).
+    pub ring_full_waits: Counter,
+    /// Items pushed into the stream's ring (events and rejects).
+    pub pushed: Counter,
+    /// [`InputState`] code.
+    pub state: Counter,
+}
+
+/// Counters of the reconciler agent (its only writer).
+#[derive(Debug, Default)]
+pub struct ReconcilerCounters {
+    /// Items (events and rejects) taken from each stream's ring.
+    pub consumed: [PaddedCounter; 2],
+    /// Events applied.
+    pub events: Counter,
+    /// Records emitted per divergence type (index: [`DivergenceKind`] precedence order).
+    pub divergences: [Counter; DivergenceKind::ALL.len()],
+    /// SequenceGap records emitted.
+    pub gaps: Counter,
+    /// Resolved records emitted.
+    pub resolved: Counter,
+    /// CapacityExhausted records emitted.
+    pub capacity_exhausted: Counter,
+    /// Stale reports (would have moved a view backwards).
+    pub stale_reports: Counter,
+    /// Reports whose ExecID was already applied (idempotent resends).
+    pub repeated_exec_ids: Counter,
+    /// Orders held now (live and awaiting retirement).
+    pub orders_live: Counter,
+    /// Orders created so far.
+    pub orders: Counter,
+    /// Orders retired so far.
+    pub orders_retired: Counter,
+    /// Orders evicted from a full store.
+    pub orders_evicted: Counter,
+    /// Most orders held at once.
+    pub orders_high_water: Counter,
+    /// Open orders retired after going quiet (D29).
+    pub orders_stale_retired: Counter,
+    /// ExecutionReports applied (repeats included).
+    pub execution_reports: Counter,
+    /// Trade cancels/corrects whose ExecRefID named no known fill.
+    pub unknown_exec_refs: Counter,
+    /// OrderCancelRejects for orders never seen.
+    pub unknown_cancel_rejects: Counter,
+    /// Execution records not kept (record pool exhausted).
+    pub exec_records_dropped: Counter,
+    /// Grace checks not scheduled (timer queue full).
+    pub timers_dropped: Counter,
+    /// Output-ring pushes that found it full.
+    pub output_full_waits: Counter,
+    /// Duty cycles that paused because the journal's mark ring was full.
+    pub journal_full_waits: Counter,
+    /// Consumed messages including those recovered (the journal's count, for its lag).
+    pub consumed_total: Counter,
+    /// Snapshots taken.
+    pub snapshots: Counter,
+    /// Digest of the final state (set once the agent is done).
+    pub state_digest: Counter,
+    /// 1 once the agent has finished.
+    pub done: Counter,
+}
+
+/// Counters of the output agent (its only writer).
+#[derive(Debug, Default)]
+pub struct OutputCounters {
+    /// Records handed to the sinks.
+    pub records: Counter,
+    /// Rejects handed to the sinks.
+    pub rejects: Counter,
+    /// Records skipped because a recovered output already held them.
+    pub skipped: Counter,
+}
+
+/// Every counter of one pipeline.
+#[derive(Debug)]
+pub struct PipelineCounters {
+    /// Per input (primary, drop copy).
+    pub ingest: [Arc<IngestCounters>; 2],
+    /// The reconciler agent's.
+    pub reconciler: Arc<ReconcilerCounters>,
+    /// The output agent's.
+    pub output: Arc<OutputCounters>,
+    /// The journal writer's, when journaling.
+    pub journal: Option<Arc<JournalCounters>>,
+}
+
+impl PipelineCounters {
+    /// Fresh counters; `journal` when the run is journaled.
+    pub fn new(journal: Option<Arc<JournalCounters>>) -> Self {
+        Self {
+            ingest: [Arc::default(), Arc::default()],
+            reconciler: Arc::default(),
+            output: Arc::default(),
+            journal,
+        }
+    }
+
+    /// The counters now.
+    pub fn snapshot(&self) -> CountersSnapshot {
+        let r = &self.reconciler;
+        let stream = |s: Stream| {
+            let i = &self.ingest[s.index()];
+            let consumed = r.consumed[s.index()].get();
+            StreamSnapshot {
+                lines: i.lines.get(),
+                messages: i.messages.get(),
+                rejected: i.rejected.get(),
+                ring_depth: i.pushed.get().saturating_sub(consumed),
+                ring_full_waits: i.ring_full_waits.get(),
+                state: InputState::of(i.state.get()),
+            }
+        };
+        let by_type = DivergenceKind::ALL
+            .iter()
+            .map(|k| (k.name(), r.divergences[*k as usize].get()))
+            .chain([("SequenceGap", r.gaps.get()), ("Resolved", r.resolved.get())])
+            .chain([("CapacityExhausted", r.capacity_exhausted.get())])
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        CountersSnapshot {
+            primary: stream(Stream::Primary),
+            dropcopy: stream(Stream::DropCopy),
+            events: r.events.get(),
+            records_by_type: by_type,
+            stale_reports: r.stale_reports.get(),
+            repeated_exec_ids: r.repeated_exec_ids.get(),
+            orders: r.orders.get(),
+            orders_live: r.orders_live.get(),
+            orders_retired: r.orders_retired.get(),
+            orders_evicted: r.orders_evicted.get(),
+            orders_high_water: r.orders_high_water.get(),
+            orders_stale_retired: r.orders_stale_retired.get(),
+            execution_reports: r.execution_reports.get(),
+            unknown_exec_refs: r.unknown_exec_refs.get(),
+            unknown_cancel_rejects: r.unknown_cancel_rejects.get(),
+            exec_records_dropped: r.exec_records_dropped.get(),
+            timers_dropped: r.timers_dropped.get(),
+            capacity_exhausted: r.capacity_exhausted.get(),
+            state_digest: r.state_digest.get(),
+            output_full_waits: r.output_full_waits.get(),
+            journal_full_waits: r.journal_full_waits.get(),
+            records_written: self.output.records.get(),
+            journal: self.journal.as_ref().map(|j| JournalSnapshot {
+                records: j.records.get(),
+                batches: j.batches.get(),
+                write_failures: j.write_failures.get(),
+                snapshots: j.snapshots.get(),
+                lag: r.consumed_total.get().saturating_sub(j.written.get()),
+                alarm: j.alarm.get() != 0,
+            }),
+        }
+    }
+}
+
+/// One input's counters, read.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct StreamSnapshot {
+    /// Lines read.
+    pub lines: u64,
+    /// Messages decoded.
+    pub messages: u64,
+    /// Messages rejected.
+    pub rejected: u64,
+    /// Items in the ring, not yet taken by the reconciler.
+    pub ring_depth: u64,
+    /// Pushes that found the ring full.
+    pub ring_full_waits: u64,
+    /// How the input stands.
+    pub state: InputState,
+}
+
+/// The journal's counters, read.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct JournalSnapshot {
+    /// Records appended this run.
+    pub records: u64,
+    /// Group commits.
+    pub batches: u64,
+    /// Failed writes (each retried).
+    pub write_failures: u64,
+    /// Snapshots written.
+    pub snapshots: u64,
+    /// Consumed messages not yet written to the journal.
+    pub lag: u64,
+    /// Writes are failing now (intake paused).
+    pub alarm: bool,
+}
+
+/// Every counter of a pipeline, read at one moment (each value at most one update old).
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct CountersSnapshot {
+    /// The primary input.
+    pub primary: StreamSnapshot,
+    /// The drop-copy input.
+    pub dropcopy: StreamSnapshot,
+    /// Events applied.
+    pub events: u64,
+    /// Records emitted per type (types with none left out).
+    pub records_by_type: std::collections::BTreeMap<&'static str, u64>,
+    /// Stale reports.
+    pub stale_reports: u64,
+    /// Repeated ExecIDs (idempotent resends).
+    pub repeated_exec_ids: u64,
+    /// Orders created.
+    pub orders: u64,
+    /// Orders held now.
+    pub orders_live: u64,
+    /// Orders retired.
+    pub orders_retired: u64,
+    /// Orders evicted from a full store.
+    pub orders_evicted: u64,
+    /// Most orders held at once.
+    pub orders_high_water: u64,
+    /// Open orders retired after going quiet.
+    pub orders_stale_retired: u64,
+    /// ExecutionReports applied.
+    pub execution_reports: u64,
+    /// Unknown ExecRefIDs.
+    pub unknown_exec_refs: u64,
+    /// OrderCancelRejects for unknown orders.
+    pub unknown_cancel_rejects: u64,
+    /// Execution records not kept.
+    pub exec_records_dropped: u64,
+    /// Grace checks not scheduled.
+    pub timers_dropped: u64,
+    /// CapacityExhausted records.
+    pub capacity_exhausted: u64,
+    /// Digest of the final state (0 until the reconciler is done).
+    pub state_digest: u64,
+    /// Output-ring full waits.
+    pub output_full_waits: u64,
+    /// Journal mark-ring full waits.
+    pub journal_full_waits: u64,
+    /// Records written by the output.
+    pub records_written: u64,
+    /// The journal, when journaling.
+    pub journal: Option<JournalSnapshot>,
+}
+
+impl CountersSnapshot {
+    /// One line for `--status-every`.
+    pub fn status_line(&self) -> String {
+        let s = |n: &str, x: &StreamSnapshot| {
+            format!("{n} {} msgs {} rejected ring {} ({:?})", x.messages, x.rejected, x.ring_depth, x.state)
+        };
+        let mut line = format!(
+            "status: {}; {}; {} events; records {}; orders live {} retired {}; stale {}",
+            s("primary", &self.primary),
+            s("dropcopy", &self.dropcopy),
+            self.events,
+            self.records_by_type.values().sum::<u64>(),
+            self.orders_live,
+            self.orders_retired,
+            self.stale_reports,
+        );
+        if !self.records_by_type.is_empty() {
+            let types: Vec<String> = self.records_by_type.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            line.push_str(&format!(" ({})", types.join(", ")));
+        }
+        if let Some(j) = &self.journal {
+            line.push_str(&format!("; journal {} records lag {}{}", j.records, j.lag, if j.alarm { " ALARM" } else { "" }));
+        }
+        line
+    }
+}

@@ -1,0 +1,192 @@
+//! Recovery of a journaled run, and replay of a journal: both are pipelines built by the one
+//! builder with the journal as their intake.
+//!
+//! Owns: the order of a recovery (check the rules, set outputs aside when salvaging, resume
+//! the output files, pick the newest usable snapshot, replay what follows it into the
+//! resumed outputs, reopen the journal for appending) and what it reports. Never applies
+//! anything the journal does not hold.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use fxrecon_core::reconciler::Reconciler;
+use fxrecon_journal::recovery::{self as journal_recovery, HEADER_RECORDS, HeaderError};
+use fxrecon_journal::segment::{FsyncPolicy, JournalError};
+use fxrecon_runtime::shutdown::Shutdown;
+use serde::Serialize;
+
+use crate::config::{Config, Rules};
+use crate::ingest::journal_intake::Window;
+use crate::output::agent::AlreadyWritten;
+use crate::output::resume::{ResumeCounters, ResumeRecords, ResumeRejects, ResumedFile};
+use crate::output::sink::OutputSink;
+use crate::pipeline::builder::{Intake, JournalReplay, JournalSetup, PipelineBuilder, RunError, RunOutcome};
+use crate::pipeline::options::PipelineOptions;
+use crate::reconciler_agent::RunState;
+
+/// Why a journal could not be opened, replayed or resumed.
+#[derive(Debug, thiserror::Error)]
+pub enum RecoveryError {
+    /// The journal itself is unreadable or corrupt.
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    /// The journal's run header is missing or unreadable.
+    #[error(transparent)]
+    Header(#[from] HeaderError),
+    /// The run's rules differ from those the journal was written with.
+    #[error("journal {dir} was written with different rules ({field}); resume with the same config")]
+    ConfigMismatch {
+        /// The journal directory.
+        dir: PathBuf,
+        /// The first setting that differs.
+        field: &'static str,
+    },
+    /// A file could not be read, written or moved.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// The replay failed (a record that does not decode, an output that disagrees).
+    #[error("recovery: {0}")]
+    Replay(#[from] RunError),
+}
+
+/// What a recovery found and did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RecoveryReport {
+    /// Messages covered by the snapshot recovery started from (None: replayed from the start).
+    pub snapshot: Option<u64>,
+    /// Events replayed from the journal.
+    pub events_replayed: u64,
+    /// Rejected messages replayed from the journal.
+    pub rejects_replayed: u64,
+    /// Output lines already present and checked against the replay.
+    pub output_lines_checked: u64,
+    /// Output lines the replay appended (written before the crash but lost, or never written).
+    pub output_lines_appended: u64,
+    /// Rejects lines appended.
+    pub rejects_lines_appended: u64,
+    /// Damaged regions skipped with `--salvage`.
+    pub salvaged_regions: u64,
+}
+
+/// A recovered run, ready to continue.
+pub struct Recovered {
+    /// The state the journal rebuilt.
+    pub state: RunState,
+    /// The journal, reopened for appending.
+    pub journal: JournalSetup,
+    /// What the outputs already hold (the continuing run skips it).
+    pub already: AlreadyWritten,
+    /// What recovery did.
+    pub report: RecoveryReport,
+}
+
+/// The rules a journal was written with.
+pub fn journal_rules(dir: &Path) -> Result<Rules, RecoveryError> {
+    Ok(journal_recovery::journal_rules::<Rules>(dir)?)
+}
+
+/// Starts a new journal in `dir` for a run with `cfg`.
+pub fn create(dir: &Path, cfg: &Config, fsync: FsyncPolicy) -> Result<JournalSetup, RecoveryError> {
+    let writer = journal_recovery::create(dir, &cfg.rules(), fsync, cfg.journal_direct_io)?;
+    Ok(setup(writer, dir, cfg))
+}
+
+fn setup(writer: fxrecon_journal::segment::JournalWriter, dir: &Path, cfg: &Config) -> JournalSetup {
+    JournalSetup {
+        writer,
+        snapshot_every: cfg.snapshot_every,
+        snapshots_kept: cfg.snapshots_kept,
+        dir: dir.to_path_buf(),
+    }
+}
+
+/// Recovers a run from the journal in `dir`: replays it with `cfg` (which must have the rules
+/// it was written with) into the output files `out` and `rejects` (when rejects go to a file),
+/// and returns where the run continues.
+#[allow(clippy::too_many_arguments)]
+pub fn recover(
+    dir: &Path,
+    cfg: &Config,
+    fsync: FsyncPolicy,
+    out: &Path,
+    rejects: Option<&Path>,
+    salvage: bool,
+    opts: &PipelineOptions,
+    shutdown: Shutdown,
+) -> Result<Recovered, RecoveryError> {
+    let written = journal_rules(dir)?;
+    if let Some(field) = cfg.rule_difference(&written) {
+        return Err(RecoveryError::ConfigMismatch { dir: dir.to_path_buf(), field });
+    }
+    if salvage {
+        // What the outputs hold came partly from records that may now be lost: keep them for
+        // inspection and write outputs consistent with what is replayed.
+        for p in std::iter::once(out).chain(rejects).filter(|p| p.exists()) {
+            let aside = PathBuf::from(format!("{}.before-salvage", p.display()));
+            std::fs::rename(p, &aside).map_err(|e| std::io::Error::new(e.kind(), format!("cannot move {} aside: {e}", p.display())))?;
+        }
+    }
+    let mut out_file = ResumedFile::open(out)?;
+    let mut rejects_file = rejects.map(ResumedFile::open).transpose()?;
+    let kept_rejects = rejects_file.as_ref().map(|r| r.kept_lines());
+    let out_kept = out_file.kept_lines();
+    let snapshot = journal_recovery::usable_snapshot(dir, cfg.recon(), |h| {
+        if h.records_emitted > out_kept || kept_rejects.is_some_and(|n| h.rejects > n) {
+            Err("the outputs do not hold all its records yet".to_string())
+        } else {
+            Ok(())
+        }
+    });
+    let (state, from) = match snapshot {
+        Some((h, reconciler)) => {
+            out_file.assume_reproduced(h.records_emitted);
+            if let Some(r) = rejects_file.as_mut() {
+                r.assume_reproduced(h.rejects);
+            }
+            let state = RunState { reconciler, consumed: h.consumed, rejects: h.rejects, positions: h.streams };
+            (state, h.consumed)
+        }
+        None => (RunState::fresh(Reconciler::new(cfg.recon())), 0),
+    };
+    let rejects_before = state.rejects;
+    let out_counters = out_file.counters();
+    let rejects_counters: Option<Arc<ResumeCounters>> = rejects_file.as_ref().map(|r| r.counters());
+    let mut sinks: Vec<Box<dyn OutputSink>> = vec![Box::new(ResumeRecords(out_file))];
+    if let Some(r) = rejects_file {
+        sinks.push(Box::new(ResumeRejects(r)));
+    }
+    let replay = JournalReplay { dir: dir.to_path_buf(), from_record: from + HEADER_RECORDS, salvage, window: Window::default() };
+    let mut builder = PipelineBuilder::new(cfg, opts.clone(), Intake::Journal(replay)).start_from(state).shutdown(shutdown);
+    for s in sinks {
+        builder = builder.sink(s);
+    }
+    let outcome: RunOutcome = builder.build()?.run()?;
+    let replayed = outcome.replay.as_deref().expect("a journal intake counts its replay");
+    if replayed.done.get_acquire() == 0 {
+        return Err(RecoveryError::Io(std::io::Error::other("recovery interrupted before the journal was replayed")));
+    }
+    let salvaged = replayed.salvaged_regions.get();
+    let state = outcome.state;
+    let writer = journal_recovery::reopen(dir, fsync, cfg.journal_direct_io, salvaged > 0, state.consumed + HEADER_RECORDS)?;
+    let report = RecoveryReport {
+        snapshot: (from > 0).then_some(from),
+        events_replayed: replayed.events.get(),
+        rejects_replayed: state.rejects - rejects_before,
+        output_lines_checked: out_counters.checked.get(),
+        output_lines_appended: out_counters.appended.get(),
+        rejects_lines_appended: rejects_counters.as_ref().map_or(0, |c| c.appended.get()),
+        salvaged_regions: salvaged,
+    };
+    tracing::warn!(
+        from_snapshot = from,
+        events = report.events_replayed,
+        output_lines_appended = report.output_lines_appended,
+        "recovered from journal {}",
+        dir.display()
+    );
+    let already = AlreadyWritten {
+        through_id: out_counters.kept.get(),
+        rejects: rejects_counters.map_or(0, |c| c.kept.get().saturating_sub(c.checked.get())),
+    };
+    Ok(Recovered { state, journal: setup(writer, dir, cfg), already, report })
+}

@@ -1,0 +1,110 @@
+//! Recovery's journal side: opening a journal for a run (a new one gets its run header, an
+//! existing one is reopened for appending after what it holds), reading back the rules it
+//! was written with, and choosing the snapshot a recovery starts from.
+//!
+//! Owns: the segment size of run journals, the run header's place (the first record), and
+//! the rule that a snapshot is used only if it restores and the caller accepts its position
+//! (the outputs must already hold its records). Never decodes FIX and never writes outputs:
+//! replaying the records after the snapshot is the engine's pipeline, fed by
+//! [`crate::replay::RecordFeed`].
+
+use std::path::Path;
+
+use fxrecon_core::reconciler::{ReconConfig, Reconciler};
+use fxrecon_core::snapshot::SnapReader;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::record::{self, EventRecordError, KIND_HEADER};
+use crate::segment::{FsyncPolicy, JournalError, JournalReader, JournalWriter, list_segments};
+use crate::snapshot_file::{self, SnapshotHeader};
+
+/// Segment size of journals written by runs.
+pub const SEGMENT_BYTES: u64 = 256 << 20;
+
+/// Records at the start of a run journal that are not consumed messages (the run header).
+pub const HEADER_RECORDS: u64 = 1;
+
+/// Why a journal's run header could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum HeaderError {
+    /// The journal itself is unreadable or corrupt.
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    /// The first record is not a run header.
+    #[error("journal {0} has no run header: not a journal this build can resume")]
+    Missing(String),
+    /// The run header does not decode.
+    #[error("journal {dir}: {source}")]
+    Unreadable {
+        /// The journal directory.
+        dir: String,
+        /// Why.
+        source: EventRecordError,
+    },
+}
+
+/// True when `dir` already holds a journal (a run with it recovers instead of starting).
+pub fn journal_exists(dir: &Path) -> Result<bool, JournalError> {
+    Ok(dir.exists() && !list_segments(dir)?.is_empty())
+}
+
+/// The rules a journal was written with (its run header).
+pub fn journal_rules<T: DeserializeOwned>(dir: &Path) -> Result<T, HeaderError> {
+    match JournalReader::new(dir, false).first_record()? {
+        Some((KIND_HEADER, payload)) => record::decode_header(&payload)
+            .map_err(|source| HeaderError::Unreadable { dir: dir.display().to_string(), source }),
+        _ => Err(HeaderError::Missing(dir.display().to_string())),
+    }
+}
+
+/// Starts a new journal in `dir` for a run with `rules`: writes and syncs its run header.
+pub fn create<T: Serialize>(dir: &Path, rules: &T, fsync: FsyncPolicy, direct_io: bool) -> Result<JournalWriter, JournalError> {
+    let mut writer = JournalWriter::open(dir, SEGMENT_BYTES, fsync)?.direct_io(direct_io)?;
+    writer.append(KIND_HEADER, &record::encode_header(rules))?;
+    writer.sync()?;
+    Ok(writer)
+}
+
+/// Reopens the journal in `dir` for appending after a recovery replayed `records` of its
+/// records; after salvage, appending starts in a new segment (the damaged one stays as it is).
+pub fn reopen(
+    dir: &Path,
+    fsync: FsyncPolicy,
+    direct_io: bool,
+    salvaged: bool,
+    records: u64,
+) -> Result<JournalWriter, JournalError> {
+    let writer = if salvaged {
+        JournalWriter::open_new_segment(dir, SEGMENT_BYTES, fsync, records)?
+    } else {
+        JournalWriter::open(dir, SEGMENT_BYTES, fsync)?
+    };
+    writer.direct_io(direct_io)
+}
+
+/// The newest snapshot in `dir` that restores with `cfg` and whose header `accept` takes (the
+/// caller's check that the outputs already hold its records); an unusable one is logged and
+/// an older one tried. None: replay from the start.
+pub fn usable_snapshot(
+    dir: &Path,
+    cfg: ReconConfig,
+    accept: impl Fn(&SnapshotHeader) -> Result<(), String>,
+) -> Option<(SnapshotHeader, Reconciler)> {
+    let snapshots = snapshot_file::list(dir).ok()?;
+    for (consumed, path) in snapshots {
+        let restored = snapshot_file::read(&path).map_err(|e| e.to_string()).and_then(|payload| {
+            let mut r = SnapReader::new(&payload);
+            let h = SnapshotHeader::load(&mut r).map_err(|e| e.to_string())?;
+            accept(&h)?;
+            let rec = Reconciler::restore(cfg, &mut r).map_err(|e| e.to_string())?;
+            r.finish().map_err(|e| e.to_string())?;
+            Ok((h, rec))
+        });
+        match restored {
+            Ok(x) => return Some(x),
+            Err(why) => tracing::warn!(snapshot = consumed, why, "snapshot not used; trying an older one"),
+        }
+    }
+    None
+}
