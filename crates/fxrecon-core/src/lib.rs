@@ -3,6 +3,7 @@
 //! FIX decoding into [`event::ExecEvent`], per-session sequencing, the FIX 4.4 order state
 //! machine for each stream's view, the order store, grace timers and divergence
 //! classification. No I/O, no threads, no clock: time arrives with each event.
+#![deny(missing_docs)]
 
 pub mod decimal;
 pub mod digest;
@@ -21,15 +22,3 @@ pub mod time;
 pub use divergence::{Divergence, DivergenceKind, Record, Sink};
 pub use event::{ExecEvent, Stream};
 pub use reconciler::{ReconConfig, Reconciler};
-
-// Old paths, kept until the shell crates move to the new ones.
-#[doc(hidden)]
-pub use order::store as order_store;
-#[doc(hidden)]
-pub use order::store::index as order_table;
-#[doc(hidden)]
-pub use order::store::ring_queue;
-#[doc(hidden)]
-pub use order::view as order_view;
-#[doc(hidden)]
-pub use reconciler::grace_timers as timers;

@@ -6,6 +6,7 @@
 //! random accesses). A hint never changes what the program computes, only when and how memory
 //! arrives. Must never dereference, free, move or remap anything: it only takes references
 //! and address ranges of live allocations, which are valid by construction.
+#![allow(unsafe_code)]
 
 /// Hints that `value`'s cache line will be read soon (no effect on targets without a hint).
 #[inline(always)]

@@ -5,7 +5,7 @@
 //! ring. Plain `Copy` data: never allocates, never refers to the bytes it came from.
 
 use crate::event::Stream;
-use crate::fix::DecodeError;
+use crate::fix::decoder::DecodeError;
 use crate::text::InlineStr;
 
 /// Bytes of a rejected message kept for its excerpt.

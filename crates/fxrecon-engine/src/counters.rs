@@ -59,6 +59,8 @@ pub struct IngestCounters {
     pub pushed: Counter,
     /// [`InputState`] code.
     pub state: Counter,
+    /// Microseconds from the pipeline's start until the input was over.
+    pub ended_us: Counter,
 }
 
 /// Counters of the reconciler agent (its only writer).
@@ -114,6 +116,9 @@ pub struct ReconcilerCounters {
     pub state_digest: Counter,
     /// 1 once the agent has finished.
     pub done: Counter,
+    /// Microseconds from the pipeline's start until every message was applied and the
+    /// end-of-input records sent (before the final state digest).
+    pub drained_us: Counter,
 }
 
 /// Counters of the output agent (its only writer).
@@ -143,12 +148,7 @@ pub struct PipelineCounters {
 impl PipelineCounters {
     /// Fresh counters; `journal` when the run is journaled.
     pub fn new(journal: Option<Arc<JournalCounters>>) -> Self {
-        Self {
-            ingest: [Arc::default(), Arc::default()],
-            reconciler: Arc::default(),
-            output: Arc::default(),
-            journal,
-        }
+        Self { ingest: [Arc::default(), Arc::default()], reconciler: Arc::default(), output: Arc::default(), journal }
     }
 
     /// The counters now.
@@ -314,7 +314,12 @@ impl CountersSnapshot {
             line.push_str(&format!(" ({})", types.join(", ")));
         }
         if let Some(j) = &self.journal {
-            line.push_str(&format!("; journal {} records lag {}{}", j.records, j.lag, if j.alarm { " ALARM" } else { "" }));
+            line.push_str(&format!(
+                "; journal {} records lag {}{}",
+                j.records,
+                j.lag,
+                if j.alarm { " ALARM" } else { "" }
+            ));
         }
         line
     }

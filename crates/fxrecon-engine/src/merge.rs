@@ -71,9 +71,8 @@ impl Merge {
         // An empty ring's watermark must be read *before* the ring is looked at again: a
         // watermark read after an empty peek could already cover an event pushed in between
         // (the ingest agent pushes, then publishes), which would then be overtaken.
-        let bound = |s: Stream| -> i64 {
-            if self.closed[s.index()] { i64::MAX } else { self.watermarks[s.index()].get() }
-        };
+        let bound =
+            |s: Stream| -> i64 { if self.closed[s.index()] { i64::MAX } else { self.watermarks[s.index()].get() } };
         let pick = |p: Micros, d: Micros| if p <= d { Stream::Primary } else { Stream::DropCopy };
         match (heads[0], heads[1]) {
             (Some(Some(p)), Some(Some(d))) => Some(pick(p, d)),

@@ -135,6 +135,8 @@ pub struct ReconcilerAgent {
     /// Some input stopped before its end (no end-of-day flush).
     stopped: bool,
     counters: Arc<ReconcilerCounters>,
+    /// When the pipeline started (for `drained_us`).
+    started: std::time::Instant,
 }
 
 impl ReconcilerAgent {
@@ -154,7 +156,14 @@ impl ReconcilerAgent {
             ending: Ending::No,
             stopped: false,
             counters,
+            started: std::time::Instant::now(),
         }
+    }
+
+    /// Measures `drained_us` from `started` (the pipeline's start) instead of construction.
+    pub fn started_at(mut self, started: std::time::Instant) -> Self {
+        self.started = started;
+        self
     }
 
     /// Journals every consumed message to `feed`; snapshots with `plan` when given.
@@ -193,7 +202,6 @@ impl ReconcilerAgent {
         }
         true
     }
-
 
     /// Takes a snapshot when one is due (or `now`) and a buffer and a mark slot are free;
     /// true when one was taken.
@@ -395,6 +403,7 @@ impl ReconcilerAgent {
                     return false;
                 }
                 self.publish();
+                self.counters.drained_us.set(self.started.elapsed().as_micros() as u64);
                 self.counters.state_digest.set(self.state.reconciler.state_digest());
                 self.ending = Ending::Done;
                 self.counters.done.set_release(1);

@@ -33,7 +33,10 @@ fn every_threading_mode_gives_the_stepped_output_on_the_quickfix_day() {
         (IdleStrategy::BusySpin, Threading::Shared),
     ] {
         let got = run(&p, &d, 1 << 10, idle, threading);
-        assert_eq!(String::from_utf8(records_to_jsonl(&got.records)).unwrap(), String::from_utf8(want_out.clone()).unwrap());
+        assert_eq!(
+            String::from_utf8(records_to_jsonl(&got.records)).unwrap(),
+            String::from_utf8(want_out.clone()).unwrap()
+        );
         assert_eq!(rejects_to_jsonl(&got.rejects), rejects_to_jsonl(&want.rejects));
         let c = &got.outcome.counters;
         assert_eq!(c.primary.messages + c.dropcopy.messages, 251);

@@ -59,7 +59,12 @@ pub fn journal_rules<T: DeserializeOwned>(dir: &Path) -> Result<T, HeaderError> 
 }
 
 /// Starts a new journal in `dir` for a run with `rules`: writes and syncs its run header.
-pub fn create<T: Serialize>(dir: &Path, rules: &T, fsync: FsyncPolicy, direct_io: bool) -> Result<JournalWriter, JournalError> {
+pub fn create<T: Serialize>(
+    dir: &Path,
+    rules: &T,
+    fsync: FsyncPolicy,
+    direct_io: bool,
+) -> Result<JournalWriter, JournalError> {
     let mut writer = JournalWriter::open(dir, SEGMENT_BYTES, fsync)?.direct_io(direct_io)?;
     writer.append(KIND_HEADER, &record::encode_header(rules))?;
     writer.sync()?;

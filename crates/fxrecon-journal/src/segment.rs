@@ -1446,14 +1446,7 @@ mod tests {
         for (chunk, overlap) in [(CHUNK_BYTES, OVERLAP_BYTES), (2 * BLOCK, BLOCK), (3 * BLOCK, BLOCK)] {
             let mut v = Vec::new();
             let out = JournalReader::new(d, salvage).chunks(chunk, overlap).read(|r| {
-                v.push((
-                    r.seq,
-                    r.segment,
-                    r.offset,
-                    r.kind,
-                    r.payload.len(),
-                    crate::frame_crc::header_crc(r.payload),
-                ))
+                v.push((r.seq, r.segment, r.offset, r.kind, r.payload.len(), crate::frame_crc::header_crc(r.payload)))
             });
             let out = out.map(|o| (o.segments, o.records, o.end, o.torn_tail, o.salvaged));
             seen.push(format!("{v:?} {out:?}"));

@@ -109,6 +109,8 @@ pub struct JournalCounters {
     pub alarm: Counter,
     /// 1 once everything was written and synced and the agent stopped.
     pub closed: Counter,
+    /// Microseconds from the agent's construction until everything was written and synced.
+    pub done_us: Counter,
 }
 
 impl JournalCounters {
@@ -167,6 +169,7 @@ pub struct JournalAgent {
     /// No look at the mark ring before this (see [`DRAIN_EVERY`]).
     next_drain: Instant,
     done: bool,
+    started: Instant,
 }
 
 impl JournalAgent {
@@ -194,6 +197,7 @@ impl JournalAgent {
             failing_since: None,
             next_drain: Instant::now(),
             done: false,
+            started: Instant::now(),
         }
     }
 
@@ -233,8 +237,10 @@ impl JournalAgent {
             JournalMark::Event { stream, line, event_time } => {
                 let head = record::event_head(stream, line, event_time);
                 let writer = &mut self.writer;
-                rings::with_frame(&mut self.raw[stream.index()], |a, b| writer.append_parts(KIND_EVENT, &[&head, a, b]))
-                    .expect("raw bytes precede their event")?;
+                rings::with_frame(&mut self.raw[stream.index()], |a, b| {
+                    writer.append_parts(KIND_EVENT, &[&head, a, b])
+                })
+                .expect("raw bytes precede their event")?;
             }
             JournalMark::Reject => {
                 // Read in place; taken off its ring only once its record is appended.
@@ -355,6 +361,7 @@ impl Agent for JournalAgent {
         self.publish();
         self.done = end;
         if end {
+            self.counters.done_us.set(self.started.elapsed().as_micros() as u64);
             self.counters.closed.set_release(1);
         }
         work

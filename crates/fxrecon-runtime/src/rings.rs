@@ -92,7 +92,8 @@ pub fn with_frame<R, E>(ring: &mut Consumer<u8>, f: impl FnOnce(&[u8], &[u8]) ->
     let chunk = ring.read_chunk(FRAME_PREFIX + n).ok()?;
     let (a, b) = chunk.as_slices();
     // Drop the length prefix, which may straddle the two slices.
-    let (a, b) = if a.len() >= FRAME_PREFIX { (&a[FRAME_PREFIX..], b) } else { (&[][..], &b[FRAME_PREFIX - a.len()..]) };
+    let (a, b) =
+        if a.len() >= FRAME_PREFIX { (&a[FRAME_PREFIX..], b) } else { (&[][..], &b[FRAME_PREFIX - a.len()..]) };
     let r = f(a, b);
     if r.is_ok() {
         chunk.commit_all();

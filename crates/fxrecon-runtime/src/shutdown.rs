@@ -73,7 +73,10 @@ impl ShutdownWatch {
         match self.deadline {
             None => {
                 self.deadline = Some(Instant::now() + self.timeout);
-                tracing::warn!(timeout_ms = self.timeout.as_millis() as u64, "shutdown requested: stopping intake and draining");
+                tracing::warn!(
+                    timeout_ms = self.timeout.as_millis() as u64,
+                    "shutdown requested: stopping intake and draining"
+                );
             }
             Some(d) if Instant::now() >= d => {
                 tracing::error!(

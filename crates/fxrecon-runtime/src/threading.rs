@@ -129,7 +129,8 @@ impl Team {
             );
         }
         let take = |members: &mut Vec<(Lane, Box<dyn Agent>)>, lanes: &[Lane]| -> Vec<Box<dyn Agent>> {
-            let (these, rest): (Vec<_>, Vec<_>) = std::mem::take(members).into_iter().partition(|(l, _)| lanes.contains(l));
+            let (these, rest): (Vec<_>, Vec<_>) =
+                std::mem::take(members).into_iter().partition(|(l, _)| lanes.contains(l));
             *members = rest;
             these.into_iter().map(|(_, a)| a).collect()
         };
@@ -184,11 +185,7 @@ impl Team {
 }
 
 /// Steps `all` on this thread until done, ticking `supervisor` about every `every()`.
-fn run_stepped(
-    mut all: Composite,
-    idle: IdleStrategy,
-    supervisor: &mut dyn Supervisor,
-) -> Result<(), Vec<AgentError>> {
+fn run_stepped(mut all: Composite, idle: IdleStrategy, supervisor: &mut dyn Supervisor) -> Result<(), Vec<AgentError>> {
     let mut errors = Vec::new();
     if let Err(e) = all.on_start() {
         errors.push(e);

@@ -96,7 +96,7 @@ fn gen_then_reconcile_matches_ground_truth_and_is_byte_stable() {
     assert_eq!(std::fs::read(dir.join("rejects.jsonl")).unwrap(), b"");
 
     let keys = |text: &str| -> std::collections::BTreeSet<_> {
-        text.lines().filter_map(|l| fxrecon_engine::truth::Finding::of_json_line(l).unwrap()).collect()
+        text.lines().filter_map(|l| fxrecon_engine::ground_truth::Finding::of_json_line(l).unwrap()).collect()
     };
     let expected = keys(&std::fs::read_to_string(dir.join("expected.jsonl")).unwrap());
     let detected = keys(&String::from_utf8(first).unwrap());

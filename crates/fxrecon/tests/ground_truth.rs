@@ -4,25 +4,26 @@
 use std::collections::BTreeSet;
 
 use fxrecon_engine::config::Config;
-use fxrecon_engine::truth::{Finding, findings};
+use fxrecon_engine::ground_truth::{Finding, findings};
+use fxrecon_engine::pipeline::memory::reconcile_in_memory;
+use fxrecon_engine::pipeline::options::PipelineOptions;
 use fxrecon_gen::{GenConfig, Scenario, generate};
+use fxrecon_runtime::threading::Threading;
+
+/// The records of a one-thread run (the suite runs many days: threads would only add noise).
+fn reconcile(primary: Vec<u8>, dropcopy: Vec<u8>) -> Result<Vec<fxrecon_core::divergence::Record>, String> {
+    let opts = PipelineOptions { threading: Threading::Stepped, ..PipelineOptions::default() };
+    let run = reconcile_in_memory(primary, dropcopy, &Config::default(), opts).map_err(|e| e.to_string())?;
+    if !run.rejects.is_empty() {
+        return Err(format!("generated input was rejected: {:?}", &run.rejects[..run.rejects.len().min(3)]));
+    }
+    Ok(run.records)
+}
 
 fn check(scenario: Scenario, seed: u64, orders: usize) -> Result<(), String> {
     let cfg = GenConfig { orders, seed, scenario, fault_rate: 0.03, ..GenConfig::default() };
     let day = generate(&cfg);
-    let mut records = Vec::new();
-    let mut rejects: Vec<(fxrecon_core::Stream, u64, String)> = Vec::new();
-    fxrecon_engine::offline::reconcile(
-        &day.primary[..],
-        &day.dropcopy[..],
-        &Config::default(),
-        &mut records,
-        &mut rejects,
-    )
-    .map_err(|e| e.to_string())?;
-    if !rejects.is_empty() {
-        return Err(format!("generated input was rejected: {:?}", &rejects[..rejects.len().min(3)]));
-    }
+    let records = reconcile(day.primary.clone(), day.dropcopy.clone())?;
     let expected: BTreeSet<Finding> =
         day.expected.iter().map(|e| Finding::of_json_line(&e.to_json_line(0)).unwrap().unwrap()).collect();
     let detected = findings(&records);
@@ -72,11 +73,7 @@ fn consecutive_parts_of_a_long_run_match_their_joint_ground_truth() {
         dropcopy.extend_from_slice(&day.dropcopy);
         expected.extend(day.expected.iter().map(|e| Finding::of_json_line(&e.to_json_line(0)).unwrap().unwrap()));
     }
-    let mut records = Vec::new();
-    let mut rejects: Vec<(fxrecon_core::Stream, u64, String)> = Vec::new();
-    fxrecon_engine::offline::reconcile(&primary[..], &dropcopy[..], &Config::default(), &mut records, &mut rejects)
-        .unwrap();
-    assert!(rejects.is_empty(), "{rejects:?}");
+    let records = reconcile(primary, dropcopy).unwrap();
     let detected = findings(&records);
     assert!(expected.len() > 30, "the parts inject faults");
     let missed: Vec<_> = expected.difference(&detected).collect();

@@ -3,29 +3,39 @@
 //! and without the journal (whose writer thread is measured too).
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicI64;
+use std::sync::atomic::AtomicBool;
 
 use allocation_counter::{AllocationInfo, measure};
-use fxrecon_core::{ReconConfig, Reconciler, Stream};
-use fxrecon_engine::agent::{Agent, run_to_completion};
-use fxrecon_engine::idle::IdleStrategy;
-use fxrecon_engine::journal::{FsyncPolicy, JournalWriter};
-use fxrecon_engine::journal_agent::{JournalAgent, JournalShared};
-use fxrecon_engine::line_reader::SliceLines;
-use fxrecon_engine::pipeline::{IngestAgent, IngestClock, OutputAgent, PipelineOptions, ReconcilerAgent};
-use rtrb::RingBuffer;
+use fxrecon_core::event::Stream;
+use fxrecon_core::reconciler::{ReconConfig, Reconciler};
+use fxrecon_engine::counters::PipelineCounters;
+use fxrecon_engine::ingest::clock::IngestClock;
+use fxrecon_engine::ingest::ingestor::{EventClock, IngestAgent, IngestSettings};
+use fxrecon_engine::ingest::memory::MemorySource;
+use fxrecon_engine::ingest::message::Watermark;
+use fxrecon_engine::merge::Merge;
+use fxrecon_engine::output::agent::OutputAgent;
+use fxrecon_engine::output::sink::JsonLines;
+use fxrecon_engine::reconciler_agent::{ReconcilerAgent, RunState};
+use fxrecon_journal::position::StreamPosition;
+use fxrecon_journal::segment::{FsyncPolicy, JournalWriter};
+use fxrecon_journal::writer_agent::{JournalAgent, JournalCounters, journal_feed};
+use fxrecon_runtime::agent::Agent;
+use fxrecon_runtime::idle::IdleStrategy;
+use fxrecon_runtime::rings::RingBuffer;
+use fxrecon_runtime::runner::run_here;
+use fxrecon_runtime::shutdown::Shutdown;
 
 const WARM_UP_EVENTS: u64 = 40_000;
 
-/// Runs `agent` until `warm(agent)` holds, then measures the rest of its run.
-fn measured<A: Agent>(agent: &mut A, warm: impl Fn(&A) -> bool) -> AllocationInfo {
-    let idle = IdleStrategy::Yield;
-    while !agent.is_done() && !warm(agent) {
+/// Runs `agent` until `warm()` holds, then measures the rest of its run.
+fn measured(agent: &mut dyn Agent, warm: impl Fn() -> bool) -> AllocationInfo {
+    while !agent.is_done() && !warm() {
         if agent.do_work() == 0 {
             std::thread::yield_now();
         }
     }
-    measure(|| run_to_completion(agent, idle))
+    measure(|| run_here(agent, IdleStrategy::Yield, &AtomicBool::new(false)).unwrap())
 }
 
 #[test]
@@ -45,65 +55,76 @@ fn hot_path_allocations(journaled: bool) {
     let primary: &'static [u8] = day.primary.leak();
     let dropcopy: &'static [u8] = day.dropcopy.leak();
 
-    let opts = PipelineOptions::default();
     let clock = IngestClock::start();
     let (p_tx, p_rx) = RingBuffer::new(1 << 14);
     let (d_tx, d_rx) = RingBuffer::new(1 << 14);
     let (o_tx, o_rx) = RingBuffer::new(1 << 14);
-    let wm = [Arc::new(AtomicI64::new(i64::MIN)), Arc::new(AtomicI64::new(i64::MIN))];
+    let wm = [Arc::new(Watermark::default()), Arc::new(Watermark::default())];
+    let journal_counters = journaled.then(|| JournalCounters::new(0));
+    let counters = PipelineCounters::new(journal_counters.clone());
 
     let (mut raw, mut journal) = ([None, None], None);
-    let mut recon = ReconcilerAgent::new(Reconciler::new(ReconConfig::default()), [p_rx, d_rx], wm.clone(), o_tx);
-    let mut output = OutputAgent::new(o_rx, std::io::sink(), Vec::<(Stream, u64, String)>::new());
+    let merge = Merge::new([p_rx, d_rx], wm.clone());
+    let state = RunState::fresh(Reconciler::new(ReconConfig::default()));
+    let mut recon = ReconcilerAgent::new(merge, state, o_tx, counters.reconciler.clone());
+    let sink = JsonLines::new(std::io::sink());
+    let mut output = OutputAgent::new(o_rx, vec![Box::new(sink)], counters.output.clone());
     let dir = std::env::temp_dir().join(format!("fxrecon-zero-alloc-journal-{}", std::process::id()));
-    if journaled {
+    if let Some(jc) = &journal_counters {
         let _ = std::fs::remove_dir_all(&dir);
         let (rp_tx, rp_rx) = RingBuffer::new(1 << 23);
         let (rd_tx, rd_rx) = RingBuffer::new(1 << 23);
-        let (m_tx, m_rx) = fxrecon_engine::journal_agent::journal_feed(1 << 14);
+        let (feed, receiver) = journal_feed(1 << 14);
         raw = [Some(rp_tx), Some(rd_tx)];
-        let shared = JournalShared::new(0);
         // One segment: rolling over (once per segment) builds a file path, the only allocation.
         let writer = JournalWriter::open(&dir, 1 << 30, FsyncPolicy::Never).unwrap();
-        journal = Some(JournalAgent::new(m_rx, [rp_rx, rd_rx], writer, 0, shared.clone()));
-        recon = recon.journaled(m_tx, 0);
-        output = output.gated(shared.written, 0, 0);
+        journal = Some(JournalAgent::new(receiver, [rp_rx, rd_rx], writer, 0, jc.clone()));
+        recon = recon.journaled(feed, None);
+        output = output.gated(jc.clone());
     }
     let [raw_p, raw_d] = raw;
-    let ingest = |stream, data, ring, wm, raw: Option<_>| {
-        let a = IngestAgent::new(stream, SliceLines::new(data, 1 << 16), ring, wm, &opts, clock);
+    let settings = IngestSettings { clock: EventClock::File, pace: None, max_message_bytes: 1 << 16 };
+    let ingest = |stream: Stream, data: &'static [u8], ring, raw: Option<_>| {
+        let a = IngestAgent::new(
+            stream,
+            Box::new(MemorySource::new(data, 1 << 16)),
+            ring,
+            wm[stream.index()].clone(),
+            StreamPosition::default(),
+            settings,
+            clock,
+            Shutdown::new(),
+            counters.ingest[stream.index()].clone(),
+        );
         match raw {
-            Some(r) => a.journaling(r, 1 << 16),
+            Some(r) => a.journaling(r),
             None => a,
         }
     };
-    let mut ingest_p = ingest(Stream::Primary, primary, p_tx, wm[0].clone(), raw_p);
-    let mut ingest_d = ingest(Stream::DropCopy, dropcopy, d_tx, wm[1].clone(), raw_d);
+    let mut ingest_p = ingest(Stream::Primary, primary, p_tx, raw_p);
+    let mut ingest_d = ingest(Stream::DropCopy, dropcopy, d_tx, raw_d);
 
-    let (p_info, d_info, r_info, events, records) = std::thread::scope(|s| {
+    let c = &counters;
+    let (p_info, d_info, r_info) = std::thread::scope(|s| {
         if let Some(j) = journal.as_mut() {
+            let jc = journal_counters.clone().unwrap();
             s.spawn(move || {
-                let info = measured(j, |a| a.stats.records >= WARM_UP_EVENTS);
+                let info = measured(j, || jc.records.get() >= WARM_UP_EVENTS);
                 assert_eq!(info.count_total, 0, "journal writer allocated: {info:?}");
-                assert_eq!(j.stats.records, total, "every event was journaled");
+                assert_eq!(jc.records.get(), total + 1, "every event was journaled, and the end of input");
             });
         }
-        let p = s.spawn(|| measured(&mut ingest_p, |a| a.stats.messages >= WARM_UP_EVENTS / 2));
-        let d = s.spawn(|| measured(&mut ingest_d, |a| a.stats.messages >= WARM_UP_EVENTS / 2));
-        let r = s.spawn(|| {
-            let info = measured(&mut recon, |a| a.stats.events >= WARM_UP_EVENTS);
-            (info, recon.stats.events)
-        });
-        let o = s.spawn(|| {
-            run_to_completion(&mut output, IdleStrategy::Yield);
-            output.counts.by_type.values().sum::<u64>()
-        });
-        let (r_info, events) = r.join().unwrap();
-        (p.join().unwrap(), d.join().unwrap(), r_info, events, o.join().unwrap())
+        let p = s.spawn(|| measured(&mut ingest_p, || c.ingest[0].messages.get() >= WARM_UP_EVENTS / 2));
+        let d = s.spawn(|| measured(&mut ingest_d, || c.ingest[1].messages.get() >= WARM_UP_EVENTS / 2));
+        let r = s.spawn(|| measured(&mut recon, || c.reconciler.events.get() >= WARM_UP_EVENTS));
+        let o = s.spawn(|| run_here(&mut output, IdleStrategy::Yield, &AtomicBool::new(false)).unwrap());
+        let r_info = r.join().unwrap();
+        o.join().unwrap();
+        (p.join().unwrap(), d.join().unwrap(), r_info)
     });
 
-    assert_eq!(events, total, "every event reached the reconciler");
-    assert!(records > 0, "the mixed day has divergences to emit");
+    assert_eq!(counters.reconciler.events.get(), total, "every event reached the reconciler");
+    assert!(counters.output.records.get() > 0, "the mixed day has divergences to emit");
     assert_eq!(p_info.count_total, 0, "ingest-primary allocated: {p_info:?}");
     assert_eq!(d_info.count_total, 0, "ingest-dropcopy allocated: {d_info:?}");
     assert_eq!(r_info.count_total, 0, "reconciler allocated: {r_info:?}");

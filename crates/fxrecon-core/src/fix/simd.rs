@@ -5,6 +5,7 @@
 //! (the CheckSum). Never reads outside the slice it is given: a window that does not fit is not
 //! compared at all, and sums take whole 16-byte chunks of the slice only. The only `unsafe`
 //! code of the decoder.
+#![allow(unsafe_code)]
 
 /// Bit `i` set when `hay[at + i] == c`, for the 16 bytes from `at`; `None` when `hay` has fewer
 /// than 16 bytes there.

@@ -95,7 +95,10 @@ mod tests {
         assert_eq!(a.admit(2, er("20261125-13:33:19.000").as_bytes(), Stamp::File, &mut ev), Admitted::Event);
         assert_eq!(ev.event_time, t1);
         // A given stamp wins over the prefix, and is clamped too.
-        assert_eq!(a.admit(3, er("20261125-13:33:21.000").as_bytes(), Stamp::At(Micros(t1.0 + 5)), &mut ev), Admitted::Event);
+        assert_eq!(
+            a.admit(3, er("20261125-13:33:21.000").as_bytes(), Stamp::At(Micros(t1.0 + 5)), &mut ev),
+            Admitted::Event
+        );
         assert_eq!(ev.event_time, Micros(t1.0 + 5));
         assert_eq!(a.clock(), Micros(t1.0 + 5));
     }
@@ -114,6 +117,9 @@ mod tests {
             panic!()
         };
         assert_eq!(note.reason, RejectReason::Decode(DecodeError::NoTime));
-        assert_eq!(a.too_long(4, b"8=FIX", 70_000).reason.to_string(), "message is 70000 bytes, longer than max_message_bytes");
+        assert_eq!(
+            a.too_long(4, b"8=FIX", 70_000).reason.to_string(),
+            "message is 70000 bytes, longer than max_message_bytes"
+        );
     }
 }

@@ -81,7 +81,9 @@ fn check_not_replaced(path: &Path, identity: (u64, u64)) -> io::Result<()> {
             "{} was replaced by another file while being followed: input stopped",
             path.display()
         ))),
-        Err(e) => Err(io::Error::other(format!("{} went away while being followed ({e}): input stopped", path.display()))),
+        Err(e) => {
+            Err(io::Error::other(format!("{} went away while being followed ({e}): input stopped", path.display())))
+        }
     }
 }
 

@@ -63,7 +63,10 @@ enum Phase {
     Reading,
     /// The input is over: `IngestMsg::End` or `Stop` goes next (`sent` once it was offered
     /// to the ring), then the agent is done.
-    Closing { how: InputState, sent: bool },
+    Closing {
+        how: InputState,
+        sent: bool,
+    },
     Done,
 }
 
@@ -307,6 +310,7 @@ impl Agent for IngestAgent {
                 }
                 Phase::Closing { how, sent: true } => {
                     self.watermark.publish(i64::MAX);
+                    self.counters.ended_us.set(self.clock.started().elapsed().as_micros() as u64);
                     self.counters.state.set_release(how.code());
                     self.phase = Phase::Done;
                     work += 1;

@@ -180,7 +180,12 @@ impl Agent for JournalIntake {
                     match outcome {
                         Ok(o) => {
                             for (segment, offset, reason) in &o.salvaged {
-                                tracing::error!(segment, offset, reason, "salvage: the rest of this segment was skipped");
+                                tracing::error!(
+                                    segment,
+                                    offset,
+                                    reason,
+                                    "salvage: the rest of this segment was skipped"
+                                );
                             }
                             self.counters.records.set(o.records);
                             self.counters.salvaged_regions.set(o.salvaged.len() as u64);

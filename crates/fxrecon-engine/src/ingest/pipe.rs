@@ -75,7 +75,9 @@ fn pump(mut input: impl Read, mut tx: Producer<u8>) -> io::Result<()> {
             match tx.write(rest) {
                 Ok(k) => rest = &rest[k..],
                 // Full: the agent is behind; wait for it (backpressure reaches the writer).
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::thread::sleep(std::time::Duration::from_micros(100)),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    std::thread::sleep(std::time::Duration::from_micros(100))
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -102,7 +104,9 @@ impl MessageSource for PipeSource {
                 if !ring.is_empty() {
                     return Ok(Fill::Bytes(ring.read(dst)?));
                 }
-                let result = reader.take().map_or(Ok(()), |r| r.join().unwrap_or_else(|_| Err(io::Error::other("input reader panicked"))));
+                let result = reader
+                    .take()
+                    .map_or(Ok(()), |r| r.join().unwrap_or_else(|_| Err(io::Error::other("input reader panicked"))));
                 result.map(|()| Fill::End)
             }
             Err(e) => Err(e),
@@ -137,7 +141,9 @@ mod tests {
         let mut got = Vec::new();
         loop {
             match src.poll().unwrap() {
-                Poll::Message(SourceMessage::Whole { bytes, .. }) => got.push(String::from_utf8(bytes.to_vec()).unwrap()),
+                Poll::Message(SourceMessage::Whole { bytes, .. }) => {
+                    got.push(String::from_utf8(bytes.to_vec()).unwrap())
+                }
                 Poll::Message(other) => panic!("{other:?}"),
                 Poll::Pending => std::thread::yield_now(),
                 Poll::End => break,

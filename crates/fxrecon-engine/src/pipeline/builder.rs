@@ -296,7 +296,9 @@ impl PipelineBuilder {
 
         // The reconciler, then the background agents.
         let merge = Merge::new([p_rx, d_rx], watermarks);
-        let mut recon = ReconcilerAgent::new(merge, state, o_tx, counters.reconciler.clone()).handing_back(h_tx);
+        let mut recon = ReconcilerAgent::new(merge, state, o_tx, counters.reconciler.clone())
+            .handing_back(h_tx)
+            .started_at(clock.started());
         if let Some(t) = tap {
             recon = recon.tapped(t);
         }
@@ -381,7 +383,8 @@ impl Pipeline {
         let snapshot = counters.snapshot();
         let input_failed = [&snapshot.primary, &snapshot.dropcopy].iter().any(|s| s.state == InputState::Failed);
         result.map_err(RunError)?;
-        let state = handback.pop().map_err(|_| RunError(vec![AgentError::new("reconciler", "did not hand its state back")]))?;
+        let state =
+            handback.pop().map_err(|_| RunError(vec![AgentError::new("reconciler", "did not hand its state back")]))?;
         Ok(RunOutcome {
             state,
             counters: snapshot,

@@ -123,7 +123,8 @@ pub fn recover(
         // inspection and write outputs consistent with what is replayed.
         for p in std::iter::once(out).chain(rejects).filter(|p| p.exists()) {
             let aside = PathBuf::from(format!("{}.before-salvage", p.display()));
-            std::fs::rename(p, &aside).map_err(|e| std::io::Error::new(e.kind(), format!("cannot move {} aside: {e}", p.display())))?;
+            std::fs::rename(p, &aside)
+                .map_err(|e| std::io::Error::new(e.kind(), format!("cannot move {} aside: {e}", p.display())))?;
         }
     }
     let mut out_file = ResumedFile::open(out)?;
@@ -155,8 +156,14 @@ pub fn recover(
     if let Some(r) = rejects_file {
         sinks.push(Box::new(ResumeRejects(r)));
     }
-    let replay = JournalReplay { dir: dir.to_path_buf(), from_record: from + HEADER_RECORDS, salvage, window: Window::default() };
-    let mut builder = PipelineBuilder::new(cfg, opts.clone(), Intake::Journal(replay)).start_from(state).shutdown(shutdown);
+    let replay = JournalReplay {
+        dir: dir.to_path_buf(),
+        from_record: from + HEADER_RECORDS,
+        salvage,
+        window: Window::default(),
+    };
+    let mut builder =
+        PipelineBuilder::new(cfg, opts.clone(), Intake::Journal(replay)).start_from(state).shutdown(shutdown);
     for s in sinks {
         builder = builder.sink(s);
     }
@@ -167,7 +174,8 @@ pub fn recover(
     }
     let salvaged = replayed.salvaged_regions.get();
     let state = outcome.state;
-    let writer = journal_recovery::reopen(dir, fsync, cfg.journal_direct_io, salvaged > 0, state.consumed + HEADER_RECORDS)?;
+    let writer =
+        journal_recovery::reopen(dir, fsync, cfg.journal_direct_io, salvaged > 0, state.consumed + HEADER_RECORDS)?;
     let report = RecoveryReport {
         snapshot: (from > 0).then_some(from),
         events_replayed: replayed.events.get(),

@@ -1,4 +1,5 @@
-//! `fxrecon demo`: the embedded default run — a generated mixed day, reconciled in memory.
+//! `fxrecon demo`: the embedded default run — a generated mixed day, reconciled in memory on
+//! one thread (the pipeline's agents stepped in turn), checked against its ground truth.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -6,10 +7,25 @@ use std::time::Instant;
 use anyhow::{Result, bail};
 use fxrecon_core::divergence::Record;
 use fxrecon_engine::config::Config;
-use fxrecon_engine::truth::{Finding, findings};
+use fxrecon_engine::ground_truth::{Finding, findings};
+use fxrecon_engine::pipeline::memory::reconcile_in_memory;
+use fxrecon_engine::pipeline::options::PipelineOptions;
+use fxrecon_runtime::threading::Threading;
+
+/// Arguments of `demo`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Number of orders in the generated day.
+    #[arg(long, default_value_t = 50_000)]
+    orders: usize,
+    /// Random seed.
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+}
 
 /// Generates, reconciles and prints injected vs detected per divergence type.
-pub fn run(orders: usize, seed: u64) -> Result<()> {
+pub fn run(a: Args) -> Result<()> {
+    let (orders, seed) = (a.orders, a.seed);
     let gen_cfg = fxrecon_gen::GenConfig {
         orders,
         seed,
@@ -20,20 +36,19 @@ pub fn run(orders: usize, seed: u64) -> Result<()> {
     let day = fxrecon_gen::generate(&gen_cfg);
     let gen_s = t0.elapsed().as_secs_f64();
 
-    let mut records: Vec<Record> = Vec::new();
-    let mut rejects: Vec<(fxrecon_core::Stream, u64, String)> = Vec::new();
     let t1 = Instant::now();
-    let stats = fxrecon_engine::offline::reconcile_bytes(
-        &day.primary,
-        &day.dropcopy,
-        &Config::default(),
-        &mut records,
-        &mut rejects,
-    )?;
+    let bytes = (day.primary.len() + day.dropcopy.len()) as u64;
+    let cfg = Config::default().sized_for_input_bytes(bytes);
+    let opts = PipelineOptions { threading: Threading::Stepped, ..PipelineOptions::default() };
+    let expected_lines: Vec<String> = day.expected.iter().map(|e| e.to_json_line(0)).collect();
+    let run = reconcile_in_memory(day.primary, day.dropcopy, &cfg, opts)?;
     let recon_s = t1.elapsed().as_secs_f64();
+    let records: Vec<Record> = run.records;
+    let rejects = run.rejects;
+    let c = &run.outcome.counters;
 
     let expected: std::collections::BTreeSet<Finding> =
-        day.expected.iter().filter_map(|e| Finding::of_json_line(&e.to_json_line(0)).ok().flatten()).collect();
+        expected_lines.iter().filter_map(|l| Finding::of_json_line(l).ok().flatten()).collect();
     let detected = findings(&records);
     let mut table: BTreeMap<String, [usize; 4]> = BTreeMap::new();
     for f in &expected {
@@ -51,13 +66,13 @@ pub fn run(orders: usize, seed: u64) -> Result<()> {
         }
     }
 
-    let messages = stats.messages[0] + stats.messages[1];
+    let messages = c.primary.messages + c.dropcopy.messages;
     println!("fxrecon demo: mixed day, {orders} orders, seed {seed}");
     println!(
         "  {} messages ({} primary, {} dropcopy), {} rejected, generated in {:.2} s",
         messages,
-        stats.messages[0],
-        stats.messages[1],
+        c.primary.messages,
+        c.dropcopy.messages,
         rejects.len(),
         gen_s
     );

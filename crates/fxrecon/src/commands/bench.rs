@@ -1,0 +1,226 @@
+//! `fxrecon bench`: the benchmark suite run inside the product (figures for BENCHMARKS.md),
+//! the memory day and the soak test. Only in builds with the `bench` feature (the default).
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use fxrecon_engine::config::Config;
+use fxrecon_runtime::threading::Threading;
+
+/// Arguments of `bench`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Smaller corpus and fewer repetitions (under a minute).
+    #[arg(long)]
+    quick: bool,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// Orders in the generated corpus (default 125000, about 1.07M messages; quick 15000).
+    #[arg(long)]
+    orders: Option<usize>,
+    /// Where the latency CDF plot (latency-cdf.svg) and bench.json go.
+    #[arg(long, default_value = "target/bench")]
+    out_dir: PathBuf,
+    /// Run N synthetic orders over a 24-hour day through the reconciler with retention and
+    /// sample resident memory (bounded-memory check).
+    #[arg(long, value_name = "ORDERS")]
+    memory_day: Option<u64>,
+    /// TOML config file (store sizing, retention).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Soak test: stream an endless generated day through the live pipeline with the journal
+    /// on for this many minutes (journal, output and ground truth go to --out-dir/soak).
+    #[arg(long, value_name = "MINUTES")]
+    soak: Option<f64>,
+    /// Offered rate of the soak test, combined msgs/s.
+    #[arg(long, default_value_t = 200_000)]
+    soak_rate: u64,
+    /// Agents to threads in the pipeline runs: shared, dedicated or auto (as `run`).
+    #[arg(long, default_value = "auto")]
+    threading: Threading,
+    /// Only one paced latency run at this combined rate (msgs/s): prints its percentiles, the
+    /// rate achieved and whether it saturated, as JSON.
+    #[arg(long, value_name = "RATE")]
+    paced: Option<u64>,
+    /// With --paced: journal the run (`interval_ms:100` fsync) into a directory under
+    /// --out-dir, removed afterwards.
+    #[arg(long, requires = "paced")]
+    journaled: bool,
+}
+
+/// Runs `bench`.
+pub fn run(a: Args, cfg: Config) -> Result<()> {
+    if let Some(minutes) = a.soak {
+        if minutes.is_nan() || minutes <= 0.0 || a.soak_rate == 0 {
+            anyhow::bail!("--soak needs minutes > 0 and --soak-rate > 0");
+        }
+        let dir = a.out_dir.join("soak");
+        // Without a config, a store sized for the soak's load (ten times its live set, see
+        // BENCHMARKS.md) instead of the 4M-order default whose tables fill in for minutes.
+        // Open orders idle for 10 minutes of event time are retired (D29): an endless day never
+        // closes the orders its faults leave open.
+        let cfg = if a.config.is_some() {
+            cfg
+        } else {
+            Config { max_orders: 1 << 18, max_execs: 1 << 21, open_retention_ms: 600_000, ..cfg }
+        };
+        let report = fxrecon_bench::soak::soak(minutes, a.soak_rate, &cfg, &dir, |s| eprintln!("{s}"))?;
+        let json = serde_json::to_string_pretty(&report)?;
+        std::fs::write(dir.join("soak-report.json"), &json).context("writing soak-report.json")?;
+        println!("{json}");
+        let ok = report.missed == 0
+            && report.false_alarms == 0
+            && report.consumed == report.generated
+            && report.rss_growth <= 1.05;
+        if !ok {
+            anyhow::bail!("soak failed its checks (see the report above)");
+        }
+        return Ok(());
+    }
+    let Some(orders) = a.memory_day else {
+        return bench_suite(a, cfg);
+    };
+    println!(
+        "memory day: {orders} orders over 24 h, retention {} ms, store capacity {} orders",
+        cfg.retention_ms, cfg.max_orders
+    );
+    println!("{:>12} {:>10} {:>12} {:>9}", "orders", "rss_MiB", "live_orders", "secs");
+    let records = fxrecon_bench::bench::memory_day(orders, cfg.recon(), 20, |s| {
+        println!(
+            "{:>12} {:>10.1} {:>12} {:>9.1}",
+            s.orders,
+            s.rss_bytes as f64 / 1048576.0,
+            s.live_orders,
+            s.elapsed_s
+        );
+    });
+    println!("records emitted: {records} (agreeing streams: 0 expected)");
+    Ok(())
+}
+
+fn bench_suite(a: Args, cfg: Config) -> Result<()> {
+    let orders = a.orders.unwrap_or(if a.quick { 15_000 } else { 125_000 });
+    let day = fxrecon_gen::generate(&fxrecon_gen::GenConfig { orders, seed: 11, ..fxrecon_gen::GenConfig::default() });
+    let primary: &'static [u8] = day.primary.leak();
+    let dropcopy: &'static [u8] = day.dropcopy.leak();
+    if let Some(rate) = a.paced {
+        if rate == 0 {
+            anyhow::bail!("--paced must be > 0");
+        }
+        let journal = a.journaled.then(|| a.out_dir.join(format!("paced-journal-{}", std::process::id())));
+        if let Some(dir) = &journal {
+            std::fs::create_dir_all(&a.out_dir).with_context(|| format!("cannot create {}", a.out_dir.display()))?;
+            let _ = std::fs::remove_dir_all(dir); // this process's own leftover name: never a user's
+        }
+        // The host's floor first, as the suite measures it.
+        let lines = [primary, dropcopy].map(fxrecon_engine::pipeline::options::line_count);
+        let host = fxrecon_bench::bench::host_probe(a.threading, lines.iter().sum(), rate);
+        let (h, saturated, achieved) =
+            fxrecon_bench::bench::paced_run(primary, dropcopy, lines, &cfg, a.threading, rate, journal.as_deref());
+        if let Some(dir) = &journal {
+            std::fs::remove_dir_all(dir).with_context(|| format!("removing {}", dir.display()))?;
+        }
+        let summary = fxrecon_bench::bench::LatencySummary {
+            host_p99: fxrecon_bench::host_jitter::floor_us(&host, 0.99),
+            host_p999: fxrecon_bench::host_jitter::floor_us(&host, 0.999),
+            ..fxrecon_bench::bench::LatencySummary::of(&h, saturated)
+        };
+        let report = serde_json::json!({
+            "offered": rate, "achieved": achieved.round(), "journaled": a.journaled, "latency_us": summary,
+        });
+        println!("{report}");
+        return Ok(());
+    }
+    let quiet = a.json;
+    let (report, series) = fxrecon_bench::bench::suite(primary, dropcopy, &cfg, a.threading, a.quick, |step| {
+        if !quiet {
+            eprintln!("bench: {step} ...");
+        }
+    });
+    std::fs::create_dir_all(&a.out_dir).with_context(|| format!("cannot create {}", a.out_dir.display()))?;
+    let svg = a.out_dir.join("latency-cdf.svg");
+    fxrecon_bench::bench::write_latency_cdf_svg(&svg, &series)
+        .map_err(|e| anyhow::anyhow!("writing {}: {e}", svg.display()))?;
+    let json = serde_json::to_string_pretty(&report)?;
+    std::fs::write(a.out_dir.join("bench.json"), &json).with_context(|| "writing bench.json")?;
+    if a.json {
+        println!("{}", serde_json::to_string(&report)?);
+        return Ok(());
+    }
+    let r = &report;
+    println!(
+        "fxrecon bench: {} messages (mixed day, {orders} orders), medians of {} runs",
+        r.messages,
+        if a.quick { 3 } else { 5 }
+    );
+    println!("  {:<34} {:>14}", "measurement", "msgs/s");
+    for (name, v) in [
+        ("decode (1 thread)", r.decode_msgs_per_s),
+        ("  baseline: fix-codec-rs 0.3", r.baseline_decoder_msgs_per_s),
+        ("reconcile (1 thread)", r.reconcile_msgs_per_s),
+        ("decode + reconcile (1 thread)", r.decode_reconcile_msgs_per_s),
+        ("pipeline (threads, unpaced)", r.pipeline_msgs_per_s),
+        ("pipeline, journaled (interval_ms:100)", r.pipeline_journaled_msgs_per_s),
+        ("  ceiling: disk's synced writes", r.journal_disk_ceiling_msgs_per_s),
+        ("pipeline, journaled, buffered writes", r.pipeline_journaled_buffered_msgs_per_s),
+        ("replay of that journal", r.replay_msgs_per_s),
+        ("  baseline: raw SPSC ring", r.ring_baseline_msgs_per_s),
+        ("max sustainable (paced ladder)", r.max_sustainable_msgs_per_s),
+    ] {
+        println!("  {name:<34} {v:>14.0}");
+    }
+    let held = r.sustained.tries.iter().find(|t| t.held);
+    println!(
+        "  sustained for a whole run of >= {:.0} s: {:.0} msgs/s{}",
+        r.sustained.target_s,
+        r.sustained.msgs_per_s,
+        held.map_or(String::new(), |t| format!(
+            " (run {:.1} s, {} messages, ring-full waits {})",
+            t.run_s, r.sustained.messages, t.ring_full_waits
+        ))
+    );
+    println!(
+        "  ratios: decoder / fix-codec-rs = {:.2}x, pipeline / raw ring = {:.3}, journaled / unjournaled = {:.2}",
+        r.decode_msgs_per_s / r.baseline_decoder_msgs_per_s.max(1.0),
+        r.pipeline_msgs_per_s / r.ring_baseline_msgs_per_s.max(1.0),
+        r.pipeline_journaled_msgs_per_s / r.pipeline_msgs_per_s.max(1.0)
+    );
+    println!(
+        "  journal: {:.0} bytes/msg; disk's synced writes {:.0} MB/s; journaled / disk ceiling = {:.2}; buffered journaled / unjournaled = {:.2}",
+        r.journal_bytes_per_msg,
+        r.disk_sync_mb_per_s,
+        r.pipeline_journaled_msgs_per_s / r.journal_disk_ceiling_msgs_per_s.max(1.0),
+        r.pipeline_journaled_buffered_msgs_per_s / r.pipeline_msgs_per_s.max(1.0)
+    );
+    println!("  allocations after warm-up (decode+reconcile thread): {}", r.allocations_after_warmup);
+    println!(
+        "  snapshot half-way: {:.1} MB, save {:.1} ms, restore {:.1} ms",
+        r.snapshot_bytes as f64 / 1e6,
+        r.snapshot_save_ms,
+        r.snapshot_restore_ms
+    );
+    println!("  detection latency (µs)   p50     p99   p99.9     max  records   host floor p99 / p99.9");
+    for rate in fxrecon_bench::bench::LATENCY_RATES.map(|r| r.to_string()) {
+        let Some(l) = r.latency_us.get(&rate) else { continue };
+        println!(
+            "  {:>9} msgs/s {:>7} {:>7} {:>7} {:>7} {:>8}   {:>7} / {}{}",
+            rate,
+            l.p50,
+            l.p99,
+            l.p999,
+            l.max,
+            l.count,
+            l.host_p99,
+            l.host_p999,
+            if l.saturated { "  (saturated)" } else { "" }
+        );
+    }
+    let j = &r.host_jitter_us;
+    println!(
+        "  host floor over all probes ({} threads doing nothing, {:.1} s each): p99 {} µs, p99.9 {} µs, longest gap {} µs",
+        j.threads, j.probed_s, j.p99, j.p999, j.max
+    );
+    println!("  plot: {}   json: {}", svg.display(), a.out_dir.join("bench.json").display());
+    Ok(())
+}

@@ -1,0 +1,10 @@
+//! The subcommands, one file each: arguments and wiring, no logic a test would want to call.
+
+#[cfg(feature = "bench")]
+pub mod bench;
+pub mod demo;
+pub mod gen_day;
+pub mod journal;
+pub mod reconcile;
+pub mod replay;
+pub mod run;

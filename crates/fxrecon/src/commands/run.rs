@@ -1,0 +1,266 @@
+//! `fxrecon run`: the daemon (contract section 6). Inputs from flags or `fxrecon.toml`;
+//! a journal that is recovered from when it already holds one; shutdown on SIGTERM/SIGINT;
+//! live counters on stderr with `--status-every`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use fxrecon_engine::config::Config;
+use fxrecon_engine::ingest::ingestor::EventClock;
+use fxrecon_engine::output::sink::{JsonLines, RejectLines};
+use fxrecon_engine::pipeline::builder::{Intake, PipelineBuilder};
+use fxrecon_engine::pipeline::inputs::{InputKind, input_kind, open_input};
+use fxrecon_engine::pipeline::options::{PipelineOptions, pace_shares};
+use fxrecon_engine::pipeline::recovery;
+use fxrecon_journal::segment::FsyncPolicy;
+use fxrecon_runtime::idle::IdleStrategy;
+use fxrecon_runtime::threading::Threading;
+
+use crate::exit::fatal;
+use crate::setup::{self, Default};
+
+/// Arguments of `run`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Primary (OMS / gateway) input: a file, `-` (standard input) or a FIFO (default: the
+    /// config's `[primary] path`).
+    #[arg(long)]
+    primary: Option<PathBuf>,
+    /// Drop-copy input, as `--primary` (default: the config's `[dropcopy] path`).
+    #[arg(long)]
+    dropcopy: Option<PathBuf>,
+    /// Divergences as JSON Lines.
+    #[arg(long)]
+    out: PathBuf,
+    /// Rejected messages as JSON Lines (default stderr).
+    #[arg(long)]
+    rejects: Option<PathBuf>,
+    /// TOML config file (`fxrecon.toml`).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Keep reading file inputs as they grow, until shutdown (as `follow = true`).
+    #[arg(long)]
+    follow: bool,
+    /// Print the live counters to stderr every SECS seconds.
+    #[arg(long, value_name = "SECS")]
+    status_every: Option<u64>,
+    /// Check the config, the flags and the paths, print what the run would use, and exit.
+    #[arg(long)]
+    check_config: bool,
+    /// Release messages at this combined rate, each stream at its share of the inputs' lines.
+    #[arg(long)]
+    pace: Option<u64>,
+    /// Event clock: `file` (the inputs' own times; output as `reconcile`) or `ingest` (stamped
+    /// on arrival, as live). Default: ingest with --pace, else file.
+    #[arg(long)]
+    clock: Option<EventClock>,
+    /// Pin agent threads to cores (off by default: it stalls a small shared machine).
+    #[arg(long)]
+    pin: bool,
+    /// Idle strategy of the agents: busy-spin, yield or park.
+    #[arg(long, default_value = "park")]
+    idle: IdleStrategy,
+    /// Slots per ring (power of two).
+    #[arg(long, default_value_t = 1 << 14)]
+    ring_capacity: usize,
+    /// Agents to threads: `shared` (two threads: the reconciler alone; ingest, journal and
+    /// output on the other), `dedicated` (a thread per ingest agent, the reconciler, and a
+    /// background one for journal and output), `stepped` (every agent on one thread) or `auto`
+    /// (dedicated with four cores or more, else shared).
+    #[arg(long, default_value = "auto")]
+    threading: Threading,
+    /// Map all of the pre-sized state memory at start-up, so no page fault of fresh memory
+    /// delays an event later (start-up takes longer and the memory is resident from the start).
+    #[arg(long)]
+    prefault: bool,
+    /// Journal every consumed message here; if it already holds a journal, recover from it
+    /// first (replay, resume the outputs) and continue where it ended.
+    #[arg(long)]
+    journal: Option<PathBuf>,
+    /// Journal fsync policy: every_batch, interval_ms:N or never.
+    #[arg(long, default_value = "interval_ms:100")]
+    fsync: FsyncPolicy,
+    /// Recover from a damaged journal: skip what cannot be read, set the existing outputs aside
+    /// (`<file>.before-salvage`) and write them anew from what could be replayed.
+    #[arg(long)]
+    salvage: bool,
+}
+
+/// An input as the run will read it.
+struct InputPlan {
+    path: PathBuf,
+    follow: bool,
+    kind: InputKind,
+}
+
+fn plan(flag: Option<&Path>, cfg: &fxrecon_engine::config::InputConfig, follow: bool, what: &str) -> Result<InputPlan> {
+    let Some(path) = flag.or(cfg.path.as_deref()) else {
+        bail!("no {what} input: give --{what} or [{what}] path in the config");
+    };
+    let kind = input_kind(path).with_context(|| format!("cannot open {what} input {}", path.display()))?;
+    let follow = follow || cfg.follow;
+    if follow && kind != InputKind::File {
+        bail!("{what} input {} is not a regular file: only files can be followed", path.display());
+    }
+    Ok(InputPlan { path: path.to_path_buf(), follow, kind })
+}
+
+/// Lines of a regular file (for the pace shares), 0 for a stream.
+fn lines_of(p: &InputPlan) -> Result<u64> {
+    if p.kind != InputKind::File {
+        return Ok(0);
+    }
+    let bytes = std::fs::read(&p.path).with_context(|| format!("cannot read {}", p.path.display()))?;
+    Ok(fxrecon_engine::pipeline::options::line_count(&bytes))
+}
+
+/// Runs `run`.
+pub fn run(a: Args, cfg: Config) -> Result<()> {
+    if a.pace == Some(0) {
+        bail!("--pace must be > 0");
+    }
+    if !(2..=1 << 24).contains(&a.ring_capacity) {
+        bail!("--ring-capacity must be between 2 and 16777216");
+    }
+    if a.salvage && a.journal.is_none() {
+        bail!("--salvage needs --journal");
+    }
+    let primary = plan(a.primary.as_deref(), &cfg.primary, a.follow, "primary")?;
+    let dropcopy = plan(a.dropcopy.as_deref(), &cfg.dropcopy, a.follow, "dropcopy")?;
+    if primary.kind == InputKind::Stdin && dropcopy.kind == InputKind::Stdin {
+        bail!("--primary and --dropcopy cannot both be standard input");
+    }
+    let status_every = a.status_every.unwrap_or(cfg.status_every_s);
+    let clock = a.clock.unwrap_or(if a.pace.is_some() { EventClock::Ingest } else { EventClock::File });
+    let recovering = match &a.journal {
+        Some(dir) => fxrecon_journal::recovery::journal_exists(dir)?,
+        None => false,
+    };
+    if a.check_config {
+        let show =
+            |p: &InputPlan| format!("{} ({:?}{})", p.path.display(), p.kind, if p.follow { ", followed" } else { "" });
+        println!("config OK");
+        println!("  primary:  {}", show(&primary));
+        println!("  dropcopy: {}", show(&dropcopy));
+        println!("  out: {}", a.out.display());
+        println!(
+            "  journal: {}",
+            a.journal.as_ref().map_or("none".to_string(), |d| format!(
+                "{} ({})",
+                d.display(),
+                if recovering { "recovers from the journal there" } else { "new" }
+            ))
+        );
+        println!(
+            "  threading {:?}, clock {clock:?}, grace_ms {}, shutdown_timeout_ms {}",
+            a.threading, cfg.grace_ms, cfg.shutdown_timeout_ms
+        );
+        return Ok(());
+    }
+    // Paced: each stream gets its share of the lines, so the two stay level in time (D40).
+    let shares = match a.pace {
+        Some(_) => pace_shares([lines_of(&primary)?, lines_of(&dropcopy)?]),
+        None => [0.5, 0.5],
+    };
+    let opts = PipelineOptions {
+        ring_capacity: a.ring_capacity,
+        idle: a.idle,
+        pin: a.pin,
+        pace_msgs_per_s: a.pace,
+        pace_shares: shares,
+        clock,
+        threading: a.threading,
+        prefault: a.prefault,
+        shutdown_timeout: Duration::from_millis(cfg.shutdown_timeout_ms),
+    };
+    let shutdown = setup::shutdown_on_signals()?;
+    let open = |p: &InputPlan, what: &str| {
+        open_input(&p.path, p.follow, cfg.max_message_bytes)
+            .with_context(|| format!("cannot open {what} input {}", p.path.display()))
+    };
+
+    let mut recovered = None;
+    let builder = match &a.journal {
+        Some(dir) if recovering => {
+            let r = recovery::recover(
+                dir,
+                &cfg,
+                a.fsync,
+                &a.out,
+                a.rejects.as_deref(),
+                a.salvage,
+                &opts,
+                shutdown.clone(),
+            )?;
+            let out = std::fs::OpenOptions::new()
+                .append(true)
+                .open(&a.out)
+                .with_context(|| format!("cannot append to {}", a.out.display()))?;
+            let rejects: Box<dyn std::io::Write + Send> = match &a.rejects {
+                Some(p) => Box::new(std::io::BufWriter::new(
+                    std::fs::OpenOptions::new()
+                        .append(true)
+                        .open(p)
+                        .with_context(|| format!("cannot append to {}", p.display()))?,
+                )),
+                None => setup::output(None, Default::Stderr)?,
+            };
+            let sources = [open(&primary, "primary")?, open(&dropcopy, "dropcopy")?];
+            recovered = Some(r.report);
+            PipelineBuilder::new(&cfg, opts, Intake::Sources(sources))
+                .start_from(r.state)
+                .journal(r.journal)
+                .skipping(r.already)
+                .sink(Box::new(JsonLines::new(std::io::BufWriter::with_capacity(1 << 16, out))))
+                .sink(Box::new(RejectLines::new(rejects)))
+        }
+        journal => {
+            let sources = [open(&primary, "primary")?, open(&dropcopy, "dropcopy")?];
+            let out = setup::create(&a.out)?;
+            let rejects = setup::output(a.rejects.as_deref(), Default::Stderr)?;
+            let mut b = PipelineBuilder::new(&cfg, opts, Intake::Sources(sources))
+                .sink(Box::new(JsonLines::new(out)))
+                .sink(Box::new(RejectLines::new(rejects)));
+            if let Some(dir) = journal {
+                b = b.journal(recovery::create(dir, &cfg, a.fsync)?);
+            }
+            b
+        }
+    };
+    let mut builder = builder.shutdown(shutdown);
+    if status_every > 0 {
+        builder = builder.status(Duration::from_secs(status_every), Box::new(setup::print_status));
+    }
+    let outcome = builder.build()?.run().map_err(fatal)?;
+    let c = &outcome.counters;
+    let messages = c.primary.messages + c.dropcopy.messages;
+    let secs = outcome.elapsed.as_secs_f64().max(1e-9);
+    let summary = serde_json::json!({
+        "messages_read": { "primary": c.primary.messages, "dropcopy": c.dropcopy.messages },
+        "messages_rejected": { "primary": c.primary.rejected, "dropcopy": c.dropcopy.rejected },
+        "inputs": { "primary": c.primary.state, "dropcopy": c.dropcopy.state },
+        "ring_full_waits": { "primary": c.primary.ring_full_waits, "dropcopy": c.dropcopy.ring_full_waits,
+                             "output": c.output_full_waits, "journal": c.journal_full_waits },
+        "orders": c.orders,
+        "store": {
+            "high_water": c.orders_high_water,
+            "retired": c.orders_retired,
+            "evicted": c.orders_evicted,
+            "capacity_exhausted": c.capacity_exhausted,
+            "stale_retired": c.orders_stale_retired,
+        },
+        "journal": c.journal,
+        "recovered": recovered,
+        "interrupted": outcome.interrupted,
+        "elapsed_ms": outcome.elapsed.as_millis() as u64,
+        "messages_per_s": (messages as f64 / secs).round(),
+        "state_digest": format!("{:016x}", c.state_digest),
+        "by_type": c.records_by_type,
+    });
+    eprintln!("{}", serde_json::to_string_pretty(&summary)?);
+    if outcome.input_failed {
+        return Err(fatal("an input failed while it was read (see the error above)"));
+    }
+    Ok(())
+}
