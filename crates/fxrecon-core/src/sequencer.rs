@@ -77,6 +77,22 @@ struct SessionState {
     expected: u64,
     gaps: [OpenGap; MAX_OPEN_GAPS],
     open: usize,
+    /// Messages sequenced since this sequencer was built or loaded: an observation for live
+    /// counters, not state (neither saved nor digested, so it never changes what is reported).
+    messages: u64,
+}
+
+/// One session as the sequencer sees it now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionView {
+    /// The session direction.
+    pub id: SessionId,
+    /// The next MsgSeqNum it expects.
+    pub expected: u64,
+    /// Gaps still open.
+    pub open_gaps: usize,
+    /// Messages sequenced since the sequencer was built or loaded (not part of the state).
+    pub messages: u64,
 }
 
 /// Counters kept by the sequencer.
@@ -112,6 +128,16 @@ impl Sequencer {
         self.stats
     }
 
+    /// Every session seen, in the order first seen.
+    pub fn sessions(&self) -> impl Iterator<Item = SessionView> + '_ {
+        self.sessions.iter().map(|s| SessionView {
+            id: s.id,
+            expected: s.expected,
+            open_gaps: s.open,
+            messages: s.messages,
+        })
+    }
+
     /// Observes one message at event time `at`; reports anomalies through `out`.
     pub fn observe(&mut self, ev: &ExecEvent, at: Micros, out: &mut impl FnMut(SequenceEvent)) {
         if !ev.has(has::SEQ) {
@@ -122,6 +148,7 @@ impl Sequencer {
             return;
         };
         let s = &mut self.sessions[idx];
+        s.messages += 1;
         let seq = ev.seq;
         let mut emit = |kind, expected, seen| out(SequenceEvent { session: id, kind, expected, seen, at });
 
@@ -186,7 +213,7 @@ impl Sequencer {
             for g in &mut gaps[..open] {
                 *g = OpenGap { first: r.get()?, last: r.get()?, next: r.get()? };
             }
-            self.sessions.push(SessionState { id, expected, gaps, open });
+            self.sessions.push(SessionState { id, expected, gaps, open, messages: 0 });
         }
         self.stats = SequencerStats { sessions: r.get()?, unsequenced_table_full: r.get()?, gaps_forgotten: r.get()? };
         Ok(())
@@ -221,7 +248,13 @@ impl Sequencer {
             MsgKind::SequenceReset if ev.has(has::NEW_SEQ_NO) => ev.new_seq_no,
             _ => ev.seq + 1,
         };
-        self.sessions.push(SessionState { id: *id, expected, gaps: [OpenGap::default(); MAX_OPEN_GAPS], open: 0 });
+        self.sessions.push(SessionState {
+            id: *id,
+            expected,
+            gaps: [OpenGap::default(); MAX_OPEN_GAPS],
+            open: 0,
+            messages: 1,
+        });
         self.stats.sessions += 1;
         // The baseline message itself needs no further processing.
         None

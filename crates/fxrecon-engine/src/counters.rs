@@ -6,10 +6,11 @@
 //! snapshot they are read into. Never holds business logic: the reconciler's own numbers are
 //! copied in by its agent between batches.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use fxrecon_core::divergence::DivergenceKind;
 use fxrecon_core::event::Stream;
+use fxrecon_core::sequencer::SessionId;
 use fxrecon_journal::writer_agent::JournalCounters;
 use fxrecon_runtime::counters::{Counter, PaddedCounter};
 use serde::Serialize;
@@ -61,6 +62,36 @@ pub struct IngestCounters {
     pub state: Counter,
     /// Microseconds from the pipeline's start until the input was over.
     pub ended_us: Counter,
+}
+
+/// One session direction's counters (a slot of [`SessionCounters`]).
+#[derive(Debug, Default)]
+pub struct SessionSlot {
+    /// Which session it is: set once, when the session is first published.
+    pub id: OnceLock<SessionId>,
+    /// Messages sequenced on it (this process).
+    pub messages: Counter,
+    /// The next MsgSeqNum it expects.
+    pub expected: Counter,
+    /// Gaps still open.
+    pub open_gaps: Counter,
+}
+
+/// Per-session counters: a slot per session direction, in the order first seen, sized for
+/// `max_sessions` up front (publishing a new session never allocates).
+#[derive(Debug, Default)]
+pub struct SessionCounters {
+    /// The slots.
+    pub slots: Box<[SessionSlot]>,
+    /// Slots in use.
+    pub used: Counter,
+}
+
+impl SessionCounters {
+    /// Room for `n` sessions.
+    pub fn with_capacity(n: usize) -> Self {
+        Self { slots: (0..n).map(|_| SessionSlot::default()).collect(), used: Counter::new(0) }
+    }
 }
 
 /// Counters of the reconciler agent (its only writer).
@@ -119,6 +150,8 @@ pub struct ReconcilerCounters {
     /// Microseconds from the pipeline's start until every message was applied and the
     /// end-of-input records sent (before the final state digest).
     pub drained_us: Counter,
+    /// Per session direction.
+    pub sessions: SessionCounters,
 }
 
 /// Counters of the output agent (its only writer).
@@ -146,9 +179,19 @@ pub struct PipelineCounters {
 }
 
 impl PipelineCounters {
-    /// Fresh counters; `journal` when the run is journaled.
-    pub fn new(journal: Option<Arc<JournalCounters>>) -> Self {
-        Self { ingest: [Arc::default(), Arc::default()], reconciler: Arc::default(), output: Arc::default(), journal }
+    /// Fresh counters for up to `max_sessions` session directions; `journal` when the run
+    /// is journaled.
+    pub fn new(journal: Option<Arc<JournalCounters>>, max_sessions: usize) -> Self {
+        let reconciler = ReconcilerCounters {
+            sessions: SessionCounters::with_capacity(max_sessions),
+            ..ReconcilerCounters::default()
+        };
+        Self {
+            ingest: [Arc::default(), Arc::default()],
+            reconciler: Arc::new(reconciler),
+            output: Arc::default(),
+            journal,
+        }
     }
 
     /// The counters now.
@@ -173,6 +216,20 @@ impl PipelineCounters {
             .chain([("CapacityExhausted", r.capacity_exhausted.get())])
             .filter(|(_, n)| *n > 0)
             .collect();
+        let used = (r.sessions.used.get() as usize).min(r.sessions.slots.len());
+        let sessions = r.sessions.slots[..used]
+            .iter()
+            .filter_map(|s| {
+                let id = s.id.get()?;
+                Some(SessionSnapshot {
+                    stream: id.stream.name(),
+                    session: format!("{}->{}", id.sender, id.target),
+                    messages: s.messages.get(),
+                    expected: s.expected.get(),
+                    open_gaps: s.open_gaps.get(),
+                })
+            })
+            .collect();
         CountersSnapshot {
             primary: stream(Stream::Primary),
             dropcopy: stream(Stream::DropCopy),
@@ -196,6 +253,7 @@ impl PipelineCounters {
             output_full_waits: r.output_full_waits.get(),
             journal_full_waits: r.journal_full_waits.get(),
             records_written: self.output.records.get(),
+            sessions,
             journal: self.journal.as_ref().map(|j| JournalSnapshot {
                 records: j.records.get(),
                 batches: j.batches.get(),
@@ -223,6 +281,21 @@ pub struct StreamSnapshot {
     pub ring_full_waits: u64,
     /// How the input stands.
     pub state: InputState,
+}
+
+/// One session direction's counters, read.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct SessionSnapshot {
+    /// `primary` or `dropcopy`.
+    pub stream: &'static str,
+    /// `SENDER->TARGET`.
+    pub session: String,
+    /// Messages sequenced on it (this process).
+    pub messages: u64,
+    /// The next MsgSeqNum it expects.
+    pub expected: u64,
+    /// Gaps still open.
+    pub open_gaps: u64,
 }
 
 /// The journal's counters, read.
@@ -289,6 +362,8 @@ pub struct CountersSnapshot {
     pub journal_full_waits: u64,
     /// Records written by the output.
     pub records_written: u64,
+    /// Per session direction, in the order first seen.
+    pub sessions: Vec<SessionSnapshot>,
     /// The journal, when journaling.
     pub journal: Option<JournalSnapshot>,
 }
@@ -300,9 +375,10 @@ impl CountersSnapshot {
             format!("{n} {} msgs {} rejected ring {} ({:?})", x.messages, x.rejected, x.ring_depth, x.state)
         };
         let mut line = format!(
-            "status: {}; {}; {} events; records {}; orders live {} retired {}; stale {}",
+            "status: {}; {}; {} sessions; {} events; records {}; orders live {} retired {}; stale {}",
             s("primary", &self.primary),
             s("dropcopy", &self.dropcopy),
+            self.sessions.len(),
             self.events,
             self.records_by_type.values().sum::<u64>(),
             self.orders_live,

@@ -137,6 +137,8 @@ pub struct ReconcilerAgent {
     counters: Arc<ReconcilerCounters>,
     /// When the pipeline started (for `drained_us`).
     started: std::time::Instant,
+    /// Batches that did work (sessions are published every 16th).
+    batches: u32,
 }
 
 impl ReconcilerAgent {
@@ -157,6 +159,7 @@ impl ReconcilerAgent {
             stopped: false,
             counters,
             started: std::time::Instant::now(),
+            batches: 0,
         }
     }
 
@@ -328,6 +331,20 @@ impl ReconcilerAgent {
         }
     }
 
+    /// Copies the sessions' numbers into their counters (each new session once, in order).
+    fn publish_sessions(&self) {
+        let table = &self.counters.sessions;
+        let mut used = 0;
+        for (slot, v) in table.slots.iter().zip(self.state.reconciler.sessions()) {
+            let _ = slot.id.set(v.id);
+            slot.messages.set(v.messages);
+            slot.expected.set(v.expected);
+            slot.open_gaps.set(v.open_gaps as u64);
+            used += 1;
+        }
+        table.used.set_release(used);
+    }
+
     /// Copies the reconciler's own numbers into the live counters.
     fn publish(&self) {
         let c = &self.counters;
@@ -354,6 +371,16 @@ impl ReconcilerAgent {
         c.exec_records_dropped.set(stats.exec_records_dropped);
         c.timers_dropped.set(stats.timers_dropped);
         c.consumed_total.set(self.state.consumed);
+    }
+
+    /// Publishes the counters after a batch that did work: every batch for the cheap ones,
+    /// every 16th for the sessions.
+    fn publish_batch(&mut self) {
+        self.publish();
+        self.batches = self.batches.wrapping_add(1);
+        if self.batches.is_multiple_of(16) || self.ending == Ending::Done {
+            self.publish_sessions();
+        }
     }
 
     /// One step of the ending; false when it must wait for room.
@@ -403,6 +430,7 @@ impl ReconcilerAgent {
                     return false;
                 }
                 self.publish();
+                self.publish_sessions();
                 self.counters.drained_us.set(self.started.elapsed().as_micros() as u64);
                 self.counters.state_digest.set(self.state.reconciler.state_digest());
                 self.ending = Ending::Done;
@@ -455,7 +483,7 @@ impl Agent for ReconcilerAgent {
         }
         self.serve();
         if work > 0 {
-            self.publish();
+            self.publish_batch();
         }
         work
     }

@@ -287,12 +287,11 @@ fn follow_reconciles_lines_appended_after_start_then_stops_on_sigterm() {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let line = lines.recv_timeout(deadline.saturating_duration_since(Instant::now())).expect("a status line");
-        if line.starts_with("status:") {
-            if line.contains(&format!("primary {} msgs", total.0))
-                && line.contains(&format!("dropcopy {} msgs", total.1))
-            {
-                break;
-            }
+        if line.starts_with("status:")
+            && line.contains(&format!("primary {} msgs", total.0))
+            && line.contains(&format!("dropcopy {} msgs", total.1))
+        {
+            break;
         }
     }
     std::thread::sleep(Duration::from_millis(300));

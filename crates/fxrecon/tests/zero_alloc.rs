@@ -61,7 +61,7 @@ fn hot_path_allocations(journaled: bool) {
     let (o_tx, o_rx) = RingBuffer::new(1 << 14);
     let wm = [Arc::new(Watermark::default()), Arc::new(Watermark::default())];
     let journal_counters = journaled.then(|| JournalCounters::new(0));
-    let counters = PipelineCounters::new(journal_counters.clone());
+    let counters = PipelineCounters::new(journal_counters.clone(), ReconConfig::default().max_sessions);
 
     let (mut raw, mut journal) = ([None, None], None);
     let merge = Merge::new([p_rx, d_rx], wm.clone());

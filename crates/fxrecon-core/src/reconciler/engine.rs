@@ -160,6 +160,12 @@ impl Reconciler {
         d.finish()
     }
 
+    /// Every session the sequencer has seen (for live counters; observing them changes
+    /// nothing).
+    pub fn sessions(&self) -> impl Iterator<Item = crate::sequencer::SessionView> + '_ {
+        self.sequencer.sessions()
+    }
+
     /// Records emitted so far (the id of the last one).
     pub fn records_emitted(&self) -> u64 {
         self.next_id - 1

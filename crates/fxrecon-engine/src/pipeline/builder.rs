@@ -198,7 +198,7 @@ impl PipelineBuilder {
         let (h_tx, handback) = RingBuffer::new(1);
         let watermarks = [Arc::new(Watermark::default()), Arc::new(Watermark::default())];
         let journal_counters = journal.as_ref().map(|_| JournalCounters::new(state.consumed));
-        let counters = Arc::new(PipelineCounters::new(journal_counters.clone()));
+        let counters = Arc::new(PipelineCounters::new(journal_counters.clone(), cfg.max_sessions));
         let mut team = Team::new(opts.idle, opts.pin);
 
         // The journal writer: marks from the reconciler, raw bytes from each ingest agent.
