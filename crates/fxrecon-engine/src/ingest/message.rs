@@ -30,6 +30,13 @@ pub enum IngestMsg {
     Stop,
 }
 
+impl Default for IngestMsg {
+    /// An empty event: what a fresh ring slot holds before a message is decoded into it.
+    fn default() -> Self {
+        IngestMsg::Event(ExecEvent::default())
+    }
+}
+
 /// A stream's watermark: event time (µs) below which no later event of the stream will come.
 /// Written by its ingest agent only, read by the merge; alone on its cache line.
 #[derive(Debug)]

@@ -20,7 +20,7 @@ use fxrecon_journal::writer_agent::{JournalAgent, JournalCounters, SnapshotRings
 use fxrecon_runtime::agent::AgentError;
 use fxrecon_runtime::rings::{Consumer, RingBuffer};
 use fxrecon_runtime::shutdown::{Shutdown, ShutdownWatch};
-use fxrecon_runtime::threading::{Lane, Supervisor, Team};
+use fxrecon_runtime::threading::{Lane, Supervisor, Team, Threading};
 
 use crate::command::CommandServer;
 use crate::config::Config;
@@ -35,6 +35,9 @@ use crate::output::agent::{AlreadyWritten, OutputAgent};
 use crate::output::sink::OutputSink;
 use crate::pipeline::options::PipelineOptions;
 use crate::reconciler_agent::{ReconcilerAgent, RecordTap, RunState, SnapshotPlan};
+
+/// Ring slots at most in the one-thread (stepped) mode.
+const STEPPED_RING_SLOTS: usize = 512;
 
 /// Where a run's messages come from.
 pub enum Intake {
@@ -191,7 +194,12 @@ impl PipelineBuilder {
             state.reconciler.prefault();
         }
         let clock = clock.unwrap_or_else(IngestClock::start);
-        let slots = opts.ring_capacity.next_power_of_two().max(2);
+        let mut slots = opts.ring_capacity.next_power_of_two().max(2);
+        if opts.threading == Threading::Stepped {
+            // One thread fills a ring and drains it in turns: a small ring keeps the events it
+            // holds in cache between the two (BENCHMARKS.md, D46).
+            slots = slots.min(STEPPED_RING_SLOTS);
+        }
         let (p_tx, p_rx) = RingBuffer::new(slots);
         let (mut d_tx, d_rx) = RingBuffer::new(slots);
         let (o_tx, o_rx) = RingBuffer::new(slots);
@@ -332,7 +340,7 @@ impl PipelineBuilder {
 /// A built run, ready to start.
 pub struct Pipeline {
     team: Team,
-    threading: fxrecon_runtime::threading::Threading,
+    threading: Threading,
     counters: Arc<PipelineCounters>,
     handback: Consumer<RunState>,
     replay: Option<Arc<ReplayCounters>>,
