@@ -76,7 +76,7 @@ pub struct ReconStats {
     /// Orders created.
     pub orders: u64,
     /// Records emitted per [`DivergenceKind`] (index = precedence order).
-    pub divergences: [u64; 5],
+    pub divergences: [u64; DivergenceKind::ALL.len()],
     /// SequenceGap records emitted.
     pub gaps: u64,
     /// Resolved records emitted.
