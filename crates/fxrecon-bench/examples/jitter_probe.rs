@@ -1,4 +1,4 @@
-//! The host's latency floor alone: `cargo run --release -p fxrecon-engine --example jitter_probe -- [SECONDS] [THREADS] [pin|nopin]`.
+//! The host's latency floor alone: `cargo run --release -p fxrecon-bench --example jitter_probe -- [SECONDS] [THREADS] [pin|nopin]`.
 
 // An example is a command-line tool: it prints its figures.
 #![allow(clippy::disallowed_macros)]
@@ -8,7 +8,7 @@ fn main() {
     let secs: f64 = args.next().map_or(2.0, |a| a.parse().expect("SECONDS: a number"));
     let threads: usize = args.next().map_or(2, |a| a.parse().expect("THREADS: a number"));
     let pin = args.next().as_deref() != Some("nopin");
-    let traces = fxrecon_engine::host_jitter::probe(threads, std::time::Duration::from_secs_f64(secs), pin);
+    let traces = fxrecon_bench::host_jitter::probe(threads, std::time::Duration::from_secs_f64(secs), pin);
     for (i, t) in traces.iter().enumerate() {
         let over = |us: u64| t.gaps_us.iter().filter(|&&g| g > us).count();
         println!(

@@ -1,15 +1,40 @@
 //! Benchmarks that run inside the product (`fxrecon bench`), whose figures go to BENCHMARKS.md.
 //!
 //! Owns: the measurement suite (decode, reconcile, decode+reconcile, pipeline, the raw-ring and
-//! fix-codec-rs baselines, paced latency runs, the latency plot) and the memory-bounded day
-//! (millions of orders through the reconciler with retention, resident memory sampled).
+//! fix-codec-rs baselines, paced latency runs, the latency plot), the detection-latency
+//! recorder (a [`RecordTap`] on the reconciler) and the memory-bounded day (millions of orders
+//! through the reconciler with retention, resident memory sampled).
 //! Definitions: docs/decisions.md D19.
+//!
+//! Every pipeline run here is built by the product's one builder
+//! ([`fxrecon_engine::pipeline::builder::PipelineBuilder`]) over [`MemorySource`]s of the
+//! leaked corpus. Each run maps its pre-sized state memory (`prefault`) before the pipeline's
+//! clock starts, so no figure includes it: the reconciler is prefaulted here and handed to the
+//! builder with [`PipelineBuilder::start_from`], and the clock the builder is given
+//! ([`PipelineBuilder::clock`]) starts only after that.
 
-use std::time::Instant;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use fxrecon_core::divergence::Record;
 use fxrecon_core::time::Micros;
 use fxrecon_core::{ReconConfig, Reconciler, Sink};
+use fxrecon_engine::config::Config;
+use fxrecon_engine::counters::CountersSnapshot;
+use fxrecon_engine::ingest::clock::IngestClock;
+use fxrecon_engine::ingest::ingestor::EventClock;
+use fxrecon_engine::ingest::journal_intake::Window;
+use fxrecon_engine::ingest::memory::MemorySource;
+use fxrecon_engine::ingest::source::{MessageSource, Poll};
+use fxrecon_engine::output::sink::{JsonLines, OutputSink};
+use fxrecon_engine::pipeline::builder::{Intake, JournalReplay, JournalSetup, PipelineBuilder};
+use fxrecon_engine::pipeline::options::{PipelineOptions, line_count, pace_shares};
+use fxrecon_engine::reconciler_agent::{RecordTap, RunState};
+use fxrecon_journal::segment::FsyncPolicy;
+use fxrecon_runtime::idle::IdleStrategy;
+use fxrecon_runtime::rings::{Consumer, Producer, RingBuffer};
+use fxrecon_runtime::threading::Threading;
 
 use crate::synthetic::SyntheticDay;
 
@@ -75,7 +100,9 @@ pub struct BenchReport {
     pub decode_msgs_per_s: f64,
     /// Reconciler on pre-decoded events, one thread, messages/s (median).
     pub reconcile_msgs_per_s: f64,
-    /// Decode + reconcile on one thread, messages/s (median).
+    /// Decode + reconcile on one thread, messages/s (median): the product's one-thread path,
+    /// every agent of the pipeline (ingest, reconciler, output) stepped on the calling thread
+    /// ([`decode_reconcile_throughput`]).
     pub decode_reconcile_msgs_per_s: f64,
     /// Threaded pipeline, unpaced (backpressure only), messages/s (median).
     pub pipeline_msgs_per_s: f64,
@@ -86,7 +113,8 @@ pub struct BenchReport {
     /// The same with buffered (page-cache) journal writes, `journal_direct_io = false`,
     /// messages/s (median).
     pub pipeline_journaled_buffered_msgs_per_s: f64,
-    /// Replay of that journal (read, decode, reconcile on threads), events/s (median).
+    /// Replay of that journal (the builder with the journal as intake: read, decode,
+    /// reconcile on threads), events/s (median).
     pub replay_msgs_per_s: f64,
     /// Journal bytes written per message (framing and raw FIX bytes included).
     pub journal_bytes_per_msg: f64,
@@ -109,7 +137,8 @@ pub struct BenchReport {
     pub baseline_decoder: String,
     /// Baseline decoder on the same corpus into the same fields, messages/s (median).
     pub baseline_decoder_msgs_per_s: f64,
-    /// Allocations on the decode+reconcile thread after warm-up (10% of the corpus).
+    /// Allocations on the one-thread path's thread after warm-up (10% of the corpus) until its
+    /// output's end: every agent of the run, not decode and reconcile alone.
     pub allocations_after_warmup: u64,
     /// Highest offered rate (of the ladder tried) that neither saturated a ring nor fell
     /// behind by more than 5%.
@@ -280,7 +309,8 @@ pub fn baseline_decode_throughput(lines: &[&[u8]], runs: usize) -> f64 {
     })
 }
 
-/// Decodes and merges a day exactly as the offline reader does (file clock, primary first).
+/// Decodes and merges a day as the pipeline does with the file clock (event-time order, ties
+/// primary first: `fxrecon_engine::merge`), for the reconciler-alone figures.
 pub fn decoded_events(primary: &[u8], dropcopy: &[u8]) -> Vec<fxrecon_core::ExecEvent> {
     use fxrecon_core::Stream;
     let per_stream = |stream: Stream, data: &[u8]| {
@@ -356,66 +386,136 @@ pub fn snapshot_cost(events: &[fxrecon_core::ExecEvent], cfg: ReconConfig, runs:
     (buf.len() as u64, median(save), median(restore))
 }
 
-/// Decode + reconcile on one thread (the offline merge); median messages/s and the
-/// allocations made on this thread after the first 10% of the lines (0 unless the counting
-/// allocator is installed, as it is in the `fxrecon` binary).
+/// Decode + reconcile on one thread, as the product runs it offline: the pipeline builder in
+/// [`Threading::Stepped`] (every agent — both ingest agents, the reconciler, the output —
+/// stepped in turn on the calling thread) over two [`MemorySource`]s, records counted and
+/// discarded, the store sized with [`Config::sized_for_inputs`] and mapped before the
+/// clock starts. Returns the median messages/s, timed from the pipeline's start until the
+/// reconciler has applied everything and fired its last check (the end-of-run state digest is
+/// not per-message work, as in the pipeline's rate, D30), and the allocations the calling
+/// thread made in the last run between the first 10% of the lines and the end of the output
+/// (its last record, or its last flush; 0 unless the counting allocator is installed, as it is
+/// in the `fxrecon` binary). Building the run, the threads' teardown and the handback of the
+/// state at close lie outside that window; no journal, so there is no write-behind thread.
 pub fn decode_reconcile_throughput(
-    primary: &[u8],
-    dropcopy: &[u8],
-    cfg: &crate::config::Config,
+    primary: &'static [u8],
+    dropcopy: &'static [u8],
+    cfg: &Config,
     runs: usize,
 ) -> (f64, u64) {
-    use crate::line_reader::SliceLines;
-    use std::cell::Cell;
-    let sized = crate::offline::sized_for_inputs(cfg, &[primary, dropcopy]);
-    let total = memchr::memchr_iter(b'\n', primary).count() + memchr::memchr_iter(b'\n', dropcopy).count();
+    let sized = cfg.sized_for_inputs(&[primary, dropcopy]);
+    let total = line_count(primary) + line_count(dropcopy);
+    let opts = PipelineOptions { threading: Threading::Stepped, prefault: true, ..PipelineOptions::default() };
     let mut allocations = 0;
     let rates = (0..runs)
         .map(|_| {
-            let seen = Cell::new(0u64);
-            let mark = Cell::new(None);
-            let warm_after = (total / 10) as u64;
-            let source = |data| WarmLines {
-                inner: SliceLines::new(data, cfg.max_message_bytes),
-                seen: &seen,
-                warm_after,
-                mark: &mark,
+            let window = Arc::new(AllocWindow::after(total / 10));
+            let source = |data: &'static [u8]| -> Box<dyn MessageSource> {
+                Box::new(WarmSource { inner: MemorySource::new(data, sized.max_message_bytes), window: window.clone() })
             };
-            let mut sink = CountSink(0);
-            let mut rejects: Vec<(fxrecon_core::Stream, u64, String)> = Vec::new();
-            let mut recon = Reconciler::new(sized.recon());
-            recon.prefault(); // as in reconcile_throughput
-            let t = Instant::now();
-            // The clock stops when the last check has fired: the end-of-run state digest is
-            // not per-message work (as in the pipeline's rate, D30).
-            let counts =
-                crate::offline::merge_into(&mut recon, source(primary), source(dropcopy), &mut sink, &mut rejects)
-                    .expect("in-memory input");
-            let secs = t.elapsed().as_secs_f64();
-            let now = crate::alloc_counter::allocations_on_this_thread();
-            allocations = now - mark.get().unwrap_or(now);
-            (counts.messages[0] + counts.messages[1]) as f64 / secs
+            let sink = DiscardSink { window: window.clone(), records: 0 };
+            let run = run_sources([source(primary), source(dropcopy)], &sized, &opts, None, Box::new(sink), false);
+            allocations = window.allocations();
+            run.messages() as f64 / (run.drained_us.max(1) as f64 / 1e6)
         })
         .collect();
     (median(rates), allocations)
 }
 
-/// A line source that notes the thread's allocation count once `warm_after` lines (of both
-/// inputs together) have been read.
-struct WarmLines<'a> {
-    inner: crate::line_reader::SliceLines<'a>,
-    seen: &'a std::cell::Cell<u64>,
+/// Where the allocation count of [`decode_reconcile_throughput`] is read: once `warm_after`
+/// lines (of both inputs together) have been polled, and again at every later sign of life of
+/// the run's tail (an input's end, each record and flush of the output). Every reader runs on
+/// the one stepped thread, so each field has one writer: plain loads and stores, no locked
+/// read-modify-write on the decode path.
+struct AllocWindow {
     warm_after: u64,
-    mark: &'a std::cell::Cell<Option<u64>>,
+    lines: AtomicU64,
+    /// Count at the warm mark (`u64::MAX`: not reached yet).
+    start: AtomicU64,
+    /// Count at the latest sign of life after it.
+    last: AtomicU64,
 }
 
-impl crate::line_reader::LineSource for WarmLines<'_> {
-    fn next_line(&mut self) -> std::io::Result<Option<crate::line_reader::Line<'_>>> {
-        self.seen.set(self.seen.get() + 1);
-        if self.seen.get() == self.warm_after && self.mark.get().is_none() {
-            self.mark.set(Some(crate::alloc_counter::allocations_on_this_thread()));
+impl AllocWindow {
+    fn after(warm_after: u64) -> Self {
+        Self { warm_after, lines: AtomicU64::new(0), start: AtomicU64::new(u64::MAX), last: AtomicU64::new(0) }
+    }
+
+    #[inline]
+    fn line(&self) {
+        let n = self.lines.load(Ordering::Relaxed) + 1;
+        self.lines.store(n, Ordering::Relaxed);
+        if n == self.warm_after {
+            let now = crate::alloc_counter::allocations_on_this_thread();
+            self.start.store(now, Ordering::Relaxed);
+            self.last.store(now, Ordering::Relaxed);
         }
-        self.inner.next_line()
+    }
+
+    #[inline]
+    fn touch(&self) {
+        if self.start.load(Ordering::Relaxed) != u64::MAX {
+            self.last.store(crate::alloc_counter::allocations_on_this_thread(), Ordering::Relaxed);
+        }
+    }
+
+    fn allocations(&self) -> u64 {
+        match self.start.load(Ordering::Relaxed) {
+            u64::MAX => 0,
+            start => self.last.load(Ordering::Relaxed).saturating_sub(start),
+        }
+    }
+}
+
+/// An in-memory source that reports its lines and its end to an [`AllocWindow`].
+struct WarmSource {
+    inner: MemorySource,
+    window: Arc<AllocWindow>,
+}
+
+impl MessageSource for WarmSource {
+    fn describe(&self) -> String {
+        format!("{} (allocations counted after warm-up)", self.inner.describe())
+    }
+
+    #[inline]
+    fn poll(&mut self) -> std::io::Result<Poll<'_>> {
+        let polled = self.inner.poll()?;
+        match polled {
+            Poll::Message(_) => self.window.line(),
+            Poll::End => self.window.touch(),
+            Poll::Pending => {}
+        }
+        Ok(polled)
+    }
+}
+
+/// Counts records and discards them (the bench's decode + reconcile measures no rendering),
+/// marking the [`AllocWindow`] as it goes.
+struct DiscardSink {
+    window: Arc<AllocWindow>,
+    records: u64,
+}
+
+impl OutputSink for DiscardSink {
+    fn record(&mut self, _: &Record) -> std::io::Result<()> {
+        self.records += 1;
+        self.window.touch();
+        Ok(())
+    }
+    fn reject(&mut self, _: &fxrecon_core::quarantine::RejectNote) -> std::io::Result<()> {
+        self.window.touch();
+        Ok(())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.window.touch();
+        Ok(())
+    }
+    fn close(&mut self) -> std::io::Result<()> {
+        // Not a mark: the agents closed before the output (the reconciler's handback among
+        // them) are teardown, not work on the corpus.
+        std::hint::black_box(self.records);
+        Ok(())
     }
 }
 
@@ -440,38 +540,36 @@ pub struct PipelineFigures {
 /// The threaded pipeline, unpaced, over in-memory inputs, without and with the journal
 /// (`interval_ms:100` fsync, in a temporary directory), then the replay of that journal and
 /// the disk's own synced write bandwidth for the journal's size: runs interleaved so all see
-/// the same machine.
+/// the same machine. The replay is the product's: the builder with the journal as its intake
+/// (read, decode and reconcile on the default threading, output rendered as JSON Lines and
+/// discarded), timed from reading the journal's rules to the end of the run.
 pub fn pipeline_throughput(
     primary: &'static [u8],
     dropcopy: &'static [u8],
-    cfg: &crate::config::Config,
-    threading: crate::pipeline::Threading,
+    cfg: &Config,
+    threading: Threading,
     runs: usize,
 ) -> PipelineFigures {
     let dir = std::env::temp_dir().join(format!("fxrecon-bench-journal-{}", std::process::id()));
     // Sustained throughput: the state memory is mapped before the clock starts, and the clock
     // stops when the reconciler has applied everything (not after the final state digest).
-    let opts =
-        crate::pipeline::PipelineOptions { threading, prefault: true, ..crate::pipeline::PipelineOptions::default() };
-    let rate = |stats: &crate::pipeline::PipelineStats| {
-        (stats.ingest[0].messages + stats.ingest[1].messages) as f64 / (run_end_us(stats).max(1) as f64 / 1e6)
-    };
+    let opts = PipelineOptions { threading, prefault: true, ..PipelineOptions::default() };
+    let rate = |run: &PipelineRun| run.messages() as f64 / (run_end_us(run).max(1) as f64 / 1e6);
     let (mut plain, mut journaled, mut replayed, mut disk) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut journaled_buffered = Vec::new();
-    let buffered_cfg = crate::config::Config { journal_direct_io: false, ..cfg.clone() };
+    let buffered_cfg = Config { journal_direct_io: false, ..cfg.clone() };
     let mut journal_bytes = 0;
     let mut messages = 0;
     for _ in 0..runs {
         plain.push(rate(&pipeline_in_memory(primary, dropcopy, cfg, &opts, None)));
         let _ = std::fs::remove_dir_all(&dir);
-        let stats = pipeline_in_memory(primary, dropcopy, cfg, &opts, Some(&dir));
-        journaled.push(rate(&stats));
-        messages = stats.ingest[0].messages + stats.ingest[1].messages;
+        let run = pipeline_in_memory(primary, dropcopy, cfg, &opts, Some(&dir));
+        journaled.push(rate(&run));
+        messages = run.messages();
         journal_bytes = dir_bytes(&dir);
         let t = Instant::now();
-        let (stats, _, _) =
-            crate::recovery::replay(&dir, None, false, (None, None), std::io::sink()).expect("replaying the journal");
-        replayed.push(stats.events as f64 / t.elapsed().as_secs_f64());
+        let events = replay_journal(&dir);
+        replayed.push(events as f64 / t.elapsed().as_secs_f64());
         disk.push(disk_sync_mb_per_s(&dir, journal_bytes).expect("writing the disk baseline file"));
         let _ = std::fs::remove_dir_all(&dir);
         journaled_buffered.push(rate(&pipeline_in_memory(primary, dropcopy, &buffered_cfg, &opts, Some(&dir))));
@@ -487,19 +585,40 @@ pub fn pipeline_throughput(
     }
 }
 
+/// Replays the journal in `dir` with the rules it was written with, output rendered and
+/// discarded; returns the events replayed.
+fn replay_journal(dir: &std::path::Path) -> u64 {
+    let rules = fxrecon_engine::pipeline::recovery::journal_rules(dir).expect("reading the bench journal's rules");
+    let cfg = Config::default().with_rules(rules);
+    let intake = Intake::Journal(JournalReplay {
+        dir: dir.to_path_buf(),
+        from_record: 0,
+        salvage: false,
+        window: Window::default(),
+    });
+    let outcome = PipelineBuilder::new(&cfg, PipelineOptions::default(), intake)
+        .sink(Box::new(JsonLines::new(std::io::sink())))
+        .build()
+        .expect("building the replay")
+        .run()
+        .expect("replaying the journal");
+    outcome.replay.expect("a journal intake counts its replay").events.get()
+}
+
 /// Lets the disk work of the journaled runs finish before the latency runs: writes back what
 /// is dirty and waits a moment for the file system's own background work (the removal of
 /// gigabytes of journal), so kernel threads do not preempt the paced runs' pinned threads.
+#[allow(unsafe_code)]
 fn settle_disk() {
     // SAFETY: `sync` takes no arguments and only asks the kernel to write back dirty data.
     unsafe { libc::sync() };
-    std::thread::sleep(std::time::Duration::from_secs(2));
+    std::thread::sleep(Duration::from_secs(2));
 }
 
 /// When an unpaced run is done, µs from its start: the reconciler has applied everything and,
 /// with a journal, the journal holds (and has synced) everything.
-pub fn run_end_us(stats: &crate::pipeline::PipelineStats) -> u64 {
-    stats.reconciler.drained_us.max(stats.journal.map_or(0, |j| j.done_us))
+pub fn run_end_us(run: &PipelineRun) -> u64 {
+    run.drained_us.max(run.journal_done_us.unwrap_or(0))
 }
 
 /// Total bytes of the files in `dir`.
@@ -542,11 +661,12 @@ pub fn disk_sync_mb_per_s(dir: &std::path::Path, bytes: u64) -> std::io::Result<
 
 /// The raw ring: `n` ingest messages (full ExecEvent size) from one thread to another.
 pub fn ring_baseline(n: u64, runs: usize) -> f64 {
-    use crate::pipeline::IngestMsg;
+    use fxrecon_engine::ingest::message::IngestMsg;
+    use fxrecon_runtime::rings::PushError;
     median(
         (0..runs)
             .map(|_| {
-                let (mut tx, mut rx) = rtrb::RingBuffer::<IngestMsg>::new(1 << 14);
+                let (mut tx, mut rx) = RingBuffer::<IngestMsg>::new(1 << 14);
                 let t = Instant::now();
                 let consumer = std::thread::spawn(move || {
                     let mut got = 0u64;
@@ -564,7 +684,7 @@ pub fn ring_baseline(n: u64, runs: usize) -> f64 {
                 let ev = IngestMsg::Event(fxrecon_core::ExecEvent::default());
                 for _ in 0..n {
                     let mut m = ev;
-                    while let Err(rtrb::PushError::Full(back)) = tx.push(m) {
+                    while let Err(PushError::Full(back)) = tx.push(m) {
                         m = back;
                         std::hint::spin_loop();
                     }
@@ -576,54 +696,188 @@ pub fn ring_baseline(n: u64, runs: usize) -> f64 {
     )
 }
 
-/// One pipeline run over in-memory inputs, store sized to them, output discarded; with
-/// `journal`, into a new journal there.
+/// What one pipeline run of the bench did: the counters it ended with, and the timings read
+/// from its live counters after the run (all in µs from the pipeline's start, which is after
+/// the state memory was mapped).
+#[derive(Clone, Debug)]
+pub struct PipelineRun {
+    /// The live counters, read at the end of the run.
+    pub counters: CountersSnapshot,
+    /// Per input (primary, drop copy): when it was exhausted.
+    pub ended_us: [u64; 2],
+    /// When the reconciler had applied everything and sent its end-of-input records (before
+    /// the final state digest).
+    pub drained_us: u64,
+    /// With a journal: when the journal held and had synced everything (µs from the journal
+    /// writer's construction, which is when the run is built).
+    pub journal_done_us: Option<u64>,
+    /// Detection latency (µs), when the run was timed with a [`LatencyRecorder`].
+    pub latency: Option<hdrhistogram::Histogram<u64>>,
+    /// Wall time of the whole run (thread start-up, final state digest and joins included).
+    pub elapsed: Duration,
+}
+
+impl PipelineRun {
+    /// Messages decoded, both inputs together.
+    pub fn messages(&self) -> u64 {
+        self.counters.primary.messages + self.counters.dropcopy.messages
+    }
+}
+
+/// One pipeline run over in-memory inputs, store sized to them
+/// ([`Config::sized_for_inputs`]), output rendered as JSON Lines and discarded; with
+/// `journal`, into a new journal there (`interval_ms:100` fsync; the directory must not hold a
+/// journal yet).
 pub fn pipeline_in_memory(
     primary: &'static [u8],
     dropcopy: &'static [u8],
-    cfg: &crate::config::Config,
-    opts: &crate::pipeline::PipelineOptions,
+    cfg: &Config,
+    opts: &PipelineOptions,
     journal: Option<&std::path::Path>,
-) -> crate::pipeline::PipelineStats {
-    use crate::line_reader::SliceLines;
-    let sized = crate::offline::sized_for_inputs(cfg, &[primary, dropcopy]);
-    let (start, setup) = match journal {
-        Some(dir) => {
-            let fsync = crate::journal::FsyncPolicy::IntervalMs(100);
-            let (start, setup) = crate::recovery::create(dir, &sized, fsync).expect("creating the bench journal");
-            (start, Some(setup))
+) -> PipelineRun {
+    run_in_memory(primary, dropcopy, cfg, opts, journal, false)
+}
+
+/// [`pipeline_in_memory`], with detection latency recorded when `measure_latency`.
+fn run_in_memory(
+    primary: &'static [u8],
+    dropcopy: &'static [u8],
+    cfg: &Config,
+    opts: &PipelineOptions,
+    journal: Option<&std::path::Path>,
+    measure_latency: bool,
+) -> PipelineRun {
+    let sized = cfg.sized_for_inputs(&[primary, dropcopy]);
+    let journal = journal.map(|dir| {
+        fxrecon_engine::pipeline::recovery::create(dir, &sized, FsyncPolicy::IntervalMs(100))
+            .expect("creating the bench journal")
+    });
+    let max = sized.max_message_bytes;
+    let sources: [Box<dyn MessageSource>; 2] =
+        [Box::new(MemorySource::new(primary, max)), Box::new(MemorySource::new(dropcopy, max))];
+    let sink = Box::new(JsonLines::new(std::io::sink()));
+    run_sources(sources, &sized, opts, journal, sink, measure_latency)
+}
+
+/// Builds and runs one pipeline over `sources` with `cfg` (already sized), the state memory
+/// mapped first when `opts.prefault`, then the clock started and handed to the builder (and to
+/// the latency recorder, when `measure_latency`), so stamps, pacing, emission times and every
+/// `*_us` counter share one time line that starts after the prefault.
+fn run_sources(
+    sources: [Box<dyn MessageSource>; 2],
+    cfg: &Config,
+    opts: &PipelineOptions,
+    journal: Option<JournalSetup>,
+    sink: Box<dyn OutputSink>,
+    measure_latency: bool,
+) -> PipelineRun {
+    let mut reconciler = Reconciler::new(cfg.recon());
+    if opts.prefault {
+        reconciler.prefault();
+    }
+    // Prefaulted here, not by the builder: it would do it after this clock started.
+    let opts = PipelineOptions { prefault: false, ..opts.clone() };
+    let clock = IngestClock::start();
+    let mut builder = PipelineBuilder::new(cfg, opts, Intake::Sources(sources))
+        .start_from(RunState::fresh(reconciler))
+        .clock(clock)
+        .sink(sink);
+    let mut latency = None;
+    if measure_latency {
+        let (recorder, histogram) = LatencyRecorder::new(clock);
+        builder = builder.tap(Box::new(recorder));
+        latency = Some(histogram);
+    }
+    if let Some(setup) = journal {
+        builder = builder.journal(setup);
+    }
+    let pipeline = builder.build().expect("building an in-memory pipeline");
+    let live = pipeline.counters();
+    let outcome = pipeline.run().expect("an in-memory run cannot fail to read");
+    PipelineRun {
+        counters: outcome.counters,
+        ended_us: [0, 1].map(|i| live.ingest[i].ended_us.get()),
+        drained_us: live.reconciler.drained_us.get(),
+        journal_done_us: live.journal.as_ref().map(|j| j.done_us.get()),
+        latency: latency.and_then(LatencyHistogram::take),
+        elapsed: outcome.elapsed,
+    }
+}
+
+/// Detection latency recorder (D19): emission time minus the moment the record became
+/// decidable, in a histogram, recorded on the reconciler's thread as each record is emitted.
+///
+/// In paced mode the event clock is the ingest clock, so a record's `detected_at` (the arrival
+/// of the deciding message, or the grace deadline) and "now" are on one time line: give the
+/// pipeline the same [`IngestClock`] ([`PipelineBuilder::clock`]). The end-of-input flush is
+/// not measured: it fires pending checks before their deadlines, so its records are decided
+/// "in the future" and are left out by that sign alone (the reconciler shows every record to
+/// its tap, flush included; a check already overdue at the end of input is still counted, at
+/// its real lateness). The histogram is handed over when the recorder is dropped, with the
+/// reconciler agent at the end of the run.
+pub struct LatencyRecorder {
+    clock: IngestClock,
+    histogram: Option<hdrhistogram::Histogram<u64>>,
+    handover: Producer<hdrhistogram::Histogram<u64>>,
+}
+
+/// The receiving end of a [`LatencyRecorder`]: holds its histogram once the run is over.
+pub struct LatencyHistogram(Consumer<hdrhistogram::Histogram<u64>>);
+
+impl LatencyHistogram {
+    /// The histogram (None while the recorder is still alive).
+    pub fn take(mut self) -> Option<hdrhistogram::Histogram<u64>> {
+        self.0.pop().ok()
+    }
+}
+
+impl LatencyRecorder {
+    /// A recorder on `clock`, pre-sized for 1 µs .. 60 s (recording never allocates), and the
+    /// receiver of its histogram.
+    pub fn new(clock: IngestClock) -> (Self, LatencyHistogram) {
+        let histogram = hdrhistogram::Histogram::new_with_bounds(1, 60_000_000, 3).expect("static histogram bounds");
+        let (handover, rx) = RingBuffer::new(1);
+        (Self { clock, histogram: Some(histogram), handover }, LatencyHistogram(rx))
+    }
+}
+
+impl RecordTap for LatencyRecorder {
+    #[inline]
+    fn on_record(&mut self, record: &Record) {
+        let lat = self.clock.now().0 - record.detected_at().0;
+        if lat < 0 {
+            return; // decided before it was due: the end-of-input flush (see above)
         }
-        None => (crate::pipeline::Start::fresh(sized.recon()), None),
-    };
-    let (stats, _, _) = crate::pipeline::run_durable(
-        SliceLines::new(primary, cfg.max_message_bytes),
-        SliceLines::new(dropcopy, cfg.max_message_bytes),
-        start,
-        setup,
-        opts,
-        std::io::sink(),
-        Vec::<(fxrecon_core::Stream, u64, String)>::new(),
-    )
-    .expect("in-memory input cannot fail to read");
-    stats
+        if let Some(h) = self.histogram.as_mut() {
+            h.saturating_record(lat.max(1) as u64);
+        }
+    }
+}
+
+impl Drop for LatencyRecorder {
+    fn drop(&mut self) {
+        if let Some(h) = self.histogram.take() {
+            let _ = self.handover.push(h);
+        }
+    }
 }
 
 /// One paced run, journaled into `journal` when given (`interval_ms:100` fsync; the directory
 /// must not hold a journal yet): returns the latency histogram, whether it saturated, and the
-/// achieved rate. `lines`: each input's [`crate::pipeline::line_count`], for the pace shares.
+/// achieved rate. `lines`: each input's [`line_count`], for the pace shares.
 pub fn paced_run(
     primary: &'static [u8],
     dropcopy: &'static [u8],
     lines: [u64; 2],
-    cfg: &crate::config::Config,
-    threading: crate::pipeline::Threading,
+    cfg: &Config,
+    threading: Threading,
     rate: u64,
     journal: Option<&std::path::Path>,
 ) -> (hdrhistogram::Histogram<u64>, bool, f64) {
-    let opts = paced_options(threading, rate, true, lines);
-    let stats = pipeline_in_memory(primary, dropcopy, cfg, &opts, journal);
-    let v = PaceVerdict::of(&stats);
-    let h = stats.latency.unwrap_or_else(|| hdrhistogram::Histogram::new(3).expect("histogram"));
+    let opts = paced_options(threading, rate, lines);
+    let run = run_in_memory(primary, dropcopy, cfg, &opts, journal, true);
+    let v = PaceVerdict::of(&run);
+    let h = run.latency.unwrap_or_else(|| hdrhistogram::Histogram::new(3).expect("histogram"));
     (h, v.saturated(rate), v.achieved)
 }
 
@@ -631,35 +885,25 @@ pub fn paced_run(
 /// threads fit the cores, each is pinned to a core of its own and busy-spins; otherwise they
 /// yield (parking, the default, adds up to 100 µs of wake-up delay and holds back
 /// watermarks). The state memory is mapped before the clock starts either way.
-fn paced_options(
-    threading: crate::pipeline::Threading,
-    rate: u64,
-    measure_latency: bool,
-    lines: [u64; 2],
-) -> crate::pipeline::PipelineOptions {
+fn paced_options(threading: Threading, rate: u64, lines: [u64; 2]) -> PipelineOptions {
     let fits = threading.fits_cores();
-    crate::pipeline::PipelineOptions {
+    PipelineOptions {
         pace_msgs_per_s: Some(rate),
-        pace_shares: crate::pipeline::pace_shares(lines),
-        clock: crate::pipeline::EventClock::Ingest,
-        measure_latency,
-        idle: if fits { crate::idle::IdleStrategy::BusySpin } else { crate::idle::IdleStrategy::Yield },
+        pace_shares: pace_shares(lines),
+        clock: EventClock::Ingest,
+        idle: if fits { IdleStrategy::BusySpin } else { IdleStrategy::Yield },
         pin: fits,
         threading,
         prefault: true,
-        ..crate::pipeline::PipelineOptions::default()
+        ..PipelineOptions::default()
     }
 }
 
 /// The host's floor before a paced run of `messages` at `rate` (D38): the pipeline's threads,
 /// pinned as the paced run pins them, doing nothing but reading the clock for as long as the
 /// run takes (at most 2 s). One trace per thread.
-pub fn host_probe(
-    threading: crate::pipeline::Threading,
-    messages: u64,
-    rate: u64,
-) -> Vec<crate::host_jitter::JitterTrace> {
-    let span = std::time::Duration::from_secs_f64((messages as f64 / rate.max(1) as f64).min(2.0));
+pub fn host_probe(threading: Threading, messages: u64, rate: u64) -> Vec<crate::host_jitter::JitterTrace> {
+    let span = Duration::from_secs_f64((messages as f64 / rate.max(1) as f64).min(2.0));
     crate::host_jitter::probe(threading.threads(), span, threading.fits_cores())
 }
 
@@ -677,17 +921,20 @@ struct PaceVerdict {
 }
 
 impl PaceVerdict {
-    fn of(stats: &crate::pipeline::PipelineStats) -> Self {
+    fn of(run: &PipelineRun) -> Self {
         // Each stream is paced at its share of the rate (D40): its rate is its messages over
-        // the time it took to read them (the run's elapsed time also holds the state digest). The reconciler kept
-        // up when it had applied everything within 5% of the time the reading took (a ring
-        // holds 16k messages, so a reconciler falling behind shows there before any ring fills).
-        let achieved: f64 = stats.ingest.iter().map(|s| s.messages as f64 / (s.read_us.max(1) as f64 / 1e6)).sum();
-        let read_us = stats.ingest.iter().map(|s| s.read_us).max().unwrap_or(0);
+        // the time it took to read them (the run's elapsed time also holds the state digest).
+        // The reconciler kept up when it had applied everything within 5% of the time the
+        // reading took (a ring holds 16k messages, so a reconciler falling behind shows there
+        // before any ring fills).
+        let streams = [&run.counters.primary, &run.counters.dropcopy];
+        let achieved: f64 =
+            streams.iter().zip(run.ended_us).map(|(s, us)| s.messages as f64 / (us.max(1) as f64 / 1e6)).sum();
+        let read_us = run.ended_us.into_iter().max().unwrap_or(0);
         Self {
             achieved,
-            lagged: stats.reconciler.drained_us as f64 > 1.05 * read_us as f64,
-            ring_full_waits: stats.ingest.iter().map(|s| s.ring_full_waits).sum(),
+            lagged: run.drained_us as f64 > 1.05 * read_us as f64,
+            ring_full_waits: streams.iter().map(|s| s.ring_full_waits).sum(),
             read_s: read_us as f64 / 1e6,
         }
     }
@@ -740,8 +987,8 @@ pub struct SustainedSummary {
 /// enough already), until one keeps its pace.
 pub fn sustained_rate(
     base: (&'static [u8], &'static [u8]),
-    cfg: &crate::config::Config,
-    threading: crate::pipeline::Threading,
+    cfg: &Config,
+    threading: Threading,
     from: u64,
     target_s: f64,
 ) -> SustainedSummary {
@@ -749,7 +996,7 @@ pub fn sustained_rate(
     if from == 0 {
         return summary;
     }
-    let count = |(p, d): (&[u8], &[u8])| [p, d].map(crate::pipeline::line_count);
+    let count = |(p, d): (&[u8], &[u8])| [p, d].map(line_count);
     let wanted = (from as f64 * target_s).ceil() as u64;
     let (mut corpus, mut lines) = (base, count(base));
     if lines.iter().sum::<u64>() < wanted {
@@ -759,7 +1006,7 @@ pub fn sustained_rate(
     let (primary, dropcopy) = corpus;
     summary.messages = lines.iter().sum();
     for rate in LADDER.iter().rev().copied().filter(|&r| r <= from).take(3) {
-        let opts = paced_options(threading, rate, false, lines);
+        let opts = paced_options(threading, rate, lines);
         let v = PaceVerdict::of(&pipeline_in_memory(primary, dropcopy, cfg, &opts, None));
         let held = v.kept_pace(rate);
         summary.tries.push(SustainedTry {
@@ -840,8 +1087,8 @@ pub const LADDER: [u64; 9] = [100_000, 200_000, 300_000, 500_000, 750_000, 1_000
 pub fn suite(
     primary: &'static [u8],
     dropcopy: &'static [u8],
-    cfg: &crate::config::Config,
-    threading: crate::pipeline::Threading,
+    cfg: &Config,
+    threading: Threading,
     quick: bool,
     mut progress: impl FnMut(&str),
 ) -> (BenchReport, Vec<(String, hdrhistogram::Histogram<u64>)>) {
@@ -849,7 +1096,7 @@ pub fn suite(
     let mut lines = lines_of(primary);
     lines.extend(lines_of(dropcopy));
     let messages = lines.len() as u64;
-    let sized = crate::offline::sized_for_inputs(cfg, &[primary, dropcopy]);
+    let sized = cfg.sized_for_inputs(&[primary, dropcopy]);
 
     progress("decode");
     let decode = decode_throughput(&lines, runs);
@@ -869,7 +1116,7 @@ pub fn suite(
     let ring = ring_baseline(messages, runs);
     settle_disk();
 
-    let day_lines = [primary, dropcopy].map(crate::pipeline::line_count);
+    let day_lines = [primary, dropcopy].map(line_count);
     // Before each reported latency run, the host floor (`host_probe`).
     let mut host = vec![crate::host_jitter::JitterTrace::default(); threading.threads()];
 
@@ -981,14 +1228,68 @@ mod tests {
     #[test]
     fn a_long_corpus_is_consecutive_parts_that_all_decode() {
         let (p, d) = long_corpus(5_000, 300);
-        let n = crate::pipeline::line_count(p) + crate::pipeline::line_count(d);
+        let n = line_count(p) + line_count(d);
         assert!(n >= 5_000, "{n}");
         // More than one part, and every message of every part is read and consumed.
         let one = fxrecon_gen::generate(&fxrecon_gen::GenConfig { orders: 300, seed: 11, ..Default::default() });
         assert!(n > (one.primary_messages + one.dropcopy_messages) as u64);
-        let opts = crate::pipeline::PipelineOptions::default();
-        let stats = pipeline_in_memory(p, d, &crate::config::Config::default(), &opts, None);
-        assert_eq!(stats.ingest.iter().map(|s| s.rejected).sum::<u64>(), 0);
-        assert_eq!(stats.reconciler.events, n);
+        let run = pipeline_in_memory(p, d, &Config::default(), &PipelineOptions::default(), None);
+        assert_eq!(run.counters.primary.rejected + run.counters.dropcopy.rejected, 0);
+        assert_eq!(run.counters.events, n);
+        assert_eq!(run.messages(), n);
+        // The timings come from the live counters, on the pipeline's one time line.
+        assert!(run.ended_us.iter().all(|&us| us > 0 && us <= run.drained_us), "{run:?}");
+        assert_eq!(run.journal_done_us, None);
+    }
+
+    #[test]
+    fn the_one_thread_path_reconciles_the_whole_day_and_counts_its_allocations() {
+        let day = fxrecon_gen::generate(&fxrecon_gen::GenConfig { orders: 300, seed: 11, ..Default::default() });
+        let (p, d): (&'static [u8], &'static [u8]) = (day.primary.leak(), day.dropcopy.leak());
+        let (rate, allocations) = decode_reconcile_throughput(p, d, &Config::default(), 1);
+        assert!(rate > 0.0, "{rate}");
+        // The counting allocator is not installed in unit tests: nothing is counted.
+        assert_eq!(allocations, 0);
+    }
+
+    #[test]
+    fn a_paced_run_times_its_records_and_a_journaled_one_reports_its_journal() {
+        let day = fxrecon_gen::generate(&fxrecon_gen::GenConfig { orders: 300, seed: 11, ..Default::default() });
+        let (p, d): (&'static [u8], &'static [u8]) = (day.primary.leak(), day.dropcopy.leak());
+        let lines = [line_count(p), line_count(d)];
+        let dir = std::env::temp_dir().join(format!("fxrecon-bench-unit-journal-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let (h, _, achieved) = paced_run(p, d, lines, &Config::default(), Threading::Shared, 200_000, Some(&dir));
+        assert!(!h.is_empty(), "the mixed day's divergences were timed");
+        assert!(achieved > 0.0);
+        let run = pipeline_in_memory(p, d, &Config::default(), &PipelineOptions::default(), None);
+        let _ = std::fs::remove_dir_all(&dir);
+        let journaled = pipeline_in_memory(p, d, &Config::default(), &PipelineOptions::default(), Some(&dir));
+        assert!(journaled.journal_done_us.is_some_and(|us| us > 0), "{journaled:?}");
+        let journal_records = journaled.counters.journal.as_ref().map_or(0, |j| j.records);
+        assert!(journal_records > journaled.counters.events, "every event journaled, and the end of input");
+        assert_eq!(replay_journal(&dir), run.counters.events, "the replay applies every journaled event");
+        assert_eq!(journaled.counters.state_digest, run.counters.state_digest);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_latency_recorder_leaves_out_what_was_decided_ahead_of_its_deadline() {
+        let clock = IngestClock::start();
+        let (mut recorder, histogram) = LatencyRecorder::new(clock);
+        let at = |t: Micros| {
+            Record::CapacityExhausted(fxrecon_core::divergence::CapacityRecord {
+                id: 1,
+                order_id: Default::default(),
+                stream: Default::default(),
+                detected_at: t,
+            })
+        };
+        recorder.on_record(&at(Micros(clock.now().0 - 50)));
+        recorder.on_record(&at(Micros(clock.now().0 + 60_000_000)));
+        drop(recorder);
+        let h = histogram.take().expect("handed over on drop");
+        assert_eq!(h.len(), 1);
+        assert!(h.max() >= 50);
     }
 }

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 const MIN_GAP_US: u64 = 2;
 
 /// What one probe thread saw: every gap between consecutive clock reads of at least
-/// [`MIN_GAP_US`], over a span.
+/// `MIN_GAP_US` (2 µs), over a span.
 #[derive(Clone, Debug, Default)]
 pub struct JitterTrace {
     /// Gaps in microseconds, in the order seen.
@@ -68,7 +68,7 @@ pub fn probe(threads: usize, span: Duration, pin: bool) -> Vec<JitterTrace> {
                 .name(format!("jitter-{core}"))
                 .spawn(move || {
                     if pin {
-                        crate::agent::pin_to_core(core);
+                        fxrecon_runtime::runner::pin_to_core(core);
                     }
                     spin(span)
                 })

@@ -14,17 +14,23 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use fxrecon_core::event::Stream;
-use rtrb::{Consumer, RingBuffer};
+use fxrecon_engine::config::Config;
+use fxrecon_engine::ground_truth::Finding;
+use fxrecon_engine::ingest::ingestor::EventClock;
+use fxrecon_engine::ingest::lines::cut_line;
+use fxrecon_engine::ingest::source::{MessageSource, Poll};
+use fxrecon_engine::output::sink::{JsonLines, RejectLines};
+use fxrecon_engine::pipeline::builder::{Intake, PipelineBuilder};
+use fxrecon_engine::pipeline::options::PipelineOptions;
+use fxrecon_journal::segment::FsyncPolicy;
+use fxrecon_runtime::rings::{Consumer, PushError, RingBuffer};
+use fxrecon_runtime::threading::Threading;
 
-use crate::config::Config;
-use crate::journal::FsyncPolicy;
-use crate::line_reader::{Line, LineSource, cut_line};
-use crate::pipeline::{self, EventClock, PipelineOptions};
-use crate::truth::Finding;
-
-/// Lines of the parts of a long run, handed over part by part by the generator thread.
+/// The lines of the parts of a long run, handed over part by part by the generator thread: a
+/// [`MessageSource`] that never waits (while the generator is behind it returns
+/// [`Poll::Pending`]; a soak that waits there shows up as a missed rate).
 pub struct PartLines {
+    name: &'static str,
     parts: Consumer<Vec<u8>>,
     current: Vec<u8>,
     pos: usize,
@@ -32,30 +38,40 @@ pub struct PartLines {
 }
 
 impl PartLines {
-    /// Lines of the parts arriving on `parts`, each capped at `max` bytes; ends when the
-    /// generator has finished and every part is read.
-    pub fn new(parts: Consumer<Vec<u8>>, max: usize) -> Self {
-        Self { parts, current: Vec::new(), pos: 0, max }
+    /// Lines of the parts arriving on `parts` (`name`: which stream, for logs), each capped at
+    /// `max` bytes; ends when the generator has finished and every part is read.
+    pub fn new(name: &'static str, parts: Consumer<Vec<u8>>, max: usize) -> Self {
+        Self { name, parts, current: Vec::new(), pos: 0, max }
     }
 }
 
-impl LineSource for PartLines {
-    fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
+impl MessageSource for PartLines {
+    fn describe(&self) -> String {
+        format!("generated {} parts", self.name)
+    }
+
+    fn poll(&mut self) -> io::Result<Poll<'_>> {
         while self.pos >= self.current.len() {
             match self.parts.pop() {
                 Ok(next) => {
                     self.current = next;
                     self.pos = 0;
                 }
-                Err(_) if self.parts.is_abandoned() && self.parts.is_empty() => return Ok(None),
-                // The generator is behind: a soak that waits here shows up as a missed rate.
-                Err(_) => std::thread::sleep(Duration::from_micros(200)),
+                Err(_) if self.parts.is_abandoned() && self.parts.is_empty() => return Ok(Poll::End),
+                Err(_) => return Ok(Poll::Pending),
             }
         }
-        Ok(cut_line(&self.current, self.pos, self.max).map(|(line, next)| {
-            self.pos = next;
-            line
-        }))
+        // A part is whole lines: its last line ends the part, not the input.
+        Ok(match cut_line(&self.current, self.pos, self.max, true) {
+            Some((line, next)) => {
+                self.pos = next;
+                Poll::Message(line)
+            }
+            None => {
+                self.pos = self.current.len();
+                Poll::Pending
+            }
+        })
     }
 }
 
@@ -139,6 +155,7 @@ pub fn soak(
         std::fs::remove_dir_all(&journal)?;
     }
     let (out_path, truth_path): (PathBuf, PathBuf) = (dir.join("soak.jsonl"), dir.join("expected.jsonl"));
+    let rejects_path = dir.join("soak-rejects.jsonl");
     let target = (minutes * 60.0 * rate as f64) as u64;
     // Small parts, one queued per stream: the generator's buffers are part of the resident
     // memory measured, so they are kept few and small (a part is about 14 MB of text).
@@ -162,7 +179,7 @@ pub fn soak(
                 loop {
                     match ring.push(bytes) {
                         Ok(()) => break,
-                        Err(rtrb::PushError::Full(back)) => {
+                        Err(PushError::Full(back)) => {
                             bytes = back;
                             std::thread::sleep(Duration::from_millis(2));
                         }
@@ -200,31 +217,38 @@ pub fn soak(
     let opts = PipelineOptions {
         pace_msgs_per_s: Some(rate),
         clock: EventClock::File,
-        max_message_bytes: cfg.max_message_bytes,
-        // The generated input paces itself by sleeping inside `next_line`: on a shared thread
-        // that would hold up the other stream, the journal and the output too.
-        threading: pipeline::Threading::Dedicated,
+        // A thread per stream, as before the pipeline was rebuilt: the figures stay comparable.
+        // (The generated input never waits inside `poll`, so the shared layout would do too.)
+        threading: Threading::Dedicated,
         ..PipelineOptions::default()
     };
-    let (start, setup) =
-        crate::recovery::create(&journal, cfg, FsyncPolicy::IntervalMs(100)).map_err(io::Error::other)?;
+    let setup = fxrecon_engine::pipeline::recovery::create(&journal, cfg, FsyncPolicy::IntervalMs(100))
+        .map_err(io::Error::other)?;
     let out = BufWriter::with_capacity(1 << 16, std::fs::File::create(&out_path)?);
-    let (stats, out, rejects) = pipeline::run_durable(
-        PartLines::new(p_rx, cfg.max_message_bytes),
-        PartLines::new(d_rx, cfg.max_message_bytes),
-        start,
-        Some(setup),
-        &opts,
-        out,
-        Vec::<(Stream, u64, String)>::new(),
-    )?;
-    drop(out);
+    // Rejects go to a file of their own (generated input has none: any fails the soak).
+    let rejects = BufWriter::new(std::fs::File::create(&rejects_path)?);
+    let max = cfg.max_message_bytes;
+    let sources: [Box<dyn MessageSource>; 2] =
+        [Box::new(PartLines::new("primary", p_rx, max)), Box::new(PartLines::new("dropcopy", d_rx, max))];
+    let outcome = PipelineBuilder::new(cfg, opts, Intake::Sources(sources))
+        .journal(setup)
+        .sink(Box::new(JsonLines::new(out)))
+        .sink(Box::new(RejectLines::new(rejects)))
+        .build()?
+        .run()
+        .map_err(io::Error::other)?;
     running.store(false, Ordering::Release);
     let rss = sampler.join().map_err(|_| io::Error::other("rss sampler panicked"))?;
     let (generated, parts) = generator.join().map_err(|_| io::Error::other("generator panicked"))??;
-    if !rejects.is_empty() {
-        return Err(io::Error::other(format!("generated input was rejected: {:?}", &rejects[..rejects.len().min(3)])));
+    let c = &outcome.counters;
+    let rejected = c.primary.rejected + c.dropcopy.rejected;
+    if rejected > 0 || outcome.input_failed || outcome.interrupted {
+        return Err(io::Error::other(format!(
+            "generated input was rejected ({rejected} messages, see {}), failed or interrupted",
+            rejects_path.display()
+        )));
     }
+    std::fs::remove_file(&rejects_path)?;
 
     progress("soak: comparing the output with the ground truth");
     let expected = findings_of(&truth_path)?;
@@ -237,11 +261,13 @@ pub fn soak(
         .map(|f| format!("missed {f:?}"))
         .chain(extra.iter().take(5).map(|f| format!("false alarm {f:?}")))
         .collect();
-    let warm = stats.elapsed.as_secs_f64() / 5.0;
+    let elapsed = outcome.elapsed.as_secs_f64();
+    let warm = elapsed / 5.0;
     let after: Vec<f64> = rss.iter().filter(|s| s.at_s >= warm).map(|s| s.rss_mib).collect();
     let (lo, hi) = after.iter().fold((f64::MAX, 0f64), |(lo, hi), &x| (lo.min(x), hi.max(x)));
-    let consumed = stats.reconciler.events + stats.ingest.iter().map(|s| s.rejected).sum::<u64>();
-    let journal_stats = stats.journal.unwrap_or_default();
+    let consumed = c.events + rejected;
+    let (journal_records, journal_write_failures) =
+        c.journal.as_ref().map_or((0, 0), |j| (j.records, j.write_failures));
     let journal_bytes = std::fs::read_dir(&journal)?.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum();
     // The journal of a long soak is tens of GB: it was checked while written; drop it.
     std::fs::remove_dir_all(&journal)?;
@@ -250,14 +276,14 @@ pub fn soak(
         offered_msgs_per_s: rate,
         generated,
         consumed,
-        elapsed_s: stats.elapsed.as_secs_f64(),
-        achieved_msgs_per_s: (consumed as f64 / stats.elapsed.as_secs_f64()).round(),
+        elapsed_s: elapsed,
+        achieved_msgs_per_s: (consumed as f64 / elapsed).round(),
         parts,
-        ring_full_waits: stats.ingest.iter().map(|s| s.ring_full_waits).sum(),
-        journal_records: journal_stats.records,
+        ring_full_waits: c.primary.ring_full_waits + c.dropcopy.ring_full_waits,
+        journal_records,
         journal_bytes,
-        store_high_water: (stats.reconciler.store.high_water, cfg.max_orders as u64),
-        journal_write_failures: journal_stats.write_failures,
+        store_high_water: (c.orders_high_water, cfg.max_orders as u64),
+        journal_write_failures,
         rss_after_warmup_mib: (lo, hi),
         rss_growth: if lo > 0.0 { hi / lo } else { 0.0 },
         rss,

@@ -252,7 +252,20 @@ impl Config {
     /// cap is never reached and the output is the configured size's, while the tables stay
     /// small.
     pub fn sized_for_input_bytes(&self, bytes: u64) -> Self {
-        let most = usize::try_from(bytes / 24).unwrap_or(usize::MAX).max(1024);
+        self.sized_for_messages(bytes / 24)
+    }
+
+    /// This configuration with the store capped for inputs held in memory, from their lines:
+    /// each line creates at most one order and one execution record (D14), so the cap is
+    /// never reached and the output is the configured size's. Tighter than the byte bound,
+    /// for inputs whose lines are at hand (benchmarks, `demo`).
+    pub fn sized_for_inputs(&self, inputs: &[&[u8]]) -> Self {
+        let lines: usize = inputs.iter().map(|b| memchr::memchr_iter(b'\n', b).count() + 1).sum();
+        self.sized_for_messages(lines as u64)
+    }
+
+    fn sized_for_messages(&self, most: u64) -> Self {
+        let most = usize::try_from(most).unwrap_or(usize::MAX).max(1024);
         Self { max_orders: self.max_orders.min(most), max_execs: self.max_execs.min(most), ..self.clone() }
     }
 
@@ -306,5 +319,7 @@ mod tests {
         assert_eq!(a.rule_difference(&a.rules()), None);
         let small = Config::default().sized_for_input_bytes(24 * 2000);
         assert_eq!((small.max_orders, small.max_execs), (2000, 2000));
+        let lines = Config::default().sized_for_inputs(&[&b"a\n".repeat(3000), b"b\n"]);
+        assert_eq!((lines.max_orders, lines.max_execs), (3003, 3003));
     }
 }

@@ -37,8 +37,7 @@ pub fn run(a: Args) -> Result<()> {
     let gen_s = t0.elapsed().as_secs_f64();
 
     let t1 = Instant::now();
-    let bytes = (day.primary.len() + day.dropcopy.len()) as u64;
-    let cfg = Config::default().sized_for_input_bytes(bytes);
+    let cfg = Config::default().sized_for_inputs(&[&day.primary, &day.dropcopy]);
     let opts = PipelineOptions { threading: Threading::Stepped, ..PipelineOptions::default() };
     let expected_lines: Vec<String> = day.expected.iter().map(|e| e.to_json_line(0)).collect();
     let run = reconcile_in_memory(day.primary, day.dropcopy, &cfg, opts)?;
