@@ -91,6 +91,24 @@ enum Ending {
     Done,
 }
 
+/// The output ring and the records held back while it is full.
+struct OutputPort {
+    ring: Producer<OutputMsg>,
+    overflow: VecDeque<OutputMsg>,
+}
+
+impl OutputPort {
+    /// A sink into this port for what consumed message `seq` caused, shown to `tap`.
+    fn sink<'a>(
+        &'a mut self,
+        tap: Option<&'a mut (dyn RecordTap + 'static)>,
+        counters: &'a ReconcilerCounters,
+        seq: u64,
+    ) -> RingSink<'a> {
+        RingSink { ring: &mut self.ring, overflow: &mut self.overflow, tap, counters, seq }
+    }
+}
+
 /// Sink of the reconciler into the output ring (or its overflow while the ring is full).
 struct RingSink<'a> {
     ring: &'a mut Producer<OutputMsg>,
@@ -124,8 +142,7 @@ impl Sink for RingSink<'_> {
 pub struct ReconcilerAgent {
     merge: Merge,
     state: RunState,
-    output: Producer<OutputMsg>,
-    overflow: VecDeque<OutputMsg>,
+    output: OutputPort,
     journal: Option<JournalFeed>,
     snapshots: Option<SnapshotPlan>,
     commands: Option<CommandServer>,
@@ -148,8 +165,7 @@ impl ReconcilerAgent {
         Self {
             merge,
             state,
-            output,
-            overflow: VecDeque::with_capacity(OVERFLOW_RESERVED),
+            output: OutputPort { ring: output, overflow: VecDeque::with_capacity(OVERFLOW_RESERVED) },
             journal: None,
             snapshots: None,
             commands: None,
@@ -196,9 +212,10 @@ impl ReconcilerAgent {
 
     /// Moves held-back records into the output ring; true once none is held back.
     fn drain_overflow(&mut self) -> bool {
-        while let Some(msg) = self.overflow.pop_front() {
-            if let Err(PushError::Full(back)) = self.output.push(msg) {
-                self.overflow.push_front(back);
+        let out = &mut self.output;
+        while let Some(msg) = out.overflow.pop_front() {
+            if let Err(PushError::Full(back)) = out.ring.push(msg) {
+                out.overflow.push_front(back);
                 self.counters.output_full_waits.incr();
                 return false;
             }
@@ -264,13 +281,7 @@ impl ReconcilerAgent {
                 }
                 st.consumed += 1;
                 self.counters.events.incr();
-                let mut sink = RingSink {
-                    ring: &mut self.output,
-                    overflow: &mut self.overflow,
-                    tap: self.tap.as_deref_mut(),
-                    counters: &self.counters,
-                    seq: st.consumed,
-                };
+                let mut sink = self.output.sink(self.tap.as_deref_mut(), &self.counters, st.consumed);
                 st.reconciler.apply(ev, &mut sink);
             }
             IngestMsg::Reject(note) => {
@@ -281,25 +292,13 @@ impl ReconcilerAgent {
                 }
                 st.consumed += 1;
                 st.rejects += 1;
-                let mut sink = RingSink {
-                    ring: &mut self.output,
-                    overflow: &mut self.overflow,
-                    tap: None,
-                    counters: &self.counters,
-                    seq: st.consumed,
-                };
+                let mut sink = self.output.sink(None, &self.counters, st.consumed);
                 sink.send(OutputMsg::Reject { note: *note, seq: st.consumed });
             }
             IngestMsg::EndOfInput => {
                 // The replayed run flushed here: so does this one (replays are not journaled).
                 st.consumed += 1;
-                let mut sink = RingSink {
-                    ring: &mut self.output,
-                    overflow: &mut self.overflow,
-                    tap: self.tap.as_deref_mut(),
-                    counters: &self.counters,
-                    seq: st.consumed,
-                };
+                let mut sink = self.output.sink(self.tap.as_deref_mut(), &self.counters, st.consumed);
                 st.reconciler.finish(&mut sink);
             }
             IngestMsg::End => closes = Some(false),
@@ -396,13 +395,7 @@ impl ReconcilerAgent {
                     j.push(JournalMark::EndOfInput);
                 }
                 self.state.consumed += 1;
-                let mut sink = RingSink {
-                    ring: &mut self.output,
-                    overflow: &mut self.overflow,
-                    tap: self.tap.as_deref_mut(),
-                    counters: &self.counters,
-                    seq: self.state.consumed,
-                };
+                let mut sink = self.output.sink(self.tap.as_deref_mut(), &self.counters, self.state.consumed);
                 self.state.reconciler.finish(&mut sink);
                 self.ending = Ending::Close;
                 true
@@ -425,7 +418,7 @@ impl ReconcilerAgent {
                     }
                     j.push(JournalMark::Close);
                 }
-                if let Err(PushError::Full(_)) = self.output.push(OutputMsg::End { seq: self.state.consumed }) {
+                if let Err(PushError::Full(_)) = self.output.ring.push(OutputMsg::End { seq: self.state.consumed }) {
                     self.counters.output_full_waits.incr();
                     return false;
                 }
@@ -467,7 +460,7 @@ impl Agent for ReconcilerAgent {
                 self.apply(s);
                 work += 1;
                 self.snapshot(false);
-                if !self.overflow.is_empty() {
+                if !self.output.overflow.is_empty() {
                     break;
                 }
             }

@@ -105,6 +105,14 @@ fn run_cmd(p: &Path, d: &Path, out: &Path, rejects: &Path, journal: &Path) -> Co
     c
 }
 
+/// `run` of two inputs into `out`, stderr captured.
+fn run_plain(p: &Path, d: &Path, out: &Path) -> Command {
+    let mut c = bin();
+    c.arg("run").arg("--primary").arg(p).arg("--dropcopy").arg(d).arg("--out").arg(out);
+    c.stdout(Stdio::null()).stderr(Stdio::piped());
+    c
+}
+
 fn journal_verifies(journal: &Path) {
     let o = bin().args(["journal", "verify"]).arg(journal).output().unwrap();
     assert_eq!(o.status.code(), Some(0), "journal verify: {}", String::from_utf8_lossy(&o.stderr));
@@ -207,18 +215,7 @@ fn standard_input_and_a_fifo_give_the_output_of_the_file() {
     let fifo = dir.join("dropcopy.fifo");
     assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
     let out = dir.join("fifo.jsonl");
-    let child = bin()
-        .arg("run")
-        .arg("--primary")
-        .arg(&p)
-        .arg("--dropcopy")
-        .arg(&fifo)
-        .arg("--out")
-        .arg(&out)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = run_plain(&p, &fifo, &out).spawn().unwrap();
     let bytes = std::fs::read(&d).unwrap();
     let writer = std::thread::spawn(move || {
         let mut f = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
@@ -258,20 +255,7 @@ fn follow_reconciles_lines_appended_after_start_then_stops_on_sigterm() {
     let (p, d, out) = (dir.join("follow-p.fix"), dir.join("follow-d.fix"), dir.join("follow.jsonl"));
     std::fs::write(&p, &p_bytes[..hp]).unwrap();
     std::fs::write(&d, &d_bytes[..hd]).unwrap();
-    let mut child = bin()
-        .arg("run")
-        .arg("--follow")
-        .args(["--status-every", "1"])
-        .arg("--primary")
-        .arg(&p)
-        .arg("--dropcopy")
-        .arg(&d)
-        .arg("--out")
-        .arg(&out)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = run_plain(&p, &d, &out).arg("--follow").args(["--status-every", "1"]).spawn().unwrap();
     let lines = stderr_lines(&mut child);
     std::thread::sleep(Duration::from_millis(500));
     // The rest of the day arrives, in pieces, after the run started.
@@ -318,19 +302,7 @@ fn a_file_truncated_under_the_reader_stops_that_input_with_a_clear_error() {
     let dir = TempDir::new("truncate");
     let (p, d) = write_day(&dir, 3_000, 6);
     // Read slowly (paced), then cut the primary file short under the reader.
-    let child = bin()
-        .arg("run")
-        .args(["--pace", "3000"])
-        .arg("--primary")
-        .arg(&p)
-        .arg("--dropcopy")
-        .arg(&d)
-        .arg("--out")
-        .arg(dir.join("out.jsonl"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = run_plain(&p, &d, &dir.join("out.jsonl")).args(["--pace", "3000"]).spawn().unwrap();
     std::thread::sleep(Duration::from_millis(1500));
     std::fs::OpenOptions::new().write(true).open(&p).unwrap().set_len(1000).unwrap();
     let (o, _) = wait_within(child, Duration::from_secs(60));
@@ -344,19 +316,7 @@ fn a_file_truncated_under_the_reader_stops_that_input_with_a_clear_error() {
     assert_eq!(s["inputs"]["dropcopy"], "ended", "the other input went on to its end");
 
     // Followed: a truncation is noticed at the file's end too.
-    let child = bin()
-        .arg("run")
-        .arg("--follow")
-        .arg("--primary")
-        .arg(&p)
-        .arg("--dropcopy")
-        .arg(&d)
-        .arg("--out")
-        .arg(dir.join("out2.jsonl"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = run_plain(&p, &d, &dir.join("out2.jsonl")).arg("--follow").spawn().unwrap();
     std::thread::sleep(Duration::from_millis(800));
     std::fs::OpenOptions::new().write(true).open(&p).unwrap().set_len(10).unwrap();
     std::thread::sleep(Duration::from_millis(500));
