@@ -65,6 +65,11 @@ impl<const SCALE: u32> Fixed<SCALE> {
     pub const ZERO: Self = Self(0);
     const ONE: i64 = 10i64.pow(SCALE);
 
+    /// The marker of a value a report did not carry (never a real value: below any that parses).
+    pub const fn unknown() -> Self {
+        Self(i64::MIN)
+    }
+
     /// A whole number.
     pub const fn from_int(v: i64) -> Self {
         Self(v * Self::ONE)
@@ -225,6 +230,38 @@ impl<const SCALE: u32> Fixed<SCALE> {
     pub const fn minus(self, o: Self) -> Self {
         Self(self.0.saturating_sub(o.0))
     }
+
+    /// Fractional digits the value needs (trailing zeros dropped): 1.08450 has 4.
+    pub fn decimals(self) -> u32 {
+        let mut v = self.0;
+        let mut d = SCALE;
+        while d > 0 && v % 10 == 0 {
+            v /= 10;
+            d -= 1;
+        }
+        d
+    }
+
+    /// The value rounded half-even to `decimals` fractional digits.
+    pub fn round_half_even(self, decimals: u32) -> Self {
+        if decimals >= SCALE {
+            return self;
+        }
+        let unit = POW10[(SCALE - decimals) as usize];
+        let (q, r) = (self.0.div_euclid(unit), self.0.rem_euclid(unit));
+        let half = unit / 2;
+        let up = r > half || (r == half && q % 2 != 0);
+        Self((q + up as i64).saturating_mul(unit))
+    }
+
+    /// True when the two values are equal as rounded quantities (contract 3, AvgPx): the one
+    /// with more decimals, rounded half-even to the other's decimals, is within `tolerance` of
+    /// it (0: equal).
+    pub fn equal_as_rounded(self, other: Self, tolerance: Self) -> bool {
+        let (fine, coarse) = if self.decimals() >= other.decimals() { (self, other) } else { (other, self) };
+        let rounded = fine.round_half_even(coarse.decimals());
+        rounded.0.abs_diff(coarse.0) <= tolerance.0.unsigned_abs()
+    }
 }
 
 impl<const SCALE: u32> fmt::Display for Fixed<SCALE> {
@@ -252,6 +289,25 @@ impl<const SCALE: u32> fmt::Display for Fixed<SCALE> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn avg_px_rounded_to_fewer_decimals_is_equal_and_anything_else_is_not() {
+        let px = |s: &str| Price::parse(s.as_bytes()).unwrap();
+        let exact = Price::ZERO;
+        assert_eq!(px("1.08450").decimals(), 4);
+        assert_eq!(px("2").decimals(), 0);
+        assert!(px("1.0845667").equal_as_rounded(px("1.08456667"), exact));
+        assert!(px("1.08456667").equal_as_rounded(px("1.0845667"), exact), "either order");
+        assert!(!px("1.0845677").equal_as_rounded(px("1.08456667"), exact), "not a rounding of it");
+        // Half-even: 0.5 goes to the even neighbour.
+        assert!(px("1.0846").equal_as_rounded(px("1.08455"), exact));
+        assert!(px("1.0844").equal_as_rounded(px("1.08445"), exact));
+        assert!(!px("1.0845").equal_as_rounded(px("1.08445"), exact));
+        assert!(px("1.0845").equal_as_rounded(px("1.0845"), exact));
+        assert!(px("1.0845").equal_as_rounded(px("1.0846"), px("0.0001")), "within the tolerance");
+        assert!(!px("1.0845").equal_as_rounded(px("1.0847"), px("0.0001")));
+        assert_eq!(px("-1.00005").round_half_even(4), px("-1"), "negative halves go to the even one too");
+    }
 
     fn q(s: &str) -> Result<Qty, DecimalError> {
         Qty::parse(s.as_bytes())

@@ -6,7 +6,7 @@
 use core::fmt;
 
 use crate::decimal::{Price, Qty};
-use crate::event::{OrdStatus, Stream};
+use crate::event::{OrdStatus, Stream, has};
 use crate::order::view::OrderView;
 use crate::sequencer::SequenceEvent;
 use crate::text::{Id, Name};
@@ -78,16 +78,21 @@ pub struct ViewSnapshot {
     pub status: OrdStatus,
     /// CumQty.
     pub cum_qty: Qty,
-    /// LeavesQty.
-    pub leaves_qty: Qty,
-    /// AvgPx.
-    pub avg_px: Price,
+    /// LeavesQty (None: the stream gave none and none can be derived).
+    pub leaves_qty: Option<Qty>,
+    /// AvgPx (None: the stream never reported one).
+    pub avg_px: Option<Price>,
 }
 
 impl ViewSnapshot {
     /// The snapshot of a view, or None when the stream never reported the order.
     pub fn of(v: &OrderView) -> Option<Self> {
-        v.seen.then_some(Self { status: v.status, cum_qty: v.cum_qty, leaves_qty: v.leaves_qty, avg_px: v.avg_px })
+        v.seen.then_some(Self {
+            status: v.status,
+            cum_qty: v.cum_qty,
+            leaves_qty: v.knows(has::LEAVES_QTY).then_some(v.leaves_qty),
+            avg_px: v.knows(has::AVG_PX).then_some(v.avg_px),
+        })
     }
 }
 
@@ -104,6 +109,8 @@ pub enum QtyField {
     LastQty,
     /// 31 of a matched fill
     LastPx,
+    /// 44, the limit price of a live order
+    Price,
 }
 
 impl QtyField {
@@ -114,6 +121,7 @@ impl QtyField {
             QtyField::AvgPx => "AvgPx",
             QtyField::LastQty => "LastQty",
             QtyField::LastPx => "LastPx",
+            QtyField::Price => "Price",
         }
     }
 }
@@ -195,6 +203,9 @@ pub struct Divergence {
     pub views: [Option<ViewSnapshot>; 2],
     /// Why.
     pub reason: Reason,
+    /// A MissingFill or PhantomOrder whose missing side had a session with an open sequence
+    /// gap at detection: the missing event may be in the gap (contract 4).
+    pub gap_exposure: bool,
 }
 
 /// A record closing an earlier divergence that a late message contradicted.

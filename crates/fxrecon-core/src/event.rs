@@ -387,6 +387,15 @@ impl ExecEvent {
     /// OrdStatus with FIX 4.2 `Replaced` mapped to the live state it stands for.
     pub fn normalized_status(&self) -> OrdStatus {
         match self.ord_status {
+            // FIX 4.2 Replaced is not a state of its own (contract 2.1): after the replace the
+            // state follows from the quantities, so a replace down to the filled quantity
+            // leaves the order Filled.
+            OrdStatus::Replaced
+                if (self.has(has::ORDER_QTY) && self.cum_qty >= self.order_qty && self.cum_qty.0 > 0)
+                    || (self.has(has::LEAVES_QTY) && self.leaves_qty.is_zero() && self.cum_qty.0 > 0) =>
+            {
+                OrdStatus::Filled
+            }
             OrdStatus::Replaced if self.cum_qty.0 > 0 => OrdStatus::PartiallyFilled,
             OrdStatus::Replaced => OrdStatus::New,
             s => s,

@@ -128,6 +128,12 @@ impl Sequencer {
         self.stats
     }
 
+    /// True when a session of `stream` has a sequence gap still open (a message it is missing
+    /// may be in the gap: contract 4, gap exposure).
+    pub fn has_open_gap(&self, stream: Stream) -> bool {
+        self.sessions.iter().any(|s| s.id.stream == stream && s.open > 0)
+    }
+
     /// Every session seen, in the order first seen.
     pub fn sessions(&self) -> impl Iterator<Item = SessionView> + '_ {
         self.sessions.iter().map(|s| SessionView {

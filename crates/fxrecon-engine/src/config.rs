@@ -60,6 +60,9 @@ pub struct Config {
     pub journal_direct_io: bool,
     /// Snapshots kept beside the journal (older ones are removed).
     pub snapshots_kept: usize,
+    /// AvgPx values that are roundings of each other may still differ by this much (a decimal,
+    /// e.g. "0.00000005"; default "0": exact after rounding; contract 3).
+    pub avg_px_tolerance: String,
     /// How long a shutdown (SIGTERM/SIGINT) may take to drain and flush (ms).
     pub shutdown_timeout_ms: u64,
     /// `run` prints its live counters to stderr this often (s; 0: never).
@@ -76,7 +79,7 @@ pub struct Config {
 
 /// The settings that decide what a run reports: recorded in its journal, so that a replay or
 /// a recovery reconciles with the rules the run had.
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Rules {
     /// Grace window in ms of event time.
@@ -95,6 +98,8 @@ pub struct Rules {
     pub max_sessions: usize,
     /// Open orders without a report for this long are retired (ms; 0: never).
     pub open_retention_ms: i64,
+    /// AvgPx tolerance (a decimal).
+    pub avg_px_tolerance: String,
 }
 
 impl Default for Config {
@@ -112,6 +117,7 @@ impl Default for Config {
             snapshot_every: 2_000_000,
             snapshots_kept: 3,
             journal_direct_io: true,
+            avg_px_tolerance: "0".to_string(),
             shutdown_timeout_ms: 10_000,
             status_every_s: 0,
             log_level: None,
@@ -189,6 +195,10 @@ impl Config {
         if self.retention_ms < self.grace_ms || self.retention_ms > 4 * WEEK_MS {
             return bad("retention_ms must be at least grace_ms and at most 2419200000 (28 days)");
         }
+        match fxrecon_core::decimal::Price::parse(self.avg_px_tolerance.as_bytes()) {
+            Ok(t) if t.0 >= 0 => {}
+            _ => return bad("avg_px_tolerance must be a decimal >= 0 with at most 8 decimals (e.g. \"0.00000005\")"),
+        }
         if self.shutdown_timeout_ms == 0 || self.shutdown_timeout_ms > 3_600_000 {
             return bad("shutdown_timeout_ms must be > 0 and at most 3600000 (1 hour)");
         }
@@ -211,6 +221,7 @@ impl Config {
             retention_ms: self.retention_ms,
             max_sessions: self.max_sessions,
             open_retention_ms: self.open_retention_ms,
+            avg_px_tolerance: self.avg_px_tolerance.clone(),
         }
     }
 
@@ -225,13 +236,14 @@ impl Config {
             retention_ms: r.retention_ms,
             max_sessions: r.max_sessions,
             open_retention_ms: r.open_retention_ms,
+            avg_px_tolerance: r.avg_px_tolerance,
             ..self.clone()
         }
     }
 
     /// The first rule in which `self` and `other` differ, if any.
     pub fn rule_difference(&self, other: &Rules) -> Option<&'static str> {
-        let (a, b) = (self.rules(), *other);
+        let (a, b) = (self.rules(), other.clone());
         [
             (a.grace_ms != b.grace_ms, "grace_ms"),
             (a.timing_threshold_ms != b.timing_threshold_ms, "timing_threshold_ms"),
@@ -241,6 +253,10 @@ impl Config {
             (a.max_sessions != b.max_sessions, "max_sessions"),
             (a.open_retention_ms != b.open_retention_ms, "open_retention_ms"),
             (a.max_message_bytes != b.max_message_bytes, "max_message_bytes"),
+            (
+                self.recon().avg_px_tolerance != Config::default().with_rules(b.clone()).recon().avg_px_tolerance,
+                "avg_px_tolerance",
+            ),
         ]
         .into_iter()
         .find_map(|(differs, name)| differs.then_some(name))
@@ -279,6 +295,8 @@ impl Config {
             retention_ms: self.retention_ms,
             max_sessions: self.max_sessions,
             open_retention_ms: self.open_retention_ms,
+            // Checked by `validate`; a config that skipped it compares exactly.
+            avg_px_tolerance: fxrecon_core::decimal::Price::parse(self.avg_px_tolerance.as_bytes()).unwrap_or_default(),
         }
     }
 }

@@ -1,7 +1,9 @@
 //! One stream's view of one order, and the FIX 4.4 state-machine rules that move it.
 //!
-//! Owns: status and quantities as a stream reports them, and the rule that a late report never
-//! moves a view backwards (docs/decisions.md D2). Pure data, never allocates.
+//! Owns: status and quantities as a stream reports them, which of them the stream has reported
+//! at all (a value never reported is unknown, never zero, and never compared: contract 1.1),
+//! and the rule that a late report never moves a view backwards (docs/decisions.md D2). Pure
+//! data, never allocates.
 
 use crate::decimal::{Price, Qty};
 use crate::event::{ExecEvent, OrdStatus, has};
@@ -31,6 +33,9 @@ pub struct OrderView {
     pub chain_depth: u16,
     /// True while the stream showed nothing but PendingNew / Rejected with no fills.
     pub only_rejected: bool,
+    /// Which of OrderQty, Price, AvgPx and LeavesQty the stream has given a value for
+    /// (`has::` bits); the others are unknown.
+    pub known: u16,
     /// Event time of the first non-fill report carrying each OrdStatus (for timing checks).
     status_first: [Micros; OrdStatus::COUNT],
 }
@@ -47,6 +52,7 @@ impl Default for OrderView {
             price: Price::ZERO,
             chain_depth: 0,
             only_rejected: true,
+            known: 0,
             status_first: [NEVER; OrdStatus::COUNT],
         }
     }
@@ -96,9 +102,11 @@ impl OrderView {
             self.chain_depth = depth;
             if ev.has(has::ORDER_QTY) {
                 self.order_qty = ev.order_qty;
+                self.known |= has::ORDER_QTY;
             }
             if ev.has(has::PRICE) {
                 self.price = ev.price;
+                self.known |= has::PRICE;
             }
         }
         if cum > self.cum_qty || !backwards {
@@ -131,16 +139,35 @@ impl OrderView {
 
     fn set_quantities(&mut self, ev: &ExecEvent, cum: Qty, status: OrdStatus) {
         self.cum_qty = cum;
-        self.leaves_qty = if ev.has(has::LEAVES_QTY) {
-            ev.leaves_qty
+        let leaves = if ev.has(has::LEAVES_QTY) {
+            Some(ev.leaves_qty)
         } else if status.is_terminal() {
-            Qty::ZERO
+            Some(Qty::ZERO)
+        } else if self.knows(has::ORDER_QTY) {
+            Some(self.order_qty.minus(cum))
         } else {
-            self.order_qty.minus(cum)
+            None // neither reported nor derivable: unknown
         };
+        match leaves {
+            Some(l) => {
+                self.leaves_qty = l;
+                self.known |= has::LEAVES_QTY;
+            }
+            None => {
+                self.leaves_qty = Qty::ZERO;
+                self.known &= !has::LEAVES_QTY;
+            }
+        }
         if ev.has(has::AVG_PX) {
             self.avg_px = ev.avg_px;
+            self.known |= has::AVG_PX;
         }
+    }
+
+    /// True when the stream has given a value for the field of `has` bit `field`.
+    #[inline]
+    pub fn knows(&self, field: u16) -> bool {
+        self.known & field == field
     }
 
     /// Records the first non-fill report of `status`; returns true if it was the first.
@@ -158,7 +185,7 @@ impl OrderView {
     pub fn digest_into(&self, d: &mut crate::digest::Digest) {
         d.u64(self.seen as u64).u64(self.status as u64).i64(self.order_qty.0).i64(self.cum_qty.0);
         d.i64(self.leaves_qty.0).i64(self.avg_px.0).i64(self.price.0).u64(self.chain_depth as u64);
-        d.u64(self.only_rejected as u64);
+        d.u64(self.only_rejected as u64).u64(self.known as u64);
         for t in &self.status_first {
             d.i64(t.0);
         }
@@ -167,7 +194,8 @@ impl OrderView {
     /// Writes the view into a snapshot.
     pub fn save(&self, w: &mut SnapWriter<'_>) {
         w.put(&self.seen).put(&self.status).put(&self.order_qty).put(&self.cum_qty).put(&self.leaves_qty);
-        w.put(&self.avg_px).put(&self.price).put(&self.chain_depth).put(&self.only_rejected).put(&self.status_first);
+        w.put(&self.avg_px).put(&self.price).put(&self.chain_depth).put(&self.only_rejected).put(&self.known);
+        w.put(&self.status_first);
     }
 
     /// Reads a view written by [`OrderView::save`].
@@ -182,6 +210,7 @@ impl OrderView {
             price: r.get()?,
             chain_depth: r.get()?,
             only_rejected: r.get()?,
+            known: r.get()?,
             status_first: r.get()?,
         })
     }

@@ -12,7 +12,7 @@ use super::grace_timers::TimerKind;
 use crate::divergence::{
     CapacityRecord, Divergence, DivergenceKind, QtyField, Reason, Record, Resolution, Severity, Sink, ViewSnapshot,
 };
-use crate::event::{ExecEvent, OrdStatus, Stream};
+use crate::event::{ExecEvent, OrdStatus, Stream, has};
 use crate::order::store::exec_record::{ExecIdx, NONE};
 use crate::order::store::order_record::OrderIdx;
 use crate::text::Id;
@@ -92,8 +92,9 @@ impl Reconciler {
             return;
         }
         let seen_on = if order.views[0].seen { Stream::Primary } else { Stream::DropCopy };
-        let primary = &order.views[0];
-        if seen_on == Stream::Primary && primary.only_rejected && primary.status == OrdStatus::Rejected {
+        let view = &order.views[seen_on.index()];
+        let only_rejected = view.only_rejected && view.status == OrdStatus::Rejected;
+        if seen_on == Stream::Primary && only_rejected {
             return; // An internal reject never reached the venue.
         }
         let id =
@@ -117,17 +118,22 @@ impl Reconciler {
     }
 
     /// The first quantity on which the views differ; matched fills that no longer agree (a
-    /// trade correct seen on one side) count too.
+    /// trade correct seen on one side) count too. A value one stream never reported is
+    /// unknown and never compared (contract 1.1); AvgPx is compared rounding-aware (contract
+    /// 3); the limit price only while the order is live on both streams.
     fn quantity_difference(&self, idx: OrderIdx) -> Option<QtyField> {
         let [p, d] = &self.store.order(idx).views;
-        if p.order_qty != d.order_qty {
+        let both = |field| p.knows(field) && d.knows(field);
+        if both(has::ORDER_QTY) && p.order_qty != d.order_qty {
             Some(QtyField::OrderQty)
         } else if p.cum_qty != d.cum_qty {
             Some(QtyField::CumQty)
-        } else if p.avg_px != d.avg_px {
+        } else if both(has::AVG_PX) && !p.avg_px.equal_as_rounded(d.avg_px, self.cfg.avg_px_tolerance) {
             Some(QtyField::AvgPx)
         } else if !self.matched_fills_agree(idx) {
             Some(QtyField::LastPx)
+        } else if both(has::PRICE) && !p.status.is_terminal() && !d.status.is_terminal() && p.price != d.price {
+            Some(QtyField::Price)
         } else {
             None
         }
@@ -154,10 +160,23 @@ impl Reconciler {
         let order = self.store.order(idx);
         let severity = match kind {
             DivergenceKind::MissingFill | DivergenceKind::QuantityMismatch => Severity::High,
-            DivergenceKind::PhantomOrder if side == Some(Stream::DropCopy) => Severity::High,
+            DivergenceKind::PhantomOrder if side == Some(Stream::DropCopy) => {
+                // A venue-only order that the venue only ever reported as Rejected is no
+                // exposure (contract 4).
+                let v = &order.views[Stream::DropCopy.index()];
+                if v.only_rejected && v.status == OrdStatus::Rejected { Severity::Low } else { Severity::High }
+            }
             DivergenceKind::PhantomOrder | DivergenceKind::StateMismatch => Severity::Medium,
             DivergenceKind::TimingAnomaly => Severity::Low,
         };
+        // The stream an event is missing on: a MissingFill's `missing_on`, the other stream of
+        // a PhantomOrder's `seen_on`.
+        let missing_on = match kind {
+            DivergenceKind::MissingFill => side,
+            DivergenceKind::PhantomOrder => side.map(Stream::other),
+            _ => None,
+        };
+        let gap_exposure = missing_on.is_some_and(|s| self.sequencer.has_open_gap(s));
         self.stats.divergences[kind as usize] += 1;
         sink.emit(&Record::Divergence(Divergence {
             id,
@@ -171,6 +190,7 @@ impl Reconciler {
             exec_id,
             views: [ViewSnapshot::of(&order.views[0]), ViewSnapshot::of(&order.views[1])],
             reason,
+            gap_exposure,
         }));
         id
     }

@@ -7,6 +7,7 @@
 //! never does I/O: records go to a [`Sink`].
 
 use super::grace_timers::{GraceTimers, Timer, TimerKind};
+use crate::decimal::{Price, Qty};
 use crate::divergence::{DivergenceKind, GapRecord, Reason, Record, Sink};
 use crate::event::{ExecEvent, ExecType, MsgKind, Stream, has};
 use crate::order::store::exec_record::{ExecIdx, ExecKind, ExecRecord, NONE};
@@ -17,8 +18,9 @@ use crate::sequencer::Sequencer;
 use crate::snapshot::{SnapReader, SnapWriter, SnapshotError};
 use crate::time::Micros;
 
-/// First bytes of a reconciler snapshot (format version 1).
-const SNAPSHOT_MAGIC: &[u8; 8] = b"FXRSTAT1";
+/// First bytes of a reconciler snapshot (format version 2: views record which values their
+/// stream reported; the configuration holds the AvgPx tolerance).
+const SNAPSHOT_MAGIC: &[u8; 8] = b"FXRSTAT2";
 
 /// Tunables of the reconciliation rules and the store's sizing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,6 +40,9 @@ pub struct ReconConfig {
     /// An order still open but without a report for this long (ms of event time) is retired
     /// (0: never; docs/decisions.md D29).
     pub open_retention_ms: i64,
+    /// AvgPx values equal as roundings of each other may still differ by this much (contract
+    /// 3; default 0).
+    pub avg_px_tolerance: Price,
 }
 
 impl Default for ReconConfig {
@@ -50,6 +55,7 @@ impl Default for ReconConfig {
             retention_ms: 60_000,
             max_sessions: 256,
             open_retention_ms: 0,
+            avg_px_tolerance: Price::ZERO,
         }
     }
 }
@@ -179,7 +185,7 @@ impl Reconciler {
         w.bytes(SNAPSHOT_MAGIC);
         let c = &self.cfg;
         w.put(&c.grace_ms).put(&c.timing_threshold_ms).put(&c.max_orders).put(&c.max_execs);
-        w.put(&c.retention_ms).put(&c.max_sessions).put(&c.open_retention_ms);
+        w.put(&c.retention_ms).put(&c.max_sessions).put(&c.open_retention_ms).put(&c.avg_px_tolerance);
         w.put(&self.next_id).put(&self.now);
         let s = &self.stats;
         w.put(&s.messages).put(&s.execution_reports).put(&s.repeated_exec_ids).put(&s.stale_reports);
@@ -204,6 +210,7 @@ impl Reconciler {
             retention_ms: r.get()?,
             max_sessions: r.get()?,
             open_retention_ms: r.get()?,
+            avg_px_tolerance: r.get()?,
         };
         if saved != cfg {
             return Err(SnapshotError::ConfigMismatch);
@@ -350,8 +357,8 @@ impl Reconciler {
             exec_id: ev.exec_id,
             kind: ExecKind::Status,
             cum_after: ev.cum_qty,
-            last_qty: ev.last_qty,
-            last_px: ev.last_px,
+            last_qty: if ev.has(has::LAST_QTY) { ev.last_qty } else { Qty::unknown() },
+            last_px: if ev.has(has::LAST_PX) { ev.last_px } else { Price::unknown() },
             arrival: now,
             matched: NONE,
             busted: false,

@@ -10,7 +10,7 @@ use super::engine::{EventCtx, Reconciler};
 use super::grace_timers::TimerKind;
 use crate::divergence::{DivergenceKind, QtyField, Reason, Sink};
 use crate::event::Stream;
-use crate::order::store::exec_record::{ExecIdx, ExecKind, NONE};
+use crate::order::store::exec_record::{ExecIdx, ExecKind, NONE, UNKNOWN};
 use crate::order::store::order_record::OrderIdx;
 use crate::time::Micros;
 
@@ -66,9 +66,9 @@ impl Reconciler {
             self.emit(idx, DivergenceKind::TimingAnomaly, now, None, Some(rec.exec_id), reason, sink);
             ctx.timing_emitted = true;
         }
-        let field = if rec.last_qty != prec.last_qty {
+        let field = if known(rec.last_qty.0) && known(prec.last_qty.0) && rec.last_qty != prec.last_qty {
             Some(QtyField::LastQty)
-        } else if rec.last_px != prec.last_px {
+        } else if known(rec.last_px.0) && known(prec.last_px.0) && rec.last_px != prec.last_px {
             Some(QtyField::LastPx)
         } else {
             None
@@ -99,7 +99,14 @@ impl Reconciler {
                 return true;
             }
             let b = self.store.exec(a.matched);
-            b.busted || (a.last_qty == b.last_qty && a.last_px == b.last_px)
+            let agree = |x: i64, y: i64| !known(x) || !known(y) || x == y;
+            b.busted || (agree(a.last_qty.0, b.last_qty.0) && agree(a.last_px.0, b.last_px.0))
         })
     }
+}
+
+/// False for a fill's LastQty or LastPx that its report did not carry ([`UNKNOWN`]).
+#[inline]
+fn known(v: i64) -> bool {
+    v != UNKNOWN
 }

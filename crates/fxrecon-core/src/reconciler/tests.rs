@@ -127,3 +127,199 @@ fn one_sided_correction_without_avgpx_is_reported() {
     r.finish(&mut out);
     assert_eq!(kinds(&out), vec![DivergenceKind::QuantityMismatch]);
 }
+
+// ---- Issue 22: the hard days -------------------------------------------------------------
+
+/// An ER of order `id` on `stream` at `t` ms, with the tags named in `tags` ("38=100|6=1.2").
+fn report(stream: Stream, t_ms: i64, id: &str, exec_id: &str, et: ExecType, st: OrdStatus, tags: &str) -> ExecEvent {
+    use crate::decimal::{Price, Qty};
+    let mut e = er(stream, t_ms * 1000, id, exec_id, et, st);
+    for field in tags.split('|').filter(|f| !f.is_empty()) {
+        let (tag, v) = field.split_once('=').unwrap();
+        let q = || Qty::parse(v.as_bytes()).unwrap();
+        let p = || Price::parse(v.as_bytes()).unwrap();
+        match tag {
+            "38" => (e.order_qty, e.present) = (q(), e.present | has::ORDER_QTY),
+            "44" => (e.price, e.present) = (p(), e.present | has::PRICE),
+            "32" => (e.last_qty, e.present) = (q(), e.present | has::LAST_QTY),
+            "31" => (e.last_px, e.present) = (p(), e.present | has::LAST_PX),
+            "14" => (e.cum_qty, e.present) = (q(), e.present | has::CUM_QTY),
+            "151" => (e.leaves_qty, e.present) = (q(), e.present | has::LEAVES_QTY),
+            "6" => (e.avg_px, e.present) = (p(), e.present | has::AVG_PX),
+            _ => panic!("tag {tag}"),
+        }
+    }
+    e
+}
+
+/// Runs `events` (primary-first ties) then a heartbeat-like wake-up long after, then the
+/// end of input; returns every divergence.
+fn divergences(events: &[ExecEvent]) -> Vec<crate::divergence::Divergence> {
+    let mut r = Reconciler::new(ReconConfig { max_orders: 64, max_execs: 256, ..ReconConfig::default() });
+    let mut out = Vec::new();
+    for e in events {
+        r.apply(e, &mut out);
+    }
+    r.finish(&mut out);
+    out.iter()
+        .filter_map(|x| match x {
+            Record::Divergence(d) => Some(*d),
+            _ => None,
+        })
+        .collect()
+}
+
+fn both(t_ms: i64, id: &str, exec_id: &str, et: ExecType, st: OrdStatus, p: &str, d: &str) -> [ExecEvent; 2] {
+    [report(Stream::Primary, t_ms, id, exec_id, et, st, p), report(Stream::DropCopy, t_ms + 1, id, exec_id, et, st, d)]
+}
+
+#[test]
+fn an_avg_px_rounded_to_fewer_decimals_is_equal_and_any_other_value_is_a_quantity_mismatch() {
+    let new = both(0, "A", "A0", ExecType::New, OrdStatus::New, "38=100|14=0|6=0", "38=100|14=0|6=0");
+    let fill = |venue_px: &str| {
+        both(
+            10,
+            "A",
+            "A1",
+            ExecType::Trade,
+            OrdStatus::Filled,
+            "38=100|32=100|31=1.08456667|14=100|151=0|6=1.08456667",
+            &format!("38=100|32=100|31=1.08456667|14=100|151=0|6={venue_px}"),
+        )
+    };
+    let rounded: Vec<_> = new.iter().chain(fill("1.0845667").iter()).copied().collect();
+    assert!(divergences(&rounded).is_empty(), "7 decimals is the 8-decimal value rounded half-even");
+    let other: Vec<_> = new.iter().chain(fill("1.0845677").iter()).copied().collect();
+    let got = divergences(&other);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].kind, DivergenceKind::QuantityMismatch);
+    assert!(got[0].to_string().contains("AvgPx"), "{}", got[0]);
+}
+
+#[test]
+fn a_price_only_amend_of_a_live_order_on_one_stream_is_a_quantity_mismatch_after_grace() {
+    let mut ev: Vec<ExecEvent> =
+        both(0, "P", "P0", ExecType::New, OrdStatus::New, "38=100|44=1.0845|14=0", "38=100|44=1.0845|14=0").into();
+    // The primary amends the limit to 1.0850 (same quantity); the venue never shows it.
+    let mut amend =
+        report(Stream::Primary, 10, "P2", "P1", ExecType::Replaced, OrdStatus::New, "38=100|44=1.0850|14=0");
+    amend.orig_cl_ord_id = Id::from_bytes(b"P").unwrap();
+    ev.push(amend);
+    let got = divergences(&ev);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!((got[0].kind, got[0].order_id.as_str()), (DivergenceKind::QuantityMismatch, "P"));
+    assert!(got[0].to_string().starts_with("Price differs"), "{}", got[0]);
+    assert_eq!(got[0].detected_at, Micros(10_000 + 2_000_000), "decided when grace expires");
+}
+
+#[test]
+fn the_limit_price_of_a_finished_order_is_not_compared() {
+    let mut ev: Vec<ExecEvent> =
+        both(0, "Q", "Q0", ExecType::New, OrdStatus::New, "38=100|44=1.0845|14=0", "38=100|44=1.0846|14=0").into();
+    ev.extend(both(1, "Q", "Q1", ExecType::Canceled, OrdStatus::Canceled, "38=100|14=0", "38=100|14=0"));
+    assert!(divergences(&ev).is_empty());
+}
+
+#[test]
+fn a_venue_only_order_only_ever_rejected_is_a_phantom_of_low_severity() {
+    use crate::divergence::Severity;
+    let rejected = [report(Stream::DropCopy, 0, "V", "V0", ExecType::Rejected, OrdStatus::Rejected, "38=100|14=0")];
+    let got = divergences(&rejected);
+    assert_eq!(got.len(), 1);
+    assert_eq!(
+        (got[0].kind, got[0].side, got[0].severity),
+        (DivergenceKind::PhantomOrder, Some(Stream::DropCopy), Severity::Low)
+    );
+    let live = [report(Stream::DropCopy, 0, "W", "W0", ExecType::New, OrdStatus::New, "38=100|14=0")];
+    assert_eq!(divergences(&live)[0].severity, Severity::High, "a live venue-only order is exposure");
+}
+
+#[test]
+fn a_missing_fill_on_a_stream_with_an_open_gap_carries_gap_exposure() {
+    let seq = |mut e: ExecEvent, n: u64| {
+        e.seq = n;
+        e.present |= has::SEQ;
+        e.sender = Name::from_bytes(if e.stream == Stream::Primary { b"GW" } else { b"VENUE" }).unwrap();
+        e.target = Name::from_bytes(b"FIRM").unwrap();
+        e
+    };
+    let day = |gap: bool| {
+        let [p, d] = both(0, "G", "G0", ExecType::New, OrdStatus::New, "38=100|14=0", "38=100|14=0");
+        let fill =
+            report(Stream::Primary, 10, "G", "G1", ExecType::Trade, OrdStatus::Filled, "38=100|32=100|31=1|14=100");
+        // The drop copy's next message skips number 3 when `gap`.
+        let later = report(Stream::DropCopy, 20, "H", "H0", ExecType::New, OrdStatus::New, "38=1|14=0");
+        let h = report(Stream::Primary, 21, "H", "H0", ExecType::New, OrdStatus::New, "38=1|14=0");
+        vec![seq(p, 1), seq(d, 1), seq(d, 2), seq(fill, 2), seq(later, if gap { 4 } else { 3 }), seq(h, 3)]
+    };
+    let exposure = |gap| {
+        divergences(&day(gap))
+            .iter()
+            .filter(|d| d.kind == DivergenceKind::MissingFill)
+            .map(|d| (d.side, d.gap_exposure))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(exposure(true), [(Some(Stream::DropCopy), true)], "the fill may be in the drop copy's gap");
+    assert_eq!(exposure(false), [(Some(Stream::DropCopy), false)]);
+}
+
+#[test]
+fn absent_tags_leave_values_unknown_and_never_compared() {
+    // The drop copy never sends OrderQty, AvgPx or LeavesQty, and its fill has no LastPx.
+    let mut ev: Vec<ExecEvent> =
+        both(0, "U", "U0", ExecType::New, OrdStatus::New, "38=100|14=0|151=100|6=0", "14=0").into();
+    ev.extend(both(
+        10,
+        "U",
+        "U1",
+        ExecType::Trade,
+        OrdStatus::Filled,
+        "38=100|32=100|31=1.0845|14=100|151=0|6=1.0845",
+        "32=100|14=100",
+    ));
+    assert!(divergences(&ev).is_empty(), "{:?}", divergences(&ev));
+    // A value that was reported and differs is still compared.
+    ev[1] = report(Stream::DropCopy, 1, "U", "U0", ExecType::New, OrdStatus::New, "38=90|14=0");
+    assert_eq!(divergences(&ev).iter().map(|d| d.kind).collect::<Vec<_>>(), [DivergenceKind::QuantityMismatch]);
+}
+
+#[test]
+fn a_fix42_replace_down_to_the_filled_quantity_leaves_the_order_filled() {
+    // OrderQty 5M, CumQty 3M; replaced to 3M. FIX 4.2 says Replaced with LeavesQty 0; the
+    // FIX 4.4 side says Filled.
+    let mut ev: Vec<ExecEvent> =
+        both(0, "R", "R0", ExecType::New, OrdStatus::New, "38=5000000|14=0", "38=5000000|14=0").into();
+    ev.extend(both(
+        5,
+        "R",
+        "R1",
+        ExecType::Trade,
+        OrdStatus::PartiallyFilled,
+        "38=5000000|32=3000000|31=1.1|14=3000000|6=1.1",
+        "38=5000000|32=3000000|31=1.1|14=3000000|6=1.1",
+    ));
+    let mut p = report(
+        Stream::Primary,
+        10,
+        "R2",
+        "R2",
+        ExecType::Replaced,
+        OrdStatus::Filled,
+        "38=3000000|14=3000000|151=0|6=1.1",
+    );
+    let mut d = report(
+        Stream::DropCopy,
+        11,
+        "R2",
+        "R2",
+        ExecType::Replaced,
+        OrdStatus::Replaced,
+        "38=3000000|14=3000000|151=0|6=1.1",
+    );
+    for e in [&mut p, &mut d] {
+        e.orig_cl_ord_id = Id::from_bytes(b"R").unwrap();
+    }
+    assert_eq!(d.normalized_status(), OrdStatus::Filled);
+    ev.extend([p, d]);
+    assert!(divergences(&ev).is_empty(), "{:?}", divergences(&ev));
+}

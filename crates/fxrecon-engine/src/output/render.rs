@@ -10,12 +10,14 @@ use fxrecon_core::event::Stream;
 use fxrecon_core::text::Name;
 use serde::Serialize;
 
+/// A view as printed; a value the stream never reported (and that cannot be derived) is
+/// `null`, never a made-up zero (contract 1.1, D53).
 #[derive(Serialize)]
 struct ViewOut {
     status: &'static str,
     cum_qty: String,
-    leaves_qty: String,
-    avg_px: String,
+    leaves_qty: Option<String>,
+    avg_px: Option<String>,
 }
 
 impl From<ViewSnapshot> for ViewOut {
@@ -23,8 +25,8 @@ impl From<ViewSnapshot> for ViewOut {
         Self {
             status: v.status.name(),
             cum_qty: v.cum_qty.to_string(),
-            leaves_qty: v.leaves_qty.to_string(),
-            avg_px: v.avg_px.to_string(),
+            leaves_qty: v.leaves_qty.map(|q| q.to_string()),
+            avg_px: v.avg_px.map(|p| p.to_string()),
         }
     }
 }
@@ -48,6 +50,8 @@ struct DivergenceOut<'a> {
     primary: Option<ViewOut>,
     dropcopy: Option<ViewOut>,
     detail: String,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    gap_exposure: bool,
 }
 
 #[derive(Serialize)]
@@ -102,6 +106,7 @@ fn divergence(d: &Divergence) -> DivergenceOut<'_> {
         primary: d.views[0].map(ViewOut::from),
         dropcopy: d.views[1].map(ViewOut::from),
         detail: d.to_string(),
+        gap_exposure: d.gap_exposure,
     }
 }
 

@@ -16,6 +16,9 @@ use crate::time::Micros;
 pub type ExecIdx = u32;
 /// "No record" marker for [`ExecIdx`] links.
 pub const NONE: u32 = u32::MAX;
+/// The scaled value of a fill's LastQty or LastPx that its report did not carry: unknown,
+/// never compared (contract 1.1); equals `Fixed::unknown().0`.
+pub const UNKNOWN: i64 = crate::decimal::Qty::unknown().0;
 
 /// What an execution record stands for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,9 +47,9 @@ pub struct ExecRecord {
     pub kind: ExecKind,
     /// CumQty the fill left (fills only).
     pub cum_after: Qty,
-    /// LastQty (fills; updated by a trade correct).
+    /// LastQty (fills; updated by a trade correct; [`UNKNOWN`] when not reported).
     pub last_qty: Qty,
-    /// LastPx (fills; updated by a trade correct).
+    /// LastPx (fills; updated by a trade correct; [`UNKNOWN`] when not reported).
     pub last_px: Price,
     /// Event time of its first arrival.
     pub arrival: Micros,
