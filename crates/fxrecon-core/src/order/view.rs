@@ -94,7 +94,15 @@ impl OrderView {
         if cum < self.cum_qty {
             return Applied::Stale;
         }
-        let backwards = is_backwards(self.status, status);
+        if status == OrdStatus::Canceled && depth < self.chain_depth && !self.status.is_terminal() {
+            // A venue that replaces by cancel + new cancels the old leg: that cancels the leg,
+            // not the order, whose newest accepted link lives on (contract 2.1).
+            return Applied::Updated;
+        }
+        // A newer leg after the cancel of an older one (cancel + new, the cancel first):
+        // the order lives on in the new leg.
+        let revived = depth > self.chain_depth && self.status == OrdStatus::Canceled && !status.is_terminal();
+        let backwards = is_backwards(self.status, status) && !revived;
         // A report that is late in the lifecycle carries the order as it was then (a resent
         // PendingReplace quotes the quantity from before the replace): it never moves OrderQty
         // or Price back, even on the newest ClOrdID.
@@ -134,6 +142,15 @@ impl OrderView {
     pub fn apply_cancel_reject(&mut self, ev: &ExecEvent) {
         if ev.has(has::ORD_STATUS) && matches!(self.status, OrdStatus::PendingCancel | OrdStatus::PendingReplace) {
             self.status = ev.normalized_status();
+        }
+    }
+
+    /// A replace or cancel request at chain depth `refused` was refused: it never becomes
+    /// part of the chain, which stays at the last accepted link (depth `accepted`), so the
+    /// reports of that link keep setting OrderQty and Price (contract 2.1).
+    pub fn refuse_link(&mut self, refused: u16, accepted: u16) {
+        if self.chain_depth >= refused && refused > accepted {
+            self.chain_depth = accepted;
         }
     }
 

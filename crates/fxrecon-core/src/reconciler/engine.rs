@@ -7,6 +7,7 @@
 //! never does I/O: records go to a [`Sink`].
 
 use super::grace_timers::{GraceTimers, Timer, TimerKind};
+use super::held_adjustments::{Held, HeldAdjustments};
 use crate::decimal::{Price, Qty};
 use crate::divergence::{DivergenceKind, GapRecord, Reason, Record, Sink};
 use crate::event::{ExecEvent, ExecType, MsgKind, Stream, has};
@@ -119,6 +120,8 @@ pub struct Reconciler {
     pub(super) next_id: u64,
     pub(super) now: Micros,
     pub(super) stats: ReconStats,
+    /// Trade cancels/corrects waiting for the fill they name.
+    pub(super) held: HeldAdjustments,
 }
 
 impl Reconciler {
@@ -135,6 +138,7 @@ impl Reconciler {
             next_id: 1,
             now: Micros(i64::MIN),
             stats: ReconStats::default(),
+            held: HeldAdjustments::default(),
         }
     }
 
@@ -163,6 +167,7 @@ impl Reconciler {
         self.store.digest_into(&mut d);
         self.sequencer.digest_into(&mut d);
         self.timers.digest_into(&mut d);
+        self.held.digest_into(&mut d);
         d.finish()
     }
 
@@ -194,6 +199,7 @@ impl Reconciler {
         self.store.save(&mut w);
         self.sequencer.save(&mut w);
         self.timers.save(&mut w);
+        self.held.save(&mut w);
     }
 
     /// A reconciler with `cfg` and the state a snapshot holds; the snapshot must have been
@@ -238,6 +244,10 @@ impl Reconciler {
         rec.store.load(r)?;
         rec.sequencer.load(r)?;
         rec.timers.load(r)?;
+        rec.held.load(r)?;
+        if !rec.held.orders().all(|(o, _)| rec.store.holds_order(o)) {
+            return Err(SnapshotError::Invalid("held adjustment for a missing order"));
+        }
         // A check names a slot and, for a fill, a record: both must exist (a reused slot's
         // generation voids the check, a missing one would panic).
         let in_store = |t: &Timer| {
@@ -300,9 +310,11 @@ impl Reconciler {
         }
     }
 
-    /// End of input: every pending timer fires (end-of-day flush).
+    /// End of input: every pending timer fires (end-of-day flush); adjustments still waiting
+    /// for their fill never found it.
     pub fn finish(&mut self, sink: &mut impl Sink) {
         self.fire_timers(None, sink);
+        self.stats.unknown_exec_refs += self.held.clear();
     }
 
     fn fire_timers(&mut self, now: Option<Micros>, sink: &mut impl Sink) {
@@ -368,27 +380,18 @@ impl Reconciler {
         };
         match ev.exec_type {
             ExecType::TradeCancel | ExecType::TradeCorrect => {
+                self.record_exec(idx, ExecRecord { kind: ExecKind::Adjustment, ..record });
                 match self.store.find_exec(idx, s, &ev.exec_ref_id) {
-                    Some(r) => {
-                        if ev.exec_type == ExecType::TradeCorrect {
-                            self.store.note_corrected(idx);
-                        }
-                        let rec = self.store.exec_mut(r);
-                        if ev.exec_type == ExecType::TradeCancel {
-                            rec.busted = true;
-                        } else {
-                            if ev.has(has::LAST_QTY) {
-                                rec.last_qty = ev.last_qty;
-                            }
-                            if ev.has(has::LAST_PX) {
-                                rec.last_px = ev.last_px;
-                            }
+                    Some(r) => self.adjust(idx, r, ev),
+                    None => {
+                        // Its fill may be behind it (reordered): held until it comes.
+                        let generation = self.store.order(idx).generation;
+                        if !self.held.hold(Held::of(ev, idx, generation)) {
+                            self.stats.unknown_exec_refs += 1;
+                            self.store.order_mut(idx).views[s.index()].apply_trade_adjustment(ev);
                         }
                     }
-                    None => self.stats.unknown_exec_refs += 1,
                 }
-                self.record_exec(idx, ExecRecord { kind: ExecKind::Adjustment, ..record });
-                self.store.order_mut(idx).views[s.index()].apply_trade_adjustment(ev);
             }
             t if t.is_fill() => {
                 let view = &self.store.order(idx).views[s.index()];
@@ -399,7 +402,16 @@ impl Reconciler {
                 }
                 if let Some(f) = f {
                     self.match_fill(idx, f, now, &mut ctx, sink);
+                    if !self.held.is_empty() {
+                        self.apply_held(idx, f, ev);
+                    }
                 }
+            }
+            ExecType::Rejected if depth > 0 && !ev.orig_cl_ord_id.is_empty() => {
+                // A refused replace or cancel request (an ER 150=8 naming the link it wanted
+                // to replace): the order lives on at its last accepted link (contract 2.1).
+                self.record_exec(idx, record);
+                self.refuse_link(idx, ev);
             }
             _ => {
                 self.record_exec(idx, record);
@@ -463,8 +475,58 @@ impl Reconciler {
         }
         order.last_activity = now;
         order.views[ev.stream.index()].apply_cancel_reject(ev);
+        self.refuse_link(idx, ev);
         let mut ctx = EventCtx::new(ev.stream);
         self.finish_report(idx, now, &mut ctx, sink);
+    }
+
+    /// Applies trade cancel or correct `ev` to fill record `r` of order `idx`, and its status
+    /// and quantities to the stream's view.
+    fn adjust(&mut self, idx: OrderIdx, r: ExecIdx, ev: &ExecEvent) {
+        if ev.exec_type == ExecType::TradeCorrect {
+            self.store.note_corrected(idx);
+        }
+        let rec = self.store.exec_mut(r);
+        if ev.exec_type == ExecType::TradeCancel {
+            rec.busted = true;
+        } else {
+            if ev.has(has::LAST_QTY) {
+                rec.last_qty = ev.last_qty;
+            }
+            if ev.has(has::LAST_PX) {
+                rec.last_px = ev.last_px;
+            }
+        }
+        self.store.order_mut(idx).views[ev.stream.index()].apply_trade_adjustment(ev);
+    }
+
+    /// Applies the adjustments held for fill `ev` (record `f`), now that it has arrived; drops
+    /// (and counts) those whose order is gone.
+    fn apply_held(&mut self, idx: OrderIdx, f: ExecIdx, ev: &ExecEvent) {
+        let generation = self.store.order(idx).generation;
+        let mut taken = [Held::of(ev, idx, generation); 4];
+        loop {
+            let n = self.held.take_for(idx, generation, ev.stream, &ev.exec_id, &mut taken);
+            for h in &taken[..n] {
+                self.adjust(idx, f, &h.report());
+            }
+            if n < taken.len() {
+                break;
+            }
+        }
+        let store = &self.store;
+        self.stats.unknown_exec_refs +=
+            self.held.expire(|o, g| store.holds_order(o) && store.order(o).generation == g && store.order(o).live);
+    }
+
+    /// The request `ev` refused (its ClOrdID, naming the link it wanted to replace in 41) is
+    /// no link of the chain: the stream's view falls back to the last accepted link.
+    fn refuse_link(&mut self, idx: OrderIdx, ev: &ExecEvent) {
+        let refused = self.store.chain_depth_of(&ev.cl_ord_id);
+        let accepted = self.store.chain_depth_of(&ev.orig_cl_ord_id);
+        if let (Some(r), Some(a)) = (refused, accepted) {
+            self.store.order_mut(idx).views[ev.stream.index()].refuse_link(r, a);
+        }
     }
 
     /// First sighting bookkeeping: order attributes, the phantom timer, phantom resolution.

@@ -2,7 +2,7 @@
 //! the two views disagree, per the contract's sections 2 and 3.
 //!
 //! Its parts own the event clock and the event loop (`engine`), the grace timers
-//! (`grace_timers`), the matching of fills across streams (`matcher`), and divergence
+//! (`grace_timers`), adjustments that came before their fill (`held_adjustments`), the matching of fills across streams (`matcher`), and divergence
 //! precedence, resolution and output ids (`classifier`). Never reads a clock and never does
 //! I/O: records go to a [`Sink`](crate::divergence::Sink).
 //!
@@ -11,6 +11,7 @@
 
 pub mod engine;
 pub mod grace_timers;
+pub mod held_adjustments;
 
 // The engine's methods that classify and match, by concept.
 mod classifier;

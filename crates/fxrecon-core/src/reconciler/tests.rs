@@ -323,3 +323,61 @@ fn a_fix42_replace_down_to_the_filled_quantity_leaves_the_order_filled() {
     ev.extend([p, d]);
     assert!(divergences(&ev).is_empty(), "{:?}", divergences(&ev));
 }
+
+#[test]
+fn a_bust_before_its_fill_is_held_and_applied_when_the_fill_arrives() {
+    // Both streams: New, fill B1. The drop copy then busts B1; on the primary the bust
+    // arrives before the fill (reordered), and both end with the fill busted.
+    let mut ev: Vec<ExecEvent> = both(0, "B", "B0", ExecType::New, OrdStatus::New, "38=100|14=0", "38=100|14=0").into();
+    let fill = "38=100|32=100|31=1.1|14=100|151=0|6=1.1";
+    let bust = |s: Stream, t: i64| {
+        let mut e = report(s, t, "B", "B9", ExecType::TradeCancel, OrdStatus::New, "38=100|14=0|151=100|6=0");
+        e.exec_ref_id = Id::from_bytes(b"B1").unwrap();
+        e
+    };
+    ev.push(bust(Stream::Primary, 10));
+    ev.push(report(Stream::Primary, 11, "B", "B1", ExecType::Trade, OrdStatus::Filled, fill));
+    ev.push(report(Stream::DropCopy, 12, "B", "B1", ExecType::Trade, OrdStatus::Filled, fill));
+    ev.push(bust(Stream::DropCopy, 13));
+    assert!(divergences(&ev).is_empty(), "{:?}", divergences(&ev));
+    // Without the drop copy's bust, the primary's (held, then applied) bust is a one-sided
+    // bust: a QuantityMismatch after grace, not an unknown reference.
+    ev.pop();
+    let got = divergences(&ev);
+    assert_eq!(got.iter().map(|d| d.kind).collect::<Vec<_>>(), [DivergenceKind::QuantityMismatch], "{got:?}");
+}
+
+#[test]
+fn a_refused_replace_never_joins_the_chain_and_a_restatement_of_the_original_applies() {
+    use crate::event::MsgKind;
+    let mut ev: Vec<ExecEvent> =
+        both(0, "C1", "C0", ExecType::New, OrdStatus::New, "38=5000000|14=0", "38=5000000|14=0").into();
+    // The primary asks to replace C1 by C2 (PendingReplace on C2); the venue refuses it.
+    let mut pending =
+        report(Stream::Primary, 5, "C2", "C5", ExecType::PendingReplace, OrdStatus::PendingReplace, "38=6000000|14=0");
+    pending.orig_cl_ord_id = Id::from_bytes(b"C1").unwrap();
+    ev.push(pending);
+    let mut refusal = report(Stream::Primary, 6, "C2", "", ExecType::Other, OrdStatus::New, "");
+    refusal.kind = MsgKind::OrderCancelReject;
+    refusal.orig_cl_ord_id = Id::from_bytes(b"C1").unwrap();
+    ev.push(refusal);
+    // Later the venue restates a smaller OrderQty on C1, on both streams.
+    ev.extend(both(100, "C1", "C7", ExecType::Restated, OrdStatus::New, "38=4000000|14=0", "38=4000000|14=0"));
+    let got = divergences(&ev);
+    assert!(got.is_empty(), "{got:?}");
+}
+
+#[test]
+fn a_cancel_of_a_replaced_leg_cancels_the_leg_not_the_order() {
+    // A venue that replaces by cancel + new: the new leg D2 (naming D1), then D1 Canceled.
+    let mut ev: Vec<ExecEvent> =
+        both(0, "D1", "D0", ExecType::New, OrdStatus::New, "38=100|14=0", "38=100|14=0").into();
+    let mut replaced = both(10, "D2", "D5", ExecType::Replaced, OrdStatus::New, "38=200|14=0", "38=200|14=0");
+    for e in &mut replaced {
+        e.orig_cl_ord_id = Id::from_bytes(b"D1").unwrap();
+    }
+    ev.extend(replaced);
+    // Only the venue reports the old leg's cancel.
+    ev.push(report(Stream::DropCopy, 12, "D1", "D6", ExecType::Canceled, OrdStatus::Canceled, "38=100|14=0"));
+    assert!(divergences(&ev).is_empty(), "{:?}", divergences(&ev));
+}

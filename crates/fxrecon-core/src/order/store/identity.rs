@@ -169,6 +169,14 @@ impl OrderStore {
         }
     }
 
+    /// The replace-chain depth of a ClOrdID the store knows (root = 0).
+    pub fn chain_depth_of(&self, cl_ord_id: &Id) -> Option<u16> {
+        if cl_ord_id.is_empty() {
+            return None;
+        }
+        self.get_alias(cl_ord_id).map(|(_, depth)| depth)
+    }
+
     /// Looks up the order a ClOrdID (or, failing that, an OrderID) belongs to, without creating.
     pub fn lookup(&self, cl_ord_id: &Id, orig: &Id, order_id: &Id) -> Option<OrderIdx> {
         [orig, cl_ord_id]
