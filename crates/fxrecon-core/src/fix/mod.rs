@@ -5,4 +5,4 @@
 pub mod decoder;
 mod simd;
 
-pub use decoder::{DecodeError, decode};
+pub use decoder::{DATA_FIELDS, DataField, DecodeError, decode};

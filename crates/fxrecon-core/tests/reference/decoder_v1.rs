@@ -1,6 +1,7 @@
 //! The decoder as it was before the v0.3 performance work (commit dfb7744), kept verbatim as
-//! the reference the optimised decoder is tested against (tests/decoder_differential.rs).
-//! Test-only: never built into the library.
+//! the reference the optimised decoder is tested against (tests/decoder_differential.rs), with
+//! one later rule added the plain way: length-prefixed data fields (contract 1.1, issue 22),
+//! marked "data fields" below. Test-only: never built into the library.
 #![allow(dead_code)]
 
 use fxrecon_core::decimal::{DecimalError, Fixed};
@@ -10,7 +11,7 @@ use fxrecon_core::time::Micros;
 
 const SOH: u8 = 0x01;
 
-use fxrecon_core::fix::DecodeError;
+use fxrecon_core::fix::{DATA_FIELDS, DecodeError};
 
 /// Decodes `line` (one message, with or without a log prefix, no trailing newline) into `out`.
 ///
@@ -44,6 +45,7 @@ pub fn decode(line: &[u8], out: &mut ExecEvent) -> Result<(), DecodeError> {
     let mut exec_trans_type = 0u8;
     let mut ord_status_raw: Option<&[u8]> = None;
     let mut seen_35 = false;
+    let mut data_pipes = 0u32; // data fields: `|` bytes inside data values
 
     let mut field_start = 0usize;
     while field_start < msg.len() {
@@ -126,11 +128,43 @@ pub fn decode(line: &[u8], out: &mut ExecEvent) -> Result<(), DecodeError> {
             14 => set_dec(&mut out.cum_qty, v, 14, &mut out.present, has::CUM_QTY)?,
             151 => set_dec(&mut out.leaves_qty, v, 151, &mut out.present, has::LEAVES_QTY)?,
             6 => set_dec(&mut out.avg_px, v, 6, &mut out.present, has::AVG_PX)?,
-            _ => {}
+            // Data fields: a length field announces the next field, whose value is that many
+            // bytes; a data field anywhere else is an error.
+            _ => {
+                if let Some(f) = DATA_FIELDS.iter().find(|f| f.data == tag) {
+                    return Err(DecodeError::DataWithoutLength { data: f.data, length: f.length });
+                }
+                if let Some(f) = DATA_FIELDS.iter().find(|f| f.length == tag) {
+                    let (data, length) = (f.data, f.length);
+                    let declared = uint(v, length)?;
+                    let next = &msg[pos.min(msg.len())..];
+                    let mut j = 0;
+                    let mut next_tag = 0u32;
+                    while j < next.len() && j < 9 && next[j].is_ascii_digit() {
+                        next_tag = next_tag * 10 + (next[j] - b'0') as u32;
+                        j += 1;
+                    }
+                    if j == 0 || j >= next.len() || next[j] != b'=' || next_tag != data {
+                        return Err(DecodeError::LengthWithoutData { length, data });
+                    }
+                    let value_start = pos + j + 1;
+                    if value_start as u64 + declared > msg.len() as u64 {
+                        return Err(DecodeError::DataPastEnd { data, length, declared });
+                    }
+                    let value_end = value_start + declared as usize;
+                    if value_end < msg.len() && msg[value_end] != delim {
+                        return Err(DecodeError::DataNotDelimited { data, length, declared });
+                    }
+                    if delim == b'|' {
+                        data_pipes += msg[value_start..value_end].iter().filter(|&&b| b == b'|').count() as u32;
+                    }
+                    field_start = value_end + 1;
+                }
+            }
         }
     }
 
-    verify_framing(msg, delim, body_len, checksum)?;
+    verify_framing(msg, delim, body_len, checksum, data_pipes)?;
 
     if !seen_35 {
         return Err(DecodeError::MissingTag(35));
@@ -194,12 +228,14 @@ fn verify_framing(
     delim: u8,
     body_len: Option<(u64, usize)>,
     checksum: Option<(u32, usize)>,
+    data_pipes: u32,
 ) -> Result<(), DecodeError> {
     if let Some((declared, at)) = checksum {
         let covered = &msg[..at];
         let mut sum: u32 = covered.iter().map(|&b| b as u32).sum();
         if delim == b'|' {
-            let pipes = covered.iter().filter(|&&b| b == b'|').count() as u32;
+            // Data fields: a `|` inside a data value is data, not a delimiter.
+            let pipes = covered.iter().filter(|&&b| b == b'|').count() as u32 - data_pipes;
             sum -= pipes * (b'|' - SOH) as u32;
         }
         let actual = sum % 256;
