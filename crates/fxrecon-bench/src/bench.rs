@@ -749,7 +749,7 @@ fn run_in_memory(
 ) -> PipelineRun {
     let sized = cfg.sized_for_inputs(&[primary, dropcopy]);
     let journal = journal.map(|dir| {
-        fxrecon_engine::pipeline::recovery::create(dir, &sized, FsyncPolicy::IntervalMs(100))
+        fxrecon_engine::pipeline::recovery::create(dir, &sized, FsyncPolicy::IntervalMs(100), None)
             .expect("creating the bench journal")
     });
     let max = sized.max_message_bytes;

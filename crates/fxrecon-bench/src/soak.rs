@@ -222,7 +222,7 @@ pub fn soak(
         threading: Threading::Dedicated,
         ..PipelineOptions::default()
     };
-    let setup = fxrecon_engine::pipeline::recovery::create(&journal, cfg, FsyncPolicy::IntervalMs(100))
+    let setup = fxrecon_engine::pipeline::recovery::create(&journal, cfg, FsyncPolicy::IntervalMs(100), None)
         .map_err(io::Error::other)?;
     let out = BufWriter::with_capacity(1 << 16, std::fs::File::create(&out_path)?);
     // Rejects go to a file of their own (generated input has none: any fails the soak).

@@ -18,8 +18,6 @@ pub enum RejectReason {
     Decode(DecodeError),
     /// Longer than `max_message_bytes` (its length).
     TooLong(usize),
-    /// The input had no messages at all.
-    EmptyInput,
     /// A reason read back from a journal, as it was written.
     Recorded(InlineStr<120>),
 }
@@ -29,7 +27,6 @@ impl std::fmt::Display for RejectReason {
         match self {
             RejectReason::Decode(e) => e.fmt(f),
             RejectReason::TooLong(n) => write!(f, "message is {n} bytes, longer than max_message_bytes"),
-            RejectReason::EmptyInput => f.write_str("input is empty: no messages"),
             RejectReason::Recorded(s) => f.write_str(s.as_str()),
         }
     }

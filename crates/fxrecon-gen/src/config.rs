@@ -52,3 +52,7 @@ impl Default for GenConfig {
         }
     }
 }
+
+/// The most orders a generated day may have: a day is built in memory (about 2.7 KB of FIX per
+/// order, both streams), so 2,000,000 orders take about 5.5 GB before anything is written.
+pub const MAX_ORDERS: usize = 2_000_000;

@@ -30,7 +30,7 @@ mod scenario;
 mod session;
 mod timing;
 
-pub use config::{DEFAULT_START_TIME_US, GenConfig};
+pub use config::{DEFAULT_START_TIME_US, GenConfig, MAX_ORDERS};
 pub use day::{GeneratedDay, generate};
 pub use expected::Expected;
 pub use parts::{Parts, parts};

@@ -80,6 +80,8 @@ pub fn reopen(
     salvaged: bool,
     records: u64,
 ) -> Result<JournalWriter, JournalError> {
+    // A snapshot whose writing a kill cut short leaves its temporary file behind.
+    let _ = crate::snapshot_file::remove_temporaries(dir);
     let writer = if salvaged {
         JournalWriter::open_new_segment(dir, SEGMENT_BYTES, fsync, records)?
     } else {
@@ -112,4 +114,100 @@ pub fn usable_snapshot(
         }
     }
     None
+}
+
+/// Name of the marker a salvaged journal carries: its damage was accepted once (`--salvage`),
+/// so every later read skips it the same way, without being asked again.
+pub const SALVAGED_FILE: &str = "SALVAGED";
+
+/// True when the journal in `dir` was salvaged: reads skip its damaged regions.
+pub fn was_salvaged(dir: &Path) -> bool {
+    dir.join(SALVAGED_FILE).exists()
+}
+
+/// Marks the journal in `dir` salvaged (`regions` damaged regions skipped this time).
+pub fn mark_salvaged(dir: &Path, regions: u64) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(dir.join(SALVAGED_FILE))?;
+    writeln!(f, "salvaged: {regions} damaged region(s) skipped; reads of this journal skip them from now on")?;
+    f.sync_all()
+}
+
+/// Name of the lock file in a journal directory.
+pub const LOCK_FILE: &str = "LOCK";
+
+/// The journal directory is locked by this process for as long as this lives (contract 6:
+/// one instance per journal). The kernel drops the lock when the process dies, however it
+/// dies, so a stale lock never blocks a restart.
+#[derive(Debug)]
+pub struct JournalLock {
+    _file: std::fs::File,
+}
+
+/// Why a journal could not be locked.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    /// Another process holds it.
+    #[error("journal {dir} is in use by another fxrecon process{} (lock file {lock}); one instance per journal", .holder.map(|p| format!(" (pid {p})")).unwrap_or_default())]
+    InUse {
+        /// The journal directory.
+        dir: String,
+        /// The lock file.
+        lock: String,
+        /// The holder's process id, as it wrote it.
+        holder: Option<u32>,
+    },
+    /// The directory or its lock file could not be made.
+    #[error("cannot lock journal {dir}: {source}")]
+    Io {
+        /// The journal directory.
+        dir: String,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// Locks journal directory `dir` (created if missing) for this process.
+pub fn lock(dir: &Path) -> Result<JournalLock, LockError> {
+    use std::io::{Read, Seek, Write};
+    let io = |source| LockError::Io { dir: dir.display().to_string(), source };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let path = dir.join(LOCK_FILE);
+    let mut file =
+        std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(io)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut text = String::new();
+            let _ = file.read_to_string(&mut text);
+            return Err(LockError::InUse {
+                dir: dir.display().to_string(),
+                lock: path.display().to_string(),
+                holder: text.trim().parse().ok(),
+            });
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
+    }
+    // Who holds it, for the message a second process gets.
+    file.set_len(0).and_then(|()| file.rewind()).and_then(|()| writeln!(file, "{}", std::process::id())).map_err(io)?;
+    Ok(JournalLock { _file: file })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_lock_of_a_journal_is_refused_naming_the_holder_and_released_with_the_first() {
+        let dir = std::env::temp_dir().join(format!("fxrecon-lock-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let first = lock(&dir).unwrap();
+        let err = lock(&dir).unwrap_err();
+        assert!(matches!(err, LockError::InUse { holder: Some(p), .. } if p == std::process::id()), "{err}");
+        assert!(err.to_string().contains("in use by another fxrecon process"), "{err}");
+        drop(first);
+        let again = lock(&dir).unwrap();
+        drop(again);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

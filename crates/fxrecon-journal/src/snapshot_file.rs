@@ -123,6 +123,11 @@ pub fn prune(dir: &Path, keep: usize) -> io::Result<()> {
     for (_, path) in list(dir)?.into_iter().skip(keep.max(1)) {
         std::fs::remove_file(path)?;
     }
+    remove_temporaries(dir)
+}
+
+/// Removes the temporary files of snapshots whose writing was cut short (a kill mid-write).
+pub fn remove_temporaries(dir: &Path) -> io::Result<()> {
     for e in std::fs::read_dir(dir)?.flatten() {
         if e.file_name().to_string_lossy().ends_with(".snap.tmp") {
             let _ = std::fs::remove_file(e.path());

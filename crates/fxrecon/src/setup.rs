@@ -56,6 +56,21 @@ pub fn shutdown_on_signals() -> Result<Shutdown> {
     Ok(s)
 }
 
+/// An error when an input had lines and every one of them was rejected: the day's output
+/// would look clean while nothing of that stream was reconciled.
+pub fn check_inputs_used(c: &CountersSnapshot) -> Result<()> {
+    for (name, s) in [("primary", &c.primary), ("dropcopy", &c.dropcopy)] {
+        if s.lines > 0 && s.messages == 0 {
+            tracing::warn!(stream = name, lines = s.lines, "every line of the input was rejected");
+            return Err(crate::exit::fatal(format!(
+                "every line of the {name} input ({} lines) was rejected: see the rejects output; nothing of that stream was reconciled",
+                s.lines
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Prints the live counters as one status line on stderr.
 pub fn print_status(c: &CountersSnapshot) {
     eprintln!("{}", c.status_line());

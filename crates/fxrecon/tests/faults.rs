@@ -192,7 +192,7 @@ fn slow_output_consumer(threading: &str) {
         .arg(&d)
         .arg("--out")
         .arg(&fifo)
-        .args(["--ring-capacity", "2", "--threading", threading])
+        .args(["--ring-capacity", "16", "--threading", threading])
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();

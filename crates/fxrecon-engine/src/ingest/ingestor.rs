@@ -10,7 +10,6 @@
 use std::sync::Arc;
 
 use fxrecon_core::event::Stream;
-use fxrecon_core::quarantine::{RejectNote, RejectReason};
 use fxrecon_journal::position::StreamPosition;
 use fxrecon_runtime::agent::Agent;
 use fxrecon_runtime::rings::{self, Producer, PushError};
@@ -225,11 +224,12 @@ impl IngestAgent {
             }
             Poll::End => {
                 if self.lines == 0 {
-                    // An input without a single line is reported, as a reject of the whole.
-                    *slot = IngestMsg::Reject(RejectNote::new(self.stream, 0, RejectReason::EmptyInput, b""));
-                    chunk.commit_all();
-                    self.counters.rejected.incr();
-                    self.counters.pushed.incr();
+                    // Not a message that could not be used: a warning, not a reject.
+                    tracing::warn!(
+                        stream = self.stream.name(),
+                        source = self.source.describe(),
+                        "input is empty: no messages"
+                    );
                 }
                 self.phase = Phase::Closing { how: InputState::Ended, sent: false };
                 return true;

@@ -13,7 +13,7 @@ use fxrecon_core::reconciler::Reconciler;
 use fxrecon_journal::recovery::{self as journal_recovery, HEADER_RECORDS, HeaderError};
 use fxrecon_journal::segment::{FsyncPolicy, JournalError};
 use fxrecon_runtime::shutdown::Shutdown;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, Rules};
 use crate::ingest::journal_intake::Window;
@@ -21,6 +21,7 @@ use crate::output::agent::AlreadyWritten;
 use crate::output::resume::{ResumeCounters, ResumeRecords, ResumeRejects, ResumedFile};
 use crate::output::sink::OutputSink;
 use crate::pipeline::builder::{Intake, JournalReplay, JournalSetup, PipelineBuilder, RunError, RunOutcome};
+use crate::pipeline::inputs::InputIdentity;
 use crate::pipeline::options::PipelineOptions;
 use crate::reconciler_agent::RunState;
 
@@ -47,6 +48,30 @@ pub enum RecoveryError {
     /// The replay failed (a record that does not decode, an output that disagrees).
     #[error("recovery: {0}")]
     Replay(#[from] RunError),
+    /// A restart's input is not the one the journal was made from (contract 6).
+    #[error("{stream} input {}: {why}; a restart must read the inputs its journal {} was made from (a grown file is fine)", .path.display(), .dir.display())]
+    DifferentInput {
+        /// `primary` or `dropcopy`.
+        stream: &'static str,
+        /// The input given now.
+        path: PathBuf,
+        /// What differs.
+        why: String,
+        /// The journal directory.
+        dir: PathBuf,
+    },
+}
+
+/// What a run journal's header holds: the rules it reconciles by, and the identity of the
+/// inputs it was made from.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct JournalHeader {
+    /// The rules (replay and recovery use them).
+    pub rules: Rules,
+    /// The inputs (primary, drop copy) when it was made, for restarts to check; None for a
+    /// journal whose inputs were not named (benchmarks, in-memory runs).
+    pub inputs: Option<[InputIdentity; 2]>,
 }
 
 /// What a recovery found and did.
@@ -80,15 +105,52 @@ pub struct Recovered {
     pub report: RecoveryReport,
 }
 
-/// The rules a journal was written with.
-pub fn journal_rules(dir: &Path) -> Result<Rules, RecoveryError> {
-    Ok(journal_recovery::journal_rules::<Rules>(dir)?)
+/// The header a journal was written with.
+pub fn journal_header(dir: &Path) -> Result<JournalHeader, RecoveryError> {
+    Ok(journal_recovery::journal_rules::<JournalHeader>(dir)?)
 }
 
-/// Starts a new journal in `dir` for a run with `cfg`.
-pub fn create(dir: &Path, cfg: &Config, fsync: FsyncPolicy) -> Result<JournalSetup, RecoveryError> {
-    let writer = journal_recovery::create(dir, &cfg.rules(), fsync, cfg.journal_direct_io)?;
+/// `<path>.before-salvage`, or the first `<path>.before-salvage.N` not taken: an earlier
+/// salvage's backup is never overwritten.
+fn free_backup_name(path: &Path) -> PathBuf {
+    let base = format!("{}.before-salvage", path.display());
+    (0..)
+        .map(|n| if n == 0 { PathBuf::from(&base) } else { PathBuf::from(format!("{base}.{n}")) })
+        .find(|p| !p.exists())
+        .expect("some name is free")
+}
+
+/// The rules a journal was written with.
+pub fn journal_rules(dir: &Path) -> Result<Rules, RecoveryError> {
+    Ok(journal_header(dir)?.rules)
+}
+
+/// Starts a new journal in `dir` for a run with `cfg`, made from the inputs at `inputs`
+/// (primary, drop copy; None when they have no paths).
+pub fn create(
+    dir: &Path,
+    cfg: &Config,
+    fsync: FsyncPolicy,
+    inputs: Option<[&Path; 2]>,
+) -> Result<JournalSetup, RecoveryError> {
+    let inputs = match inputs {
+        Some([p, d]) => Some([InputIdentity::of(p)?, InputIdentity::of(d)?]),
+        None => None,
+    };
+    let header = JournalHeader { rules: cfg.rules(), inputs };
+    let writer = journal_recovery::create(dir, &header, fsync, cfg.journal_direct_io)?;
     Ok(setup(writer, dir, cfg))
+}
+
+/// Checks that the inputs at `inputs` are the ones the journal in `dir` was made from.
+pub fn check_inputs(dir: &Path, header: &JournalHeader, inputs: [&Path; 2]) -> Result<(), RecoveryError> {
+    let Some(recorded) = &header.inputs else { return Ok(()) };
+    for ((stream, was), now) in ["primary", "dropcopy"].into_iter().zip(recorded).zip(inputs) {
+        if let Some(why) = was.differs_from(now) {
+            return Err(RecoveryError::DifferentInput { stream, path: now.to_path_buf(), why, dir: dir.to_path_buf() });
+        }
+    }
+    Ok(())
 }
 
 fn setup(writer: fxrecon_journal::segment::JournalWriter, dir: &Path, cfg: &Config) -> JournalSetup {
@@ -100,9 +162,9 @@ fn setup(writer: fxrecon_journal::segment::JournalWriter, dir: &Path, cfg: &Conf
     }
 }
 
-/// Recovers a run from the journal in `dir`: replays it with `cfg` (which must have the rules
-/// it was written with) into the output files `out` and `rejects` (when rejects go to a file),
-/// and returns where the run continues.
+/// Recovers a run from the journal in `dir`: checks that `inputs` are the ones it was made
+/// from, replays it with `cfg` (which must have the rules it was written with) into the output
+/// files `out` and `rejects` (when rejects go to a file), and returns where the run continues.
 #[allow(clippy::too_many_arguments)]
 pub fn recover(
     dir: &Path,
@@ -113,18 +175,23 @@ pub fn recover(
     salvage: bool,
     opts: &PipelineOptions,
     shutdown: Shutdown,
+    inputs: Option<[&Path; 2]>,
 ) -> Result<Recovered, RecoveryError> {
-    let written = journal_rules(dir)?;
-    if let Some(field) = cfg.rule_difference(&written) {
+    let header = journal_header(dir)?;
+    if let Some(field) = cfg.rule_difference(&header.rules) {
         return Err(RecoveryError::ConfigMismatch { dir: dir.to_path_buf(), field });
+    }
+    if let Some(inputs) = inputs {
+        check_inputs(dir, &header, inputs)?;
     }
     if salvage {
         // What the outputs hold came partly from records that may now be lost: keep them for
         // inspection and write outputs consistent with what is replayed.
         for p in std::iter::once(out).chain(rejects).filter(|p| p.exists()) {
-            let aside = PathBuf::from(format!("{}.before-salvage", p.display()));
+            let aside = free_backup_name(p);
             std::fs::rename(p, &aside)
                 .map_err(|e| std::io::Error::new(e.kind(), format!("cannot move {} aside: {e}", p.display())))?;
+            tracing::warn!(file = %p.display(), kept_as = %aside.display(), "salvage: the output before salvage is kept");
         }
     }
     let mut out_file = ResumedFile::open(out)?;
@@ -156,6 +223,7 @@ pub fn recover(
     if let Some(r) = rejects_file {
         sinks.push(Box::new(ResumeRejects(r)));
     }
+    let salvage = salvage || journal_recovery::was_salvaged(dir);
     let replay = JournalReplay {
         dir: dir.to_path_buf(),
         from_record: from + HEADER_RECORDS,
@@ -173,6 +241,10 @@ pub fn recover(
         return Err(RecoveryError::Io(std::io::Error::other("recovery interrupted before the journal was replayed")));
     }
     let salvaged = replayed.salvaged_regions.get();
+    if salvaged > 0 {
+        // Accepted once: later restarts and replays skip the same damage without --salvage.
+        journal_recovery::mark_salvaged(dir, salvaged)?;
+    }
     let state = outcome.state;
     let writer =
         journal_recovery::reopen(dir, fsync, cfg.journal_direct_io, salvaged > 0, state.consumed + HEADER_RECORDS)?;

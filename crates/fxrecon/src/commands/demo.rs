@@ -26,6 +26,7 @@ pub struct Args {
 /// Generates, reconciles and prints injected vs detected per divergence type.
 pub fn run(a: Args) -> Result<()> {
     let (orders, seed) = (a.orders, a.seed);
+    super::gen_day::check_orders(orders)?;
     let gen_cfg = fxrecon_gen::GenConfig {
         orders,
         seed,

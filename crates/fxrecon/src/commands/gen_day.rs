@@ -29,6 +29,7 @@ pub fn run(a: Args) -> Result<()> {
     if !(0.0..=1.0).contains(&a.fault_rate) {
         anyhow::bail!("--fault-rate must be between 0 and 1");
     }
+    check_orders(a.orders)?;
     let cfg = fxrecon_gen::GenConfig {
         orders: a.orders,
         seed: a.seed,
@@ -58,5 +59,16 @@ pub fn run(a: Args) -> Result<()> {
         day.expected.len(),
         a.out_dir.display()
     );
+    Ok(())
+}
+
+/// Refuses a day too large to generate in memory (exit 2, before anything is made).
+pub fn check_orders(orders: usize) -> Result<()> {
+    if orders == 0 || orders > fxrecon_gen::MAX_ORDERS {
+        anyhow::bail!(
+            "--orders must be between 1 and {} (a day is generated in memory, about 2.7 KB per order)",
+            fxrecon_gen::MAX_ORDERS
+        );
+    }
     Ok(())
 }

@@ -30,6 +30,7 @@ pub enum Command {
 pub fn run(c: Command) -> Result<()> {
     match c {
         Command::Verify { dir, salvage } => {
+            let salvage = salvage || fxrecon_journal::recovery::was_salvaged(&dir);
             let out = JournalReader::new(&dir, salvage).read(|_| {})?;
             println!(
                 "{}",

@@ -12,11 +12,15 @@ use fxrecon_engine::output::summary::Summary;
 use fxrecon_engine::pipeline::builder::{Intake, PipelineBuilder};
 use fxrecon_engine::pipeline::inputs::{InputKind, input_kind, open_input};
 use fxrecon_engine::pipeline::options::PipelineOptions;
+use fxrecon_engine::pipeline::paths::{Named, check_directory, check_outputs, same_input};
 use fxrecon_journal::segment::FsyncPolicy;
 use fxrecon_runtime::threading::Threading;
 
 use crate::exit::fatal;
 use crate::setup::{self, Default};
+
+/// The journal's fsync policy when none is given.
+const DEFAULT_FSYNC: FsyncPolicy = FsyncPolicy::IntervalMs(100);
 
 /// Arguments of `reconcile`.
 #[derive(clap::Args)]
@@ -51,9 +55,10 @@ pub struct Args {
     /// Journal every consumed message to this directory (a new one).
     #[arg(long)]
     journal: Option<PathBuf>,
-    /// Journal fsync policy: every_batch, interval_ms:N or never.
-    #[arg(long, default_value = "interval_ms:100")]
-    fsync: FsyncPolicy,
+    /// Journal fsync policy: every_batch, interval_ms:N or never (default interval_ms:100;
+    /// needs --journal).
+    #[arg(long)]
+    fsync: Option<FsyncPolicy>,
 }
 
 /// Bytes of `path` when it is a regular file (what the store is sized for).
@@ -77,6 +82,22 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
     if a.primary.as_os_str() == "-" && a.dropcopy.as_os_str() == "-" {
         bail!("--primary and --dropcopy cannot both be standard input");
     }
+    if a.fsync.is_some() && a.journal.is_none() {
+        bail!("--fsync needs --journal (there is no journal to sync)");
+    }
+    // Every path is checked before anything is opened for writing (contract 5).
+    let inputs = [Named { option: "--primary", path: &a.primary }, Named { option: "--dropcopy", path: &a.dropcopy }];
+    let outputs: Vec<Named<'_>> = [("--out", &a.out), ("--rejects", &a.rejects), ("--summary", &a.summary)]
+        .into_iter()
+        .filter_map(|(option, p)| p.as_deref().map(|path| Named { option, path }))
+        .collect();
+    check_outputs(&inputs, &outputs)?;
+    if let Some(dir) = &a.journal {
+        check_directory(Named { option: "--journal", path: dir })?;
+    }
+    if same_input(&a.primary, &a.dropcopy) {
+        tracing::warn!(path = %a.primary.display(), "--primary and --dropcopy are the same file: it is reconciled against itself");
+    }
     // Sized to what the inputs can need (D14), when both are files of known size.
     if let (Some(p), Some(d)) = (file_bytes(&a.primary), file_bytes(&a.dropcopy)) {
         cfg = cfg.sized_for_input_bytes(p + d);
@@ -86,6 +107,8 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
             .with_context(|| format!("cannot open {what} input {}", path.display()))
     };
     let sources = [open(&a.primary, "primary")?, open(&a.dropcopy, "dropcopy")?];
+    // One instance per journal (contract 6): held until this function returns.
+    let _lock = a.journal.as_deref().map(fxrecon_journal::recovery::lock).transpose()?;
     if let Some(dir) = &a.journal {
         // A journal is one run: appending a second run would make replay mix the two.
         if fxrecon_journal::recovery::journal_exists(dir)? {
@@ -96,7 +119,12 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
     let rejects = setup::output(a.rejects.as_deref(), Default::Stderr)?;
     let mut summary_out = setup::output(a.summary.as_deref(), Default::Stderr)?;
     let journal = match &a.journal {
-        Some(dir) => Some(fxrecon_engine::pipeline::recovery::create(dir, &cfg, a.fsync)?),
+        Some(dir) => Some(fxrecon_engine::pipeline::recovery::create(
+            dir,
+            &cfg,
+            a.fsync.unwrap_or(DEFAULT_FSYNC),
+            Some([&a.primary, &a.dropcopy]),
+        )?),
         None => None,
     };
 
@@ -124,6 +152,7 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
     if outcome.interrupted {
         return Err(fatal("interrupted by a signal: the output covers only the input read until then"));
     }
+    setup::check_inputs_used(&outcome.counters)?;
     if outcome.input_failed {
         return Err(fatal("an input failed while it was read (see the error above): the output covers what was read"));
     }

@@ -11,6 +11,7 @@ use fxrecon_engine::ingest::journal_intake::Window;
 use fxrecon_engine::output::sink::JsonLines;
 use fxrecon_engine::pipeline::builder::{Intake, JournalReplay, PipelineBuilder};
 use fxrecon_engine::pipeline::options::PipelineOptions;
+use fxrecon_engine::pipeline::paths::{Named, check_directory, check_outputs};
 use fxrecon_engine::pipeline::recovery::journal_rules;
 
 use crate::exit::fatal;
@@ -45,6 +46,20 @@ fn parse_time(s: &str) -> Result<Micros, String> {
 
 /// Runs `replay`.
 pub fn run(a: Args, cfg: Config) -> Result<()> {
+    if let (Some(from), Some(to)) = (a.from, a.to)
+        && from > to
+    {
+        anyhow::bail!("--from {} is after --to {}: the window is empty", from.rfc3339(), to.rfc3339());
+    }
+    check_directory(Named { option: "--journal", path: &a.journal })?;
+    if let Some(out) = &a.out {
+        // The journal's own files are the input: an output over one would destroy it.
+        let files: Vec<std::path::PathBuf> = std::fs::read_dir(&a.journal)
+            .map(|it| it.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        let inputs: Vec<Named<'_>> = files.iter().map(|path| Named { option: "--journal", path }).collect();
+        check_outputs(&inputs, &[Named { option: "--out", path: out }])?;
+    }
     let cfg = match &a.config {
         Some(_) => cfg,
         None => Config::default().with_rules(journal_rules(&a.journal)?),
@@ -53,7 +68,7 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
     let replay = JournalReplay {
         dir: a.journal.clone(),
         from_record: 0,
-        salvage: a.salvage,
+        salvage: a.salvage || fxrecon_journal::recovery::was_salvaged(&a.journal),
         window: Window { from: a.from, to: a.to },
     };
     let outcome = PipelineBuilder::new(&cfg, PipelineOptions::default(), Intake::Journal(replay))

@@ -12,6 +12,7 @@ use fxrecon_engine::output::sink::{JsonLines, RejectLines};
 use fxrecon_engine::pipeline::builder::{Intake, PipelineBuilder};
 use fxrecon_engine::pipeline::inputs::{InputKind, input_kind, open_input};
 use fxrecon_engine::pipeline::options::{PipelineOptions, pace_shares};
+use fxrecon_engine::pipeline::paths::{Named, check_directory, check_outputs, same_input};
 use fxrecon_engine::pipeline::recovery;
 use fxrecon_journal::segment::FsyncPolicy;
 use fxrecon_runtime::idle::IdleStrategy;
@@ -78,14 +79,18 @@ pub struct Args {
     /// first (replay, resume the outputs) and continue where it ended.
     #[arg(long)]
     journal: Option<PathBuf>,
-    /// Journal fsync policy: every_batch, interval_ms:N or never.
-    #[arg(long, default_value = "interval_ms:100")]
-    fsync: FsyncPolicy,
+    /// Journal fsync policy: every_batch, interval_ms:N or never (default interval_ms:100;
+    /// needs --journal).
+    #[arg(long)]
+    fsync: Option<FsyncPolicy>,
     /// Recover from a damaged journal: skip what cannot be read, set the existing outputs aside
     /// (`<file>.before-salvage`) and write them anew from what could be replayed.
     #[arg(long)]
     salvage: bool,
 }
+
+/// The smallest ring a run accepts (smaller ones only make every push wait).
+const MIN_RING: usize = 16;
 
 /// An input as the run will read it.
 struct InputPlan {
@@ -120,22 +125,49 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
     if a.pace == Some(0) {
         bail!("--pace must be > 0");
     }
-    if !(2..=1 << 24).contains(&a.ring_capacity) {
-        bail!("--ring-capacity must be between 2 and 16777216");
+    if !(MIN_RING..=1 << 24).contains(&a.ring_capacity) {
+        bail!("--ring-capacity must be between {MIN_RING} and 16777216");
     }
     if a.salvage && a.journal.is_none() {
         bail!("--salvage needs --journal");
     }
+    if a.fsync.is_some() && a.journal.is_none() {
+        bail!("--fsync needs --journal (there is no journal to sync)");
+    }
+    let fsync = a.fsync.unwrap_or(FsyncPolicy::IntervalMs(100));
     let primary = plan(a.primary.as_deref(), &cfg.primary, a.follow, "primary")?;
     let dropcopy = plan(a.dropcopy.as_deref(), &cfg.dropcopy, a.follow, "dropcopy")?;
     if primary.kind == InputKind::Stdin && dropcopy.kind == InputKind::Stdin {
         bail!("--primary and --dropcopy cannot both be standard input");
+    }
+    // Every path is checked before anything is opened for writing (contract 5); the journal's
+    // own files count as inputs too (an output over a segment would destroy the journal).
+    let journal_files = match &a.journal {
+        Some(dir) => {
+            check_directory(Named { option: "--journal", path: dir })?;
+            std::fs::read_dir(dir).map(|it| it.filter_map(|e| e.ok().map(|e| e.path())).collect()).unwrap_or_default()
+        }
+        None => Vec::new(),
+    };
+    let mut inputs =
+        vec![Named { option: "--primary", path: &primary.path }, Named { option: "--dropcopy", path: &dropcopy.path }];
+    inputs.extend(journal_files.iter().map(|path| Named { option: "--journal", path }));
+    let mut outputs = vec![Named { option: "--out", path: &a.out }];
+    outputs.extend(a.rejects.as_deref().map(|path| Named { option: "--rejects", path }));
+    check_outputs(&inputs, &outputs)?;
+    if same_input(&primary.path, &dropcopy.path) {
+        tracing::warn!(path = %primary.path.display(), "--primary and --dropcopy are the same file: it is reconciled against itself");
     }
     let status_every = a.status_every.unwrap_or(cfg.status_every_s);
     let clock = a.clock.unwrap_or(if a.pace.is_some() { EventClock::Ingest } else { EventClock::File });
     let recovering = match &a.journal {
         Some(dir) => fxrecon_journal::recovery::journal_exists(dir)?,
         None => false,
+    };
+    // One instance per journal (contract 6): held until this function returns.
+    let _lock = match &a.journal {
+        Some(dir) if !a.check_config => Some(fxrecon_journal::recovery::lock(dir)?),
+        _ => None,
     };
     if a.check_config {
         let show =
@@ -186,12 +218,13 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
             let r = recovery::recover(
                 dir,
                 &cfg,
-                a.fsync,
+                fsync,
                 &a.out,
                 a.rejects.as_deref(),
                 a.salvage,
                 &opts,
                 shutdown.clone(),
+                Some([&primary.path, &dropcopy.path]),
             )?;
             let out = std::fs::OpenOptions::new()
                 .append(true)
@@ -223,7 +256,7 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
                 .sink(Box::new(JsonLines::new(out)))
                 .sink(Box::new(RejectLines::new(rejects)));
             if let Some(dir) = journal {
-                b = b.journal(recovery::create(dir, &cfg, a.fsync)?);
+                b = b.journal(recovery::create(dir, &cfg, fsync, Some([&primary.path, &dropcopy.path]))?);
             }
             b
         }
@@ -262,5 +295,5 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
     if outcome.input_failed {
         return Err(fatal("an input failed while it was read (see the error above)"));
     }
-    Ok(())
+    setup::check_inputs_used(c)
 }

@@ -1,0 +1,363 @@
+//! Never destroy an input, never corrupt a journal (contract 5 and 6, issue 23): path checks
+//! before anything is written, one instance per journal, restart identity, a restart after a
+//! completed day over grown inputs agreeing with `replay`, salvage backups, bounded
+//! generators, options that cannot take effect, and inputs that are empty or all rejected.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_fxrecon"))
+}
+
+/// A fresh directory, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let d = std::env::temp_dir().join(format!("fxrecon-safety-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        Self(d)
+    }
+    fn join(&self, p: &str) -> PathBuf {
+        self.0.join(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn write_day(dir: &TempDir, orders: usize, seed: u64) -> (PathBuf, PathBuf) {
+    let day = fxrecon_gen::generate(&fxrecon_gen::GenConfig { orders, seed, ..Default::default() });
+    let (p, d) = (dir.join("primary.fix"), dir.join("dropcopy.fix"));
+    std::fs::write(&p, &day.primary).unwrap();
+    std::fs::write(&d, &day.dropcopy).unwrap();
+    (p, d)
+}
+
+fn digest(path: &Path) -> (u64, u64) {
+    let bytes = std::fs::read(path).unwrap();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in &bytes {
+        h = (h ^ *b as u64).wrapping_mul(0x0100_0000_01b3);
+    }
+    (bytes.len() as u64, h)
+}
+
+/// Exit status 2 and one line on stderr containing `text`.
+fn refused(o: &Output, text: &str) {
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "one clear line: {err}");
+    assert!(err.contains(text), "{err:?} should say {text:?}");
+}
+
+fn reconcile(p: &Path, d: &Path) -> Command {
+    let mut c = bin();
+    c.arg("reconcile").arg("--primary").arg(p).arg("--dropcopy").arg(d);
+    c
+}
+
+#[test]
+fn an_output_that_names_an_input_by_any_path_is_refused_and_the_input_is_untouched() {
+    let dir = TempDir::new("out-is-input");
+    let (p, d) = write_day(&dir, 200, 1);
+    let before = (digest(&p), digest(&d));
+    let link = dir.join("link.fix");
+    std::os::unix::fs::symlink(&p, &link).unwrap();
+    let by_another_path = dir.0.join(".").join("primary.fix");
+    for option in ["--out", "--rejects", "--summary"] {
+        for target in [&p, &link, &by_another_path, &d] {
+            let o = reconcile(&p, &d).arg(option).arg(target).output().unwrap();
+            refused(&o, "is the same file as the");
+        }
+    }
+    // run, and replay over a journal's own files.
+    let o = bin().arg("run").arg("--primary").arg(&p).arg("--dropcopy").arg(&d).arg("--out").arg(&d).output().unwrap();
+    refused(&o, "--out");
+    assert_eq!((digest(&p), digest(&d)), before, "the inputs are unchanged");
+    let journal = dir.join("j");
+    let o = reconcile(&p, &d).arg("--journal").arg(&journal).arg("--out").arg(dir.join("o.jsonl")).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let segment = std::fs::read_dir(&journal)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "seg"))
+        .unwrap();
+    let seg_before = digest(&segment);
+    let o = bin().args(["replay", "--journal"]).arg(&journal).arg("--out").arg(&segment).output().unwrap();
+    refused(&o, "is the same file as the --journal input");
+    assert_eq!(digest(&segment), seg_before, "the journal is unchanged");
+}
+
+#[test]
+fn two_outputs_naming_one_file_or_a_directory_as_an_output_are_refused_before_anything_is_written() {
+    let dir = TempDir::new("same-output");
+    let (p, d) = write_day(&dir, 200, 2);
+    let out = dir.join("out.jsonl");
+    let o = reconcile(&p, &d)
+        .arg("--out")
+        .arg(&out)
+        .arg("--summary")
+        .arg(dir.0.join(".").join("out.jsonl"))
+        .output()
+        .unwrap();
+    refused(&o, "--out and --summary name the same file");
+    assert!(!out.exists(), "nothing was written");
+    let o = reconcile(&p, &d).arg("--out").arg(&dir.0).output().unwrap();
+    refused(&o, "is a directory, not a file");
+    let o = reconcile(&p, &d).arg("--out").arg(dir.join("missing/out.jsonl")).output().unwrap();
+    refused(&o, "does not exist");
+    // /dev/null is not "a file": any number of outputs may go there.
+    let o = reconcile(&p, &d)
+        .args(["--out", "/dev/null", "--rejects", "/dev/null", "--summary", "/dev/null"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn options_that_cannot_take_effect_are_refused() {
+    let dir = TempDir::new("options");
+    let (p, d) = write_day(&dir, 100, 3);
+    let o = reconcile(&p, &d).args(["--fsync", "never", "--out", "/dev/null"]).output().unwrap();
+    refused(&o, "--fsync needs --journal");
+    let o = bin()
+        .arg("run")
+        .arg("--primary")
+        .arg(&p)
+        .arg("--dropcopy")
+        .arg(&d)
+        .args(["--out", "/dev/null", "--salvage"])
+        .output()
+        .unwrap();
+    refused(&o, "--salvage needs --journal");
+    let o = bin()
+        .arg("run")
+        .arg("--primary")
+        .arg(&p)
+        .arg("--dropcopy")
+        .arg(&d)
+        .args(["--out", "/dev/null", "--ring-capacity", "4"])
+        .output()
+        .unwrap();
+    refused(&o, "--ring-capacity must be between 16");
+    let o = bin()
+        .args(["replay", "--journal"])
+        .arg(dir.join("j"))
+        .args(["--from", "20261125-12:00:00", "--to", "20261125-11:00:00"])
+        .output()
+        .unwrap();
+    refused(&o, "is after --to");
+    for cmd in ["gen", "demo"] {
+        let mut c = bin();
+        c.arg(cmd).args(["--orders", "99999999999"]);
+        if cmd == "gen" {
+            c.arg("--out-dir").arg(dir.join("g"));
+        }
+        let o = c.output().unwrap();
+        refused(&o, "--orders must be between 1 and 2000000");
+        assert!(!dir.join("g").exists(), "nothing generated");
+    }
+}
+
+#[test]
+fn a_second_run_on_a_journal_in_use_is_refused_naming_the_holder() {
+    let dir = TempDir::new("lock");
+    let (p, d) = write_day(&dir, 3_000, 4);
+    let journal = dir.join("j");
+    // The first run holds the journal while it paces through the day.
+    let mut first = bin()
+        .arg("run")
+        .arg("--primary")
+        .arg(&p)
+        .arg("--dropcopy")
+        .arg(&d)
+        .arg("--out")
+        .arg(dir.join("a.jsonl"))
+        .arg("--journal")
+        .arg(&journal)
+        .args(["--pace", "5000"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t = std::time::Instant::now();
+    while !journal.join("LOCK").exists() && t.elapsed().as_secs() < 20 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let o = bin()
+        .arg("run")
+        .arg("--primary")
+        .arg(&p)
+        .arg("--dropcopy")
+        .arg(&d)
+        .arg("--out")
+        .arg(dir.join("b.jsonl"))
+        .arg("--journal")
+        .arg(&journal)
+        .output()
+        .unwrap();
+    refused(&o, &format!("is in use by another fxrecon process (pid {})", first.id()));
+    assert!(!dir.join("b.jsonl").exists(), "the refused run wrote nothing");
+    let _ = first.kill();
+    let _ = first.wait();
+    // A lock held by a process that died (kill -9) blocks nobody: a restart recovers.
+    let o = bin()
+        .arg("run")
+        .arg("--primary")
+        .arg(&p)
+        .arg("--dropcopy")
+        .arg(&d)
+        .arg("--out")
+        .arg(dir.join("a.jsonl"))
+        .arg("--journal")
+        .arg(&journal)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v = bin().args(["journal", "verify"]).arg(&journal).output().unwrap();
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
+}
+
+#[test]
+fn concurrent_runs_on_one_journal_never_corrupt_it() {
+    let dir = TempDir::new("race");
+    // A tiny day: each run lasts a few milliseconds, so the two often overlap.
+    let (p, d) = write_day(&dir, 3, 5);
+    let want = {
+        let out = dir.join("want.jsonl");
+        let o = reconcile(&p, &d).arg("--out").arg(&out).arg("--summary").arg("/dev/null").output().unwrap();
+        assert!(o.status.success());
+        std::fs::read(out).unwrap()
+    };
+    let rounds: usize = std::env::var("FXRECON_LOCK_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
+    let mut refusals = 0;
+    for round in 0..rounds {
+        let journal = dir.join(&format!("j{round}"));
+        let spawn = |out: &str| {
+            bin()
+                .arg("run")
+                .arg("--primary")
+                .arg(&p)
+                .arg("--dropcopy")
+                .arg(&d)
+                .arg("--out")
+                .arg(dir.join(out))
+                .arg("--journal")
+                .arg(&journal)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        };
+        let (mut a, mut b) = (spawn("a.jsonl"), spawn("b.jsonl"));
+        let (sa, sb) = (a.wait().unwrap(), b.wait().unwrap());
+        for s in [sa, sb] {
+            assert!(matches!(s.code(), Some(0) | Some(2)), "round {round}: {s:?}");
+        }
+        refusals += [sa, sb].iter().filter(|s| s.code() == Some(2)).count();
+        assert!(sa.success() || sb.success(), "round {round}: one of them ran");
+        let v = bin().args(["journal", "verify"]).arg(&journal).output().unwrap();
+        assert!(v.status.success(), "round {round}: {}", String::from_utf8_lossy(&v.stdout));
+        if round % 20 == 0 {
+            let replayed = bin().args(["replay", "--journal"]).arg(&journal).output().unwrap();
+            assert_eq!(replayed.stdout, want, "round {round}: the journal replays to the day's output");
+        }
+        let _ = std::fs::remove_dir_all(&journal);
+    }
+    assert!(rounds < 50 || refusals > 0, "in {rounds} rounds the two runs never overlapped: the test proves nothing");
+}
+
+#[test]
+fn a_restart_on_a_different_day_is_refused_and_a_grown_one_continues() {
+    let dir = TempDir::new("identity");
+    let (p, d) = write_day(&dir, 1_000, 6);
+    let (out, journal) = (dir.join("out.jsonl"), dir.join("j"));
+    let run = || {
+        bin()
+            .arg("run")
+            .arg("--primary")
+            .arg(&p)
+            .arg("--dropcopy")
+            .arg(&d)
+            .arg("--out")
+            .arg(&out)
+            .arg("--journal")
+            .arg(&journal)
+            .output()
+            .unwrap()
+    };
+    let o = run();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // Another, longer day under the same names looks like growth by size alone.
+    let other = fxrecon_gen::generate(&fxrecon_gen::GenConfig { orders: 2_000, seed: 99, ..Default::default() });
+    let saved = std::fs::read(&p).unwrap();
+    std::fs::write(&p, &other.primary).unwrap();
+    let out_before = digest(&out);
+    let o = run();
+    refused(&o, "primary input");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("differs in its first"));
+    assert_eq!(digest(&out), out_before, "the refused restart touched no output");
+    // The same day grown: the restart continues it, and agrees with replay (below).
+    std::fs::write(&p, &saved).unwrap();
+    let more =
+        fxrecon_gen::parts(&fxrecon_gen::GenConfig { orders: 1_000, seed: 6, ..Default::default() }).nth(1).unwrap();
+    let mut grown = saved.clone();
+    grown.extend_from_slice(&more.primary);
+    std::fs::write(&p, &grown).unwrap();
+    let mut grown_d = std::fs::read(&d).unwrap();
+    grown_d.extend_from_slice(&more.dropcopy);
+    std::fs::write(&d, &grown_d).unwrap();
+    let o = run();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // A completed day over grown inputs continues as one day: output and replay agree.
+    let replayed = bin().args(["replay", "--journal"]).arg(&journal).output().unwrap();
+    assert!(replayed.status.success(), "{}", String::from_utf8_lossy(&replayed.stderr));
+    assert_eq!(String::from_utf8(replayed.stdout).unwrap(), std::fs::read_to_string(&out).unwrap());
+    assert!(std::fs::read_to_string(&out).unwrap().lines().count() > 10);
+}
+
+#[test]
+fn an_empty_input_is_a_warning_and_an_input_of_only_rejects_fails_the_run() {
+    let dir = TempDir::new("empty");
+    let (p, _) = write_day(&dir, 100, 7);
+    let empty = dir.join("empty.fix");
+    std::fs::write(&empty, b"").unwrap();
+    let rejects = dir.join("rejects.jsonl");
+    let o = reconcile(&p, &empty)
+        .arg("--out")
+        .arg("/dev/null")
+        .arg("--rejects")
+        .arg(&rejects)
+        .arg("--summary")
+        .arg("/dev/null")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("input is empty"));
+    assert_eq!(std::fs::read(&rejects).unwrap(), b"", "an empty input is no rejected message");
+    let garbage = dir.join("garbage.fix");
+    std::fs::write(&garbage, b"not fix\nstill not fix\n").unwrap();
+    let o = reconcile(&p, &garbage)
+        .arg("--out")
+        .arg("/dev/null")
+        .arg("--rejects")
+        .arg(&rejects)
+        .arg("--summary")
+        .arg("/dev/null")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("every line of the dropcopy input (2 lines) was rejected"));
+    assert_eq!(std::fs::read_to_string(&rejects).unwrap().lines().count(), 2);
+    // The same file as both streams is allowed, with a warning.
+    let o = reconcile(&p, &p).arg("--out").arg("/dev/null").arg("--summary").arg("/dev/null").output().unwrap();
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("are the same file"));
+}
