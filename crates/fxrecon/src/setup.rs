@@ -60,11 +60,12 @@ pub fn shutdown_on_signals() -> Result<Shutdown> {
 /// would look clean while nothing of that stream was reconciled.
 pub fn check_inputs_used(c: &CountersSnapshot) -> Result<()> {
     for (name, s) in [("primary", &c.primary), ("dropcopy", &c.dropcopy)] {
-        if s.lines > 0 && s.messages == 0 {
-            tracing::warn!(stream = name, lines = s.lines, "every line of the input was rejected");
+        // Of what this run read (a restart resumes after what its journal holds).
+        if s.rejected > 0 && s.messages == 0 {
+            tracing::warn!(stream = name, rejected = s.rejected, "every line of the input was rejected");
             return Err(crate::exit::fatal(format!(
                 "every line of the {name} input ({} lines) was rejected: see the rejects output; nothing of that stream was reconciled",
-                s.lines
+                s.rejected
             )));
         }
     }

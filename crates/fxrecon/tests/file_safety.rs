@@ -361,3 +361,103 @@ fn an_empty_input_is_a_warning_and_an_input_of_only_rejects_fails_the_run() {
     assert!(o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("are the same file"));
 }
+
+/// `2026-11-25T10:15:00.123456Z` as the FIX timestamp `20261125-10:15:00.123456`.
+fn fix_time(rfc3339: &str) -> String {
+    let (date, time) = rfc3339.trim_end_matches('Z').split_once('T').unwrap();
+    format!("{}-{time}", date.replace('-', ""))
+}
+
+#[test]
+fn a_windowed_replay_starts_from_a_snapshot_and_gives_exactly_the_records_the_run_detected_in_it() {
+    let dir = TempDir::new("window");
+    let (p, d) = write_day(&dir, 3_000, 8);
+    let (out, journal) = (dir.join("out.jsonl"), dir.join("j"));
+    let cfg = dir.join("snap.toml");
+    std::fs::write(&cfg, "snapshot_every = 2000\nsnapshots_kept = 20\n").unwrap();
+    let o = bin()
+        .arg("run")
+        .arg("--config")
+        .arg(&cfg)
+        .arg("--primary")
+        .arg(&p)
+        .arg("--dropcopy")
+        .arg(&d)
+        .arg("--out")
+        .arg(&out)
+        .arg("--journal")
+        .arg(&journal)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let lines: Vec<String> = std::fs::read_to_string(&out).unwrap().lines().map(String::from).collect();
+    let at =
+        |l: &str| serde_json::from_str::<serde_json::Value>(l).unwrap()["detected_at"].as_str().unwrap().to_string();
+    let (t1, t2) = (at(&lines[lines.len() * 3 / 10]), at(&lines[lines.len() * 7 / 10]));
+    let want: Vec<&String> = lines.iter().filter(|l| (t1.as_str()..=t2.as_str()).contains(&at(l).as_str())).collect();
+    assert!(want.len() > 10 && want.len() < lines.len());
+    let r = bin()
+        .args(["replay", "--journal"])
+        .arg(&journal)
+        .args(["--from", &fix_time(&t1), "--to", &fix_time(&t2)])
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let got: Vec<String> = String::from_utf8(r.stdout).unwrap().lines().map(String::from).collect();
+    assert_eq!(got.iter().collect::<Vec<_>>(), want, "exactly the run's records detected in the window");
+    let stats: serde_json::Value =
+        serde_json::from_slice(r.stderr.rsplit(|&b| b == b'\n').find(|l| !l.is_empty()).unwrap()).unwrap();
+    assert!(stats["from_snapshot"].as_u64().is_some_and(|n| n > 0), "it started from a snapshot: {stats}");
+    assert_eq!(stats["stopped_at_window_end"], true, "{stats}");
+}
+
+#[test]
+fn a_salvage_keeps_every_earlier_backup_and_the_salvaged_journal_needs_no_salvage_again() {
+    let dir = TempDir::new("salvage");
+    let (p, d) = write_day(&dir, 1_000, 9);
+    let (out, journal) = (dir.join("out.jsonl"), dir.join("j"));
+    let run = |salvage: bool| {
+        let mut c = bin();
+        c.arg("run")
+            .arg("--primary")
+            .arg(&p)
+            .arg("--dropcopy")
+            .arg(&d)
+            .arg("--out")
+            .arg(&out)
+            .arg("--journal")
+            .arg(&journal);
+        if salvage {
+            c.arg("--salvage");
+        }
+        c.output().unwrap()
+    };
+    assert!(run(false).status.success());
+    // Damage a byte in the middle of the journal's first segment.
+    let damage = |at_fraction: f64| {
+        let seg = std::fs::read_dir(&journal)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "seg"))
+            .min()
+            .unwrap();
+        let mut bytes = std::fs::read(&seg).unwrap();
+        let i = (bytes.len() as f64 * at_fraction) as usize;
+        bytes[i] ^= 0xff;
+        std::fs::write(&seg, bytes).unwrap();
+    };
+    damage(0.5);
+    let o = run(false);
+    assert_eq!(o.status.code(), Some(2), "damage stops recovery unless salvaging");
+    for round in 0..2 {
+        let o = run(true);
+        assert!(o.status.success(), "round {round}: {}", String::from_utf8_lossy(&o.stderr));
+    }
+    assert!(dir.join("out.jsonl.before-salvage").exists());
+    assert!(dir.join("out.jsonl.before-salvage.1").exists(), "the first backup was kept, not overwritten");
+    // From now on the journal is clean: a restart and journal verify need no --salvage.
+    let o = run(false);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v = bin().args(["journal", "verify"]).arg(&journal).output().unwrap();
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
+}

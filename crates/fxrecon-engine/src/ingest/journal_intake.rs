@@ -3,7 +3,7 @@
 //! and event time each record holds. Used by `replay` and by recovery.
 //!
 //! Owns: turning records back into ring items (events, rejects with their recorded reasons,
-//! the end-of-input flush where the run had one), the replay's time window, and how a replay
+//! the end-of-input flush where the run had one), where a windowed replay may stop, and how a replay
 //! ends (`Stop`: the end of a journal is not the end of the day, unless it says so). A
 //! journaled event that no longer decodes is a fatal error (the journal is not what it
 //! claims). Never reads files itself: the journal's reading thread does.
@@ -35,8 +35,8 @@ pub struct ReplayCounters {
     pub events: Counter,
     /// Rejects replayed.
     pub rejects: Counter,
-    /// Events left out by the time window.
-    pub outside_window: Counter,
+    /// 1 when the replay stopped at the end of its window (the rest of the journal unread).
+    pub stopped_at_window_end: Counter,
     /// Records in the journal up to the end of what was read (header included).
     pub records: Counter,
     /// Damaged regions skipped (salvage).
@@ -45,7 +45,10 @@ pub struct ReplayCounters {
     pub done: Counter,
 }
 
-/// Which events a replay applies: event time within `[from, to]` (each bound optional).
+/// A replay's window of event time, `[from, to]` (each bound optional): the records the run
+/// detected in it are written; every event before it still applies (from the nearest snapshot
+/// at or before `from`), and the replay stops after the first event past `to` (whose arrival
+/// fires the checks due before it).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Window {
     /// First event time applied.
@@ -55,7 +58,8 @@ pub struct Window {
 }
 
 impl Window {
-    fn holds(&self, t: Micros) -> bool {
+    /// True when event time `t` lies in the window.
+    pub fn holds(&self, t: Micros) -> bool {
         self.from.is_none_or(|f| t >= f) && self.to.is_none_or(|x| t <= x)
     }
 }
@@ -73,6 +77,8 @@ pub struct JournalIntake {
     error: Option<AgentError>,
     /// The last item (`Stop`) was offered; done once it is in the ring.
     closing: bool,
+    /// The pending item is the last of the window: `Stop` follows it.
+    stop_next: bool,
     done: bool,
 }
 
@@ -97,6 +103,7 @@ impl JournalIntake {
             counters,
             error: None,
             closing: false,
+            stop_next: false,
             done: false,
         }
     }
@@ -110,7 +117,7 @@ impl JournalIntake {
         seq: u64,
         kind: u8,
         payload: &[u8],
-    ) -> Result<Option<IngestMsg>, String> {
+    ) -> Result<(Option<IngestMsg>, bool), String> {
         let bad = |e: &dyn std::fmt::Display| format!("journal record {seq} is not readable: {e}");
         match kind {
             KIND_EVENT => {
@@ -120,22 +127,23 @@ impl JournalIntake {
                     Admitted::Blank => return Err(bad(&"a journaled event is blank")),
                     Admitted::Reject(note) => return Err(bad(&note.reason)),
                 }
-                if !window.holds(ev.event_time) {
-                    counters.outside_window.incr();
-                    return Ok(None);
-                }
                 counters.events.incr();
-                Ok(Some(IngestMsg::Event(*ev)))
+                // Past the window: applied (it fires the checks due before it), then the end.
+                let past = window.to.is_some_and(|to| ev.event_time > to);
+                if past {
+                    counters.stopped_at_window_end.set(1);
+                }
+                Ok((Some(IngestMsg::Event(*ev)), past))
             }
             KIND_REJECT => {
                 let r = record::decode_reject(payload).map_err(|e| bad(&e))?;
                 counters.rejects.incr();
                 let reason = RejectReason::Recorded(InlineStr::from_bytes_lossy(r.reason.as_bytes()));
-                Ok(Some(IngestMsg::Reject(RejectNote::new(r.stream, r.line, reason, r.excerpt))))
+                Ok((Some(IngestMsg::Reject(RejectNote::new(r.stream, r.line, reason, r.excerpt))), false))
             }
-            KIND_END_OF_INPUT => Ok(Some(IngestMsg::EndOfInput)),
+            KIND_END_OF_INPUT => Ok((Some(IngestMsg::EndOfInput), false)),
             // The run header and kinds of later versions carry nothing to apply.
-            _ => Ok(None),
+            _ => Ok((None, false)),
         }
     }
 }
@@ -148,11 +156,17 @@ impl Agent for JournalIntake {
     fn do_work(&mut self) -> usize {
         let mut work = 0;
         while work < BATCH && !self.done {
-            if let Some(msg) = self.pending.take()
-                && let Err(back) = self.ring.try_push(msg)
-            {
-                self.pending = Some(back);
-                break;
+            if let Some(msg) = self.pending.take() {
+                if let Err(back) = self.ring.try_push(msg) {
+                    self.pending = Some(back);
+                    break;
+                }
+                if self.stop_next {
+                    self.stop_next = false;
+                    self.pending = Some(IngestMsg::Stop);
+                    self.closing = true;
+                    continue;
+                }
             }
             if self.closing {
                 self.done = true;
@@ -167,8 +181,12 @@ impl Agent for JournalIntake {
             let Self { feed, admissions, event, window, counters, .. } = self;
             let got = feed.next(|r| Self::item(admissions, event, *window, counters, r.seq, r.kind, r.payload));
             match got {
-                Feed::Record(Ok(Some(msg))) => self.pending = Some(msg),
-                Feed::Record(Ok(None)) => {}
+                Feed::Record(Ok((Some(msg), past))) => {
+                    self.pending = Some(msg);
+                    // Past the window: this item goes in, then the end (not a flush).
+                    self.stop_next = past;
+                }
+                Feed::Record(Ok((None, _))) => {}
                 Feed::Record(Err(message)) => {
                     tracing::error!(error = message, "replay stopped");
                     self.error = Some(AgentError::new("journal-intake", message));

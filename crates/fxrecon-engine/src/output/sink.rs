@@ -161,3 +161,44 @@ impl OutputSink for CountingSink {
         Ok(())
     }
 }
+
+/// Passes on only the records detected within `[from, to]` of event time (a replay's window);
+/// rejects pass as they are.
+pub struct WindowFilter {
+    inner: Box<dyn OutputSink>,
+    from: Option<fxrecon_core::time::Micros>,
+    to: Option<fxrecon_core::time::Micros>,
+    /// Records left out.
+    pub left_out: std::sync::Arc<fxrecon_runtime::counters::Counter>,
+}
+
+impl WindowFilter {
+    /// `inner`, given only the records detected within `[from, to]`.
+    pub fn new(
+        inner: Box<dyn OutputSink>,
+        from: Option<fxrecon_core::time::Micros>,
+        to: Option<fxrecon_core::time::Micros>,
+    ) -> Self {
+        Self { inner, from, to, left_out: Default::default() }
+    }
+}
+
+impl OutputSink for WindowFilter {
+    fn record(&mut self, record: &Record) -> io::Result<()> {
+        let t = record.detected_at();
+        if self.from.is_some_and(|f| t < f) || self.to.is_some_and(|x| t > x) {
+            self.left_out.incr();
+            return Ok(());
+        }
+        self.inner.record(record)
+    }
+    fn reject(&mut self, note: &RejectNote) -> io::Result<()> {
+        self.inner.reject(note)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+    fn close(&mut self) -> io::Result<()> {
+        self.inner.close()
+    }
+}

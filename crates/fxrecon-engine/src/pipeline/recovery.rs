@@ -110,6 +110,29 @@ pub fn journal_header(dir: &Path) -> Result<JournalHeader, RecoveryError> {
     Ok(journal_recovery::journal_rules::<JournalHeader>(dir)?)
 }
 
+/// Where a replay of `dir` whose window starts at `from` begins: the newest usable snapshot
+/// taken at or before `from` (both streams' clocks at or before it), else the start. Returns
+/// the state and the first journal record to replay.
+pub fn replay_start(dir: &Path, cfg: &Config, from: Option<fxrecon_core::time::Micros>) -> (RunState, u64) {
+    let Some(from) = from else {
+        return (RunState::fresh(Reconciler::new(cfg.recon())), 0);
+    };
+    let snapshot = journal_recovery::usable_snapshot(dir, cfg.recon(), |h| {
+        if h.streams.iter().all(|s| s.clock <= from) {
+            Ok(())
+        } else {
+            Err("taken after the window starts".to_string())
+        }
+    });
+    match snapshot {
+        Some((h, reconciler)) => {
+            let state = RunState { reconciler, consumed: h.consumed, rejects: h.rejects, positions: h.streams };
+            (state, h.consumed + HEADER_RECORDS)
+        }
+        None => (RunState::fresh(Reconciler::new(cfg.recon())), 0),
+    }
+}
+
 /// `<path>.before-salvage`, or the first `<path>.before-salvage.N` not taken: an earlier
 /// salvage's backup is never overwritten.
 fn free_backup_name(path: &Path) -> PathBuf {

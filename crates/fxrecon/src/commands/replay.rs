@@ -8,11 +8,11 @@ use anyhow::Result;
 use fxrecon_core::time::Micros;
 use fxrecon_engine::config::Config;
 use fxrecon_engine::ingest::journal_intake::Window;
-use fxrecon_engine::output::sink::JsonLines;
+use fxrecon_engine::output::sink::{JsonLines, WindowFilter};
 use fxrecon_engine::pipeline::builder::{Intake, JournalReplay, PipelineBuilder};
 use fxrecon_engine::pipeline::options::PipelineOptions;
 use fxrecon_engine::pipeline::paths::{Named, check_directory, check_outputs};
-use fxrecon_engine::pipeline::recovery::journal_rules;
+use fxrecon_engine::pipeline::recovery::{journal_rules, replay_start};
 
 use crate::exit::fatal;
 use crate::setup::{self, Default};
@@ -65,14 +65,20 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
         None => Config::default().with_rules(journal_rules(&a.journal)?),
     };
     let out = setup::output(a.out.as_deref(), Default::Stdout)?;
+    // From the nearest snapshot at or before the window (the run's state there), every record
+    // the run detected within the window, and nothing else.
+    let (state, from_record) = replay_start(&a.journal, &cfg, a.from);
     let replay = JournalReplay {
         dir: a.journal.clone(),
-        from_record: 0,
+        from_record,
         salvage: a.salvage || fxrecon_journal::recovery::was_salvaged(&a.journal),
         window: Window { from: a.from, to: a.to },
     };
+    let filter = WindowFilter::new(Box::new(JsonLines::new(out)), a.from, a.to);
+    let left_out = filter.left_out.clone();
     let outcome = PipelineBuilder::new(&cfg, PipelineOptions::default(), Intake::Journal(replay))
-        .sink(Box::new(JsonLines::new(out)))
+        .start_from(state)
+        .sink(Box::new(filter))
         .shutdown(setup::shutdown_on_signals()?)
         .build()?
         .run()
@@ -82,7 +88,9 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
         "{}",
         serde_json::json!({
             "events_replayed": replayed.events.get(),
-            "events_outside_window": replayed.outside_window.get(),
+            "from_snapshot": (from_record > 0).then(|| from_record - 1),
+            "records_outside_window": left_out.get(),
+            "stopped_at_window_end": replayed.stopped_at_window_end.get() == 1,
             "state_digest": format!("{:016x}", outcome.counters.state_digest),
         })
     );
