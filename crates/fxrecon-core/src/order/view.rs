@@ -154,6 +154,55 @@ impl OrderView {
         }
     }
 
+    /// Takes in the view the same stream had of another part of the order (a provisional part
+    /// joined to it, contract 2.1; its `chain_depth` already in this order's chain). A view
+    /// only one part had is taken whole. When both had one: OrderQty and Price come from the
+    /// newest link either saw (a tie keeps this one's), CumQty with LeavesQty and AvgPx from
+    /// the one further filled, the status that is furthest in the lifecycle (when neither is
+    /// later than the other, the one further filled, a tie keeping this one's), the first
+    /// report of each status at the earlier of the two, and "only rejected" only when both were.
+    pub fn join(&mut self, other: &OrderView) {
+        if !other.seen {
+            return;
+        }
+        if !self.seen {
+            *self = *other;
+            return;
+        }
+        let mine = *self;
+        let (newest, older) = if other.chain_depth > mine.chain_depth { (other, &mine) } else { (&mine, other) };
+        let fuller = if other.cum_qty > mine.cum_qty { other } else { &mine };
+        self.chain_depth = newest.chain_depth;
+        let mut known = 0;
+        for (field, from) in [(has::ORDER_QTY, newest), (has::PRICE, newest)] {
+            let from = if from.knows(field) { from } else { older };
+            if field == has::ORDER_QTY {
+                self.order_qty = from.order_qty;
+            } else {
+                self.price = from.price;
+            }
+            known |= from.known & field;
+        }
+        self.cum_qty = fuller.cum_qty;
+        self.leaves_qty = fuller.leaves_qty;
+        self.avg_px = fuller.avg_px;
+        known |= fuller.known & (has::LEAVES_QTY | has::AVG_PX);
+        self.known = known;
+        self.status = if is_backwards(mine.status, other.status) {
+            mine.status
+        } else if is_backwards(other.status, mine.status) {
+            other.status
+        } else {
+            fuller.status
+        };
+        self.only_rejected = mine.only_rejected && other.only_rejected;
+        for (t, o) in self.status_first.iter_mut().zip(&other.status_first) {
+            if *t == NEVER || (*o != NEVER && *o < *t) {
+                *t = *o;
+            }
+        }
+    }
+
     fn set_quantities(&mut self, ev: &ExecEvent, cum: Qty, status: OrdStatus) {
         self.cum_qty = cum;
         let leaves = if ev.has(has::LEAVES_QTY) {

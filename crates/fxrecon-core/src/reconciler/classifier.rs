@@ -88,7 +88,8 @@ impl Reconciler {
 
     pub(super) fn phantom_check(&mut self, idx: OrderIdx, at: Micros, sink: &mut impl Sink) {
         let order = self.store.order(idx);
-        if order.both_seen() {
+        // Once per order: a part joined to it may have brought its own.
+        if order.both_seen() || order.open_phantom != 0 {
             return;
         }
         let seen_on = if order.views[0].seen { Stream::Primary } else { Stream::DropCopy };

@@ -3,7 +3,8 @@
 //! order's view), end of input, and snapshots of the whole state.
 //!
 //! Owns: the event clock ("now" is the time of the event being applied), the order in which
-//! an event's effects happen, and the scheduling of grace checks. Never reads a clock and
+//! an event's effects happen (a join of two parts of an order is finished first), and the
+//! scheduling of grace checks. Never reads a clock and
 //! never does I/O: records go to a [`Sink`].
 
 use super::grace_timers::{GraceTimers, Timer, TimerKind};
@@ -12,6 +13,7 @@ use crate::decimal::{Price, Qty};
 use crate::divergence::{DivergenceKind, GapRecord, Reason, Record, Sink};
 use crate::event::{ExecEvent, ExecType, MsgKind, Stream, has};
 use crate::order::store::exec_record::{ExecIdx, ExecKind, ExecRecord, NONE};
+use crate::order::store::join::Joins;
 use crate::order::store::order_record::OrderIdx;
 use crate::order::store::order_store::{OrderStore, StoreCapacity, StoreStats};
 use crate::order::view::Applied;
@@ -19,9 +21,10 @@ use crate::sequencer::Sequencer;
 use crate::snapshot::{SnapReader, SnapWriter, SnapshotError};
 use crate::time::Micros;
 
-/// First bytes of a reconciler snapshot (format version 2: views record which values their
-/// stream reported; the configuration holds the AvgPx tolerance).
-const SNAPSHOT_MAGIC: &[u8; 8] = b"FXRSTAT2";
+/// First bytes of a reconciler snapshot (format version 3: orders hold several OrderIDs and
+/// provisional parts (contract 2.1); version 2: views record which values their stream
+/// reported, the configuration holds the AvgPx tolerance).
+const SNAPSHOT_MAGIC: &[u8; 8] = b"FXRSTAT3";
 
 /// Tunables of the reconciliation rules and the store's sizing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,7 +83,7 @@ pub struct ReconStats {
     pub exec_records_dropped: u64,
     /// Grace checks not scheduled because the timer queue was full.
     pub timers_dropped: u64,
-    /// Orders created.
+    /// Orders seen (two parts of one order joined later count once, contract 2.1).
     pub orders: u64,
     /// Records emitted per [`DivergenceKind`] (index = precedence order).
     pub divergences: [u64; DivergenceKind::ALL.len()],
@@ -352,16 +355,28 @@ impl Reconciler {
     fn apply_report(&mut self, ev: &ExecEvent, now: Micros, sink: &mut impl Sink) {
         self.stats.execution_reports += 1;
         let s = ev.stream;
-        let Ok((idx, depth)) = self.store.resolve(&ev.cl_ord_id, &ev.orig_cl_ord_id, &ev.order_id) else {
+        // A report that opens an order names its chain's root (contract 2.1).
+        let opens = ev.orig_cl_ord_id.is_empty()
+            && matches!(ev.exec_type, ExecType::New | ExecType::PendingNew | ExecType::Rejected);
+        let Ok((idx, depth)) = self.store.resolve(&ev.cl_ord_id, &ev.orig_cl_ord_id, &ev.order_id, opens) else {
+            let _ = self.store.take_joins(); // none: a refused order is a new one
             self.capacity_exhausted(ev, now, sink);
             return;
         };
         self.store.order_mut(idx).last_activity = now;
+        let mut ctx = EventCtx::new(ev.stream);
+        let joined = self.store.has_joins();
+        if joined {
+            let joins = self.store.take_joins();
+            self.finish_joins(idx, &joins, now, &mut ctx, sink);
+        }
         if self.store.find_exec(idx, s, &ev.exec_id).is_some() {
             self.stats.repeated_exec_ids += 1;
+            if joined {
+                self.finish_report(idx, now, &mut ctx, sink);
+            }
             return;
         }
-        let mut ctx = EventCtx::new(ev.stream);
         self.note_sighting(idx, ev, now, &mut ctx, sink);
 
         let record = ExecRecord {
@@ -450,7 +465,13 @@ impl Reconciler {
 
     /// Schedules a grace check; a full timer queue is counted (the check is lost, never the event).
     pub(super) fn schedule(&mut self, now: Micros, idx: OrderIdx, generation: u32, kind: TimerKind) {
-        if self.timers.push(Micros(now.0.saturating_add(self.grace_us)), idx, generation, kind).is_err() {
+        self.schedule_at(Micros(now.0.saturating_add(self.grace_us)), idx, generation, kind);
+    }
+
+    /// Schedules a grace check at `deadline` (earlier than the last one only when a join gives
+    /// a fill back its check: the queue places it in order).
+    fn schedule_at(&mut self, deadline: Micros, idx: OrderIdx, generation: u32, kind: TimerKind) {
+        if self.timers.push(deadline, idx, generation, kind).is_err() {
             self.stats.timers_dropped += 1;
         }
     }
@@ -526,6 +547,67 @@ impl Reconciler {
         let accepted = self.store.chain_depth_of(&ev.orig_cl_ord_id);
         if let (Some(r), Some(a)) = (refused, accepted) {
             self.store.order_mut(idx).views[ev.stream.index()].refuse_link(r, a);
+        }
+    }
+
+    /// Finishes the joins that resolving a report did (a provisional part absorbed into order
+    /// `idx`, contract 2.1), before the report itself applies: the absorbed part's held
+    /// adjustments and open divergences now belong to `idx`; an order seen on both streams now
+    /// is no phantom (any part's open PhantomOrder is resolved); the absorbed fills are matched
+    /// against the other stream's fills of the whole order, and those still unmatched get back
+    /// their MissingFill check at its deadline (the absorbed slot's checks died with it); fills
+    /// whose check was skipped while one-sided get a fresh window once the other stream is seen.
+    #[cold]
+    #[inline(never)]
+    fn finish_joins(&mut self, idx: OrderIdx, joins: &Joins, now: Micros, ctx: &mut EventCtx, sink: &mut impl Sink) {
+        let generation = self.store.order(idx).generation;
+        for n in joins.as_slice() {
+            self.held.retarget(n.absorbed, n.absorbed_generation, idx, generation);
+            if n.both_sighted {
+                self.stats.orders = self.stats.orders.saturating_sub(1); // two parts, one order
+            }
+        }
+        if self.store.order(idx).both_seen() {
+            let open = core::mem::take(&mut self.store.order_mut(idx).open_phantom);
+            let displaced = joins.as_slice().iter().map(|n| n.displaced[0]);
+            for phantom in core::iter::once(open).chain(displaced).filter(|&id| id != 0) {
+                self.resolve(idx, phantom, DivergenceKind::PhantomOrder, now, ctx.stream, sink);
+                ctx.resolved = true;
+            }
+        }
+        for n in joins.as_slice() {
+            for s in Stream::BOTH {
+                let (mut cur, last) = (n.moved[s.index()], n.moved_last[s.index()]);
+                while cur != NONE {
+                    let rec = *self.store.exec(cur);
+                    if rec.kind == ExecKind::Fill
+                        && rec.matched == NONE
+                        && !rec.busted
+                        && !self.rematch(idx, cur, now, ctx, sink)
+                        && rec.missing_id == 0
+                        && !rec.deferred
+                    {
+                        let deadline = Micros(rec.arrival.0.saturating_add(self.grace_us));
+                        self.schedule_at(deadline, idx, generation, TimerKind::Fill(cur));
+                    }
+                    cur = if cur == last { NONE } else { rec.next };
+                }
+            }
+        }
+        for s in Stream::BOTH {
+            if !self.store.order(idx).view(s.other()).seen {
+                continue;
+            }
+            let mut cur = self.store.order(idx).execs[s.index()];
+            while cur != NONE {
+                let rec = self.store.exec_mut(cur);
+                let next = rec.next;
+                if rec.deferred && rec.matched == NONE {
+                    rec.deferred = false;
+                    self.schedule(now, idx, generation, TimerKind::Fill(cur));
+                }
+                cur = next;
+            }
         }
     }
 

@@ -134,6 +134,17 @@ impl HeldAdjustments {
         n
     }
 
+    /// Hands the entries of order `from` (generation `from_generation`) to order `to`
+    /// (`to_generation`): a provisional part joined to its order (contract 2.1).
+    pub fn retarget(&mut self, from: OrderIdx, from_generation: u32, to: OrderIdx, to_generation: u32) {
+        for h in &mut self.entries {
+            if h.order == from && h.generation == from_generation {
+                h.order = to;
+                h.generation = to_generation;
+            }
+        }
+    }
+
     /// Drops the entries whose order is gone (`live(order, generation)` false); returns how many.
     pub fn expire(&mut self, live: impl Fn(OrderIdx, u32) -> bool) -> u64 {
         let before = self.entries.len();

@@ -130,7 +130,8 @@ fn one_sided_correction_without_avgpx_is_reported() {
 
 // ---- Issue 22: the hard days -------------------------------------------------------------
 
-/// An ER of order `id` on `stream` at `t` ms, with the tags named in `tags` ("38=100|6=1.2").
+/// An ER of order `id` on `stream` at `t` ms, with the tags named in `tags` ("38=100|6=1.2";
+/// also "41=ORIG" and "37=ORDERID").
 fn report(stream: Stream, t_ms: i64, id: &str, exec_id: &str, et: ExecType, st: OrdStatus, tags: &str) -> ExecEvent {
     use crate::decimal::{Price, Qty};
     let mut e = er(stream, t_ms * 1000, id, exec_id, et, st);
@@ -146,6 +147,8 @@ fn report(stream: Stream, t_ms: i64, id: &str, exec_id: &str, et: ExecType, st: 
             "14" => (e.cum_qty, e.present) = (q(), e.present | has::CUM_QTY),
             "151" => (e.leaves_qty, e.present) = (q(), e.present | has::LEAVES_QTY),
             "6" => (e.avg_px, e.present) = (p(), e.present | has::AVG_PX),
+            "41" => e.orig_cl_ord_id = Id::from_bytes(v.as_bytes()).unwrap(),
+            "37" => e.order_id = Id::from_bytes(v.as_bytes()).unwrap(),
             _ => panic!("tag {tag}"),
         }
     }
@@ -380,4 +383,377 @@ fn a_cancel_of_a_replaced_leg_cancels_the_leg_not_the_order() {
     // Only the venue reports the old leg's cancel.
     ev.push(report(Stream::DropCopy, 12, "D1", "D6", ExecType::Canceled, OrdStatus::Canceled, "38=100|14=0"));
     assert!(divergences(&ev).is_empty(), "{:?}", divergences(&ev));
+}
+
+// ---- Issue 22 items 3 and 4: order identity in hard cases (contract 2.1) ------------------
+
+/// `events` in merged order: by event time, the primary first on ties, then as given.
+fn merged(mut events: Vec<ExecEvent>) -> Vec<ExecEvent> {
+    events.sort_by_key(|e| (e.event_time, e.stream == Stream::DropCopy));
+    events
+}
+
+/// A reconciler that has applied `events` (merged order), with every record so far.
+fn applied(events: &[ExecEvent]) -> (Reconciler, Vec<Record>) {
+    let mut r = Reconciler::new(ReconConfig { max_orders: 64, max_execs: 256, ..ReconConfig::default() });
+    let mut out = Vec::new();
+    for e in events {
+        r.apply(e, &mut out);
+    }
+    (r, out)
+}
+
+/// Then a message long after every grace window and the retention (finished orders retire),
+/// then the end of input.
+fn wake_and_finish(r: &mut Reconciler, out: &mut Vec<Record>) {
+    let after = Micros(r.now.0 + 120_000_000);
+    r.apply(&ExecEvent { kind: MsgKind::Heartbeat, event_time: after, ..ExecEvent::default() }, out);
+    r.finish(out);
+}
+
+/// The live orders, in slot order.
+fn live(r: &Reconciler) -> Vec<crate::order::store::OrderIdx> {
+    let s = r.store();
+    (0..).take_while(|&i| s.holds_order(i)).filter(|&i| s.order(i).live).collect()
+}
+
+/// The keys of the live orders, in slot order.
+fn live_keys(r: &Reconciler) -> Vec<String> {
+    live(r).into_iter().map(|i| r.store().order(i).key.to_string()).collect()
+}
+
+/// Every record of a run: (type, order_id, missing_on / seen_on, exec_id) for divergences,
+/// ("Resolved", order_id, resolved type) for resolutions.
+fn summary(out: &[Record]) -> Vec<(String, String, String)> {
+    out.iter()
+        .map(|r| match r {
+            Record::Divergence(d) => (
+                d.kind.name().to_string(),
+                d.order_id.to_string(),
+                format!("{}{}", d.side.map_or("", |s| s.name()), d.exec_id.map_or(String::new(), |x| format!(" {x}"))),
+            ),
+            Record::Resolved(x) => ("Resolved".into(), x.order_id.to_string(), x.resolved_kind.name().to_string()),
+            other => ("other".into(), format!("{other:?}"), String::new()),
+        })
+        .collect()
+}
+
+/// Issue 22 item 3 (contract 2.1, "several OrderIDs"): the venue gives the order a new
+/// OrderID on each replace and its drop copy is keyed only by OrderID (no ClOrdID on its
+/// reports). Every OrderID that a primary report of the order carries maps to the order, so the
+/// drop copy follows it across both replaces: no PhantomOrder and no MissingFill, with the drop
+/// copy behind the primary or ahead of it (then each OrderID starts a part known only by it:
+/// the first takes the primary's root ClOrdID, the others are joined to the order when the
+/// primary's replace carries them).
+#[test]
+fn a_drop_copy_keyed_only_by_order_id_follows_an_order_that_gets_a_new_order_id_on_each_replace() {
+    use ExecType::{Replaced, Trade};
+    use OrdStatus::{Filled, New, PartiallyFilled};
+    for (lag_ms, joins) in [(2, 0), (200, 0), (-2, 2), (-200, 2)] {
+        let mut ev = Vec::new();
+        let steps = [
+            ("A", "E0", ExecType::New, New, "37=V1|38=100|44=1.1|14=0"),
+            ("B", "E1", Replaced, New, "41=A|37=V2|38=200|44=1.1|14=0"),
+            ("C", "E2", Replaced, New, "41=B|37=V3|38=300|44=1.2|14=0"),
+            ("C", "E3", Trade, PartiallyFilled, "37=V3|38=300|32=100|31=1.2|14=100|6=1.2"),
+            ("C", "E4", Trade, Filled, "37=V3|38=300|32=200|31=1.2|14=300|151=0|6=1.2"),
+        ];
+        for (k, (cl, exec, et, st, tags)) in steps.into_iter().enumerate() {
+            let t = 1_000 + 100 * k as i64;
+            ev.push(report(Stream::Primary, t, cl, exec, et, st, tags));
+            // The drop copy's copy: the same report without ClOrdID and OrigClOrdID.
+            let tags: Vec<_> = tags.split('|').filter(|f| !f.starts_with("41=")).collect();
+            ev.push(report(Stream::DropCopy, t + lag_ms, "", exec, et, st, &tags.join("|")));
+        }
+        let (mut r, mut out) = applied(&merged(ev));
+        assert_eq!(live_keys(&r), ["A"], "lag {lag_ms} ms: one order, keyed by its root");
+        assert_eq!(r.store_stats().joined, joins, "lag {lag_ms} ms");
+        wake_and_finish(&mut r, &mut out);
+        assert_eq!(summary(&out), [], "lag {lag_ms} ms");
+        assert_eq!((r.stats().orders, r.store().len()), (1, 0), "lag {lag_ms} ms: one order, retired");
+    }
+}
+
+/// The report of link `k` of the chain A→B→C→D→E (A the root, each next link a replace that
+/// names the one before in OrigClOrdID and raises OrderQty by 100) on `stream`; `ids`: 0 one
+/// OrderID for the order, 1 a new OrderID per link, 2 none.
+fn chain_link(stream: Stream, t_ms: i64, k: usize, ids: u8) -> ExecEvent {
+    const LINKS: [&str; 5] = ["A", "B", "C", "D", "E"];
+    let order_id = match ids {
+        0 => "|37=V".to_string(),
+        1 => format!("|37=V{k}"),
+        _ => String::new(),
+    };
+    let qty = 100 * (k + 1);
+    let (et, orig) =
+        if k == 0 { (ExecType::New, String::new()) } else { (ExecType::Replaced, format!("|41={}", LINKS[k - 1])) };
+    let tags = format!("38={qty}|44=1.1|14=0{orig}{order_id}");
+    report(stream, t_ms, LINKS[k], &format!("X{k}"), et, OrdStatus::New, &tags)
+}
+
+/// The fill that completes the chain of [`chain_link`] (OrderQty 500) on `stream`, quoting
+/// the root ClOrdID (`root`) or the newest link.
+fn chain_fill(stream: Stream, t_ms: i64, root: bool, ids: u8) -> ExecEvent {
+    let order_id = ["|37=V", "|37=V4", ""][ids as usize];
+    let tags = format!("38=500|44=1.1|32=500|31=1.1|14=500|151=0|6=1.1{order_id}");
+    report(stream, t_ms, if root { "A" } else { "E" }, "F1", ExecType::Trade, OrdStatus::Filled, &tags)
+}
+
+proptest::proptest! {
+    /// Issue 22 item 4 (contract 2.1, "links out of order"): the five links of a chain reach
+    /// the drop copy in any order, ahead of the primary or behind it, whether the venue keeps
+    /// one OrderID, gives each link its own, or sends none; each stream's fill quotes the root
+    /// ClOrdID or the newest link. Both streams agree, so nothing is reported, and it is one
+    /// order keyed by its root, which retires whole. With `both`, the primary's links are out
+    /// of order too (in an order of their own).
+    #[test]
+    fn a_chain_whose_links_reach_the_drop_copy_in_any_order_is_one_order_keyed_by_its_root(
+        order in proptest::strategy::Strategy::prop_shuffle(proptest::strategy::Just(vec![0usize, 1, 2, 3, 4])),
+        primary_order in proptest::strategy::Strategy::prop_shuffle(proptest::strategy::Just(vec![0usize, 1, 2, 3, 4])),
+        both in proptest::prelude::any::<bool>(),
+        ids in 0u8..3,
+        root_fill in proptest::prelude::any::<[bool; 2]>(),
+        ahead in proptest::prelude::any::<bool>(),
+    ) {
+        let mut ev = Vec::new();
+        for (slot, k) in (0..5).enumerate() {
+            let k = if both { primary_order[k] } else { k };
+            ev.push(chain_link(Stream::Primary, 1_000 + 10 * slot as i64, k, ids));
+        }
+        for (slot, &k) in order.iter().enumerate() {
+            let t = if ahead { 990 + slot as i64 } else { 1_005 + 10 * slot as i64 };
+            ev.push(chain_link(Stream::DropCopy, t, k, ids));
+        }
+        ev.push(chain_fill(Stream::Primary, 1_100, root_fill[0], ids));
+        ev.push(chain_fill(Stream::DropCopy, 1_101, root_fill[1], ids));
+        let (mut r, mut out) = applied(&merged(ev));
+        proptest::prop_assert_eq!(live_keys(&r), ["A"]);
+        for s in Stream::BOTH {
+            let v = r.store().order(live(&r)[0]).view(s);
+            proptest::prop_assert_eq!((v.status, v.order_qty.0), (OrdStatus::Filled, crate::decimal::Qty::from_int(500).0));
+        }
+        wake_and_finish(&mut r, &mut out);
+        proptest::prop_assert_eq!(summary(&out), []);
+        proptest::prop_assert_eq!((r.stats().orders, r.store().len()), (1, 0));
+    }
+}
+
+/// Contract 2.1: "a venue may echo the root ClOrdID on fills after a replace". The drop copy
+/// gets C (naming B) before B, and its fill quotes the root A while the primary's quotes C:
+/// the fills match, and nothing is reported.
+#[test]
+fn a_fill_quoting_the_root_on_one_stream_and_the_newest_link_on_the_other_matches() {
+    let (p, d) = (Stream::Primary, Stream::DropCopy);
+    let ev = vec![
+        chain_link(p, 1_000, 0, 2),
+        chain_link(d, 1_001, 0, 2),
+        chain_link(d, 1_005, 2, 2), // C names B, not seen yet on either stream
+        report(d, 1_006, "A", "F1", ExecType::Trade, OrdStatus::PartiallyFilled, "38=300|32=50|31=1.1|14=50|6=1.1"),
+        chain_link(p, 1_010, 1, 2),
+        chain_link(d, 1_011, 1, 2),
+        chain_link(p, 1_020, 2, 2),
+        report(p, 1_030, "C", "F1", ExecType::Trade, OrdStatus::PartiallyFilled, "38=300|32=50|31=1.1|14=50|6=1.1"),
+    ];
+    let (mut r, mut out) = applied(&ev);
+    assert_eq!(live_keys(&r), ["A"]);
+    assert_eq!(r.store_stats().joined, 1, "C's part joined when the primary's B tied it");
+    let o = live(&r)[0];
+    let fills =
+        |s| r.store().execs_of(o, s).filter(|&i| r.store().exec(i).matched != crate::order::store::NONE).count();
+    assert_eq!((fills(p), fills(d)), (1, 1), "the two fills are a pair");
+    wake_and_finish(&mut r, &mut out);
+    assert_eq!(summary(&out), []);
+}
+
+/// A fill the primary never gets, on an order whose chain reached the drop copy out of order
+/// (C, naming B, before B; the fill quotes C): one MissingFill, under the root ClOrdID, at the
+/// fill's arrival + grace, and nothing else (the views differ, but the missing fill explains
+/// it). When the report that ties the fragment to its order (B's) comes only after that
+/// deadline on both streams, the MissingFill names the best key known then: the fragment's
+/// (its lowest link, B); the joined order is still one order.
+#[test]
+fn a_real_missing_fill_on_an_out_of_order_chain_is_reported_once_under_the_root() {
+    let (p, d) = (Stream::Primary, Stream::DropCopy);
+    let fill =
+        report(d, 1_006, "C", "F1", ExecType::Trade, OrdStatus::PartiallyFilled, "38=300|32=50|31=1.1|14=50|6=1.1");
+    for (b_at, c_at, key) in [(1_010, 1_015, "A"), (4_000, 1_010, "B")] {
+        let mut ev = vec![chain_link(p, 1_000, 0, 2), chain_link(d, 1_001, 0, 2), chain_link(d, 1_005, 2, 2), fill];
+        ev.push(chain_link(p, b_at, 1, 2));
+        ev.push(chain_link(p, c_at, 2, 2));
+        ev.push(chain_link(d, b_at + 6, 1, 2));
+        let (mut r, mut out) = applied(&merged(ev));
+        wake_and_finish(&mut r, &mut out);
+        let want = [("MissingFill".to_string(), key.to_string(), "primary F1".to_string())];
+        assert_eq!(summary(&out), want, "B at {b_at} ms");
+        let Record::Divergence(m) = out[0] else { unreachable!() };
+        assert_eq!(m.detected_at, Micros((1_006 + 2_000) * 1_000), "decided at the fill's arrival + grace");
+        assert_eq!((r.stats().orders, r.store_stats().joined), (1, 1), "B at {b_at} ms: one order in the end");
+    }
+}
+
+/// A provisional part (D, naming C, first on the drop copy) that is joined later (when C
+/// arrives and names B, which belongs to the order) leaves nothing behind: no PhantomOrder for
+/// the fragment, one order counted, and once the order is done the store is empty.
+#[test]
+fn a_provisional_part_that_is_joined_later_leaves_no_stale_fragment() {
+    let (p, d) = (Stream::Primary, Stream::DropCopy);
+    let mut ev = Vec::new();
+    for (slot, k) in [3usize, 0, 1, 2, 4].into_iter().enumerate() {
+        ev.push(chain_link(d, 1_000 + slot as i64, k, 2));
+    }
+    for k in 0..5 {
+        ev.push(chain_link(p, 1_100 + 10 * k as i64, k, 2));
+    }
+    ev.push(chain_fill(p, 1_200, false, 2));
+    ev.push(chain_fill(d, 1_201, false, 2));
+    let (mut r, mut out) = applied(&merged(ev));
+    assert_eq!(live_keys(&r), ["A"], "the fragment's slot was released");
+    assert_eq!(r.store_stats().joined, 1);
+    wake_and_finish(&mut r, &mut out);
+    assert_eq!(summary(&out), []);
+    assert_eq!((r.stats().orders, r.store().len()), (1, 0));
+}
+
+/// A fragment seen on one stream for a whole grace window is a PhantomOrder under the best key
+/// known then (its lowest link, C), as is the order's other part on the other stream (A). When
+/// the report that ties them arrives, the joined order is seen on both streams: both phantoms
+/// are resolved (and the resolving report is a TimingAnomaly, D3), under the root.
+#[test]
+fn phantoms_of_two_parts_of_one_order_are_resolved_when_the_parts_join() {
+    let (p, d) = (Stream::Primary, Stream::DropCopy);
+    let ev = vec![
+        chain_link(p, 1_000, 0, 2),
+        chain_link(d, 1_000, 3, 2), // D names C: a provisional part, keyed C
+        chain_link(p, 1_010, 1, 2),
+        chain_link(p, 4_000, 2, 2), // C names B: the primary ties the parts
+        chain_link(p, 4_010, 3, 2),
+    ];
+    let (mut r, mut out) = applied(&ev);
+    wake_and_finish(&mut r, &mut out);
+    let row = |a: &str, b: &str, c: &str| (a.to_string(), b.to_string(), c.to_string());
+    assert_eq!(
+        summary(&out),
+        [
+            row("PhantomOrder", "A", "primary"),
+            row("PhantomOrder", "C", "dropcopy"),
+            row("Resolved", "A", "PhantomOrder"),
+            row("Resolved", "A", "PhantomOrder"),
+            row("TimingAnomaly", "A", ""),
+        ]
+    );
+    let resolves: Vec<u64> = out
+        .iter()
+        .filter_map(|x| match x {
+            Record::Resolved(x) => Some(x.resolves),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(resolves, [1, 2], "each phantom once");
+    assert_eq!(r.stats().orders, 1);
+}
+
+/// A snapshot taken between any two events of a day with joins (OrderIDs in the pool, a
+/// provisional part, parts joined) restores to a reconciler that goes on exactly like the one
+/// that never stopped: same records, same digest.
+#[test]
+fn a_snapshot_at_any_point_of_a_day_with_joined_parts_restores_the_same_run() {
+    let (p, d) = (Stream::Primary, Stream::DropCopy);
+    let mut ev = Vec::new();
+    for (slot, k) in [3usize, 1, 0, 4, 2].into_iter().enumerate() {
+        ev.push(chain_link(d, 1_000 + slot as i64, k, 1));
+    }
+    for k in 0..5 {
+        ev.push(chain_link(p, 1_100 + 10 * k as i64, k, 1));
+    }
+    ev.push(chain_fill(d, 1_150, true, 1));
+    let ev = merged(ev);
+    let cfg = ReconConfig { max_orders: 64, max_execs: 256, ..ReconConfig::default() };
+    let (mut whole, mut want) = applied(&ev);
+    wake_and_finish(&mut whole, &mut want);
+    for cut in 0..=ev.len() {
+        let (r, mut out) = applied(&ev[..cut]);
+        let mut buf = Vec::new();
+        r.save(&mut buf);
+        let mut restored = Reconciler::restore(cfg, &mut crate::snapshot::SnapReader::new(&buf)).unwrap();
+        assert_eq!(restored.state_digest(), r.state_digest(), "cut {cut}");
+        for e in &ev[cut..] {
+            restored.apply(e, &mut out);
+        }
+        wake_and_finish(&mut restored, &mut out);
+        assert_eq!(out, want, "cut {cut}");
+        assert_eq!(restored.state_digest(), whole.state_digest(), "cut {cut}");
+    }
+}
+
+/// A trade cancel that reached a provisional part before its fill (held) belongs to the
+/// order once the part joins it: the fill, arriving after the join, is busted, on both
+/// streams alike, and nothing is reported or counted as an unknown ExecRefID.
+#[test]
+fn a_bust_held_on_a_provisional_part_applies_to_its_fill_after_the_join() {
+    let (p, d) = (Stream::Primary, Stream::DropCopy);
+    let fill =
+        |s, t| report(s, t, "C", "F1", ExecType::Trade, OrdStatus::Filled, "38=300|32=300|31=1.1|14=300|151=0|6=1.1");
+    let bust = |s, t| {
+        let mut e = report(s, t, "C", "F9", ExecType::TradeCancel, OrdStatus::New, "38=300|14=0|151=300|6=0");
+        e.exec_ref_id = Id::from_bytes(b"F1").unwrap();
+        e
+    };
+    let ev = vec![
+        chain_link(p, 1_000, 0, 2),
+        chain_link(d, 1_001, 0, 2),
+        chain_link(d, 1_005, 2, 2), // C names B: a provisional part
+        bust(d, 1_006),             // held: F1 has not come yet
+        chain_link(p, 1_010, 1, 2), // B names A: the part joins the order
+        chain_link(d, 1_011, 1, 2),
+        chain_link(p, 1_020, 2, 2),
+        fill(p, 1_030),
+        fill(d, 1_031),
+        bust(p, 1_040),
+    ];
+    let (mut r, mut out) = applied(&ev);
+    let o = live(&r)[0];
+    for s in [p, d] {
+        let busted = r.store().live_fills(o, s).count();
+        assert_eq!((busted, r.store().order(o).view(s).cum_qty), (0, crate::decimal::Qty::ZERO), "{s:?}");
+    }
+    wake_and_finish(&mut r, &mut out);
+    assert_eq!(summary(&out), []);
+    assert_eq!(r.stats().unknown_exec_refs, 0);
+}
+
+/// One report can tie three parts of an order at once: its ClOrdID (B) is a provisional
+/// part's, its OrigClOrdID (A) the order's, and its OrderID (V3) belongs to a part known only
+/// by it. Both parts join the order; each absorbed fill gets its MissingFill check back once,
+/// and the primary's fills match them all.
+#[test]
+fn one_report_that_ties_three_parts_joins_them_all_and_checks_each_fill_once() {
+    use super::grace_timers::TimerKind;
+    let (p, d) = (Stream::Primary, Stream::DropCopy);
+    let fill = |s, t, cl: &str, exec: &str, cum: i64, st| {
+        let order_id = if cl.is_empty() { "|37=V3" } else { "" };
+        let tags = format!("38=300|32=100|31=1.1|14={cum}|6=1.1{order_id}");
+        report(s, t, cl, exec, ExecType::Trade, st, &tags)
+    };
+    let mut tie = chain_link(d, 1_020, 1, 2); // B, naming A
+    tie.order_id = Id::from_bytes(b"V3").unwrap();
+    let ev = vec![
+        chain_link(p, 1_000, 0, 2),
+        chain_link(d, 1_001, 0, 2),
+        chain_link(d, 1_005, 2, 2), // C names B: a provisional part
+        fill(d, 1_006, "C", "F1", 100, OrdStatus::PartiallyFilled),
+        fill(d, 1_007, "", "F2", 200, OrdStatus::PartiallyFilled), // known only by V3
+        tie,
+    ];
+    let (mut r, mut out) = applied(&ev);
+    assert_eq!((live_keys(&r), r.store_stats().joined), (vec!["A".to_string()], 2));
+    let fill_checks = (0..r.timers.len()).filter(|&i| matches!(r.timers.peek(i).unwrap().kind, TimerKind::Fill(_)));
+    assert_eq!(fill_checks.count(), 4, "F1 and F2: the voided check of each, and its one new check");
+    for e in [chain_link(p, 1_030, 1, 2), chain_link(p, 1_040, 2, 2)] {
+        r.apply(&e, &mut out);
+    }
+    r.apply(&fill(p, 1_050, "C", "F1", 100, OrdStatus::PartiallyFilled), &mut out);
+    r.apply(&fill(p, 1_060, "A", "F2", 200, OrdStatus::PartiallyFilled), &mut out);
+    wake_and_finish(&mut r, &mut out);
+    assert_eq!(summary(&out), []);
+    assert_eq!(r.stats().orders, 1);
 }

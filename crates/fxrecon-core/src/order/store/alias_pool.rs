@@ -1,9 +1,10 @@
-//! The ClOrdID alias pool: the ClOrdIDs of an order beyond those it keeps inline, and the
-//! index from every ClOrdID to its order or pool entry.
+//! The identity pool: the ClOrdIDs of an order beyond those it keeps inline and the OrderIDs
+//! beyond its first, and the index from every ClOrdID to its order or pool entry.
 //!
-//! Owns: the pool entries and their free list, the ClOrdID index, and the hash every identity
-//! table is keyed by. Sized at construction and never grows; holds no order (its values are
-//! slot numbers, which the store confirms against the order they name).
+//! Owns: the pool entries (each a ClOrdID or an OrderID, by `order_id`) and their free list,
+//! the ClOrdID index, and the hash every identity table is keyed by. Sized at construction and
+//! never grows; holds no order (its values are slot numbers, which the store confirms against
+//! the order they name).
 
 use std::hash::BuildHasher;
 
@@ -13,13 +14,19 @@ use super::index::OrderTable;
 use super::order_record::OrderIdx;
 use crate::text::Id;
 
-/// A ClOrdID of an order beyond its inline ones.
+/// A ClOrdID of an order beyond its inline ones, or an OrderID beyond its first.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Alias {
     pub(super) id: Id,
     pub(super) order: OrderIdx,
+    /// Replace-chain depth: of the ClOrdID, or of the link whose report first carried the
+    /// OrderID.
     pub(super) depth: u16,
-    /// Next alias of the same order (for removal on retirement).
+    /// True for an OrderID (indexed in the store's OrderID table), false for a ClOrdID
+    /// (indexed here).
+    pub(super) order_id: bool,
+    /// Next entry of the same order (for removal on retirement, and for moving them all when
+    /// two parts of an order are joined).
     pub(super) next: u32,
 }
 
@@ -27,8 +34,9 @@ pub(super) fn id_hash(id: &Id) -> u64 {
     FixedState::with_seed(0x5eed_f00d).hash_one(id.as_bytes())
 }
 
-/// Where the ClOrdID index points: values below the order capacity are an order (the key is
-/// one of its inline ClOrdIDs), values from it on are alias-pool entries.
+/// Where the ClOrdID index (and the store's OrderID table) points: values below the order
+/// capacity are an order (the key is one of its inline ClOrdIDs, or its inline OrderID), values
+/// from it on are pool entries.
 #[derive(Debug)]
 pub(super) struct AliasIndex {
     /// Order capacity: the first pool value.
@@ -55,5 +63,20 @@ impl AliasIndex {
 
     pub(super) fn is_full(&self) -> bool {
         self.index.len() >= self.index.capacity()
+    }
+
+    /// Takes a free pool entry for `alias`; None when the pool is exhausted.
+    pub(super) fn take(&mut self, alias: Alias) -> Option<u32> {
+        match self.free.pop() {
+            Some(e) => {
+                self.entries[e as usize] = alias;
+                Some(e)
+            }
+            None if self.entries.len() < self.pool => {
+                self.entries.push(alias);
+                Some((self.entries.len() - 1) as u32)
+            }
+            None => None,
+        }
     }
 }

@@ -7,7 +7,7 @@
 //! are recognised, and an eviction never frees the order an append is for.
 
 use super::exec_record::NONE;
-use super::order_record::{Order, OrderIdx};
+use super::order_record::{Order, OrderIdx, Standing};
 use super::order_store::{CapacityExhausted, OrderStore};
 use crate::event::Stream;
 use crate::text::Id;
@@ -25,7 +25,8 @@ impl OrderStore {
         }
     }
 
-    pub(super) fn create(&mut self, key: Id) -> Result<OrderIdx, CapacityExhausted> {
+    /// Takes a slot for a new order keyed `key` (its identifiers are the caller's to add).
+    pub(super) fn create(&mut self, key: Id, standing: Standing) -> Result<OrderIdx, CapacityExhausted> {
         if self.live >= self.capacity.orders || self.aliases.is_full() {
             self.evict_oldest_retiring(None)?;
         }
@@ -40,9 +41,9 @@ impl OrderStore {
                 (self.orders.len() - 1) as OrderIdx
             }
         };
+        self.orders[idx as usize].standing = standing;
         self.live += 1;
         self.stats.high_water = self.stats.high_water.max(self.live as u64);
-        self.add_alias(key, idx, 0);
         Ok(idx)
     }
 
@@ -144,7 +145,7 @@ impl OrderStore {
     }
 
     /// Frees an order's slot, identifiers and execution records.
-    fn release(&mut self, idx: OrderIdx) {
+    pub(super) fn release(&mut self, idx: OrderIdx) {
         self.remove_ids(idx);
         // Each list goes onto the free list whole: its tail links to the old head (one
         // record touched per list, where walking it missed the cache once per record).

@@ -50,6 +50,7 @@ impl OrderStore {
     }
 
     /// Matches fill `f` with fill `p` of the other stream (both of `order`, both unmatched).
+    #[inline]
     pub fn pair_fills(&mut self, order: OrderIdx, f: ExecIdx, p: ExecIdx) {
         let (a, b) = (self.execs[f as usize], self.execs[p as usize]);
         debug_assert!(a.matched == NONE && b.matched == NONE && a.kind == ExecKind::Fill && b.kind == ExecKind::Fill);

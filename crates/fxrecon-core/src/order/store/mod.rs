@@ -2,8 +2,9 @@
 //! identity lookups.
 //!
 //! The store holds the order arena, the ClOrdID alias table (every ClOrdID of a replace chain
-//! maps to the root order), the OrderID table, each order's execution records per stream, and
-//! the retirement of finished orders. All storage is sized at construction: slots are reused
+//! maps to the root order), the OrderID table (every OrderID a report of an order carried), each
+//! order's execution records per stream, the joining of an order's provisional parts, and the
+//! retirement of finished orders. All storage is sized at construction: slots are reused
 //! through free lists and nothing grows after start-up. A full store evicts the oldest
 //! finished order queued for retirement; if none is queued, the caller gets
 //! [`CapacityExhausted`]. Knows nothing of divergences.
@@ -26,11 +27,13 @@ pub mod order_store;
 mod arena;
 mod exec_lists;
 mod identity;
+pub mod join;
 mod persist;
 
 #[cfg(test)]
 mod tests;
 
 pub use exec_record::{ExecIdx, ExecKind, ExecRecord, NONE};
+pub use join::{JoinNote, Joins};
 pub use order_record::{Order, OrderIdx};
 pub use order_store::{CapacityExhausted, OrderStore, StoreCapacity, StoreStats};

@@ -8,7 +8,7 @@
 use super::exec_record::{ExecIdx, ListSummary, NONE};
 use crate::event::Stream;
 use crate::order::view::OrderView;
-use crate::snapshot::{SnapReader, SnapWriter, SnapshotError};
+use crate::snapshot::{SnapReader, SnapWriter, SnapshotError, load_enum, save_enum};
 use crate::text::{Id, Name};
 use crate::time::Micros;
 
@@ -18,7 +18,8 @@ pub type OrderIdx = u32;
 /// Everything known about one order.
 #[derive(Clone, Copy, Debug)]
 pub struct Order {
-    /// Root ClOrdID (or OrderID when no ClOrdID was ever seen).
+    /// Root ClOrdID: the lowest link of the replace chain known so far (or the OrderID when no
+    /// ClOrdID was ever seen).
     pub key: Id,
     /// Symbol (55).
     pub symbol: Name,
@@ -55,8 +56,13 @@ pub struct Order {
     pub(super) n_ids: u8,
     /// Head of the order's further ClOrdIDs in the alias pool.
     pub(super) aliases: u32,
-    /// The OrderID the order is indexed under (empty: none).
+    /// The first OrderID the order is indexed under (empty: none); further ones are in the
+    /// pool, on the `aliases` chain.
     pub(super) order_id: Id,
+    /// Chain depth of the link whose report first carried `order_id`.
+    pub(super) order_id_depth: u16,
+    /// What the order knows of its chain's root (contract 2.1).
+    pub(super) standing: Standing,
     /// Summaries of the two execution lists (derived; see [`ListSummary`]).
     pub(super) lists: [ListSummary; 2],
     /// False while every matched pair of fills agrees in LastQty and LastPx (derived: set when
@@ -67,6 +73,33 @@ pub struct Order {
 /// ClOrdIDs kept inline in each order: the root and the first replace (or the ClOrdID learned
 /// after an OrderID-only sighting); longer replace chains continue in the alias pool.
 pub(super) const INLINE_IDS: usize = 2;
+
+/// What an order knows of its replace chain's root, which decides how a link of unknown
+/// place is attached to it (contract 2.1, "links out of order").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Standing {
+    /// Its root is known and every link it knows hangs off it, link by link: a link it does
+    /// not know comes after all of them.
+    #[default]
+    Rooted,
+    /// Its root is known, and so are links whose place among the links it does not know is
+    /// not (attached by OrderID above the others): a link it does not know may come anywhere.
+    Gapped,
+    /// Its root is unknown: a provisional part, started by a link whose OrigClOrdID was
+    /// unknown, by a report naming no OrigClOrdID that opens nothing, or by an OrderID alone.
+    /// Its links hang off each other; its depths count from [`PROVISIONAL_BASE`], so that
+    /// earlier links fit below.
+    Provisional,
+}
+
+impl Standing {
+    /// Every value (for snapshots).
+    pub const ALL: [Standing; 3] = [Standing::Rooted, Standing::Gapped, Standing::Provisional];
+}
+
+/// Chain depth of the first known link of an order whose root is unknown: links learnt later
+/// as OrigClOrdIDs sit below it, and a chain with a known root counts from 0 far below.
+pub(super) const PROVISIONAL_BASE: u16 = 0x8000;
 
 impl Order {
     pub(super) fn new(key: Id, generation: u32) -> Self {
@@ -90,6 +123,8 @@ impl Order {
             n_ids: 0,
             aliases: NONE,
             order_id: Id::new(),
+            order_id_depth: 0,
+            standing: Standing::Rooted,
             lists: [ListSummary::default(); 2],
             fills_may_disagree: false,
         }
@@ -99,6 +134,25 @@ impl Order {
     #[inline]
     pub(super) fn inline_slot(&self, id: &Id) -> Option<usize> {
         self.ids[..self.n_ids as usize].iter().position(|x| x == id)
+    }
+
+    /// True when the order has a ClOrdID (else it is known by its OrderIDs only). Pool
+    /// ClOrdIDs only ever follow full inline slots.
+    #[inline]
+    pub(super) fn has_cl_ord_id(&self) -> bool {
+        self.n_ids > 0
+    }
+
+    /// True while the chain's root is unknown.
+    #[inline]
+    pub(super) fn provisional(&self) -> bool {
+        self.standing == Standing::Provisional
+    }
+
+    /// True once any stream reported the order.
+    #[inline]
+    pub fn sighted(&self) -> bool {
+        self.views[0].seen || self.views[1].seen
     }
 
     /// The view of `stream`.
@@ -128,6 +182,8 @@ impl Order {
         w.put(&self.open_phantom).put(&self.open_quantity).put(&self.open_state).put(&self.generation);
         w.put(&self.last_activity).put(&self.retiring).put(&self.live);
         w.put(&self.ids).put(&self.id_depth).put(&self.n_ids).put(&self.aliases).put(&self.order_id);
+        w.put(&self.order_id_depth);
+        save_enum(w, self.standing, &Standing::ALL);
     }
 
     pub(super) fn load(r: &mut SnapReader<'_>) -> Result<Self, SnapshotError> {
@@ -151,6 +207,8 @@ impl Order {
             n_ids: r.get()?,
             aliases: r.get()?,
             order_id: r.get()?,
+            order_id_depth: r.get()?,
+            standing: load_enum(r, &Standing::ALL)?,
             // Rebuilt from the lists once the records are loaded (OrderStore::load).
             lists: [ListSummary::default(); 2],
             fills_may_disagree: false,

@@ -9,6 +9,7 @@
 use super::alias_pool::AliasIndex;
 use super::exec_record::{ExecIdx, ExecRecord, NONE};
 use super::index::OrderTable;
+use super::join::Joins;
 use super::order_record::{Order, OrderIdx};
 use super::ring_queue::RingQueue;
 use crate::time::Micros;
@@ -39,6 +40,8 @@ pub struct StoreStats {
     pub high_water: u64,
     /// Open orders retired after `open_retention_ms` without a report.
     pub stale_retired: u64,
+    /// Provisional parts joined to the order a later report tied them to (contract 2.1).
+    pub joined: u64,
 }
 
 /// Arena of orders with their identity tables, execution records and retirement queue.
@@ -48,7 +51,8 @@ pub struct OrderStore {
     pub(super) free_orders: Vec<OrderIdx>,
     pub(super) live: usize,
     pub(super) aliases: AliasIndex,
-    /// OrderID -> order (at most one OrderID per order, kept in the order).
+    /// OrderID -> order: the order's first OrderID is kept in the order (the value is its slot),
+    /// further ones in the alias pool (the value is the pool entry, as in the ClOrdID index).
     pub(super) order_ids: OrderTable,
     pub(super) execs: Vec<ExecRecord>,
     /// Head of the free execution records, linked through their `next` (a released order's
@@ -60,6 +64,9 @@ pub struct OrderStore {
     pub(super) stats: StoreStats,
     /// Next slot [`OrderStore::sweep_stale`] looks at.
     pub(super) sweep: usize,
+    /// The joins the last `resolve` did, until the reconciler takes them (never in a snapshot:
+    /// always empty between two reports).
+    pub(super) joins: Joins,
 }
 
 impl OrderStore {
@@ -75,7 +82,8 @@ impl OrderStore {
             orders,
             free_orders: Vec::with_capacity(n),
             live: 0,
-            // Replace chains add ClOrdIDs: room for two per order on average.
+            // Replace chains add ClOrdIDs (and, at venues that re-key on replace, OrderIDs): room
+            // for two per order on average.
             aliases: AliasIndex::with_capacity(n, n * 2),
             order_ids: OrderTable::with_capacity(n),
             execs,
@@ -84,6 +92,7 @@ impl OrderStore {
             capacity: StoreCapacity { orders: n, execs: capacity.execs.max(1) },
             stats: StoreStats::default(),
             sweep: 0,
+            joins: Joins::default(),
         }
     }
 

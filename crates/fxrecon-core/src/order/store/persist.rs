@@ -25,7 +25,7 @@ impl OrderStore {
         save_slice(w, &self.free_orders);
         w.put(&self.aliases.entries.len());
         for a in &self.aliases.entries {
-            w.put(&a.id).put(&a.order).put(&a.depth).put(&a.next);
+            w.put(&a.id).put(&a.order).put(&a.depth).put(&a.order_id).put(&a.next);
         }
         save_slice(w, &self.aliases.free);
         self.aliases.index.save(w);
@@ -41,6 +41,7 @@ impl OrderStore {
         }
         let s = &self.stats;
         w.put(&s.retired).put(&s.evicted).put(&s.capacity_exhausted).put(&s.high_water).put(&s.stale_retired);
+        w.put(&s.joined);
         w.put(&self.sweep);
     }
 
@@ -59,7 +60,13 @@ impl OrderStore {
         let n = r.count(self.aliases.pool)?;
         self.aliases.entries.clear();
         for _ in 0..n {
-            self.aliases.entries.push(Alias { id: r.get()?, order: r.get()?, depth: r.get()?, next: r.get()? });
+            self.aliases.entries.push(Alias {
+                id: r.get()?,
+                order: r.get()?,
+                depth: r.get()?,
+                order_id: r.get()?,
+                next: r.get()?,
+            });
         }
         load_into(r, &mut self.aliases.free)?;
         self.aliases.index.load(r)?;
@@ -81,6 +88,7 @@ impl OrderStore {
             capacity_exhausted: r.get()?,
             high_water: r.get()?,
             stale_retired: r.get()?,
+            joined: r.get()?,
         };
         self.sweep = r.get()?;
         self.check_structure()?;
@@ -156,15 +164,21 @@ impl OrderStore {
                 at = a.next;
             }
         }
-        // Identity tables: ClOrdID values below the order capacity are orders, the rest pool
-        // entries; OrderID values are orders.
+        // Identity tables: values below the order capacity are orders (holding a ClOrdID, or an
+        // OrderID, inline), the rest pool entries of the table's kind.
         let first_pool = self.aliases.orders as usize;
-        let alias_ok = |v: u32| {
+        let value_ok = |v: u32, order_id: bool| {
             let v = v as usize;
-            if v < first_pool { v < no && self.orders[v].live } else { v - first_pool < na && used[v - first_pool] }
+            if v < first_pool {
+                v < no
+                    && self.orders[v].live
+                    && if order_id { !self.orders[v].order_id.is_empty() } else { self.orders[v].n_ids > 0 }
+            } else {
+                v - first_pool < na && used[v - first_pool] && self.aliases.entries[v - first_pool].order_id == order_id
+            }
         };
-        if !self.aliases.index.values().all(alias_ok)
-            || !self.order_ids.values().all(|v| (v as usize) < no && self.orders[v as usize].live)
+        if !self.aliases.index.values().all(|v| value_ok(v, false))
+            || !self.order_ids.values().all(|v| value_ok(v, true))
         {
             return bad("identity table value");
         }
@@ -229,6 +243,15 @@ impl OrderStore {
             }
             d.i64(o.differ_since.map_or(i64::MIN, |t| t.0)).u64(o.open_phantom).u64(o.open_quantity).u64(o.open_state);
             d.i64(o.last_activity.0).u64(o.retiring as u64);
+            // What it knows of its chain's root, and the depth of its first OrderID and every
+            // further one (ClOrdIDs and the first OrderID were never part of the digest).
+            d.u64(o.standing as u64).u64(o.order_id_depth as u64);
+            for e in self.pool_chain(idx as OrderIdx) {
+                let a = &self.aliases.entries[e as usize];
+                if a.order_id {
+                    d.text(a.id.as_bytes()).u64(a.depth as u64);
+                }
+            }
             for s in Stream::BOTH {
                 for i in self.execs_of(idx as OrderIdx, s) {
                     let r = &self.execs[i as usize];

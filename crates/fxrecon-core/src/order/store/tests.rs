@@ -39,14 +39,14 @@ fn rec(x: &str) -> ExecRecord {
 fn replace_chain_maps_every_clordid_to_the_root() {
     let mut s = store(4);
     let e = Id::new();
-    let (a, d0) = s.resolve(&id("C1"), &e, &id("V1")).unwrap();
-    let (b, d1) = s.resolve(&id("C1.R1"), &id("C1"), &e).unwrap();
-    let (c, d2) = s.resolve(&id("C1.R2"), &id("C1.R1"), &e).unwrap();
+    let (a, d0) = s.resolve(&id("C1"), &e, &id("V1"), true).unwrap();
+    let (b, d1) = s.resolve(&id("C1.R1"), &id("C1"), &e, false).unwrap();
+    let (c, d2) = s.resolve(&id("C1.R2"), &id("C1.R1"), &e, false).unwrap();
     assert_eq!((a, b, c), (0, 0, 0));
     assert_eq!((d0, d1, d2), (0, 1, 2));
     assert_eq!(s.order(0).key, id("C1"));
     // Missing ClOrdID: OrderID learned earlier maps to the same order.
-    assert_eq!(s.resolve(&e, &e, &id("V1")).unwrap().0, 0);
+    assert_eq!(s.resolve(&e, &e, &id("V1"), false).unwrap().0, 0);
     assert_eq!(s.len(), 1);
 }
 
@@ -54,28 +54,30 @@ fn replace_chain_maps_every_clordid_to_the_root() {
 fn an_order_first_seen_by_orderid_only_takes_its_clordid_later() {
     let mut s = store(4);
     let e = Id::new();
-    let (a, _) = s.resolve(&e, &e, &id("V9")).unwrap();
+    let (a, _) = s.resolve(&e, &e, &id("V9"), false).unwrap();
     assert_eq!(s.order(a).key, id("V9"));
-    let (b, _) = s.resolve(&id("C9"), &e, &id("V9")).unwrap();
+    let (b, _) = s.resolve(&id("C9"), &e, &id("V9"), true).unwrap();
     assert_eq!(a, b, "one order, not two");
     assert_eq!(s.order(a).key, id("C9"), "keyed by its root ClOrdID once known");
-    assert_eq!(s.resolve(&id("C9.R1"), &id("C9"), &e).unwrap().0, a);
+    assert_eq!(s.resolve(&id("C9.R1"), &id("C9"), &e, false).unwrap().0, a);
 }
 
 #[test]
 fn replace_seen_before_its_original_uses_origclordid_as_root() {
     let mut s = store(4);
     let e = Id::new();
-    let (a, _) = s.resolve(&id("C2.R1"), &id("C2"), &e).unwrap();
-    let (b, d) = s.resolve(&id("C2"), &e, &e).unwrap();
-    assert_eq!((a, b, d), (0, 0, 0));
+    let (a, d1) = s.resolve(&id("C2.R1"), &id("C2"), &e, false).unwrap();
+    let (b, d0) = s.resolve(&id("C2"), &e, &e, true).unwrap();
+    assert_eq!((a, b), (0, 0));
+    assert_eq!(d1, d0 + 1, "the link sits one above the OrigClOrdID it names");
     assert_eq!(s.order(0).key, id("C2"));
+    assert_eq!(s.order(0).standing, super::order_record::Standing::Rooted, "its New names the root");
 }
 
 #[test]
 fn exec_lists_keep_arrival_order_per_stream() {
     let mut s = store(4);
-    let (o, _) = s.resolve(&id("C3"), &Id::new(), &Id::new()).unwrap();
+    let (o, _) = s.resolve(&id("C3"), &Id::new(), &Id::new(), true).unwrap();
     s.push_exec(o, Stream::Primary, rec("E1")).unwrap();
     s.push_exec(o, Stream::DropCopy, rec("X1")).unwrap();
     s.push_exec(o, Stream::Primary, rec("E2")).unwrap();
@@ -97,8 +99,8 @@ fn finish(s: &mut OrderStore, idx: OrderIdx, at: i64) {
 fn orderid_none_never_joins_orders_and_a_busy_finished_order_does_not_block_retirement() {
     let mut s = store(8);
     let e = Id::new();
-    let (a, _) = s.resolve(&id("R1"), &e, &id("NONE")).unwrap();
-    let (b, _) = s.resolve(&id("R2"), &e, &id("NONE")).unwrap();
+    let (a, _) = s.resolve(&id("R1"), &e, &id("NONE"), true).unwrap();
+    let (b, _) = s.resolve(&id("R2"), &e, &id("NONE"), true).unwrap();
     assert_ne!(a, b, "internal rejects share OrderID NONE but are different orders");
     finish(&mut s, a, 0);
     finish(&mut s, b, 1);
@@ -114,9 +116,9 @@ fn orderid_none_never_joins_orders_and_a_busy_finished_order_does_not_block_reti
 fn the_sweep_retires_open_orders_idle_too_long_and_nothing_else() {
     let mut s = store(8);
     let e = Id::new();
-    let (open, _) = s.resolve(&id("OPEN"), &e, &e).unwrap();
-    let (busy, _) = s.resolve(&id("BUSY"), &e, &e).unwrap();
-    let (done, _) = s.resolve(&id("DONE"), &e, &e).unwrap();
+    let (open, _) = s.resolve(&id("OPEN"), &e, &e, true).unwrap();
+    let (busy, _) = s.resolve(&id("BUSY"), &e, &e, true).unwrap();
+    let (done, _) = s.resolve(&id("DONE"), &e, &e, true).unwrap();
     s.order_mut(open).last_activity = Micros(0);
     s.order_mut(busy).last_activity = Micros(90);
     finish(&mut s, done, 0); // finished: left to retire_idle
@@ -138,13 +140,13 @@ fn the_sweep_retires_open_orders_idle_too_long_and_nothing_else() {
 fn full_store_evicts_oldest_retiring_else_reports_exhaustion() {
     let mut s = store(2);
     let e = Id::new();
-    let (a, _) = s.resolve(&id("A"), &e, &e).unwrap();
-    let (b, _) = s.resolve(&id("B"), &e, &e).unwrap();
-    assert_eq!(s.resolve(&id("C"), &e, &e), Err(CapacityExhausted));
+    let (a, _) = s.resolve(&id("A"), &e, &e, true).unwrap();
+    let (b, _) = s.resolve(&id("B"), &e, &e, true).unwrap();
+    assert_eq!(s.resolve(&id("C"), &e, &e, true), Err(CapacityExhausted));
     assert_eq!(s.stats().capacity_exhausted, 1);
     finish(&mut s, b, 10);
     finish(&mut s, a, 20);
-    let (c, _) = s.resolve(&id("C"), &e, &e).unwrap();
+    let (c, _) = s.resolve(&id("C"), &e, &e, true).unwrap();
     assert_eq!(c, b, "the oldest retiring order (B) is evicted and its slot reused");
     assert_eq!(s.stats().evicted, 1);
     assert_eq!(s.lookup(&id("B"), &e, &e), None);
@@ -158,7 +160,7 @@ fn retirement_after_retention_frees_everything_for_reuse() {
     let e = Id::new();
     for round in 0..100 {
         let name = format!("O{round}");
-        let (o, _) = s.resolve(&id(&name), &e, &id(&format!("V{round}"))).unwrap();
+        let (o, _) = s.resolve(&id(&name), &e, &id(&format!("V{round}")), true).unwrap();
         s.push_exec(o, Stream::Primary, rec("E1")).unwrap();
         s.push_exec(o, Stream::Primary, rec("E2")).unwrap();
         finish(&mut s, o, round * 10);
@@ -196,7 +198,7 @@ proptest::proptest! {
             match op {
                 // Append a fill or a status report (a small id alphabet: repeats happen).
                 0 | 1 => {
-                    let Ok((idx, _)) = s.resolve(&key, &e, &e) else { continue };
+                    let Ok((idx, _)) = s.resolve(&key, &e, &e, true) else { continue };
                     let kind = if op == 0 { ExecKind::Fill } else { ExecKind::Status };
                     let r = ExecRecord { kind, last_qty: Fixed(q), stream, ..rec(&format!("X{x}")) };
                     s.push_exec(idx, stream, r);
@@ -255,7 +257,7 @@ fn a_released_orders_records_on_both_streams_are_reused_whole_and_survive_a_snap
     let e = Id::new();
     let names =
         |s: &OrderStore, o, st| -> Vec<String> { s.execs_of(o, st).map(|i| s.exec(i).exec_id.to_string()).collect() };
-    let (a, _) = s.resolve(&id("A"), &e, &e).unwrap();
+    let (a, _) = s.resolve(&id("A"), &e, &e, true).unwrap();
     for (st, x) in
         [(Stream::Primary, "P1"), (Stream::DropCopy, "D1"), (Stream::Primary, "P2"), (Stream::DropCopy, "D2")]
     {
@@ -265,7 +267,7 @@ fn a_released_orders_records_on_both_streams_are_reused_whole_and_survive_a_snap
     s.retire_idle(Micros(100), 15);
     assert_eq!(s.stats().retired, 1);
     // B reuses all four records (the pool cannot grow), with nothing evicted.
-    let (b, _) = s.resolve(&id("B"), &e, &e).unwrap();
+    let (b, _) = s.resolve(&id("B"), &e, &e, true).unwrap();
     s.push_exec(b, Stream::Primary, rec("B1")).unwrap();
     s.push_exec(b, Stream::DropCopy, rec("B2")).unwrap();
     // A snapshot taken with half the free list left restores the same free list.
@@ -292,7 +294,7 @@ fn an_append_to_a_full_pool_never_evicts_the_order_it_is_for() {
     // report for it has nothing to evict but itself: refused, and the order stays whole.
     let mut s = OrderStore::with_capacity(StoreCapacity { orders: 2, execs: 1 });
     let e = Id::new();
-    let (a, _) = s.resolve(&id("A"), &e, &e).unwrap();
+    let (a, _) = s.resolve(&id("A"), &e, &e, true).unwrap();
     s.push_exec(a, Stream::Primary, rec("E1")).unwrap();
     finish(&mut s, a, 10);
     let generation = s.order(a).generation;
@@ -303,11 +305,118 @@ fn an_append_to_a_full_pool_never_evicts_the_order_it_is_for() {
     assert_eq!(s.lookup(&id("A"), &e, &e), Some(a));
     assert_eq!(s.execs_of(a, Stream::Primary).count(), 1);
     // A is still first in the queue: another order's append evicts it, once.
-    let (b, _) = s.resolve(&id("B"), &e, &e).unwrap();
+    let (b, _) = s.resolve(&id("B"), &e, &e, true).unwrap();
     s.push_exec(b, Stream::Primary, rec("F1")).unwrap();
     assert_eq!(s.stats().evicted, 1);
     assert_eq!(s.lookup(&id("A"), &e, &e), None);
     assert_eq!(s.len(), 1);
     s.retire_idle(Micros(1_000_000), 15);
     assert_eq!(s.len(), 1, "nothing is released twice");
+}
+
+/// Contract 2.1, "several OrderIDs": every OrderID a report of the order carries maps to it
+/// (the first inline, the others in the pool), with the depth of the link that carried it;
+/// `NONE` and an empty OrderID never name an order; retirement forgets them all.
+#[test]
+fn every_order_id_a_report_carries_maps_to_its_order() {
+    let mut s = store(4);
+    let e = Id::new();
+    let (a, _) = s.resolve(&id("A"), &e, &id("V1"), true).unwrap();
+    assert_eq!(s.resolve(&id("B"), &id("A"), &id("V2"), false).unwrap(), (a, 1));
+    assert_eq!(s.resolve(&id("C"), &id("B"), &id("V3"), false).unwrap(), (a, 2));
+    for (v, depth) in [("V1", 0), ("V2", 1), ("V3", 2)] {
+        assert_eq!(s.resolve(&e, &e, &id(v), false).unwrap(), (a, depth), "{v}");
+    }
+    assert_eq!(s.lookup(&e, &e, &id("V3")), Some(a));
+    assert_eq!(s.lookup(&e, &e, &id("NONE")), None);
+    assert_eq!((s.len(), s.stats().joined), (1, 0));
+    finish(&mut s, a, 0);
+    s.retire_idle(Micros(100), 1);
+    for v in ["V1", "V2", "V3"] {
+        assert_eq!(s.lookup(&e, &e, &id(v)), None, "{v} forgotten with its order");
+    }
+    assert!(s.aliases.entries.len() <= s.aliases.free.len(), "every pool entry is free again");
+}
+
+/// A link that arrives before the one it names starts a provisional part; the report that
+/// ties it to the order (the missing link, naming a link of the order) joins them: one order,
+/// keyed by the root, the part's depths rebased above the link it hangs off, its slot free.
+#[test]
+fn a_provisional_part_joins_its_order_when_the_missing_link_arrives() {
+    let mut s = store(4);
+    let e = Id::new();
+    let (a, _) = s.resolve(&id("A"), &e, &e, true).unwrap();
+    s.resolve(&id("B"), &id("A"), &e, false).unwrap();
+    let (p, d) = s.resolve(&id("D"), &id("C"), &e, false).unwrap();
+    assert_ne!(p, a, "nothing ties D to the order yet");
+    assert_eq!((s.order(p).key, s.order(p).standing), (id("C"), super::order_record::Standing::Provisional));
+    assert!(s.resolve(&id("E"), &id("D"), &e, false).unwrap() == (p, d + 1));
+    assert!(!s.has_joins());
+    // C names B: C's part joins A's order, C just above B.
+    assert_eq!(s.resolve(&id("C"), &id("B"), &e, false).unwrap(), (a, 2));
+    let joins = s.take_joins();
+    assert_eq!(joins.as_slice().len(), 1);
+    assert_eq!((joins.as_slice()[0].survivor, joins.as_slice()[0].absorbed), (a, p));
+    assert!(!s.has_joins(), "taken");
+    for (cl, depth) in [("A", 0), ("B", 1), ("C", 2), ("D", 3), ("E", 4)] {
+        assert_eq!(s.chain_depth_of(&id(cl)), Some(depth), "{cl}");
+        assert_eq!(s.lookup(&id(cl), &e, &e), Some(a));
+    }
+    assert_eq!((s.len(), s.order(a).key, s.order(p).live, s.stats().joined), (1, id("A"), false, 1));
+}
+
+/// A full identity pool (and OrderID table) is counted as capacity exhausted, never a panic,
+/// and never allocates: the order still resolves by what it remembered (a link whose
+/// OrigClOrdID was not remembered is a new order, refused by the full store).
+#[test]
+fn a_full_identity_pool_is_counted_not_a_panic() {
+    let mut s = OrderStore::with_capacity(StoreCapacity { orders: 1, execs: 4 });
+    let e = Id::new();
+    let (a, _) = s.resolve(&id("A"), &e, &id("V0"), true).unwrap();
+    let reserved = s.aliases.entries.capacity();
+    let mut prev = "A".to_string();
+    for k in 1..6 {
+        let cl = format!("L{k}");
+        if let Ok((o, _)) = s.resolve(&id(&cl), &id(&prev), &id(&format!("V{k}")), false) {
+            assert_eq!(o, a);
+        }
+        prev = cl;
+    }
+    assert!(s.stats().capacity_exhausted > 0);
+    assert_eq!(s.aliases.entries.capacity(), reserved);
+    assert_eq!(s.lookup(&id("A"), &e, &e), Some(a));
+    assert_eq!(s.lookup(&e, &e, &id("V0")), Some(a));
+}
+
+/// A snapshot keeps the pool's OrderIDs, the standing of each order and the joined count; a
+/// pool entry whose kind does not match the table that names it is refused on load.
+#[test]
+fn a_snapshot_keeps_several_order_ids_and_refuses_an_entry_of_the_wrong_kind() {
+    let mut s = store(8);
+    let e = Id::new();
+    let (a, _) = s.resolve(&id("A"), &e, &id("V1"), true).unwrap();
+    s.resolve(&id("B"), &id("A"), &id("V2"), false).unwrap();
+    s.resolve(&id("C"), &id("B"), &id("V3"), false).unwrap();
+    let (p, _) = s.resolve(&id("Y"), &id("X"), &id("W1"), false).unwrap();
+    s.resolve(&e, &e, &id("Q1"), false).unwrap();
+    let mut buf = Vec::new();
+    s.save(&mut SnapWriter::new(&mut buf));
+    let mut t = store(8);
+    t.load(&mut SnapReader::new(&buf)).unwrap();
+    for v in ["V1", "V2", "V3"] {
+        assert_eq!(t.lookup(&e, &e, &id(v)), Some(a));
+    }
+    assert_eq!((t.lookup(&e, &e, &id("W1")), t.order(p).standing), (Some(p), s.order(p).standing));
+    let mut d1 = crate::digest::Digest::default();
+    let mut d2 = crate::digest::Digest::default();
+    s.digest_into(&mut d1);
+    t.digest_into(&mut d2);
+    assert_eq!(d1.finish(), d2.finish());
+    // An OrderID entry passed off as a ClOrdID one.
+    let e0 = s.pool_chain(a).find(|&x| s.aliases.entries[x as usize].order_id).unwrap();
+    s.aliases.entries[e0 as usize].order_id = false;
+    let mut bad = Vec::new();
+    s.save(&mut SnapWriter::new(&mut bad));
+    let mut u = store(8);
+    assert!(u.load(&mut SnapReader::new(&bad)).is_err());
 }
