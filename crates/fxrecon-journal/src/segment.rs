@@ -699,6 +699,12 @@ pub struct JournalReader {
     chunk: (usize, usize),
 }
 
+/// The number of the first record of segment `index` at `path` (from its header), if the
+/// header is whole and valid.
+pub fn segment_first_record(path: &Path, index: u64) -> Option<u64> {
+    first_record_of(path, index)
+}
+
 /// Reads the `first_record` field of a segment's header, if the header is whole and valid.
 fn first_record_of(path: &Path, index: u64) -> Option<u64> {
     use std::io::Read;
@@ -1026,6 +1032,9 @@ impl JournalReader {
                 }
                 _ => seq = Some(first),
             }
+            // A segment holding no record yet (a kill just after a roll-over) still says how
+            // many came before it.
+            out.records = first;
             let mut pos = HEADER_LEN as u64;
             loop {
                 // The bytes this frame needs: its header, and its payload once the header checks.
@@ -1194,6 +1203,30 @@ mod tests {
         let (v, _) = read_all(&d, false).unwrap();
         assert_eq!(v.len(), 45);
         assert_eq!(v[40], "record 0000 payload");
+    }
+
+    #[test]
+    fn a_last_segment_holding_only_its_header_keeps_the_record_count_on_reopen() {
+        // A kill just after a roll-over leaves the new segment with its header alone.
+        let d = dir("header-only");
+        write(&d, 30);
+        let last = *list_segments(&d).unwrap().last().unwrap();
+        let p = d.join(segment_name(last));
+        let before = first_record_of(&p, last).unwrap();
+        assert!(before > 0);
+        OpenOptions::new().write(true).open(&p).unwrap().set_len(HEADER_LEN as u64).unwrap();
+        let mut w = JournalWriter::open(&d, 256, FsyncPolicy::Never).unwrap();
+        assert_eq!(w.written_records(), before, "the count is the header's, not zero");
+        for i in 0..20 {
+            w.append(1, format!("again {i:04} payload").as_bytes()).unwrap();
+        }
+        w.sync().unwrap();
+        drop(w);
+        // More roll-overs since, each segment continuing the count of the one before.
+        assert!(*list_segments(&d).unwrap().last().unwrap() > last + 1);
+        let (v, out) = read_all(&d, false).unwrap();
+        assert_eq!(v.len() as u64, before + 20);
+        assert_eq!(out.records, before + 20);
     }
 
     #[test]

@@ -214,14 +214,29 @@ fn run_stepped(mut all: Composite, idle: IdleStrategy, supervisor: &mut dyn Supe
     if errors.is_empty() { Ok(()) } else { Err(errors) }
 }
 
-/// Waits for every runner, ticking `supervisor` meanwhile; collects their errors.
-fn supervise(runners: Vec<AgentRunner>, supervisor: &mut dyn Supervisor) -> Result<(), Vec<AgentError>> {
+/// Waits for every runner, ticking `supervisor` meanwhile; collects their errors. A runner
+/// that ends with an error closes the others: they would otherwise wait for ever on rings
+/// nobody fills or drains any more.
+fn supervise(mut runners: Vec<AgentRunner>, supervisor: &mut dyn Supervisor) -> Result<(), Vec<AgentError>> {
     let every = supervisor.every();
-    while !runners.iter().all(|r| r.is_finished()) {
+    let mut errors = Vec::new();
+    while !runners.is_empty() {
+        let (finished, running): (Vec<_>, Vec<_>) = runners.into_iter().partition(|r| r.is_finished());
+        runners = running;
+        let failed_before = errors.len();
+        errors.extend(finished.into_iter().filter_map(|r| r.join().err()));
+        if errors.len() > failed_before {
+            for r in &runners {
+                tracing::error!(runner = r.name(), "a peer failed: closing this runner");
+                r.close();
+            }
+        }
+        if runners.is_empty() {
+            break;
+        }
         std::thread::sleep(every.min(Duration::from_millis(5)));
         supervisor.tick();
     }
-    let errors: Vec<AgentError> = runners.into_iter().filter_map(|r| r.join().err()).collect();
     if errors.is_empty() { Ok(()) } else { Err(errors) }
 }
 
@@ -313,6 +328,38 @@ mod tests {
             if mode == Threading::Stepped {
                 assert!(ticks.0 > 0, "the supervisor ticks between stepped cycles too");
             }
+        }
+    }
+
+    /// Fails at start, leaving its ring undrained.
+    struct Broken(#[allow(dead_code)] rtrb::Consumer<u64>);
+
+    impl Agent for Broken {
+        fn name(&self) -> &'static str {
+            "broken"
+        }
+        fn on_start(&mut self) -> Result<(), AgentError> {
+            Err(AgentError::new("broken", "cannot start"))
+        }
+        fn do_work(&mut self) -> usize {
+            0
+        }
+        fn is_done(&self) -> bool {
+            false
+        }
+    }
+
+    #[test]
+    fn a_failed_agent_closes_its_peers_instead_of_leaving_them_waiting() {
+        for mode in [Threading::Shared, Threading::Dedicated] {
+            let (tx, rx) = RingBuffer::new(8);
+            let mut team = Team::new(IdleStrategy::Yield, false);
+            // Never ends on its own: its ring fills and nobody drains it.
+            team.add(Lane::Intake, Box::new(Source { next: 1, n: u64::MAX, ring: tx, done: false }));
+            team.add(Lane::Core, Box::new(Broken(rx)));
+            let errors = team.run(mode, &mut Ticks(0)).unwrap_err();
+            assert_eq!(errors.len(), 1, "{mode:?}");
+            assert_eq!(errors[0].message, "cannot start");
         }
     }
 
