@@ -31,6 +31,38 @@ pub struct InputConfig {
     pub follow: bool,
 }
 
+/// The journal's files (`[journal]`).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct JournalConfig {
+    /// Bytes per segment file before the journal rolls over to the next.
+    pub segment_bytes: u64,
+    /// Keep the segments under this many bytes, letting go of those no restart needs (0: keep
+    /// everything).
+    pub retention_bytes: u64,
+    /// Let go of segments no restart needs once they are this many days old (0: never).
+    pub retention_days: u64,
+    /// Move the segments let go here instead of deleting them.
+    pub archive_dir: Option<PathBuf>,
+}
+
+impl Default for JournalConfig {
+    fn default() -> Self {
+        Self { segment_bytes: 256 << 20, retention_bytes: 0, retention_days: 0, archive_dir: None }
+    }
+}
+
+impl JournalConfig {
+    /// The retention these settings ask for.
+    pub fn retention(&self) -> fxrecon_journal::retention::Retention {
+        fxrecon_journal::retention::Retention {
+            max_bytes: self.retention_bytes,
+            max_age: (self.retention_days > 0).then(|| std::time::Duration::from_secs(self.retention_days * 86_400)),
+            archive: self.archive_dir.clone(),
+        }
+    }
+}
+
 /// Everything a run can be tuned with.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -75,6 +107,8 @@ pub struct Config {
     pub primary: InputConfig,
     /// The drop-copy input.
     pub dropcopy: InputConfig,
+    /// The journal's files.
+    pub journal: JournalConfig,
 }
 
 /// The settings that decide what a run reports: recorded in its journal, so that a replay or
@@ -124,6 +158,7 @@ impl Default for Config {
             log_format: LogFormat::Text,
             primary: InputConfig::default(),
             dropcopy: InputConfig::default(),
+            journal: JournalConfig::default(),
         }
     }
 }
@@ -198,6 +233,26 @@ impl Config {
         match fxrecon_core::decimal::Price::parse(self.avg_px_tolerance.as_bytes()) {
             Ok(t) if t.0 >= 0 => {}
             _ => return bad("avg_px_tolerance must be a decimal >= 0 with at most 8 decimals (e.g. \"0.00000005\")"),
+        }
+        if !(64 << 10..=1 << 40).contains(&self.journal.segment_bytes) {
+            return bad("journal.segment_bytes must be between 65536 and 1099511627776");
+        }
+        let j = &self.journal;
+        if j.retention_bytes != 0 && j.retention_bytes < j.segment_bytes {
+            return bad("journal.retention_bytes must be 0 (keep everything) or at least journal.segment_bytes");
+        }
+        if j.retention_days > 3650 {
+            return bad("journal.retention_days must be 0 (never) or at most 3650");
+        }
+        let retains = j.retention_bytes > 0 || j.retention_days > 0;
+        if j.archive_dir.is_some() && !retains {
+            return bad(
+                "journal.archive_dir needs journal.retention_bytes or journal.retention_days: nothing would be archived",
+            );
+        }
+        if retains && self.snapshot_every == 0 {
+            // Segments go only once a snapshot stands in for them.
+            return bad("journal retention needs snapshots: snapshot_every must be > 0");
         }
         if self.shutdown_timeout_ms == 0 || self.shutdown_timeout_ms > 3_600_000 {
             return bad("shutdown_timeout_ms must be > 0 and at most 3600000 (1 hour)");
@@ -327,6 +382,25 @@ mod tests {
         assert!(matches!(Config::load(&p), Err(ConfigError::Invalid(_))));
         assert!(matches!(Config::load(&dir.join("none.toml")), Err(ConfigError::Read { .. })));
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn journal_settings_that_cannot_work_are_refused() {
+        let journal =
+            |j: JournalConfig| Config { journal: j, ..Config::default() }.validate().err().map(|e| e.to_string());
+        let d = JournalConfig::default();
+        assert_eq!(journal(d.clone()), None);
+        assert!(journal(JournalConfig { segment_bytes: 4096, ..d.clone() }).unwrap().contains("segment_bytes"));
+        let small = JournalConfig { retention_bytes: 1 << 20, ..d.clone() };
+        assert!(journal(small).unwrap().contains("retention_bytes"));
+        let archive = JournalConfig { archive_dir: Some("a".into()), ..d.clone() };
+        assert!(journal(archive).unwrap().contains("archive_dir"));
+        let fine = JournalConfig { retention_bytes: 1 << 30, archive_dir: Some("a".into()), ..d.clone() };
+        assert_eq!(journal(fine.clone()), None);
+        let no_snapshots = Config { journal: fine, snapshot_every: 0, ..Config::default() }.validate();
+        assert!(no_snapshots.unwrap_err().to_string().contains("snapshot_every"));
+        let days = JournalConfig { retention_days: 5000, ..d };
+        assert!(journal(days).unwrap().contains("retention_days"));
     }
 
     #[test]

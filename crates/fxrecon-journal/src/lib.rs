@@ -22,6 +22,7 @@ pub mod position;
 pub mod record;
 pub mod recovery;
 pub mod replay;
+pub mod retention;
 pub mod segment;
 pub mod snapshot_file;
 pub mod write_behind;

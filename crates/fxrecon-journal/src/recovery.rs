@@ -49,11 +49,22 @@ pub fn journal_exists(dir: &Path) -> Result<bool, JournalError> {
     Ok(dir.exists() && !list_segments(dir)?.is_empty())
 }
 
-/// The rules a journal was written with (its run header).
+/// Name of the run header's copy beside the segments: the header stays readable after
+/// retention removed the first segment.
+pub const HEADER_FILE: &str = "run-header.json";
+
+/// The rules a journal was written with (its run header: the first record, or its copy once
+/// retention removed the first segment).
 pub fn journal_rules<T: DeserializeOwned>(dir: &Path) -> Result<T, HeaderError> {
+    let unreadable = |source| HeaderError::Unreadable { dir: dir.display().to_string(), source };
+    if list_segments(dir)?.first().is_some_and(|&first| first > 0) {
+        return match std::fs::read(dir.join(HEADER_FILE)) {
+            Ok(payload) => record::decode_header(&payload).map_err(unreadable),
+            Err(_) => Err(HeaderError::Missing(dir.display().to_string())),
+        };
+    }
     match JournalReader::new(dir, false).first_record()? {
-        Some((KIND_HEADER, payload)) => record::decode_header(&payload)
-            .map_err(|source| HeaderError::Unreadable { dir: dir.display().to_string(), source }),
+        Some((KIND_HEADER, payload)) => record::decode_header(&payload).map_err(unreadable),
         _ => Err(HeaderError::Missing(dir.display().to_string())),
     }
 }
@@ -64,10 +75,16 @@ pub fn create<T: Serialize>(
     rules: &T,
     fsync: FsyncPolicy,
     direct_io: bool,
+    segment_bytes: u64,
 ) -> Result<JournalWriter, JournalError> {
-    let mut writer = JournalWriter::open(dir, SEGMENT_BYTES, fsync)?.direct_io(direct_io)?;
-    writer.append(KIND_HEADER, &record::encode_header(rules))?;
+    let mut writer = JournalWriter::open(dir, segment_bytes, fsync)?.direct_io(direct_io)?;
+    let header = record::encode_header(rules);
+    writer.append(KIND_HEADER, &header)?;
     writer.sync()?;
+    // Its copy, for when retention has let the first segment go.
+    let io = |source| JournalError::Io { path: dir.join(HEADER_FILE), source };
+    let tmp = dir.join(format!("{HEADER_FILE}.tmp"));
+    std::fs::write(&tmp, &header).and_then(|()| std::fs::rename(&tmp, dir.join(HEADER_FILE))).map_err(io)?;
     Ok(writer)
 }
 
@@ -79,13 +96,14 @@ pub fn reopen(
     direct_io: bool,
     salvaged: bool,
     records: u64,
+    segment_bytes: u64,
 ) -> Result<JournalWriter, JournalError> {
     // A snapshot whose writing a kill cut short leaves its temporary file behind.
     let _ = crate::snapshot_file::remove_temporaries(dir);
     let writer = if salvaged {
-        JournalWriter::open_new_segment(dir, SEGMENT_BYTES, fsync, records)?
+        JournalWriter::open_new_segment(dir, segment_bytes, fsync, records)?
     } else {
-        JournalWriter::open(dir, SEGMENT_BYTES, fsync)?
+        JournalWriter::open(dir, segment_bytes, fsync)?
     };
     writer.direct_io(direct_io)
 }
@@ -98,7 +116,20 @@ pub fn usable_snapshot(
     cfg: ReconConfig,
     accept: impl Fn(&SnapshotHeader) -> Result<(), String>,
 ) -> Option<(SnapshotHeader, Reconciler)> {
-    let snapshots = snapshot_file::list(dir).ok()?;
+    usable_snapshot_in(dir, cfg, accept, false)
+}
+
+/// As [`usable_snapshot`], the oldest usable one first when `oldest_first`.
+pub fn usable_snapshot_in(
+    dir: &Path,
+    cfg: ReconConfig,
+    accept: impl Fn(&SnapshotHeader) -> Result<(), String>,
+    oldest_first: bool,
+) -> Option<(SnapshotHeader, Reconciler)> {
+    let mut snapshots = snapshot_file::list(dir).ok()?;
+    if oldest_first {
+        snapshots.reverse();
+    }
     for (consumed, path) in snapshots {
         let restored = snapshot_file::read(&path).map_err(|e| e.to_string()).and_then(|payload| {
             let mut r = SnapReader::new(&payload);

@@ -147,6 +147,8 @@ pub struct SnapshotRings {
     pub dir: std::path::PathBuf,
     /// Snapshots kept; older ones are removed.
     pub keep: usize,
+    /// Which segments go once no restart needs them (checked after each snapshot).
+    pub retention: crate::retention::Retention,
 }
 
 /// Drains consumption marks and raw bytes into the journal.
@@ -217,6 +219,16 @@ impl JournalAgent {
         let io = |source| JournalError::Io { path: dir.clone(), source };
         let written = crate::snapshot_file::write(&rings.dir, consumed, &buf)
             .and_then(|_| crate::snapshot_file::prune(&rings.dir, rings.keep));
+        if written.is_ok() && !rings.retention.keeps_everything() {
+            // A restart replays from the oldest snapshot kept at the earliest: what lies wholly
+            // before it is needed by nobody.
+            let oldest = crate::snapshot_file::list(&rings.dir).ok().and_then(|l| l.iter().map(|(c, _)| *c).min());
+            if let Some(oldest) = oldest
+                && let Err(e) = crate::retention::apply(&rings.dir, oldest + self.header_records, &rings.retention)
+            {
+                tracing::error!(error = %e, "journal retention failed; the segments stay");
+            }
+        }
         // The buffer goes back whatever happened: a lost snapshot only means a longer replay.
         let _ = rings.empty.push(buf);
         match written {

@@ -223,6 +223,53 @@ fn a_second_run_on_a_journal_in_use_is_refused_naming_the_holder() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v = bin().args(["journal", "verify"]).arg(&journal).output().unwrap();
     assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
+    // A window before what was kept cannot be replayed: said, not silently shortened.
+    let early =
+        bin().args(["replay", "--journal"]).arg(&journal).args(["--from", "2000-01-01T00:00:00Z"]).output().unwrap();
+    assert!(!early.status.success() && early.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&early.stderr).contains("retention"), "{}", String::from_utf8_lossy(&early.stderr));
+}
+
+#[test]
+fn an_archive_directory_keeps_the_segments_retention_lets_go_and_cannot_be_the_journal() {
+    let dir = TempDir::new("archive");
+    let (p, d) = write_day(&dir, 3_000, 11);
+    let (out, journal, archive) = (dir.join("out.jsonl"), dir.join("j"), dir.join("archive"));
+    let cfg = dir.join("archive.toml");
+    let write_cfg = |archive: &Path| {
+        let body = format!(
+            "snapshot_every = 2000\nsnapshots_kept = 1\n[journal]\nsegment_bytes = 65536\nretention_bytes = 65536\narchive_dir = {:?}\n",
+            archive.display().to_string()
+        );
+        std::fs::write(&cfg, body).unwrap();
+    };
+    let run = || {
+        let mut c = bin();
+        c.arg("run").arg("--config").arg(&cfg).arg("--primary").arg(&p).arg("--dropcopy").arg(&d);
+        c.arg("--out").arg(&out).arg("--journal").arg(&journal);
+        c.output().unwrap()
+    };
+    write_cfg(&journal);
+    std::fs::create_dir_all(&journal).unwrap();
+    let refused = run();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("archive_dir"));
+    assert!(!out.exists(), "nothing written before the checks pass");
+    write_cfg(&archive);
+    let ran = run();
+    assert!(ran.status.success(), "{}", String::from_utf8_lossy(&ran.stderr));
+    let (_, first) = segment_bytes(&journal);
+    assert!(first > 0, "segments were let go");
+    // Every segment let go is in the archive, byte for byte what the journal wrote: the
+    // archive and the journal together are the whole journal again.
+    let archived: Vec<_> = std::fs::read_dir(&archive).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(archived.len() as u64, first, "segments 0..{first} archived");
+    for seg in &archived {
+        std::fs::copy(seg, journal.join(seg.file_name().unwrap())).unwrap();
+    }
+    let whole = bin().args(["replay", "--journal"]).arg(&journal).output().unwrap();
+    assert!(whole.status.success(), "{}", String::from_utf8_lossy(&whole.stderr));
+    assert_eq!(whole.stdout, std::fs::read(&out).unwrap(), "the whole day replays once the archive is back");
 }
 
 #[test]
@@ -460,4 +507,176 @@ fn a_salvage_keeps_every_earlier_backup_and_the_salvaged_journal_needs_no_salvag
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v = bin().args(["journal", "verify"]).arg(&journal).output().unwrap();
     assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
+}
+
+/// Bytes of the journal's segment files.
+fn segment_bytes(journal: &Path) -> (u64, u64) {
+    let segs: Vec<(String, u64)> = std::fs::read_dir(journal)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".seg"))
+        .map(|e| (e.file_name().to_string_lossy().to_string(), e.metadata().unwrap().len()))
+        .collect();
+    let first: u64 = segs.iter().map(|(n, _)| n[8..18].parse::<u64>().unwrap()).min().unwrap();
+    (segs.iter().map(|(_, b)| b).sum(), first)
+}
+
+#[test]
+fn retention_keeps_the_journal_under_its_budget_and_restarts_and_replays_still_agree() {
+    let dir = TempDir::new("retention");
+    let (p, d) = write_day(&dir, 6_000, 10);
+    let want = {
+        let out = dir.join("want.jsonl");
+        assert!(reconcile(&p, &d).arg("--out").arg(&out).arg("--summary").arg("/dev/null").status().unwrap().success());
+        std::fs::read(out).unwrap()
+    };
+    let cfg = dir.join("retention.toml");
+    std::fs::write(
+        &cfg,
+        "snapshot_every = 3000\nsnapshots_kept = 2\n[journal]\nsegment_bytes = 65536\nretention_bytes = 300000\n",
+    )
+    .unwrap();
+    let (out, journal) = (dir.join("out.jsonl"), dir.join("j"));
+    let start = |paced: bool| {
+        let mut c = bin();
+        c.arg("run").arg("--config").arg(&cfg).arg("--primary").arg(&p).arg("--dropcopy").arg(&d);
+        c.arg("--out").arg(&out).arg("--journal").arg(&journal);
+        if paced {
+            c.args(["--pace", "20000", "--clock", "file"]);
+        }
+        c.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap()
+    };
+    // Killed a few times on the way (kill -9), then left to finish.
+    for i in 0..4 {
+        let mut child = start(true);
+        std::thread::sleep(std::time::Duration::from_millis(400 + 150 * i));
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let last = bin()
+        .arg("run")
+        .arg("--config")
+        .arg(&cfg)
+        .arg("--primary")
+        .arg(&p)
+        .arg("--dropcopy")
+        .arg(&d)
+        .arg("--out")
+        .arg(&out)
+        .arg("--journal")
+        .arg(&journal)
+        .output()
+        .unwrap();
+    assert!(last.status.success(), "{}", String::from_utf8_lossy(&last.stderr));
+    assert_eq!(std::fs::read(&out).unwrap(), want, "the output is one uninterrupted run's");
+    let (bytes, first) = segment_bytes(&journal);
+    // What a restart may still need — from the oldest of the two snapshots kept (3,000
+    // messages apart) on, at about 350 bytes a message — stays beside the budget.
+    assert!(bytes <= 300_000 + 2 * 3_000 * 400 + 65_536, "{bytes} bytes of segments");
+    assert!(bytes < 6_000 * 9 * 300, "far less than the whole day's journal");
+    assert!(first > 0, "segments no restart needs were let go");
+    // The header's copy keeps the journal readable; a replay starts at the oldest snapshot
+    // the kept segments cover, and gives the rest of the day's records.
+    let r = bin().args(["replay", "--journal"]).arg(&journal).output().unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(!r.stdout.is_empty() && want.ends_with(&r.stdout), "the replay is the end of the day's output");
+    let v = bin().args(["journal", "verify"]).arg(&journal).output().unwrap();
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
+}
+
+#[test]
+fn kill_9_at_twenty_points_while_the_inputs_grow_ends_as_one_uninterrupted_run_and_as_replay() {
+    let dir = TempDir::new("grow");
+    let cfg = fxrecon_gen::GenConfig { orders: 1_500, seed: 12, ..Default::default() };
+    let parts: Vec<_> = fxrecon_gen::parts(&cfg).take(6).collect();
+    let (p, d) = (dir.join("primary.fix"), dir.join("dropcopy.fix"));
+    let (mut all_p, mut all_d) = (Vec::new(), Vec::new());
+    for part in &parts {
+        all_p.extend_from_slice(&part.primary);
+        all_d.extend_from_slice(&part.dropcopy);
+    }
+    let (full_p, full_d) = (dir.join("full-primary.fix"), dir.join("full-dropcopy.fix"));
+    std::fs::write(&full_p, &all_p).unwrap();
+    std::fs::write(&full_d, &all_d).unwrap();
+    let want = {
+        let out = dir.join("want.jsonl");
+        assert!(
+            reconcile(&full_p, &full_d)
+                .arg("--out")
+                .arg(&out)
+                .arg("--summary")
+                .arg("/dev/null")
+                .status()
+                .unwrap()
+                .success()
+        );
+        std::fs::read(out).unwrap()
+    };
+    std::fs::write(&p, &parts[0].primary).unwrap();
+    std::fs::write(&d, &parts[0].dropcopy).unwrap();
+    let snap = dir.join("snap.toml");
+    std::fs::write(&snap, "snapshot_every = 2500\n").unwrap();
+    let (out, journal) = (dir.join("out.jsonl"), dir.join("j"));
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut grown = 1;
+    for restart in 0..22 {
+        // Paced so that no run reaches the end of what it has been given before its kill.
+        let mut child = bin()
+            .arg("run")
+            .arg("--config")
+            .arg(&snap)
+            .arg("--primary")
+            .arg(&p)
+            .arg("--dropcopy")
+            .arg(&d)
+            .arg("--out")
+            .arg(&out)
+            .arg("--journal")
+            .arg(&journal)
+            .args(["--pace", "6000", "--clock", "file"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        std::thread::sleep(std::time::Duration::from_millis(150 + seed % 500));
+        let _ = child.kill();
+        let _ = child.wait();
+        // Every fourth restart, the inputs grow by the next part of the day.
+        if restart % 4 == 3 && grown < parts.len() {
+            let mut f = std::fs::OpenOptions::new().append(true).open(&p).unwrap();
+            std::io::Write::write_all(&mut f, &parts[grown].primary).unwrap();
+            let mut f = std::fs::OpenOptions::new().append(true).open(&d).unwrap();
+            std::io::Write::write_all(&mut f, &parts[grown].dropcopy).unwrap();
+            grown += 1;
+        }
+    }
+    for part in &parts[grown..] {
+        let mut f = std::fs::OpenOptions::new().append(true).open(&p).unwrap();
+        std::io::Write::write_all(&mut f, &part.primary).unwrap();
+        let mut f = std::fs::OpenOptions::new().append(true).open(&d).unwrap();
+        std::io::Write::write_all(&mut f, &part.dropcopy).unwrap();
+    }
+    let last = bin()
+        .arg("run")
+        .arg("--config")
+        .arg(&snap)
+        .arg("--primary")
+        .arg(&p)
+        .arg("--dropcopy")
+        .arg(&d)
+        .arg("--out")
+        .arg(&out)
+        .arg("--journal")
+        .arg(&journal)
+        .output()
+        .unwrap();
+    assert!(last.status.success(), "{}", String::from_utf8_lossy(&last.stderr));
+    let got = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(got, String::from_utf8(want).unwrap(), "one uninterrupted run's output");
+    let r = bin().args(["replay", "--journal"]).arg(&journal).output().unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert_eq!(String::from_utf8(r.stdout).unwrap(), got, "and replay's");
 }

@@ -79,6 +79,9 @@ pub struct JournalIntake {
     closing: bool,
     /// The pending item is the last of the window: `Stop` follows it.
     stop_next: bool,
+    /// The number the first record must have (the replay's start): a journal whose earlier
+    /// segments retention let go cannot replay from before them.
+    first_seq: Option<u64>,
     done: bool,
 }
 
@@ -104,8 +107,15 @@ impl JournalIntake {
             error: None,
             closing: false,
             stop_next: false,
+            first_seq: None,
             done: false,
         }
+    }
+
+    /// Expects the first record to be record `seq` (the replay's start).
+    pub fn starting_at(mut self, seq: u64) -> Self {
+        self.first_seq = Some(seq);
+        self
     }
 
     /// The ring item of one record (None: nothing to apply), or why the journal is unusable.
@@ -178,8 +188,18 @@ impl Agent for JournalIntake {
                 self.closing = true;
                 continue;
             }
-            let Self { feed, admissions, event, window, counters, .. } = self;
-            let got = feed.next(|r| Self::item(admissions, event, *window, counters, r.seq, r.kind, r.payload));
+            let Self { feed, admissions, event, window, counters, first_seq, .. } = self;
+            let got = feed.next(|r| {
+                if let Some(want) = first_seq.take()
+                    && r.seq != want
+                {
+                    return Err(format!(
+                        "the journal holds no record {want} (its first record now is {}: retention let the earlier segments go); replay from a later point",
+                        r.seq
+                    ));
+                }
+                Self::item(admissions, event, *window, counters, r.seq, r.kind, r.payload)
+            });
             match got {
                 Feed::Record(Ok((Some(msg), past))) => {
                     self.pending = Some(msg);

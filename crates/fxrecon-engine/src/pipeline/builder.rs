@@ -68,6 +68,8 @@ pub struct JournalSetup {
     pub snapshot_every: u64,
     /// Snapshots kept.
     pub snapshots_kept: usize,
+    /// Which segments go once no restart needs them.
+    pub retention: fxrecon_journal::retention::Retention,
     /// The journal directory (snapshots live beside the segments).
     pub dir: PathBuf,
 }
@@ -238,6 +240,7 @@ impl PipelineBuilder {
                     empty: empty_tx,
                     dir: setup.dir.clone(),
                     keep: setup.snapshots_kept,
+                    retention: setup.retention.clone(),
                 });
             }
             journal_parts = Some((feed, plan, agent));
@@ -294,7 +297,8 @@ impl PipelineBuilder {
                 let feed = RecordFeed::start(reader, 8 << 20, max_payload);
                 let rc = Arc::new(ReplayCounters::default());
                 replay = Some(rc.clone());
-                let agent = JournalIntake::new(feed, p_tx, state.positions, j.window, shutdown.clone(), rc);
+                let agent = JournalIntake::new(feed, p_tx, state.positions, j.window, shutdown.clone(), rc)
+                    .starting_at(j.from_record);
                 team.add(Lane::Intake, Box::new(agent));
                 // Everything comes through the first ring; the second is over before it starts.
                 let _ = d_tx.push(IngestMsg::End);

@@ -57,6 +57,12 @@ pub enum PathError {
         /// The path.
         path: PathBuf,
     },
+    /// The journal's archive directory is the journal's own.
+    #[error("journal.archive_dir {} is the journal's own directory: archived segments must go elsewhere", .path.display())]
+    ArchiveIsJournal {
+        /// The archive directory given.
+        path: PathBuf,
+    },
     /// An output's directory does not exist.
     #[error("{option} {}: directory {} does not exist", .path.display(), .dir.display())]
     NoDirectory {
@@ -146,6 +152,17 @@ pub fn check_directory(dir: Named<'_>) -> Result<(), PathError> {
         Ok(m) if !m.is_dir() => Err(PathError::NotADirectory { option: dir.option, path: dir.path.to_path_buf() }),
         _ => Ok(()),
     }
+}
+
+/// Checks the journal's archive directory (`[journal] archive_dir`): a directory when it
+/// exists, and never the journal's own directory (a segment "archived" there never goes).
+pub fn check_archive(journal: &Path, archive: &Path) -> Result<(), PathError> {
+    check_directory(Named { option: "journal.archive_dir", path: archive })?;
+    let id = |p: &Path| std::fs::metadata(p).ok().map(|m| (m.dev(), m.ino()));
+    if id(archive).is_some() && id(archive) == id(journal) || archive == journal {
+        return Err(PathError::ArchiveIsJournal { path: archive.to_path_buf() });
+    }
+    Ok(())
 }
 
 /// True when the two inputs are the same existing file (worth a warning: a stream

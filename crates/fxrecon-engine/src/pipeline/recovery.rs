@@ -111,24 +111,35 @@ pub fn journal_header(dir: &Path) -> Result<JournalHeader, RecoveryError> {
 }
 
 /// Where a replay of `dir` whose window starts at `from` begins: the newest usable snapshot
-/// taken at or before `from` (both streams' clocks at or before it), else the start. Returns
-/// the state and the first journal record to replay.
+/// taken at or before `from` (both streams' clocks), else the start. When retention let the
+/// first segments go, only a snapshot their records after are kept from can start it, and
+/// without a window the oldest such one does. Returns the state and the first journal record
+/// to replay.
 pub fn replay_start(dir: &Path, cfg: &Config, from: Option<fxrecon_core::time::Micros>) -> (RunState, u64) {
-    let Some(from) = from else {
+    use fxrecon_journal::segment::{list_segments, segment_first_record, segment_name};
+    let retained_from = list_segments(dir)
+        .ok()
+        .and_then(|s| s.first().and_then(|&i| segment_first_record(&dir.join(segment_name(i)), i)))
+        .filter(|&f| f > 0);
+    if from.is_none() && retained_from.is_none() {
         return (RunState::fresh(Reconciler::new(cfg.recon())), 0);
-    };
-    let snapshot = journal_recovery::usable_snapshot(dir, cfg.recon(), |h| {
-        if h.streams.iter().all(|s| s.clock <= from) {
-            Ok(())
-        } else {
+    }
+    let accept = |h: &fxrecon_journal::snapshot_file::SnapshotHeader| {
+        if retained_from.is_some_and(|f| h.consumed + HEADER_RECORDS < f) {
+            Err("its records were let go by retention".to_string())
+        } else if from.is_some_and(|t| h.streams.iter().any(|s| s.clock > t)) {
             Err("taken after the window starts".to_string())
+        } else {
+            Ok(())
         }
-    });
-    match snapshot {
+    };
+    let oldest_first = from.is_none();
+    match journal_recovery::usable_snapshot_in(dir, cfg.recon(), accept, oldest_first) {
         Some((h, reconciler)) => {
             let state = RunState { reconciler, consumed: h.consumed, rejects: h.rejects, positions: h.streams };
             (state, h.consumed + HEADER_RECORDS)
         }
+        // Nothing to start from: the intake reports what is missing.
         None => (RunState::fresh(Reconciler::new(cfg.recon())), 0),
     }
 }
@@ -161,7 +172,7 @@ pub fn create(
         None => None,
     };
     let header = JournalHeader { rules: cfg.rules(), inputs };
-    let writer = journal_recovery::create(dir, &header, fsync, cfg.journal_direct_io)?;
+    let writer = journal_recovery::create(dir, &header, fsync, cfg.journal_direct_io, cfg.journal.segment_bytes)?;
     Ok(setup(writer, dir, cfg))
 }
 
@@ -181,6 +192,7 @@ fn setup(writer: fxrecon_journal::segment::JournalWriter, dir: &Path, cfg: &Conf
         writer,
         snapshot_every: cfg.snapshot_every,
         snapshots_kept: cfg.snapshots_kept,
+        retention: cfg.journal.retention(),
         dir: dir.to_path_buf(),
     }
 }
@@ -269,8 +281,14 @@ pub fn recover(
         journal_recovery::mark_salvaged(dir, salvaged)?;
     }
     let state = outcome.state;
-    let writer =
-        journal_recovery::reopen(dir, fsync, cfg.journal_direct_io, salvaged > 0, state.consumed + HEADER_RECORDS)?;
+    let writer = journal_recovery::reopen(
+        dir,
+        fsync,
+        cfg.journal_direct_io,
+        salvaged > 0,
+        state.consumed + HEADER_RECORDS,
+        cfg.journal.segment_bytes,
+    )?;
     let report = RecoveryReport {
         snapshot: (from > 0).then_some(from),
         events_replayed: replayed.events.get(),

@@ -12,7 +12,7 @@ use fxrecon_engine::output::sink::{JsonLines, RejectLines};
 use fxrecon_engine::pipeline::builder::{Intake, PipelineBuilder};
 use fxrecon_engine::pipeline::inputs::{InputKind, input_kind, open_input};
 use fxrecon_engine::pipeline::options::{PipelineOptions, pace_shares};
-use fxrecon_engine::pipeline::paths::{Named, check_directory, check_outputs, same_input};
+use fxrecon_engine::pipeline::paths::{Named, check_archive, check_directory, check_outputs, same_input};
 use fxrecon_engine::pipeline::recovery;
 use fxrecon_journal::segment::FsyncPolicy;
 use fxrecon_runtime::idle::IdleStrategy;
@@ -145,6 +145,9 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
     let journal_files = match &a.journal {
         Some(dir) => {
             check_directory(Named { option: "--journal", path: dir })?;
+            if let Some(archive) = &cfg.journal.archive_dir {
+                check_archive(dir, archive)?;
+            }
             std::fs::read_dir(dir).map(|it| it.filter_map(|e| e.ok().map(|e| e.path())).collect()).unwrap_or_default()
         }
         None => Vec::new(),
