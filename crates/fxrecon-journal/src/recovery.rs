@@ -230,15 +230,14 @@ mod tests {
 
     #[test]
     fn a_second_lock_of_a_journal_is_refused_naming_the_holder_and_released_with_the_first() {
-        let dir = std::env::temp_dir().join(format!("fxrecon-lock-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let first = lock(&dir).unwrap();
-        let err = lock(&dir).unwrap_err();
+        let tmp = tempfile::Builder::new().prefix("fxrecon-lock-").tempdir().unwrap();
+        let dir = tmp.path();
+        let first = lock(dir).unwrap();
+        let err = lock(dir).unwrap_err();
         assert!(matches!(err, LockError::InUse { holder: Some(p), .. } if p == std::process::id()), "{err}");
         assert!(err.to_string().contains("in use by another fxrecon process"), "{err}");
         drop(first);
-        let again = lock(&dir).unwrap();
+        let again = lock(dir).unwrap();
         drop(again);
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -136,17 +136,17 @@ mod tests {
 
     #[test]
     fn a_feed_delivers_every_record_in_order_then_the_outcome() {
-        let dir = std::env::temp_dir().join(format!("fxrecon-feed-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let tmp = tempfile::Builder::new().prefix("fxrecon-feed-").tempdir().unwrap();
+        let dir = tmp.path();
         {
-            let mut w = JournalWriter::open(&dir, 1 << 20, FsyncPolicy::Never).unwrap();
+            let mut w = JournalWriter::open(dir, 1 << 20, FsyncPolicy::Never).unwrap();
             for i in 0..2000u32 {
                 w.append((i % 3) as u8 + 1, format!("record {i} {}", "x".repeat(i as usize % 300)).as_bytes()).unwrap();
             }
             w.sync().unwrap();
         }
         // A small ring: records wrap around its end and the reader waits for room.
-        let mut feed = RecordFeed::start(JournalReader::new(&dir, false), 0, 400);
+        let mut feed = RecordFeed::start(JournalReader::new(dir, false), 0, 400);
         let mut seen = 0u64;
         let outcome = loop {
             match feed.next(|r| (r.seq, r.kind, String::from_utf8(r.payload.to_vec()).unwrap())) {
@@ -161,6 +161,5 @@ mod tests {
             }
         };
         assert_eq!((seen, outcome.records), (2000, 2000));
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -83,10 +83,15 @@ mod tests {
     use super::*;
     use crate::segment::{FsyncPolicy, JournalReader, JournalWriter};
 
-    fn journal(name: &str, records: usize) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("fxrecon-retention-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        let mut w = JournalWriter::open(&d, 256, FsyncPolicy::Never).unwrap();
+    /// A fresh directory of its own, removed when dropped (also when the test panics).
+    fn scratch(name: &str) -> tempfile::TempDir {
+        tempfile::Builder::new().prefix(&format!("fxrecon-retention-{name}-")).tempdir().unwrap()
+    }
+
+    /// A journal of `records` records in small segments, in a directory of its own.
+    fn journal(name: &str, records: usize) -> tempfile::TempDir {
+        let d = scratch(name);
+        let mut w = JournalWriter::open(d.path(), 256, FsyncPolicy::Never).unwrap();
         for i in 0..records {
             w.append(1, format!("record {i:04} payload").as_bytes()).unwrap();
             w.end_batch().unwrap();
@@ -101,13 +106,14 @@ mod tests {
 
     #[test]
     fn only_segments_wholly_before_the_needed_record_go_oldest_first_and_the_newest_stays() {
-        let d = journal("needed", 60);
-        let before = list_segments(&d).unwrap();
+        let tmp = journal("needed", 60);
+        let d = tmp.path();
+        let before = list_segments(d).unwrap();
         assert!(before.len() > 5);
         let r = Retention { max_bytes: 1, ..Retention::default() };
         // Record 25 is needed: the segment holding it and every later one stay.
-        let gone = apply(&d, 25, &r).unwrap();
-        let after = list_segments(&d).unwrap();
+        let gone = apply(d, 25, &r).unwrap();
+        let after = list_segments(d).unwrap();
         assert_eq!(after.len() as u64, before.len() as u64 - gone);
         let first = segment_first_record(&d.join(segment_name(after[0])), after[0]).unwrap();
         assert!(first <= 25, "the segment holding record 25 stays");
@@ -115,40 +121,43 @@ mod tests {
         assert!(next > 25, "the one before it went");
         // What is left still reads, from where it starts.
         let mut n = 0;
-        JournalReader::new(&d, false).from_record(first).read(|_| n += 1).unwrap();
+        JournalReader::new(d, false).from_record(first).read(|_| n += 1).unwrap();
         assert_eq!(n, 60 - first);
         // Nothing is needed any more: everything but the newest segment goes.
-        apply(&d, u64::MAX, &r).unwrap();
-        assert_eq!(list_segments(&d).unwrap(), vec![*before.last().unwrap()]);
+        apply(d, u64::MAX, &r).unwrap();
+        assert_eq!(list_segments(d).unwrap(), vec![*before.last().unwrap()]);
     }
 
     #[test]
     fn within_budget_nothing_goes_and_archived_segments_are_moved_whole() {
-        let d = journal("budget", 60);
-        let total = bytes(&d);
+        let tmp = journal("budget", 60);
+        let d = tmp.path();
+        let total = bytes(d);
         let keep = Retention { max_bytes: total, ..Retention::default() };
-        assert_eq!(apply(&d, u64::MAX, &keep).unwrap(), 0);
+        assert_eq!(apply(d, u64::MAX, &keep).unwrap(), 0);
         assert!(Retention::default().keeps_everything());
-        let archive = d.with_extension("archive");
-        let _ = std::fs::remove_dir_all(&archive);
+        let archive_tmp = scratch("archive");
+        let archive = archive_tmp.path().join("archive");
         let first = d.join(segment_name(0));
         let original = std::fs::read(&first).unwrap();
         let r = Retention { max_bytes: total / 2, archive: Some(archive.clone()), ..Retention::default() };
-        let gone = apply(&d, u64::MAX, &r).unwrap();
-        assert!(gone > 0 && bytes(&d) <= total / 2 + 256);
+        let gone = apply(d, u64::MAX, &r).unwrap();
+        assert!(gone > 0 && bytes(d) <= total / 2 + 256);
         assert_eq!(std::fs::read(archive.join(segment_name(0))).unwrap(), original);
         assert_eq!(std::fs::read_dir(&archive).unwrap().count() as u64, gone);
     }
 
     #[test]
     fn segments_older_than_the_age_limit_go_even_within_budget() {
-        let d = journal("age", 30);
-        let n = list_segments(&d).unwrap().len() as u64;
+        let tmp = journal("age", 30);
+        let d = tmp.path();
+        let n = list_segments(d).unwrap().len() as u64;
         let r = Retention { max_age: Some(Duration::ZERO), ..Retention::default() };
         std::thread::sleep(Duration::from_millis(20));
-        assert_eq!(apply(&d, u64::MAX, &r).unwrap(), n - 1);
+        assert_eq!(apply(d, u64::MAX, &r).unwrap(), n - 1);
         let young = Retention { max_age: Some(Duration::from_secs(3600)), ..Retention::default() };
-        let d = journal("young", 30);
-        assert_eq!(apply(&d, u64::MAX, &young).unwrap(), 0);
+        let tmp = journal("young", 30);
+        let d = tmp.path();
+        assert_eq!(apply(d, u64::MAX, &young).unwrap(), 0);
     }
 }

@@ -1170,10 +1170,9 @@ impl JournalReader {
 mod tests {
     use super::*;
 
-    fn dir(name: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("fxrecon-journal-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        d
+    /// A fresh, empty directory of its own, removed when dropped (also when the test panics).
+    fn dir(name: &str) -> tempfile::TempDir {
+        tempfile::Builder::new().prefix(&format!("fxrecon-journal-{name}-")).tempdir().unwrap()
     }
 
     fn write(d: &Path, n: usize) {
@@ -1192,15 +1191,16 @@ mod tests {
 
     #[test]
     fn round_trips_across_segments_and_reopens_for_append() {
-        let d = dir("roundtrip");
-        write(&d, 40);
-        assert!(list_segments(&d).unwrap().len() > 3, "small segments roll over");
-        let (v, out) = read_all(&d, false).unwrap();
+        let tmp = dir("roundtrip");
+        let d = tmp.path();
+        write(d, 40);
+        assert!(list_segments(d).unwrap().len() > 3, "small segments roll over");
+        let (v, out) = read_all(d, false).unwrap();
         assert_eq!(v.len(), 40);
         assert_eq!(v[39], "record 0039 payload");
         assert!(out.torn_tail.is_none());
-        write(&d, 5); // appends after the existing records
-        let (v, _) = read_all(&d, false).unwrap();
+        write(d, 5); // appends after the existing records
+        let (v, _) = read_all(d, false).unwrap();
         assert_eq!(v.len(), 45);
         assert_eq!(v[40], "record 0000 payload");
     }
@@ -1208,14 +1208,15 @@ mod tests {
     #[test]
     fn a_last_segment_holding_only_its_header_keeps_the_record_count_on_reopen() {
         // A kill just after a roll-over leaves the new segment with its header alone.
-        let d = dir("header-only");
-        write(&d, 30);
-        let last = *list_segments(&d).unwrap().last().unwrap();
+        let tmp = dir("header-only");
+        let d = tmp.path();
+        write(d, 30);
+        let last = *list_segments(d).unwrap().last().unwrap();
         let p = d.join(segment_name(last));
         let before = first_record_of(&p, last).unwrap();
         assert!(before > 0);
         OpenOptions::new().write(true).open(&p).unwrap().set_len(HEADER_LEN as u64).unwrap();
-        let mut w = JournalWriter::open(&d, 256, FsyncPolicy::Never).unwrap();
+        let mut w = JournalWriter::open(d, 256, FsyncPolicy::Never).unwrap();
         assert_eq!(w.written_records(), before, "the count is the header's, not zero");
         for i in 0..20 {
             w.append(1, format!("again {i:04} payload").as_bytes()).unwrap();
@@ -1223,28 +1224,29 @@ mod tests {
         w.sync().unwrap();
         drop(w);
         // More roll-overs since, each segment continuing the count of the one before.
-        assert!(*list_segments(&d).unwrap().last().unwrap() > last + 1);
-        let (v, out) = read_all(&d, false).unwrap();
+        assert!(*list_segments(d).unwrap().last().unwrap() > last + 1);
+        let (v, out) = read_all(d, false).unwrap();
         assert_eq!(v.len() as u64, before + 20);
         assert_eq!(out.records, before + 20);
     }
 
     #[test]
     fn torn_final_record_is_detected_and_truncated_on_reopen() {
-        let d = dir("torn");
-        write(&d, 30);
-        let last = *list_segments(&d).unwrap().last().unwrap();
+        let tmp = dir("torn");
+        let d = tmp.path();
+        write(d, 30);
+        let last = *list_segments(d).unwrap().last().unwrap();
         let p = d.join(segment_name(last));
         let len = std::fs::metadata(&p).unwrap().len();
         let f = OpenOptions::new().write(true).open(&p).unwrap();
         f.set_len(len - 5).unwrap(); // crash mid-write of the last record
-        let (v, out) = read_all(&d, false).unwrap();
+        let (v, out) = read_all(d, false).unwrap();
         assert_eq!(v.len(), 29);
         assert_eq!(out.torn_tail.as_ref().unwrap().0, segment_name(last));
-        let mut w = JournalWriter::open(&d, 256, FsyncPolicy::Never).unwrap();
+        let mut w = JournalWriter::open(d, 256, FsyncPolicy::Never).unwrap();
         w.append(1, b"after recovery").unwrap();
         w.sync().unwrap();
-        let (v, out) = read_all(&d, false).unwrap();
+        let (v, out) = read_all(d, false).unwrap();
         assert_eq!(v.len(), 30);
         assert_eq!(v[29], "after recovery");
         assert!(out.torn_tail.is_none());
@@ -1252,14 +1254,15 @@ mod tests {
 
     #[test]
     fn bit_flip_before_the_tail_names_segment_and_offset_unless_salvaging() {
-        let d = dir("flip");
-        write(&d, 40);
+        let tmp = dir("flip");
+        let d = tmp.path();
+        write(d, 40);
         let p = d.join(segment_name(1));
         let mut data = std::fs::read(&p).unwrap();
         let at = HEADER_LEN + FRAME_LEN + 3; // inside the first payload of segment 1
         data[at] ^= 0x04;
         std::fs::write(&p, data).unwrap();
-        match read_all(&d, false) {
+        match read_all(d, false) {
             Err(JournalError::Corrupt { segment, offset, reason }) => {
                 assert_eq!(segment, segment_name(1));
                 assert_eq!(offset, HEADER_LEN as u64);
@@ -1267,7 +1270,7 @@ mod tests {
             }
             other => panic!("expected corruption, got {other:?}"),
         }
-        let (v, out) = read_all(&d, true).unwrap();
+        let (v, out) = read_all(d, true).unwrap();
         assert_eq!(out.salvaged.len(), 1);
         assert!(v.len() < 40 && v.len() > 30, "salvage skips the rest of segment 1 only: {}", v.len());
         assert_eq!(v.last().unwrap(), "record 0039 payload");
@@ -1275,42 +1278,45 @@ mod tests {
 
     #[test]
     fn a_damaged_length_in_the_last_segment_is_corruption_not_a_torn_tail() {
-        let d = dir("len");
-        write(&d, 40);
-        let last = *list_segments(&d).unwrap().last().unwrap();
+        let tmp = dir("len");
+        let d = tmp.path();
+        write(d, 40);
+        let last = *list_segments(d).unwrap().last().unwrap();
         let p = d.join(segment_name(last));
         let mut data = std::fs::read(&p).unwrap();
         data[HEADER_LEN + 2] ^= 0x01; // length field of the segment's first record
         std::fs::write(&p, data).unwrap();
-        match read_all(&d, false) {
+        match read_all(d, false) {
             Err(JournalError::Corrupt { segment, offset, reason }) => {
                 assert_eq!((segment, offset), (segment_name(last), HEADER_LEN as u64));
                 assert_eq!(reason, "frame header checksum mismatch");
             }
             other => panic!("expected corruption, got {other:?}"),
         }
-        assert!(JournalWriter::open(&d, 256, FsyncPolicy::Never).is_err(), "never truncates valid records");
+        assert!(JournalWriter::open(d, 256, FsyncPolicy::Never).is_err(), "never truncates valid records");
     }
 
     #[test]
     fn a_zero_filled_tail_is_a_torn_tail() {
-        let d = dir("zeros");
-        write(&d, 3);
+        let tmp = dir("zeros");
+        let d = tmp.path();
+        write(d, 3);
         let p = d.join(segment_name(0));
         let mut data = std::fs::read(&p).unwrap();
         data.extend([0u8; 40]);
         std::fs::write(&p, data).unwrap();
-        let (v, out) = read_all(&d, false).unwrap();
+        let (v, out) = read_all(d, false).unwrap();
         assert_eq!(v.len(), 3);
         assert!(out.torn_tail.is_some());
     }
 
     #[test]
     fn missing_segment_is_an_error_naming_it() {
-        let d = dir("missing");
-        write(&d, 40);
+        let tmp = dir("missing");
+        let d = tmp.path();
+        write(d, 40);
         std::fs::remove_file(d.join(segment_name(2))).unwrap();
-        match read_all(&d, false) {
+        match read_all(d, false) {
             Err(JournalError::MissingSegment { missing, .. }) => assert_eq!(missing, segment_name(2)),
             other => panic!("expected a missing segment, got {other:?}"),
         }
@@ -1318,27 +1324,29 @@ mod tests {
 
     #[test]
     fn reading_from_a_record_skips_earlier_segments_and_keeps_positions() {
-        let d = dir("from");
-        write(&d, 40);
+        let tmp = dir("from");
+        let d = tmp.path();
+        write(d, 40);
         let mut all = Vec::new();
-        JournalReader::new(&d, false).read(|r| all.push((r.seq, r.segment))).unwrap();
+        JournalReader::new(d, false).read(|r| all.push((r.seq, r.segment))).unwrap();
         assert_eq!(all.iter().map(|x| x.0).collect::<Vec<_>>(), (0..40).collect::<Vec<_>>());
         let mut tail = Vec::new();
-        let out = JournalReader::new(&d, false).from_record(25).read(|r| tail.push((r.seq, r.segment))).unwrap();
+        let out = JournalReader::new(d, false).from_record(25).read(|r| tail.push((r.seq, r.segment))).unwrap();
         assert_eq!(tail, all[25..].to_vec(), "same records, same positions");
         assert_eq!(out.records, 40);
-        assert!(out.segments < list_segments(&d).unwrap().len() as u64, "earlier segments are not read");
+        assert!(out.segments < list_segments(d).unwrap().len() as u64, "earlier segments are not read");
     }
 
     #[test]
     fn a_segment_that_does_not_continue_the_record_count_is_corruption() {
-        let d = dir("count");
-        write(&d, 40);
+        let tmp = dir("count");
+        let d = tmp.path();
+        write(d, 40);
         let p = d.join(segment_name(2));
         let mut data = std::fs::read(&p).unwrap();
         data[16] ^= 0x01; // first_record of segment 2
         std::fs::write(&p, data).unwrap();
-        match read_all(&d, false) {
+        match read_all(d, false) {
             Err(JournalError::Corrupt { segment, offset: 0, .. }) => assert_eq!(segment, segment_name(2)),
             other => panic!("expected corruption, got {other:?}"),
         }
@@ -1346,8 +1354,9 @@ mod tests {
 
     #[test]
     fn written_behind_with_interval_syncs_loses_nothing() {
-        let d = dir("background-sync");
-        let mut w = JournalWriter::open(&d, 4096, FsyncPolicy::IntervalMs(0)).unwrap();
+        let tmp = dir("background-sync");
+        let d = tmp.path();
+        let mut w = JournalWriter::open(d, 4096, FsyncPolicy::IntervalMs(0)).unwrap();
         for i in 0..200 {
             w.append(1, format!("record {i:04} payload").as_bytes()).unwrap();
             w.end_batch().unwrap();
@@ -1356,7 +1365,7 @@ mod tests {
         assert!(w.syncs() > 1, "interval syncs happened along the way, not only the last one");
         assert!(!w.needs_sync());
         drop(w);
-        let (v, out) = read_all(&d, false).unwrap();
+        let (v, out) = read_all(d, false).unwrap();
         assert_eq!(v.len(), 200);
         assert_eq!(v[199], "record 0199 payload");
         assert!(out.torn_tail.is_none());
@@ -1364,9 +1373,10 @@ mod tests {
 
     #[test]
     fn a_failed_write_is_retried_first_and_nothing_is_lost_or_reordered() {
-        let d = dir("failed-write");
+        let tmp = dir("failed-write");
+        let d = tmp.path();
         // Small segments: the later appends and retries cross rollovers.
-        let mut w = JournalWriter::open(&d, 2048, FsyncPolicy::IntervalMs(0)).unwrap();
+        let mut w = JournalWriter::open(d, 2048, FsyncPolicy::IntervalMs(0)).unwrap();
         let record = |i: usize| format!("record {i:04} payload");
         for i in 0..10 {
             w.append(1, record(i).as_bytes()).unwrap();
@@ -1412,16 +1422,16 @@ mod tests {
         w.sync().unwrap();
         assert_eq!(w.written_records(), 130);
         drop(w);
-        let (v, out) = read_all(&d, false).unwrap();
+        let (v, out) = read_all(d, false).unwrap();
         assert!(out.torn_tail.is_none());
         assert_eq!(v, (0..130).map(record).collect::<Vec<_>>(), "all records, in order, once");
-        assert!(list_segments(&d).unwrap().len() > 2, "the test crossed rollovers");
+        assert!(list_segments(d).unwrap().len() > 2, "the test crossed rollovers");
     }
 
     #[test]
     fn segment_reads_return_the_bytes_asked_for_directly_or_buffered_in_a_reused_buffer() {
-        let d = dir("loader");
-        std::fs::create_dir_all(&d).unwrap();
+        let tmp = dir("loader");
+        let d = tmp.path();
         let mut direct_buf = Vec::new();
         let mut buffered_buf = Vec::new();
         let mut direct_seen = false;
@@ -1489,8 +1499,9 @@ mod tests {
 
     #[test]
     fn chunked_reads_agree_with_whole_ones_on_any_damage() {
-        let d = dir("chunks");
-        let mut w = JournalWriter::open(&d, 64 << 10, FsyncPolicy::EveryBatch).unwrap();
+        let tmp = dir("chunks");
+        let d = tmp.path();
+        let mut w = JournalWriter::open(d, 64 << 10, FsyncPolicy::EveryBatch).unwrap();
         // Payloads from a few bytes to more than two small chunks.
         for i in 0..120usize {
             let len = [20, 300, 3_000, 5_000, 9_000, 13_000][i % 6] + i;
@@ -1499,7 +1510,7 @@ mod tests {
             w.end_batch().unwrap();
         }
         drop(w);
-        let segments = list_segments(&d).unwrap();
+        let segments = list_segments(d).unwrap();
         assert!(segments.len() >= 4, "{} segments", segments.len());
         let original: Vec<(PathBuf, Vec<u8>)> = segments
             .iter()
@@ -1544,20 +1555,21 @@ mod tests {
             restore();
             damage();
             for salvage in [false, true] {
-                let seen = read_in_chunk_sizes(&d, salvage);
+                let seen = read_in_chunk_sizes(d, salvage);
                 assert_eq!(seen[1], seen[0], "{name}, salvage {salvage}: 2-block chunks");
                 assert_eq!(seen[2], seen[0], "{name}, salvage {salvage}: 3-block chunks");
             }
         }
         restore();
-        let all = read_in_chunk_sizes(&d, false);
+        let all = read_in_chunk_sizes(d, false);
         assert!(all[0].contains("None, []"), "the intact journal reads whole: {}", &all[0][all[0].len() - 80..]);
     }
 
     #[test]
     fn damage_at_a_chunk_end_is_judged_on_the_whole_segment() {
-        let d = dir("chunk-edge");
-        let mut w = JournalWriter::open(&d, 1 << 20, FsyncPolicy::EveryBatch).unwrap();
+        let tmp = dir("chunk-edge");
+        let d = tmp.path();
+        let mut w = JournalWriter::open(d, 1 << 20, FsyncPolicy::EveryBatch).unwrap();
         // The first frame ends exactly where the first 2-block chunk does.
         w.append(1, &[7u8; 2 * BLOCK - HEADER_LEN - FRAME_LEN]).unwrap();
         for i in 0..8u8 {
@@ -1575,7 +1587,7 @@ mod tests {
         c[HEADER_LEN..3 * BLOCK + 100].fill(0);
         for (name, bytes) in [("zeroed payload", b), ("zeros across the chunk end", c)] {
             std::fs::write(&p, &bytes).unwrap();
-            let seen = read_in_chunk_sizes(&d, false);
+            let seen = read_in_chunk_sizes(d, false);
             assert!(seen[0].contains("Err(Corrupt"), "{name}: {}", seen[0]);
             assert_eq!(seen[1], seen[0], "{name}: 2-block chunks");
             assert_eq!(seen[2], seen[0], "{name}: 3-block chunks");
@@ -1584,8 +1596,9 @@ mod tests {
 
     #[test]
     fn a_crash_after_direct_writes_leaves_padding_that_reopening_cuts_and_nothing_is_lost() {
-        let d = dir("direct-crash");
-        let mut w = JournalWriter::open(&d, 1 << 20, FsyncPolicy::Never).unwrap().direct_io(true).unwrap();
+        let tmp = dir("direct-crash");
+        let d = tmp.path();
+        let mut w = JournalWriter::open(d, 1 << 20, FsyncPolicy::Never).unwrap().direct_io(true).unwrap();
         if !w.is_direct() {
             tracing::warn!(dir = %d.display(), "SKIPPED: no O_DIRECT here");
             return;
@@ -1608,15 +1621,15 @@ mod tests {
         let seg = d.join(segment_name(0));
         let len = std::fs::metadata(&seg).unwrap().len();
         assert_eq!(len % BLOCK as u64, 0, "the file ends on a block, padded");
-        let (v, out) = read_all(&d, false).unwrap();
+        let (v, out) = read_all(d, false).unwrap();
         assert_eq!(v.len(), 50, "every written record reads back");
         assert!(out.torn_tail.is_some(), "the padding reads as a torn tail");
         // Restart: the padding is cut, appending goes on after the last record.
-        let mut w = JournalWriter::open(&d, 1 << 20, FsyncPolicy::Never).unwrap().direct_io(true).unwrap();
+        let mut w = JournalWriter::open(d, 1 << 20, FsyncPolicy::Never).unwrap().direct_io(true).unwrap();
         w.append(1, b"after the crash").unwrap();
         w.sync().unwrap();
         drop(w);
-        let (v, out) = read_all(&d, false).unwrap();
+        let (v, out) = read_all(d, false).unwrap();
         assert_eq!(v.len(), 51);
         assert_eq!(v[0], "record 0000 ");
         assert_eq!(v[50], "after the crash");
@@ -1627,8 +1640,9 @@ mod tests {
     #[test]
     fn direct_writes_leave_the_same_files_as_buffered_ones() {
         let write = |name: &str, direct: bool| {
-            let d = dir(name);
-            let mut w = JournalWriter::open(&d, 8192, FsyncPolicy::IntervalMs(0)).unwrap().direct_io(direct).unwrap();
+            let tmp = dir(name);
+            let d = tmp.path();
+            let mut w = JournalWriter::open(d, 8192, FsyncPolicy::IntervalMs(0)).unwrap().direct_io(direct).unwrap();
             if w.is_direct() != direct {
                 return None; // no O_DIRECT on this file system: nothing to compare
             }
@@ -1645,13 +1659,13 @@ mod tests {
                 }
             }
             drop(w);
-            let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&d)
+            let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(d)
                 .unwrap()
                 .map(|e| e.unwrap())
                 .map(|e| (e.file_name().into_string().unwrap(), std::fs::read(e.path()).unwrap()))
                 .collect();
             files.sort();
-            let (v, out) = read_all(&d, false).unwrap();
+            let (v, out) = read_all(d, false).unwrap();
             assert_eq!(v.len(), 300);
             assert!(out.torn_tail.is_none(), "no padding left at close");
             Some(files)

@@ -143,9 +143,8 @@ mod tests {
 
     #[test]
     fn write_read_damage_and_prune() {
-        let dir = std::env::temp_dir().join(format!("fxrecon-snap-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let tmp = tempfile::Builder::new().prefix("fxrecon-snap-").tempdir().unwrap();
+        let dir = tmp.path();
         let h = SnapshotHeader {
             consumed: 10,
             rejects: 1,
@@ -156,14 +155,14 @@ mod tests {
         h.save(&mut SnapWriter::new(&mut payload));
         payload.extend_from_slice(b"state");
         for c in [10, 20, 30, 40] {
-            write(&dir, c, &payload).unwrap();
+            write(dir, c, &payload).unwrap();
         }
-        let got = read(&list(&dir).unwrap()[0].1).unwrap();
+        let got = read(&list(dir).unwrap()[0].1).unwrap();
         let mut r = SnapReader::new(&got);
         assert_eq!(SnapshotHeader::load(&mut r).unwrap(), h);
         assert_eq!(r.bytes(5).unwrap(), b"state");
-        prune(&dir, 2).unwrap();
-        assert_eq!(list(&dir).unwrap().iter().map(|x| x.0).collect::<Vec<_>>(), vec![40, 30]);
+        prune(dir, 2).unwrap();
+        assert_eq!(list(dir).unwrap().iter().map(|x| x.0).collect::<Vec<_>>(), vec![40, 30]);
         // A flipped bit is caught.
         let p = dir.join(file_name(40));
         let mut data = std::fs::read(&p).unwrap();
@@ -171,6 +170,5 @@ mod tests {
         data[last] ^= 1;
         std::fs::write(&p, data).unwrap();
         assert_eq!(read(&p), Err("CRC32C mismatch"));
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -154,8 +154,9 @@ mod tests {
 
     #[test]
     fn writes_and_syncs_on_its_thread_and_hands_the_buffer_back() {
-        let path = std::env::temp_dir().join(format!("fxrecon-write-behind-{}", std::process::id()));
-        let file = File::create(&path).unwrap();
+        let tmp = tempfile::Builder::new().prefix("fxrecon-write-behind-").tempfile().unwrap();
+        let path = tmp.path();
+        let file = tmp.as_file();
         let mut io = WriteBehind::spawn().unwrap();
         assert!(io.collect(false).is_none(), "nothing submitted, nothing done");
         io.submit(Job {
@@ -182,22 +183,21 @@ mod tests {
         });
         let done = io.collect(true).unwrap();
         assert!(done.result.is_ok() && done.sync);
-        assert_eq!(std::fs::read(&path).unwrap(), b"hello world");
+        assert_eq!(std::fs::read(path).unwrap(), b"hello world");
         drop(io);
-        std::fs::remove_file(&path).unwrap();
     }
 
     #[test]
     fn a_failed_write_is_cut_back_off_the_file() {
-        let path = std::env::temp_dir().join(format!("fxrecon-write-behind-ro-{}", std::process::id()));
-        std::fs::write(&path, b"kept").unwrap();
+        let tmp = tempfile::Builder::new().prefix("fxrecon-write-behind-ro-").tempfile().unwrap();
+        let path = tmp.path();
+        std::fs::write(path, b"kept").unwrap();
         // Read-only handle: the write fails, and nothing is left behind.
-        let file = File::open(&path).unwrap();
+        let file = File::open(path).unwrap();
         let done =
             Job { file, buf: b"lost".to_vec(), range: (0, 4), offset: 4, truncate_to: 4, sync: true, fail: false }
                 .run();
         assert!(done.result.is_err());
-        assert_eq!(std::fs::read(&path).unwrap(), b"kept");
-        std::fs::remove_file(&path).unwrap();
+        assert_eq!(std::fs::read(path).unwrap(), b"kept");
     }
 }
