@@ -4,8 +4,9 @@
 //! Owns: streaming the parts of a long run (`fxrecon_gen::parts`) into the two ingest agents
 //! as they are generated, sampling resident memory, and checking the run afterwards: every
 //! generated message consumed, divergence output equal to the ground truth of everything
-//! generated. Output and ground truth go to files, not memory, so resident memory measures the
-//! pipeline alone.
+//! generated; with journal retention on, the journal directory's size sampled as it runs and
+//! the output compared with an unretained run over the same parts. Output and ground truth go
+//! to files, not memory, so resident memory measures the pipeline alone.
 
 use std::collections::BTreeSet;
 use std::io::{self, BufRead, BufWriter, Write};
@@ -107,6 +108,15 @@ pub struct SoakReport {
     pub journal_records: u64,
     /// Bytes of journal written (deleted after the run).
     pub journal_bytes: u64,
+    /// The journal directory's largest size, sampled every second.
+    pub journal_dir_max_bytes: u64,
+    /// The journal's `retention_bytes` (0: no byte limit).
+    pub journal_retention_bytes: u64,
+    /// Segments retention let go (the number of the first one left).
+    pub journal_segments_let_go: u64,
+    /// With retention on: whether the output is byte for byte that of the same input run
+    /// unpaced without a journal.
+    pub identical_to_unretained_run: Option<bool>,
     /// Most orders held by the store at once, and its capacity.
     pub store_high_water: (u64, u64),
     /// Journal write failures.
@@ -129,6 +139,30 @@ pub struct SoakReport {
     pub examples: Vec<String>,
 }
 
+/// True when the two files hold the same bytes (read in pieces: they can be large).
+fn files_equal(a: &Path, b: &Path) -> io::Result<bool> {
+    use std::io::Read;
+    let (mut a, mut b) = (io::BufReader::new(std::fs::File::open(a)?), io::BufReader::new(std::fs::File::open(b)?));
+    let (mut x, mut y) = (vec![0u8; 1 << 16], vec![0u8; 1 << 16]);
+    loop {
+        let n = a.read(&mut x)?;
+        if n == 0 {
+            return Ok(b.read(&mut y[..1])? == 0);
+        }
+        let mut got = 0;
+        while got < n {
+            let m = b.read(&mut y[got..n])?;
+            if m == 0 {
+                return Ok(false);
+            }
+            got += m;
+        }
+        if x[..n] != y[..n] {
+            return Ok(false);
+        }
+    }
+}
+
 fn findings_of(path: &Path) -> io::Result<BTreeSet<Finding>> {
     let mut set = BTreeSet::new();
     for line in io::BufReader::new(std::fs::File::open(path)?).lines() {
@@ -139,38 +173,28 @@ fn findings_of(path: &Path) -> io::Result<BTreeSet<Finding>> {
     Ok(set)
 }
 
-/// Runs the soak for `minutes` at `rate` combined msgs/s in `dir` (journal, output and ground
-/// truth go there; the journal needs about 330 bytes per message). `progress` gets a line now
-/// and then.
-pub fn soak(
-    minutes: f64,
-    rate: u64,
-    cfg: &Config,
-    dir: &Path,
-    mut progress: impl FnMut(&str),
-) -> io::Result<SoakReport> {
-    std::fs::create_dir_all(dir)?;
-    let journal = dir.join("journal");
-    if journal.exists() {
-        std::fs::remove_dir_all(&journal)?;
-    }
-    let (out_path, truth_path): (PathBuf, PathBuf) = (dir.join("soak.jsonl"), dir.join("expected.jsonl"));
-    let rejects_path = dir.join("soak-rejects.jsonl");
-    let target = (minutes * 60.0 * rate as f64) as u64;
+/// The generator thread of a soak: the parts of a long run (seed 1, `part_orders` orders
+/// each) pushed onto one ring per stream until `target` messages are generated, their ground
+/// truth written to `truth` when given. Returns (messages, parts). The same `target` gives the
+/// same parts, so a second run over them sees the same input.
+type Generator = std::thread::JoinHandle<io::Result<(u64, u64)>>;
+
+fn generate_parts(target: u64, truth: Option<std::fs::File>) -> io::Result<(Generator, [Consumer<Vec<u8>>; 2])> {
     // Small parts, one queued per stream: the generator's buffers are part of the resident
     // memory measured, so they are kept few and small (a part is about 14 MB of text).
     let part_orders = 5_000;
     let (mut p_tx, p_rx) = RingBuffer::<Vec<u8>>::new(1);
     let (mut d_tx, d_rx) = RingBuffer::<Vec<u8>>::new(1);
-    let truth_file = std::fs::File::create(&truth_path)?;
     let generator = std::thread::Builder::new().name("soak-gen".into()).spawn(move || -> io::Result<(u64, u64)> {
-        let mut truth = BufWriter::new(truth_file);
+        let mut truth = truth.map(BufWriter::new);
         let (mut generated, mut parts, mut n) = (0u64, 0u64, 0u64);
         let gen_cfg = fxrecon_gen::GenConfig { orders: part_orders, seed: 1, ..Default::default() };
         for day in fxrecon_gen::parts(&gen_cfg) {
-            for e in &day.expected {
-                n += 1;
-                writeln!(truth, "{}", e.to_json_line(n))?;
+            if let Some(truth) = truth.as_mut() {
+                for e in &day.expected {
+                    n += 1;
+                    writeln!(truth, "{}", e.to_json_line(n))?;
+                }
             }
             generated += (day.primary_messages + day.dropcopy_messages) as u64;
             parts += 1;
@@ -190,25 +214,61 @@ pub fn soak(
                 break;
             }
         }
-        truth.flush()?;
+        if let Some(truth) = truth.as_mut() {
+            truth.flush()?;
+        }
         Ok((generated, parts))
     })?;
+    Ok((generator, [p_rx, d_rx]))
+}
 
-    // Resident memory, sampled every second on a thread of its own.
+/// Samples `f` every second on a thread of its own until `running` is cleared.
+fn sampler<T: Send + 'static>(
+    name: &str,
+    running: &Arc<AtomicBool>,
+    mut f: impl FnMut(f64) -> T + Send + 'static,
+) -> io::Result<std::thread::JoinHandle<Vec<T>>> {
+    let running = running.clone();
+    std::thread::Builder::new().name(name.into()).spawn(move || {
+        let t0 = Instant::now();
+        let mut samples = Vec::new();
+        while running.load(Ordering::Acquire) {
+            samples.push(f(t0.elapsed().as_secs_f64()));
+            std::thread::sleep(Duration::from_secs(1));
+        }
+        samples
+    })
+}
+
+/// Runs the soak for `minutes` at `rate` combined msgs/s in `dir` (journal, output and ground
+/// truth go there; the journal needs about 330 bytes per message, unless `[journal]`
+/// retention bounds it). With retention on, the same parts are then run again unpaced with
+/// no journal, and the two outputs compared byte for byte. `progress` gets a line now and then.
+pub fn soak(
+    minutes: f64,
+    rate: u64,
+    cfg: &Config,
+    dir: &Path,
+    mut progress: impl FnMut(&str),
+) -> io::Result<SoakReport> {
+    std::fs::create_dir_all(dir)?;
+    let journal = dir.join("journal");
+    if journal.exists() {
+        std::fs::remove_dir_all(&journal)?;
+    }
+    let (out_path, truth_path): (PathBuf, PathBuf) = (dir.join("soak.jsonl"), dir.join("expected.jsonl"));
+    let rejects_path = dir.join("soak-rejects.jsonl");
+    let target = (minutes * 60.0 * rate as f64) as u64;
+    let (generator, [p_rx, d_rx]) = generate_parts(target, Some(std::fs::File::create(&truth_path)?))?;
+
+    // Resident memory and the journal directory's size, sampled every second.
     let running = Arc::new(AtomicBool::new(true));
-    let sampler = {
-        let running = running.clone();
-        std::thread::Builder::new().name("soak-rss".into()).spawn(move || {
-            let t0 = Instant::now();
-            let mut samples = Vec::new();
-            while running.load(Ordering::Acquire) {
-                let rss_mib = crate::bench::resident_bytes() as f64 / 1_048_576.0;
-                samples.push(RssSample { at_s: t0.elapsed().as_secs_f64(), rss_mib });
-                std::thread::sleep(Duration::from_secs(1));
-            }
-            samples
-        })?
-    };
+    let rss_sampler = sampler("soak-rss", &running, |at_s| RssSample {
+        at_s,
+        rss_mib: crate::bench::resident_bytes() as f64 / 1_048_576.0,
+    })?;
+    let journal_dir = journal.clone();
+    let dir_sampler = sampler("soak-du", &running, move |_| fxrecon_journal::retention::directory_bytes(&journal_dir))?;
 
     progress(&format!(
         "soak: {minutes} min at {rate} msgs/s offered, about {target} messages, journal in {}",
@@ -238,7 +298,8 @@ pub fn soak(
         .run()
         .map_err(io::Error::other)?;
     running.store(false, Ordering::Release);
-    let rss = sampler.join().map_err(|_| io::Error::other("rss sampler panicked"))?;
+    let rss = rss_sampler.join().map_err(|_| io::Error::other("rss sampler panicked"))?;
+    let journal_dir_bytes = dir_sampler.join().map_err(|_| io::Error::other("journal sampler panicked"))?;
     let (generated, parts) = generator.join().map_err(|_| io::Error::other("generator panicked"))??;
     let c = &outcome.counters;
     let rejected = c.primary.rejected + c.dropcopy.rejected;
@@ -268,9 +329,35 @@ pub fn soak(
     let consumed = c.events + rejected;
     let (journal_records, journal_write_failures) =
         c.journal.as_ref().map_or((0, 0), |j| (j.records, j.write_failures));
-    let journal_bytes = std::fs::read_dir(&journal)?.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum();
+    let journal_bytes = fxrecon_journal::retention::directory_bytes(&journal);
+    let journal_segments_let_go =
+        fxrecon_journal::segment::list_segments(&journal).map_err(io::Error::other)?.first().copied().unwrap_or(0);
     // The journal of a long soak is tens of GB: it was checked while written; drop it.
     std::fs::remove_dir_all(&journal)?;
+    let retention = cfg.journal.retention();
+    let identical_to_unretained_run = if retention.keeps_everything() {
+        None
+    } else {
+        progress("soak: running the same parts again, unpaced and without a journal");
+        let reference = dir.join("soak-reference.jsonl");
+        let (generator, [p_rx, d_rx]) = generate_parts(target, None)?;
+        let sources: [Box<dyn MessageSource>; 2] =
+            [Box::new(PartLines::new("primary", p_rx, max)), Box::new(PartLines::new("dropcopy", d_rx, max))];
+        let opts =
+            PipelineOptions { clock: EventClock::File, threading: Threading::Dedicated, ..PipelineOptions::default() };
+        let out = BufWriter::with_capacity(1 << 16, std::fs::File::create(&reference)?);
+        PipelineBuilder::new(cfg, opts, Intake::Sources(sources))
+            .sink(Box::new(JsonLines::new(out)))
+            .build()?
+            .run()
+            .map_err(io::Error::other)?;
+        generator.join().map_err(|_| io::Error::other("generator panicked"))??;
+        let same = files_equal(&out_path, &reference)?;
+        if same {
+            std::fs::remove_file(&reference)?;
+        }
+        Some(same)
+    };
     Ok(SoakReport {
         minutes,
         offered_msgs_per_s: rate,
@@ -282,6 +369,10 @@ pub fn soak(
         ring_full_waits: c.primary.ring_full_waits + c.dropcopy.ring_full_waits,
         journal_records,
         journal_bytes,
+        journal_dir_max_bytes: journal_dir_bytes.iter().copied().max().unwrap_or(0),
+        journal_retention_bytes: retention.max_bytes,
+        journal_segments_let_go,
+        identical_to_unretained_run,
         store_high_water: (c.orders_high_water, cfg.max_orders as u64),
         journal_write_failures,
         rss_after_warmup_mib: (lo, hi),

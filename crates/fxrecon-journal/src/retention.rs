@@ -14,7 +14,8 @@ use crate::segment::{JournalError, list_segments, segment_first_record, segment_
 /// How much of a journal is kept.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Retention {
-    /// Keep the journal under this many bytes of segments (0: no byte limit).
+    /// Keep the journal directory (segments, snapshots, header) under this many bytes, as far
+    /// as what a restart needs allows (0: no byte limit).
     pub max_bytes: u64,
     /// Let segments older than this go (None: no age limit).
     pub max_age: Option<Duration>,
@@ -30,9 +31,9 @@ impl Retention {
 }
 
 /// Removes (or archives) the segments of `dir` that no restart needs — all their records lie
-/// before record `needed_from` — oldest first, while the segments exceed `r.max_bytes` or the
-/// segment is older than `r.max_age`. The newest segment always stays. Returns how many went.
-pub fn apply(dir: &Path, needed_from: u64, r: &Retention) -> Result<u64, JournalError> {
+/// before record `needed_from` — oldest first, while the directory's files exceed `r.max_bytes`
+/// or the segment is older than `r.max_age`. The newest segment always stays. Returns how many went.
+pub fn apply(dir: &Path, needed_from: u64, r: &Retention, headroom: u64) -> Result<u64, JournalError> {
     if r.keeps_everything() {
         return Ok(0);
     }
@@ -43,7 +44,8 @@ pub fn apply(dir: &Path, needed_from: u64, r: &Retention) -> Result<u64, Journal
     let segments = list_segments(dir)?;
     let paths: Vec<PathBuf> = segments.iter().map(|&i| dir.join(segment_name(i))).collect();
     let sizes: Vec<u64> = paths.iter().map(|p| std::fs::metadata(p).map_or(0, |m| m.len())).collect();
-    let mut total: u64 = sizes.iter().sum();
+    // The budget is the directory's: snapshots and the header count too.
+    let mut total = directory_bytes(dir);
     let mut removed = 0;
     for n in 0..segments.len().saturating_sub(1) {
         // Segment n ends where segment n + 1 starts.
@@ -51,7 +53,7 @@ pub fn apply(dir: &Path, needed_from: u64, r: &Retention) -> Result<u64, Journal
         if next_first > needed_from {
             break;
         }
-        let over_budget = r.max_bytes > 0 && total > r.max_bytes;
+        let over_budget = r.max_bytes > 0 && total + headroom > r.max_bytes;
         let too_old = r.max_age.is_some_and(|age| {
             std::fs::metadata(&paths[n])
                 .and_then(|m| m.modified())
@@ -76,6 +78,13 @@ pub fn apply(dir: &Path, needed_from: u64, r: &Retention) -> Result<u64, Journal
         removed += 1;
     }
     Ok(removed)
+}
+
+/// Bytes of the files directly in `dir` (segments, snapshots, the header's copy).
+pub fn directory_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|it| it.filter_map(|e| e.ok()?.metadata().ok()).filter(|m| m.is_file()).map(|m| m.len()).sum())
+        .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -112,7 +121,7 @@ mod tests {
         assert!(before.len() > 5);
         let r = Retention { max_bytes: 1, ..Retention::default() };
         // Record 25 is needed: the segment holding it and every later one stay.
-        let gone = apply(d, 25, &r).unwrap();
+        let gone = apply(d, 25, &r, 0).unwrap();
         let after = list_segments(d).unwrap();
         assert_eq!(after.len() as u64, before.len() as u64 - gone);
         let first = segment_first_record(&d.join(segment_name(after[0])), after[0]).unwrap();
@@ -124,7 +133,7 @@ mod tests {
         JournalReader::new(d, false).from_record(first).read(|_| n += 1).unwrap();
         assert_eq!(n, 60 - first);
         // Nothing is needed any more: everything but the newest segment goes.
-        apply(d, u64::MAX, &r).unwrap();
+        apply(d, u64::MAX, &r, 0).unwrap();
         assert_eq!(list_segments(d).unwrap(), vec![*before.last().unwrap()]);
     }
 
@@ -134,14 +143,14 @@ mod tests {
         let d = tmp.path();
         let total = bytes(d);
         let keep = Retention { max_bytes: total, ..Retention::default() };
-        assert_eq!(apply(d, u64::MAX, &keep).unwrap(), 0);
+        assert_eq!(apply(d, u64::MAX, &keep, 0).unwrap(), 0);
         assert!(Retention::default().keeps_everything());
         let archive_tmp = scratch("archive");
         let archive = archive_tmp.path().join("archive");
         let first = d.join(segment_name(0));
         let original = std::fs::read(&first).unwrap();
         let r = Retention { max_bytes: total / 2, archive: Some(archive.clone()), ..Retention::default() };
-        let gone = apply(d, u64::MAX, &r).unwrap();
+        let gone = apply(d, u64::MAX, &r, 0).unwrap();
         assert!(gone > 0 && bytes(d) <= total / 2 + 256);
         assert_eq!(std::fs::read(archive.join(segment_name(0))).unwrap(), original);
         assert_eq!(std::fs::read_dir(&archive).unwrap().count() as u64, gone);
@@ -154,10 +163,10 @@ mod tests {
         let n = list_segments(d).unwrap().len() as u64;
         let r = Retention { max_age: Some(Duration::ZERO), ..Retention::default() };
         std::thread::sleep(Duration::from_millis(20));
-        assert_eq!(apply(d, u64::MAX, &r).unwrap(), n - 1);
+        assert_eq!(apply(d, u64::MAX, &r, 0).unwrap(), n - 1);
         let young = Retention { max_age: Some(Duration::from_secs(3600)), ..Retention::default() };
         let tmp = journal("young", 30);
         let d = tmp.path();
-        assert_eq!(apply(d, u64::MAX, &young).unwrap(), 0);
+        assert_eq!(apply(d, u64::MAX, &young, 0).unwrap(), 0);
     }
 }

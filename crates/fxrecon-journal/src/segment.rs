@@ -373,6 +373,16 @@ impl JournalWriter {
         self.written_records
     }
 
+    /// The segment being written (it changes at each roll-over).
+    pub fn segment_index(&self) -> u64 {
+        self.index
+    }
+
+    /// The size at which a segment rolls over.
+    pub fn segment_bytes(&self) -> u64 {
+        self.segment_bytes
+    }
+
     /// Syncs completed so far.
     pub fn syncs(&self) -> u64 {
         self.syncs

@@ -170,6 +170,8 @@ pub struct JournalAgent {
     failing_since: Option<Instant>,
     /// No look at the mark ring before this (see [`DRAIN_EVERY`]).
     next_drain: Instant,
+    /// The segment being written when retention last looked.
+    retained_at_segment: u64,
     done: bool,
     started: Instant,
 }
@@ -198,6 +200,7 @@ impl JournalAgent {
             oldest_unwritten: None,
             failing_since: None,
             next_drain: Instant::now(),
+            retained_at_segment: 0,
             done: false,
             started: Instant::now(),
         }
@@ -219,18 +222,11 @@ impl JournalAgent {
         let io = |source| JournalError::Io { path: dir.clone(), source };
         let written = crate::snapshot_file::write(&rings.dir, consumed, &buf)
             .and_then(|_| crate::snapshot_file::prune(&rings.dir, rings.keep));
-        if written.is_ok() && !rings.retention.keeps_everything() {
-            // A restart replays from the oldest snapshot kept at the earliest: what lies wholly
-            // before it is needed by nobody.
-            let oldest = crate::snapshot_file::list(&rings.dir).ok().and_then(|l| l.iter().map(|(c, _)| *c).min());
-            if let Some(oldest) = oldest
-                && let Err(e) = crate::retention::apply(&rings.dir, oldest + self.header_records, &rings.retention)
-            {
-                tracing::error!(error = %e, "journal retention failed; the segments stay");
-            }
-        }
         // The buffer goes back whatever happened: a lost snapshot only means a longer replay.
         let _ = rings.empty.push(buf);
+        if written.is_ok() {
+            self.retain();
+        }
         match written {
             Ok(()) => {
                 self.counters.snapshots.incr();
@@ -240,6 +236,27 @@ impl JournalAgent {
                 tracing::error!(error = %io(e), "snapshot not written; recovery will replay from an older one");
                 Ok(())
             }
+        }
+    }
+
+    /// Lets go of the segments no restart needs, if retention asks for it: after each snapshot
+    /// (what a restart needs moves on) and each roll-over (the journal grew by a segment).
+    /// A restart replays from the oldest snapshot kept at the earliest: what lies wholly before
+    /// it is needed by nobody. Room is kept under the budget for the segment being written and
+    /// the next snapshot, so the directory stays under it, not just returns under it.
+    fn retain(&mut self) {
+        let Some(rings) = self.snapshots.as_ref() else { return };
+        if rings.retention.keeps_everything() {
+            return;
+        }
+        self.retained_at_segment = self.writer.segment_index();
+        let snapshots = crate::snapshot_file::list(&rings.dir).unwrap_or_default();
+        let Some(oldest) = snapshots.iter().map(|(c, _)| *c).min() else { return };
+        let largest = snapshots.iter().filter_map(|(_, p)| std::fs::metadata(p).ok()).map(|m| m.len()).max();
+        let headroom = self.writer.segment_bytes() + largest.unwrap_or(0);
+        let needed_from = oldest + self.header_records;
+        if let Err(e) = crate::retention::apply(&rings.dir, needed_from, &rings.retention, headroom) {
+            tracing::error!(error = %e, "journal retention failed; the segments stay");
         }
     }
 
@@ -369,6 +386,9 @@ impl Agent for JournalAgent {
         }
         if self.writer.batched_bytes() == 0 && self.oldest_unwritten.take().is_some() {
             self.counters.batches.incr();
+        }
+        if self.writer.segment_index() != self.retained_at_segment {
+            self.retain();
         }
         self.publish();
         self.done = end;

@@ -72,7 +72,11 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
         let ok = report.missed == 0
             && report.false_alarms == 0
             && report.consumed == report.generated
-            && report.rss_growth <= 1.05;
+            && report.rss_growth <= 1.05
+            // With retention on: the directory stayed under its budget, and retention changed
+            // nothing in the output.
+            && (report.journal_retention_bytes == 0 || report.journal_dir_max_bytes <= report.journal_retention_bytes)
+            && report.identical_to_unretained_run != Some(false);
         if !ok {
             anyhow::bail!("soak failed its checks (see the report above)");
         }
