@@ -50,12 +50,36 @@ pub struct RunState {
     pub rejects: u64,
     /// Where each input stands.
     pub positions: [StreamPosition; 2],
+    /// Records emitted before this journal began (a day carried over by `journal roll`):
+    /// output ids go on from there, while this journal's output file starts empty.
+    pub records_base: u64,
 }
 
 impl RunState {
     /// An empty reconciler at the start of both inputs.
     pub fn fresh(reconciler: Reconciler) -> Self {
-        Self { reconciler, consumed: 0, rejects: 0, positions: [StreamPosition::default(); 2] }
+        Self { reconciler, consumed: 0, rejects: 0, positions: [StreamPosition::default(); 2], records_base: 0 }
+    }
+
+    /// The state a snapshot with header `h` restored to `reconciler`.
+    pub fn restored(h: &SnapshotHeader, reconciler: Reconciler) -> Self {
+        let records_base = reconciler.records_emitted().saturating_sub(h.records_emitted);
+        Self { reconciler, consumed: h.consumed, rejects: h.rejects, positions: h.streams, records_base }
+    }
+
+    /// Records this journal's output holds: those emitted since it began.
+    pub fn records_written(&self) -> u64 {
+        self.reconciler.records_emitted() - self.records_base
+    }
+
+    /// The header of a snapshot of this state.
+    pub fn snapshot_header(&self) -> SnapshotHeader {
+        SnapshotHeader {
+            consumed: self.consumed,
+            rejects: self.rejects,
+            records_emitted: self.records_written(),
+            streams: self.positions,
+        }
     }
 }
 
@@ -233,12 +257,7 @@ impl ReconcilerAgent {
         }
         let Ok(mut buf) = plan.empty.pop() else { return false };
         buf.clear();
-        let header = SnapshotHeader {
-            consumed: self.state.consumed,
-            rejects: self.state.rejects,
-            records_emitted: self.state.reconciler.records_emitted(),
-            streams: self.state.positions,
-        };
+        let header = self.state.snapshot_header();
         header.save(&mut SnapWriter::new(&mut buf));
         // On the hot path: it costs as much as the state is large (BENCHMARKS.md), and reuses
         // its buffer, so it allocates only when the state outgrows every earlier one.

@@ -72,6 +72,9 @@ pub struct JournalSetup {
     pub retention: fxrecon_journal::retention::Retention,
     /// The journal directory (snapshots live beside the segments).
     pub dir: PathBuf,
+    /// The state a new journal starts from: the one a rolled day carried over (`journal
+    /// roll`), when there is one and the run was given none.
+    pub start: Option<RunState>,
 }
 
 /// Prints (or otherwise shows) the live counters every so often while a run goes on.
@@ -190,8 +193,9 @@ impl PipelineBuilder {
     /// Builds the agents and rings. Sources of a resumed run are read past what the journal
     /// holds first; an input shorter than that is an error.
     pub fn build(self) -> std::io::Result<Pipeline> {
-        let Self { cfg, opts, intake, state, journal, sinks, skip, shutdown, tap, commands, status, clock } = self;
-        let mut state = state.unwrap_or_else(|| RunState::fresh(Reconciler::new(cfg.recon())));
+        let Self { cfg, opts, intake, state, mut journal, sinks, skip, shutdown, tap, commands, status, clock } = self;
+        let carried = journal.as_mut().and_then(|j| j.start.take());
+        let mut state = state.or(carried).unwrap_or_else(|| RunState::fresh(Reconciler::new(cfg.recon())));
         if opts.prefault {
             state.reconciler.prefault();
         }

@@ -5,6 +5,7 @@
 //! journal, as pipelines of the same builder.
 
 pub mod builder;
+pub mod day_roll;
 pub mod inputs;
 pub mod memory;
 pub mod options;

@@ -9,7 +9,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use fxrecon_core::reconciler::Reconciler;
 use fxrecon_journal::recovery::{self as journal_recovery, HEADER_RECORDS, HeaderError};
 use fxrecon_journal::segment::{FsyncPolicy, JournalError};
 use fxrecon_runtime::shutdown::Shutdown;
@@ -21,6 +20,7 @@ use crate::output::agent::AlreadyWritten;
 use crate::output::resume::{ResumeCounters, ResumeRecords, ResumeRejects, ResumedFile};
 use crate::output::sink::OutputSink;
 use crate::pipeline::builder::{Intake, JournalReplay, JournalSetup, PipelineBuilder, RunError, RunOutcome};
+use crate::pipeline::day_roll::{base_state, carried_state};
 use crate::pipeline::inputs::InputIdentity;
 use crate::pipeline::options::PipelineOptions;
 use crate::reconciler_agent::RunState;
@@ -115,14 +115,18 @@ pub fn journal_header(dir: &Path) -> Result<JournalHeader, RecoveryError> {
 /// first segments go, only a snapshot their records after are kept from can start it, and
 /// without a window the oldest such one does. Returns the state and the first journal record
 /// to replay.
-pub fn replay_start(dir: &Path, cfg: &Config, from: Option<fxrecon_core::time::Micros>) -> (RunState, u64) {
+pub fn replay_start(
+    dir: &Path,
+    cfg: &Config,
+    from: Option<fxrecon_core::time::Micros>,
+) -> Result<(RunState, u64), RecoveryError> {
     use fxrecon_journal::segment::{list_segments, segment_first_record, segment_name};
     let retained_from = list_segments(dir)
         .ok()
         .and_then(|s| s.first().and_then(|&i| segment_first_record(&dir.join(segment_name(i)), i)))
         .filter(|&f| f > 0);
     if from.is_none() && retained_from.is_none() {
-        return (RunState::fresh(Reconciler::new(cfg.recon())), 0);
+        return Ok((base_state(dir, cfg)?, 0));
     }
     let accept = |h: &fxrecon_journal::snapshot_file::SnapshotHeader| {
         if retained_from.is_some_and(|f| h.consumed + HEADER_RECORDS < f) {
@@ -134,14 +138,14 @@ pub fn replay_start(dir: &Path, cfg: &Config, from: Option<fxrecon_core::time::M
         }
     };
     let oldest_first = from.is_none();
-    match journal_recovery::usable_snapshot_in(dir, cfg.recon(), accept, oldest_first) {
+    Ok(match journal_recovery::usable_snapshot_in(dir, cfg.recon(), accept, oldest_first) {
         Some((h, reconciler)) => {
-            let state = RunState { reconciler, consumed: h.consumed, rejects: h.rejects, positions: h.streams };
+            let state = RunState::restored(&h, reconciler);
             (state, h.consumed + HEADER_RECORDS)
         }
         // Nothing to start from: the intake reports what is missing.
-        None => (RunState::fresh(Reconciler::new(cfg.recon())), 0),
-    }
+        None => (base_state(dir, cfg)?, 0),
+    })
 }
 
 /// `<path>.before-salvage`, or the first `<path>.before-salvage.N` not taken: an earlier
@@ -172,8 +176,10 @@ pub fn create(
         None => None,
     };
     let header = JournalHeader { rules: cfg.rules(), inputs };
+    // The state a rolled day left for this one (read before anything is written).
+    let start = carried_state(dir, cfg)?;
     let writer = journal_recovery::create(dir, &header, fsync, cfg.journal_direct_io, cfg.journal.segment_bytes)?;
-    Ok(setup(writer, dir, cfg))
+    Ok(JournalSetup { start, ..setup(writer, dir, cfg) })
 }
 
 /// Checks that the inputs at `inputs` are the ones the journal in `dir` was made from.
@@ -194,6 +200,7 @@ fn setup(writer: fxrecon_journal::segment::JournalWriter, dir: &Path, cfg: &Conf
         snapshots_kept: cfg.snapshots_kept,
         retention: cfg.journal.retention(),
         dir: dir.to_path_buf(),
+        start: None,
     }
 }
 
@@ -246,10 +253,10 @@ pub fn recover(
             if let Some(r) = rejects_file.as_mut() {
                 r.assume_reproduced(h.rejects);
             }
-            let state = RunState { reconciler, consumed: h.consumed, rejects: h.rejects, positions: h.streams };
+            let state = RunState::restored(&h, reconciler);
             (state, h.consumed)
         }
-        None => (RunState::fresh(Reconciler::new(cfg.recon())), 0),
+        None => (base_state(dir, cfg)?, 0),
     };
     let rejects_before = state.rejects;
     let out_counters = out_file.counters();

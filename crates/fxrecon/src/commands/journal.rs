@@ -1,4 +1,5 @@
-//! `fxrecon journal verify|dump`: inspect a journal without replaying it.
+//! `fxrecon journal verify|dump|roll`: inspect a journal without replaying it, or roll a
+//! finished day into a directory of its own.
 
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
@@ -24,11 +25,30 @@ pub enum Command {
         /// Journal directory.
         dir: PathBuf,
     },
+    /// End of day: move the finished day's journal to a directory of its own (a complete
+    /// journal: `replay --journal DAYDIR` gives the day) and leave DIR holding the state the
+    /// next day's run starts from (open orders and what is remembered carry over; sessions
+    /// and counters start afresh). Refused while a run holds DIR or before the day is finished.
+    Roll {
+        /// Journal directory.
+        dir: PathBuf,
+        /// Where the day's journal goes: a new or empty directory on the same file system.
+        #[arg(long)]
+        into: PathBuf,
+    },
 }
 
 /// Runs a `journal` subcommand.
 pub fn run(c: Command) -> Result<()> {
     match c {
+        Command::Roll { dir, into } => {
+            fxrecon_engine::pipeline::paths::check_directory(fxrecon_engine::pipeline::paths::Named {
+                option: "DIR",
+                path: &dir,
+            })?;
+            let report = fxrecon_engine::pipeline::day_roll::roll(&dir, &into)?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
         Command::Verify { dir, salvage } => {
             let salvage = salvage || fxrecon_journal::recovery::was_salvaged(&dir);
             let out = JournalReader::new(&dir, salvage).read(|_| {})?;

@@ -67,7 +67,7 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
     let out = setup::output(a.out.as_deref(), Default::Stdout)?;
     // From the nearest snapshot at or before the window (the run's state there), every record
     // the run detected within the window, and nothing else.
-    let (state, from_record) = replay_start(&a.journal, &cfg, a.from);
+    let (state, from_record) = replay_start(&a.journal, &cfg, a.from)?;
     let replay = JournalReplay {
         dir: a.journal.clone(),
         from_record,
