@@ -126,10 +126,8 @@ mod tests {
 
     #[test]
     fn a_fifo_is_streamed_line_by_line_until_its_writer_closes_it() {
-        let dir = std::env::temp_dir().join(format!("fxrecon-fifo-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let fifo = dir.join("in.fifo");
+        let dir = tempfile::Builder::new().prefix("fxrecon-fifo-").tempdir().unwrap();
+        let fifo = dir.path().join("in.fifo");
         assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
         let mut src = PipeSource::start(PipeOrigin::Path(fifo.clone()), 100);
         let writer = std::thread::spawn(move || {
@@ -152,6 +150,5 @@ mod tests {
         writer.join().unwrap();
         assert_eq!(got.len(), 1000);
         assert_eq!(got[999], "line 999");
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -184,8 +184,8 @@ mod tests {
 
     #[test]
     fn an_output_naming_an_input_by_any_path_or_another_output_is_refused() {
-        let dir = std::env::temp_dir().join(format!("fxrecon-paths-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let tmp = tempfile::Builder::new().prefix("fxrecon-paths-").tempdir().unwrap();
+        let dir = tmp.path();
         std::fs::create_dir_all(dir.join("sub")).unwrap();
         let input = dir.join("primary.fix");
         std::fs::write(&input, b"x\n").unwrap();
@@ -212,11 +212,10 @@ mod tests {
         let outs = [named("--out", &a), named("--rejects", devnull), named("--summary", devnull)];
         check_outputs(&[named("--primary", Path::new("-"))], &outs).unwrap();
         // A directory is no output; a missing directory is named.
-        assert!(matches!(check_outputs(&ins, &[named("--out", &dir)]), Err(PathError::Directory { .. })));
+        assert!(matches!(check_outputs(&ins, &[named("--out", dir)]), Err(PathError::Directory { .. })));
         let err = check_outputs(&ins, &[named("--out", &dir.join("nowhere/out.jsonl"))]).unwrap_err();
         assert!(matches!(err, PathError::NoDirectory { .. }), "{err}");
         assert!(matches!(check_directory(named("--journal", &input)), Err(PathError::NotADirectory { .. })));
         assert!(same_input(&input, &hard) && !same_input(&input, &a));
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }
