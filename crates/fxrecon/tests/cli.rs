@@ -1,16 +1,14 @@
 //! The `fxrecon` binary end to end: exit codes, one-line errors, files written.
 
-use std::path::PathBuf;
 use std::process::Command;
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_fxrecon"))
 }
 
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("fxrecon-cli-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// A fresh directory for one test, removed when dropped (also when the test panics).
+fn scratch(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new().prefix(&format!("fxrecon-cli-{name}-")).tempdir().unwrap()
 }
 
 #[test]
@@ -30,7 +28,8 @@ fn bad_flag_and_bad_config_exit_2() {
     let out = bin().args(["reconcile", "--bogus"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 
-    let dir = tmp("cfg");
+    let tmp = scratch("cfg");
+    let dir = tmp.path();
     let cfg = dir.join("bad.toml");
     std::fs::write(&cfg, "grace_ms = \"soon\"\n").unwrap();
     let f = dir.join("empty.fix");
@@ -52,7 +51,7 @@ fn bad_flag_and_bad_config_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8(out.stderr).unwrap().contains("grace_ms must be > 0"));
 
-    let out = bin().args(["gen", "--out-dir", "/tmp", "--scenario", "nonsense"]).output().unwrap();
+    let out = bin().args(["gen", "--scenario", "nonsense", "--out-dir"]).arg(dir).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 
     let out = bin()
@@ -66,10 +65,11 @@ fn bad_flag_and_bad_config_exit_2() {
 
 #[test]
 fn gen_then_reconcile_matches_ground_truth_and_is_byte_stable() {
-    let dir = tmp("gen");
+    let tmp = scratch("gen");
+    let dir = tmp.path();
     let status = bin()
         .args(["gen", "--orders", "300", "--seed", "5", "--scenario", "mixed", "--fault-rate", "0.05", "--out-dir"])
-        .arg(&dir)
+        .arg(dir)
         .status()
         .unwrap();
     assert!(status.success());
@@ -118,7 +118,8 @@ fn demo_runs_and_reports_no_miss() {
 
 #[test]
 fn bad_lines_go_to_rejects_with_line_numbers_and_exit_0() {
-    let dir = tmp("bad");
+    let tmp = scratch("bad");
+    let dir = tmp.path();
     let good = "20261125-10:00:00.000000 : 8=FIX.4.4|35=8|34=1|49=GW|56=FIRM|11=A|37=V|17=E1|150=0|39=0|55=EUR/USD|38=100|14=0|151=100|6=0";
     let dc = good.replace("49=GW", "49=VENUE");
     let primary =
@@ -161,8 +162,9 @@ fn bad_lines_go_to_rejects_with_line_numbers_and_exit_0() {
 
 #[test]
 fn bench_quick_json_has_every_key_as_a_number() {
-    let dir = tmp("bench");
-    let o = bin().args(["bench", "--quick", "--json", "--orders", "1500", "--out-dir"]).arg(&dir).output().unwrap();
+    let tmp = scratch("bench");
+    let dir = tmp.path();
+    let o = bin().args(["bench", "--quick", "--json", "--orders", "1500", "--out-dir"]).arg(dir).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     for key in [
@@ -215,12 +217,13 @@ fn bench_quick_json_has_every_key_as_a_number() {
 
 #[test]
 fn a_journaled_paced_bench_run_reports_latency_and_leaves_no_journal_behind() {
-    let dir = tmp("paced");
+    let tmp = scratch("paced");
+    let dir = tmp.path();
     let o = bin().args(["bench", "--journaled"]).output().unwrap();
     assert_eq!(o.status.code(), Some(2), "--journaled needs --paced");
     let o = bin()
         .args(["bench", "--paced", "200000", "--journaled", "--orders", "1500", "--out-dir"])
-        .arg(&dir)
+        .arg(dir)
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -230,17 +233,17 @@ fn a_journaled_paced_bench_run_reports_latency_and_leaves_no_journal_behind() {
     assert!(v["latency_us"]["p99"].is_number(), "{v}");
     assert!(v["latency_us"]["host_p999"].is_number(), "{v}");
     assert!(v["achieved"].as_f64().unwrap() > 0.0, "{v}");
-    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    let left: Vec<_> = std::fs::read_dir(dir).unwrap().collect();
     assert!(left.is_empty(), "the journal directory is removed: {left:?}");
 }
 
 #[test]
 fn replay_of_a_journal_is_byte_identical_and_reports_the_same_state_digest() {
-    let dir = tmp("journal");
-    let status = bin().args(["gen", "--orders", "400", "--seed", "9", "--out-dir"]).arg(&dir).status().unwrap();
+    let tmp = scratch("journal");
+    let dir = tmp.path();
+    let status = bin().args(["gen", "--orders", "400", "--seed", "9", "--out-dir"]).arg(dir).status().unwrap();
     assert!(status.success());
     let journal = dir.join("journal");
-    let _ = std::fs::remove_dir_all(&journal);
     let o = bin()
         .arg("reconcile")
         .arg("--primary")
@@ -295,8 +298,9 @@ fn a_paced_run_keeps_the_streams_level_and_reports_the_days_own_divergences() {
     // the drop copy ran a second ahead by the end and the run reported 5,636 records, against
     // 83 from the same files on their own clock (D40). At its share of the lines, each stream
     // keeps level with the other.
-    let dir = tmp("paced-run");
-    let status = bin().args(["gen", "--orders", "3000", "--seed", "5", "--out-dir"]).arg(&dir).status().unwrap();
+    let tmp = scratch("paced-run");
+    let dir = tmp.path();
+    let status = bin().args(["gen", "--orders", "3000", "--seed", "5", "--out-dir"]).arg(dir).status().unwrap();
     assert!(status.success());
     let (p, d) = (dir.join("primary.fix"), dir.join("dropcopy.fix"));
     let lines = |f: &std::path::Path| std::fs::read_to_string(f).unwrap().lines().count();
@@ -322,5 +326,4 @@ fn a_paced_run_keeps_the_streams_level_and_reports_the_days_own_divergences() {
     let (want, got) = (lines(&reference), lines(&paced));
     assert!(want > 0);
     assert!(got <= 2 * want, "a paced run reported {got} records against {want} on the files' own clock");
-    let _ = std::fs::remove_dir_all(&dir);
 }

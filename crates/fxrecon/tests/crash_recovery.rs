@@ -5,18 +5,40 @@
 //! uninterrupted run, and no rejected line may be lost or written twice.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_fxrecon"))
 }
 
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("fxrecon-crash-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// A fresh directory for one test, removed when dropped (also when the test panics).
+fn scratch(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new().prefix(&format!("fxrecon-crash-{name}-")).tempdir().unwrap()
+}
+
+/// A running child, killed and waited for if the test fails first: it never outlives the
+/// directory it writes in.
+struct Reap(Child);
+
+impl std::ops::Deref for Reap {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Reap {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Reap {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 fn xorshift(s: &mut u64) -> u64 {
@@ -95,8 +117,9 @@ fn sorted_lines(path: &Path) -> Vec<String> {
 
 #[test]
 fn kill_9_at_random_points_then_finish_equals_an_uninterrupted_run() {
-    let dir = tmp("day");
-    let (p, d) = write_day(&dir);
+    let tmp = scratch("day");
+    let dir = tmp.path();
+    let (p, d) = write_day(dir);
 
     let reference = bin()
         .args(run_args(&p, &d, &dir.join("ref.jsonl"), &dir.join("ref.rej"), &dir.join("j-ref")))
@@ -117,15 +140,17 @@ fn kill_9_at_random_points_then_finish_equals_an_uninterrupted_run() {
     let logs = dir.join("logs");
     std::fs::create_dir_all(&logs).unwrap();
     for (i, &target) in targets.iter().enumerate() {
-        let mut child = bin()
-            .args(run_args(&p, &d, &out, &rejects, &journal))
-            .args(["--pace", "20000", "--clock", "file"]) // throttled, file clock kept
-            // Both thread layouts write the same journal: alternate them across restarts.
-            .args(["--threading", if i % 2 == 0 { "shared" } else { "dedicated" }])
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(logs.join(format!("run-{i}.log"))).unwrap())
-            .spawn()
-            .unwrap();
+        let mut child = Reap(
+            bin()
+                .args(run_args(&p, &d, &out, &rejects, &journal))
+                .args(["--pace", "20000", "--clock", "file"]) // throttled, file clock kept
+                // Both thread layouts write the same journal: alternate them across restarts.
+                .args(["--threading", if i % 2 == 0 { "shared" } else { "dedicated" }])
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(logs.join(format!("run-{i}.log"))).unwrap())
+                .spawn()
+                .unwrap(),
+        );
         if i % 4 == 3 {
             std::thread::sleep(Duration::from_millis(2 + xorshift(&mut seed) % 30));
         } else {
@@ -173,7 +198,6 @@ fn kill_9_at_random_points_then_finish_equals_an_uninterrupted_run() {
     assert!(replay.status.success());
     assert_eq!(std::fs::read(dir.join("replay.jsonl")).unwrap(), want);
     assert_eq!(digest_of(&replay.stderr), ref_digest, "replay digest");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A bit flipped in the middle of the journal stops recovery with one line naming the segment
@@ -182,8 +206,9 @@ fn kill_9_at_random_points_then_finish_equals_an_uninterrupted_run() {
 /// ends.
 #[test]
 fn corruption_stops_recovery_unless_salvaging() {
-    let dir = tmp("salvage");
-    let (p, d) = write_day(&dir);
+    let tmp = scratch("salvage");
+    let dir = tmp.path();
+    let (p, d) = write_day(dir);
     let (out, rejects, journal) = (dir.join("out.jsonl"), dir.join("out.rej"), dir.join("j"));
     let first = bin().args(run_args(&p, &d, &out, &rejects, &journal)).output().unwrap();
     assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
@@ -210,5 +235,4 @@ fn corruption_stops_recovery_unless_salvaging() {
     assert_eq!(std::fs::read(dir.join("out.jsonl.before-salvage")).unwrap(), want, "old output kept aside");
     assert!(std::fs::read(&out).unwrap() == want, "the salvaged run re-read what the damage lost");
     assert_eq!(digest_of(&salvaged.stderr), want_digest);
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -15,11 +15,9 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_fxrecon"))
 }
 
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("fxrecon-faults-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// A fresh directory for one test, removed when dropped (also when the test panics).
+fn scratch(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new().prefix(&format!("fxrecon-faults-{name}-")).tempdir().unwrap()
 }
 
 fn write_day(dir: &Path, orders: usize) -> (PathBuf, PathBuf) {
@@ -99,9 +97,10 @@ impl Drop for Tmpfs {
 
 #[test]
 fn journal_disk_full_pauses_intake_with_an_alarm_and_loses_nothing() {
-    let dir = tmp("diskfull");
-    let (p, d) = write_day(&dir, 6_000); // journal of about 18 MB
-    let want = reference(&p, &d, &dir);
+    let tmp = scratch("diskfull");
+    let dir = tmp.path();
+    let (p, d) = write_day(dir, 6_000); // journal of about 18 MB
+    let want = reference(&p, &d, dir);
     let Some(fs) = Tmpfs::mount(&dir.join("tmpfs"), "3m") else {
         assert!(
             std::env::var("FXRECON_REQUIRE_FAULT_TESTS").is_err(),
@@ -166,8 +165,7 @@ fn journal_disk_full_pauses_intake_with_an_alarm_and_loses_nothing() {
     let r = bin().args(["replay", "--journal"]).arg(&journal).arg("--out").arg(&replayed).output().unwrap();
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     assert!(std::fs::read(&replayed).unwrap() == want);
-    drop(fs);
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(fs); // unmounted before the directory goes
 }
 
 #[test]
@@ -180,9 +178,10 @@ fn a_slow_output_consumer_gets_backpressure_and_every_record() {
 }
 
 fn slow_output_consumer(threading: &str) {
-    let dir = tmp(&format!("slow-{threading}"));
-    let (p, d) = write_day(&dir, 20_000); // ~200 KB of records: more than the pipe and the writer buffer hold
-    let want = reference(&p, &d, &dir);
+    let tmp = scratch(&format!("slow-{threading}"));
+    let dir = tmp.path();
+    let (p, d) = write_day(dir, 20_000); // ~200 KB of records: more than the pipe and the writer buffer hold
+    let want = reference(&p, &d, dir);
     let fifo = dir.join("out.fifo");
     assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
     let child = bin()
@@ -221,7 +220,6 @@ fn slow_output_consumer(threading: &str) {
     assert!(done.status.success(), "{text}");
     assert!(got == want, "records lost or changed behind a slow consumer ({threading})");
     if threading == "shared" {
-        let _ = std::fs::remove_dir_all(&dir);
         return;
     }
     let waits: u64 = text
@@ -231,5 +229,4 @@ fn slow_output_consumer(threading: &str) {
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no output wait count in {text}"));
     assert!(waits > 0, "the slow consumer never pushed back: {text}");
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -4,34 +4,42 @@
 //! generators, options that cannot take effect, and inputs that are empty or all rejected.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_fxrecon"))
 }
 
-/// A fresh directory, removed when dropped.
-struct TempDir(PathBuf);
+/// A fresh directory for one test, removed when dropped (also when the test panics).
+fn scratch(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new().prefix(&format!("fxrecon-safety-{name}-")).tempdir().unwrap()
+}
 
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let d = std::env::temp_dir().join(format!("fxrecon-safety-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        Self(d)
-    }
-    fn join(&self, p: &str) -> PathBuf {
-        self.0.join(p)
+/// A running child, killed and waited for if the test fails first: it never outlives the
+/// directory it writes in (declared after it, it is dropped first).
+struct Reap(Child);
+
+impl std::ops::Deref for Reap {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
     }
 }
 
-impl Drop for TempDir {
+impl std::ops::DerefMut for Reap {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Reap {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 
-fn write_day(dir: &TempDir, orders: usize, seed: u64) -> (PathBuf, PathBuf) {
+fn write_day(dir: &Path, orders: usize, seed: u64) -> (PathBuf, PathBuf) {
     let day = fxrecon_gen::generate(&fxrecon_gen::GenConfig { orders, seed, ..Default::default() });
     let (p, d) = (dir.join("primary.fix"), dir.join("dropcopy.fix"));
     std::fs::write(&p, &day.primary).unwrap();
@@ -64,12 +72,13 @@ fn reconcile(p: &Path, d: &Path) -> Command {
 
 #[test]
 fn an_output_that_names_an_input_by_any_path_is_refused_and_the_input_is_untouched() {
-    let dir = TempDir::new("out-is-input");
-    let (p, d) = write_day(&dir, 200, 1);
+    let tmp = scratch("out-is-input");
+    let dir = tmp.path();
+    let (p, d) = write_day(dir, 200, 1);
     let before = (digest(&p), digest(&d));
     let link = dir.join("link.fix");
     std::os::unix::fs::symlink(&p, &link).unwrap();
-    let by_another_path = dir.0.join(".").join("primary.fix");
+    let by_another_path = dir.join(".").join("primary.fix");
     for option in ["--out", "--rejects", "--summary"] {
         for target in [&p, &link, &by_another_path, &d] {
             let o = reconcile(&p, &d).arg(option).arg(target).output().unwrap();
@@ -96,19 +105,20 @@ fn an_output_that_names_an_input_by_any_path_is_refused_and_the_input_is_untouch
 
 #[test]
 fn two_outputs_naming_one_file_or_a_directory_as_an_output_are_refused_before_anything_is_written() {
-    let dir = TempDir::new("same-output");
-    let (p, d) = write_day(&dir, 200, 2);
+    let tmp = scratch("same-output");
+    let dir = tmp.path();
+    let (p, d) = write_day(dir, 200, 2);
     let out = dir.join("out.jsonl");
     let o = reconcile(&p, &d)
         .arg("--out")
         .arg(&out)
         .arg("--summary")
-        .arg(dir.0.join(".").join("out.jsonl"))
+        .arg(dir.join(".").join("out.jsonl"))
         .output()
         .unwrap();
     refused(&o, "--out and --summary name the same file");
     assert!(!out.exists(), "nothing was written");
-    let o = reconcile(&p, &d).arg("--out").arg(&dir.0).output().unwrap();
+    let o = reconcile(&p, &d).arg("--out").arg(dir).output().unwrap();
     refused(&o, "is a directory, not a file");
     let o = reconcile(&p, &d).arg("--out").arg(dir.join("missing/out.jsonl")).output().unwrap();
     refused(&o, "does not exist");
@@ -122,8 +132,9 @@ fn two_outputs_naming_one_file_or_a_directory_as_an_output_are_refused_before_an
 
 #[test]
 fn options_that_cannot_take_effect_are_refused() {
-    let dir = TempDir::new("options");
-    let (p, d) = write_day(&dir, 100, 3);
+    let tmp = scratch("options");
+    let dir = tmp.path();
+    let (p, d) = write_day(dir, 100, 3);
     let o = reconcile(&p, &d).args(["--fsync", "never", "--out", "/dev/null"]).output().unwrap();
     refused(&o, "--fsync needs --journal");
     let o = bin()
@@ -167,25 +178,28 @@ fn options_that_cannot_take_effect_are_refused() {
 
 #[test]
 fn a_second_run_on_a_journal_in_use_is_refused_naming_the_holder() {
-    let dir = TempDir::new("lock");
-    let (p, d) = write_day(&dir, 3_000, 4);
+    let tmp = scratch("lock");
+    let dir = tmp.path();
+    let (p, d) = write_day(dir, 3_000, 4);
     let journal = dir.join("j");
     // The first run holds the journal while it paces through the day.
-    let mut first = bin()
-        .arg("run")
-        .arg("--primary")
-        .arg(&p)
-        .arg("--dropcopy")
-        .arg(&d)
-        .arg("--out")
-        .arg(dir.join("a.jsonl"))
-        .arg("--journal")
-        .arg(&journal)
-        .args(["--pace", "5000"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut first = Reap(
+        bin()
+            .arg("run")
+            .arg("--primary")
+            .arg(&p)
+            .arg("--dropcopy")
+            .arg(&d)
+            .arg("--out")
+            .arg(dir.join("a.jsonl"))
+            .arg("--journal")
+            .arg(&journal)
+            .args(["--pace", "5000"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let t = std::time::Instant::now();
     while !journal.join("LOCK").exists() && t.elapsed().as_secs() < 20 {
         std::thread::sleep(std::time::Duration::from_millis(20));
@@ -232,8 +246,9 @@ fn a_second_run_on_a_journal_in_use_is_refused_naming_the_holder() {
 
 #[test]
 fn an_archive_directory_keeps_the_segments_retention_lets_go_and_cannot_be_the_journal() {
-    let dir = TempDir::new("archive");
-    let (p, d) = write_day(&dir, 3_000, 11);
+    let tmp = scratch("archive");
+    let dir = tmp.path();
+    let (p, d) = write_day(dir, 3_000, 11);
     let (out, journal, archive) = (dir.join("out.jsonl"), dir.join("j"), dir.join("archive"));
     let cfg = dir.join("archive.toml");
     let write_cfg = |archive: &Path| {
@@ -274,9 +289,10 @@ fn an_archive_directory_keeps_the_segments_retention_lets_go_and_cannot_be_the_j
 
 #[test]
 fn concurrent_runs_on_one_journal_never_corrupt_it() {
-    let dir = TempDir::new("race");
+    let tmp = scratch("race");
+    let dir = tmp.path();
     // A tiny day: each run lasts a few milliseconds, so the two often overlap.
-    let (p, d) = write_day(&dir, 3, 5);
+    let (p, d) = write_day(dir, 3, 5);
     let want = {
         let out = dir.join("want.jsonl");
         let o = reconcile(&p, &d).arg("--out").arg(&out).arg("--summary").arg("/dev/null").output().unwrap();
@@ -286,22 +302,24 @@ fn concurrent_runs_on_one_journal_never_corrupt_it() {
     let rounds: usize = std::env::var("FXRECON_LOCK_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
     let mut refusals = 0;
     for round in 0..rounds {
-        let journal = dir.join(&format!("j{round}"));
+        let journal = dir.join(format!("j{round}"));
         let spawn = |out: &str| {
-            bin()
-                .arg("run")
-                .arg("--primary")
-                .arg(&p)
-                .arg("--dropcopy")
-                .arg(&d)
-                .arg("--out")
-                .arg(dir.join(out))
-                .arg("--journal")
-                .arg(&journal)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap()
+            Reap(
+                bin()
+                    .arg("run")
+                    .arg("--primary")
+                    .arg(&p)
+                    .arg("--dropcopy")
+                    .arg(&d)
+                    .arg("--out")
+                    .arg(dir.join(out))
+                    .arg("--journal")
+                    .arg(&journal)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .unwrap(),
+            )
         };
         let (mut a, mut b) = (spawn("a.jsonl"), spawn("b.jsonl"));
         let (sa, sb) = (a.wait().unwrap(), b.wait().unwrap());
@@ -323,8 +341,9 @@ fn concurrent_runs_on_one_journal_never_corrupt_it() {
 
 #[test]
 fn a_restart_on_a_different_day_is_refused_and_a_grown_one_continues() {
-    let dir = TempDir::new("identity");
-    let (p, d) = write_day(&dir, 1_000, 6);
+    let tmp = scratch("identity");
+    let dir = tmp.path();
+    let (p, d) = write_day(dir, 1_000, 6);
     let (out, journal) = (dir.join("out.jsonl"), dir.join("j"));
     let run = || {
         bin()
@@ -372,8 +391,9 @@ fn a_restart_on_a_different_day_is_refused_and_a_grown_one_continues() {
 
 #[test]
 fn an_empty_input_is_a_warning_and_an_input_of_only_rejects_fails_the_run() {
-    let dir = TempDir::new("empty");
-    let (p, _) = write_day(&dir, 100, 7);
+    let tmp = scratch("empty");
+    let dir = tmp.path();
+    let (p, _) = write_day(dir, 100, 7);
     let empty = dir.join("empty.fix");
     std::fs::write(&empty, b"").unwrap();
     let rejects = dir.join("rejects.jsonl");
@@ -417,8 +437,9 @@ fn fix_time(rfc3339: &str) -> String {
 
 #[test]
 fn a_windowed_replay_starts_from_a_snapshot_and_gives_exactly_the_records_the_run_detected_in_it() {
-    let dir = TempDir::new("window");
-    let (p, d) = write_day(&dir, 3_000, 8);
+    let tmp = scratch("window");
+    let dir = tmp.path();
+    let (p, d) = write_day(dir, 3_000, 8);
     let (out, journal) = (dir.join("out.jsonl"), dir.join("j"));
     let cfg = dir.join("snap.toml");
     std::fs::write(&cfg, "snapshot_every = 2000\nsnapshots_kept = 20\n").unwrap();
@@ -460,8 +481,9 @@ fn a_windowed_replay_starts_from_a_snapshot_and_gives_exactly_the_records_the_ru
 
 #[test]
 fn a_salvage_keeps_every_earlier_backup_and_the_salvaged_journal_needs_no_salvage_again() {
-    let dir = TempDir::new("salvage");
-    let (p, d) = write_day(&dir, 1_000, 9);
+    let tmp = scratch("salvage");
+    let dir = tmp.path();
+    let (p, d) = write_day(dir, 1_000, 9);
     let (out, journal) = (dir.join("out.jsonl"), dir.join("j"));
     let run = |salvage: bool| {
         let mut c = bin();
@@ -523,8 +545,9 @@ fn segment_bytes(journal: &Path) -> (u64, u64) {
 
 #[test]
 fn retention_keeps_the_journal_under_its_budget_and_restarts_and_replays_still_agree() {
-    let dir = TempDir::new("retention");
-    let (p, d) = write_day(&dir, 6_000, 10);
+    let tmp = scratch("retention");
+    let dir = tmp.path();
+    let (p, d) = write_day(dir, 6_000, 10);
     let want = {
         let out = dir.join("want.jsonl");
         assert!(reconcile(&p, &d).arg("--out").arg(&out).arg("--summary").arg("/dev/null").status().unwrap().success());
@@ -544,7 +567,7 @@ fn retention_keeps_the_journal_under_its_budget_and_restarts_and_replays_still_a
         if paced {
             c.args(["--pace", "20000", "--clock", "file"]);
         }
-        c.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap()
+        Reap(c.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap())
     };
     // Killed a few times on the way (kill -9), then left to finish.
     for i in 0..4 {
@@ -586,7 +609,8 @@ fn retention_keeps_the_journal_under_its_budget_and_restarts_and_replays_still_a
 
 #[test]
 fn kill_9_at_twenty_points_while_the_inputs_grow_ends_as_one_uninterrupted_run_and_as_replay() {
-    let dir = TempDir::new("grow");
+    let tmp = scratch("grow");
+    let dir = tmp.path();
     let cfg = fxrecon_gen::GenConfig { orders: 1_500, seed: 12, ..Default::default() };
     let parts: Vec<_> = fxrecon_gen::parts(&cfg).take(6).collect();
     let (p, d) = (dir.join("primary.fix"), dir.join("dropcopy.fix"));
@@ -621,23 +645,25 @@ fn kill_9_at_twenty_points_while_the_inputs_grow_ends_as_one_uninterrupted_run_a
     let mut grown = 1;
     for restart in 0..22 {
         // Paced so that no run reaches the end of what it has been given before its kill.
-        let mut child = bin()
-            .arg("run")
-            .arg("--config")
-            .arg(&snap)
-            .arg("--primary")
-            .arg(&p)
-            .arg("--dropcopy")
-            .arg(&d)
-            .arg("--out")
-            .arg(&out)
-            .arg("--journal")
-            .arg(&journal)
-            .args(["--pace", "6000", "--clock", "file"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = Reap(
+            bin()
+                .arg("run")
+                .arg("--config")
+                .arg(&snap)
+                .arg("--primary")
+                .arg(&p)
+                .arg("--dropcopy")
+                .arg(&d)
+                .arg("--out")
+                .arg(&out)
+                .arg("--journal")
+                .arg(&journal)
+                .args(["--pace", "6000", "--clock", "file"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;

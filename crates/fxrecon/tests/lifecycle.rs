@@ -14,34 +14,55 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_fxrecon"))
 }
 
-/// A fresh directory for one test, removed when the guard drops.
-struct TempDir(PathBuf);
+/// A fresh directory for one test, removed when dropped (also when the test panics).
+fn scratch(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new().prefix(&format!("fxrecon-life-{name}-")).tempdir().unwrap()
+}
 
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let d = std::env::temp_dir().join(format!("fxrecon-life-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        Self(d)
-    }
-    fn join(&self, p: &str) -> PathBuf {
-        self.0.join(p)
+/// A running `fxrecon`, killed and waited for if the test fails before it is: it never
+/// outlives the directory it writes in (declared after it, it is dropped first).
+struct Running(Option<Child>);
+
+fn spawn(c: &mut Command) -> Running {
+    Running(Some(c.spawn().unwrap()))
+}
+
+impl Running {
+    /// Waits for the exit, collecting what was piped.
+    fn output(mut self) -> Output {
+        self.0.take().expect("running").wait_with_output().unwrap()
     }
 }
 
-impl Drop for TempDir {
+impl std::ops::Deref for Running {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        self.0.as_ref().expect("running")
+    }
+}
+
+impl std::ops::DerefMut for Running {
+    fn deref_mut(&mut self) -> &mut Child {
+        self.0.as_mut().expect("running")
+    }
+}
+
+impl Drop for Running {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        if let Some(child) = self.0.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
 /// A generated day in `dir`: (primary, dropcopy).
-fn write_day(dir: &TempDir, orders: usize, seed: u64) -> (PathBuf, PathBuf) {
+fn write_day(dir: &Path, orders: usize, seed: u64) -> (PathBuf, PathBuf) {
     write_faulty_day(dir, orders, seed, fxrecon_gen::GenConfig::default().fault_rate)
 }
 
 /// A generated day with `fault_rate` of its orders faulty.
-fn write_faulty_day(dir: &TempDir, orders: usize, seed: u64, fault_rate: f64) -> (PathBuf, PathBuf) {
+fn write_faulty_day(dir: &Path, orders: usize, seed: u64, fault_rate: f64) -> (PathBuf, PathBuf) {
     let day = fxrecon_gen::generate(&fxrecon_gen::GenConfig { orders, seed, fault_rate, ..Default::default() });
     let (p, d) = (dir.join("primary.fix"), dir.join("dropcopy.fix"));
     std::fs::write(&p, &day.primary).unwrap();
@@ -50,7 +71,7 @@ fn write_faulty_day(dir: &TempDir, orders: usize, seed: u64, fault_rate: f64) ->
 }
 
 /// `reconcile`'s output for the two inputs: what one uninterrupted run reports.
-fn reference(p: &Path, d: &Path, dir: &TempDir) -> Vec<u8> {
+fn reference(p: &Path, d: &Path, dir: &Path) -> Vec<u8> {
     let out = dir.join("reference.jsonl");
     let o = bin()
         .arg("reconcile")
@@ -73,15 +94,14 @@ fn signal(child: &Child, sig: &str) {
     assert!(ok.success());
 }
 
-/// Waits for `child` at most `limit`; kills it and fails if it takes longer.
-fn wait_within(mut child: Child, limit: Duration) -> (Output, Duration) {
+/// Waits for `child` at most `limit`; fails if it takes longer (the child is killed then).
+fn wait_within(mut child: Running, limit: Duration) -> (Output, Duration) {
     let t = Instant::now();
     loop {
         if child.try_wait().unwrap().is_some() {
-            return (child.wait_with_output().unwrap(), t.elapsed());
+            return (child.output(), t.elapsed());
         }
         if t.elapsed() > limit {
-            let _ = child.kill();
             panic!("still running after {limit:?}");
         }
         std::thread::sleep(Duration::from_millis(20));
@@ -120,14 +140,15 @@ fn journal_verifies(journal: &Path) {
 
 #[test]
 fn sigterm_two_seconds_into_a_paced_journaled_run_stops_cleanly_and_a_restart_finishes_the_day() {
-    let dir = TempDir::new("sigterm");
-    let (p, d) = write_day(&dir, 3_000, 8);
-    let want = reference(&p, &d, &dir);
+    let tmp = scratch("sigterm");
+    let dir = tmp.path();
+    let (p, d) = write_day(dir, 3_000, 8);
+    let want = reference(&p, &d, dir);
     let (out, rejects, journal) = (dir.join("out.jsonl"), dir.join("rejects.jsonl"), dir.join("journal"));
 
     // About 26,000 messages at 4,000 a second: the signal lands early in the day. The files'
     // clock keeps the output comparable with `reconcile`'s.
-    let child = run_cmd(&p, &d, &out, &rejects, &journal).args(["--pace", "4000", "--clock", "file"]).spawn().unwrap();
+    let child = spawn(run_cmd(&p, &d, &out, &rejects, &journal).args(["--pace", "4000", "--clock", "file"]));
     std::thread::sleep(Duration::from_secs(2));
     signal(&child, "TERM");
     let (first, took) = wait_within(child, Duration::from_secs(10));
@@ -143,7 +164,7 @@ fn sigterm_two_seconds_into_a_paced_journaled_run_stops_cleanly_and_a_restart_fi
     journal_verifies(&journal);
 
     // The restart recovers (from the final snapshot) and finishes the day.
-    let (second, _) = wait_within(run_cmd(&p, &d, &out, &rejects, &journal).spawn().unwrap(), Duration::from_secs(60));
+    let (second, _) = wait_within(spawn(&mut run_cmd(&p, &d, &out, &rejects, &journal)), Duration::from_secs(60));
     assert_eq!(second.status.code(), Some(0), "{}", String::from_utf8_lossy(&second.stderr));
     let s = summary_of(&second.stderr);
     assert_eq!(s["interrupted"], false);
@@ -156,16 +177,17 @@ fn sigterm_two_seconds_into_a_paced_journaled_run_stops_cleanly_and_a_restart_fi
 
 #[test]
 fn a_second_signal_exits_at_once_and_the_journal_still_recovers() {
-    let dir = TempDir::new("second-signal");
+    let tmp = scratch("second-signal");
+    let dir = tmp.path();
     // Many faults: far more output than a pipe holds.
-    let (p, d) = write_faulty_day(&dir, 3_000, 9, 0.3);
-    let want = reference(&p, &d, &dir);
+    let (p, d) = write_faulty_day(dir, 3_000, 9, 0.3);
+    let want = reference(&p, &d, dir);
     let (out, rejects, journal) = (dir.join("out.jsonl"), dir.join("rejects.jsonl"), dir.join("journal"));
     // A shutdown that cannot finish: the output is a FIFO nobody reads, so the drain blocks.
     let fifo = dir.join("stuck.fifo");
     assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
     let reader = std::fs::OpenOptions::new().read(true).write(true).open(&fifo).unwrap();
-    let mut child = run_cmd(&p, &d, &fifo, &rejects, &journal).spawn().unwrap();
+    let mut child = spawn(&mut run_cmd(&p, &d, &fifo, &rejects, &journal));
     std::thread::sleep(Duration::from_millis(1500));
     signal(&child, "TERM");
     std::thread::sleep(Duration::from_millis(500));
@@ -176,30 +198,31 @@ fn a_second_signal_exits_at_once_and_the_journal_still_recovers() {
     assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(took < Duration::from_secs(5));
     // The journal recovers: a restart with a plain rejects file finishes the day.
-    let (again, _) = wait_within(run_cmd(&p, &d, &out, &rejects, &journal).spawn().unwrap(), Duration::from_secs(60));
+    let (again, _) = wait_within(spawn(&mut run_cmd(&p, &d, &out, &rejects, &journal)), Duration::from_secs(60));
     assert_eq!(again.status.code(), Some(0), "{}", String::from_utf8_lossy(&again.stderr));
     assert_eq!(std::fs::read(&out).unwrap(), want);
 }
 
 #[test]
 fn standard_input_and_a_fifo_give_the_output_of_the_file() {
-    let dir = TempDir::new("stdin");
-    let (p, d) = write_day(&dir, 1_500, 3);
-    let want = reference(&p, &d, &dir);
+    let tmp = scratch("stdin");
+    let dir = tmp.path();
+    let (p, d) = write_day(dir, 1_500, 3);
+    let want = reference(&p, &d, dir);
     // reconcile and run, the primary from standard input.
     for cmd in ["reconcile", "run"] {
-        let out = dir.join(&format!("{cmd}-stdin.jsonl"));
-        let mut child = bin()
-            .arg(cmd)
-            .args(["--primary", "-", "--dropcopy"])
-            .arg(&d)
-            .arg("--out")
-            .arg(&out)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let out = dir.join(format!("{cmd}-stdin.jsonl"));
+        let mut child = spawn(
+            bin()
+                .arg(cmd)
+                .args(["--primary", "-", "--dropcopy"])
+                .arg(&d)
+                .arg("--out")
+                .arg(&out)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped()),
+        );
         let bytes = std::fs::read(&p).unwrap();
         let mut stdin = child.stdin.take().unwrap();
         // Written in pieces, as a pipe delivers it.
@@ -215,7 +238,7 @@ fn standard_input_and_a_fifo_give_the_output_of_the_file() {
     let fifo = dir.join("dropcopy.fifo");
     assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
     let out = dir.join("fifo.jsonl");
-    let child = run_plain(&p, &fifo, &out).spawn().unwrap();
+    let child = spawn(&mut run_plain(&p, &fifo, &out));
     let bytes = std::fs::read(&d).unwrap();
     let writer = std::thread::spawn(move || {
         let mut f = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
@@ -243,9 +266,10 @@ fn stderr_lines(child: &mut Child) -> std::sync::mpsc::Receiver<String> {
 
 #[test]
 fn follow_reconciles_lines_appended_after_start_then_stops_on_sigterm() {
-    let dir = TempDir::new("follow");
-    let (full_p, full_d) = write_day(&dir, 1_500, 4);
-    let want = reference(&full_p, &full_d, &dir);
+    let tmp = scratch("follow");
+    let dir = tmp.path();
+    let (full_p, full_d) = write_day(dir, 1_500, 4);
+    let want = reference(&full_p, &full_d, dir);
     let (p_bytes, d_bytes) = (std::fs::read(&full_p).unwrap(), std::fs::read(&full_d).unwrap());
     let half = |b: &[u8]| {
         let ends: Vec<usize> = b.iter().enumerate().filter(|(_, c)| **c == b'\n').map(|(i, _)| i + 1).collect();
@@ -255,7 +279,7 @@ fn follow_reconciles_lines_appended_after_start_then_stops_on_sigterm() {
     let (p, d, out) = (dir.join("follow-p.fix"), dir.join("follow-d.fix"), dir.join("follow.jsonl"));
     std::fs::write(&p, &p_bytes[..hp]).unwrap();
     std::fs::write(&d, &d_bytes[..hd]).unwrap();
-    let mut child = run_plain(&p, &d, &out).arg("--follow").args(["--status-every", "1"]).spawn().unwrap();
+    let mut child = spawn(run_plain(&p, &d, &out).arg("--follow").args(["--status-every", "1"]));
     let lines = stderr_lines(&mut child);
     std::thread::sleep(Duration::from_millis(500));
     // The rest of the day arrives, in pieces, after the run started.
@@ -299,10 +323,11 @@ fn follow_reconciles_lines_appended_after_start_then_stops_on_sigterm() {
 
 #[test]
 fn a_file_truncated_under_the_reader_stops_that_input_with_a_clear_error() {
-    let dir = TempDir::new("truncate");
-    let (p, d) = write_day(&dir, 3_000, 6);
+    let tmp = scratch("truncate");
+    let dir = tmp.path();
+    let (p, d) = write_day(dir, 3_000, 6);
     // Read slowly (paced), then cut the primary file short under the reader.
-    let child = run_plain(&p, &d, &dir.join("out.jsonl")).args(["--pace", "3000"]).spawn().unwrap();
+    let child = spawn(run_plain(&p, &d, &dir.join("out.jsonl")).args(["--pace", "3000"]));
     std::thread::sleep(Duration::from_millis(1500));
     std::fs::OpenOptions::new().write(true).open(&p).unwrap().set_len(1000).unwrap();
     let (o, _) = wait_within(child, Duration::from_secs(60));
@@ -316,7 +341,7 @@ fn a_file_truncated_under_the_reader_stops_that_input_with_a_clear_error() {
     assert_eq!(s["inputs"]["dropcopy"], "ended", "the other input went on to its end");
 
     // Followed: a truncation is noticed at the file's end too.
-    let child = run_plain(&p, &d, &dir.join("out2.jsonl")).arg("--follow").spawn().unwrap();
+    let child = spawn(run_plain(&p, &d, &dir.join("out2.jsonl")).arg("--follow"));
     std::thread::sleep(Duration::from_millis(800));
     std::fs::OpenOptions::new().write(true).open(&p).unwrap().set_len(10).unwrap();
     std::thread::sleep(Duration::from_millis(500));
@@ -329,8 +354,9 @@ fn a_file_truncated_under_the_reader_stops_that_input_with_a_clear_error() {
 
 #[test]
 fn check_config_reports_what_a_run_would_use_and_unknown_keys_exit_2() {
-    let dir = TempDir::new("config");
-    let (p, d) = write_day(&dir, 100, 1);
+    let tmp = scratch("config");
+    let dir = tmp.path();
+    let (p, d) = write_day(dir, 100, 1);
     let cfg = dir.join("fxrecon.toml");
     std::fs::write(&cfg, format!("grace_ms = 1500\n[primary]\npath = {:?}\n[dropcopy]\npath = {:?}\n", p, d)).unwrap();
     let o = bin().args(["run", "--check-config", "--out", "/dev/null", "--config"]).arg(&cfg).output().unwrap();
@@ -350,7 +376,7 @@ fn check_config_reports_what_a_run_would_use_and_unknown_keys_exit_2() {
         assert!(err.contains("unknown field") && (err.contains("follw") || err.contains("folow")), "{err}");
     }
     // A directory is not an input.
-    let o = bin().args(["reconcile", "--dropcopy"]).arg(&d).arg("--primary").arg(&dir.0).output().unwrap();
+    let o = bin().args(["reconcile", "--dropcopy"]).arg(&d).arg("--primary").arg(dir).output().unwrap();
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8(o.stderr).unwrap();
     assert!(err.contains("is a directory"), "{err}");

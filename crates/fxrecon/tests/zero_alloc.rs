@@ -63,21 +63,22 @@ fn hot_path_allocations(journaled: bool) {
     let journal_counters = journaled.then(|| JournalCounters::new(0));
     let counters = PipelineCounters::new(journal_counters.clone(), ReconConfig::default().max_sessions);
 
+    // The journal's directory (unused without one), removed when dropped: after the writer,
+    // which is declared after it.
+    let dir = tempfile::Builder::new().prefix("fxrecon-zero-alloc-journal-").tempdir().unwrap();
     let (mut raw, mut journal) = ([None, None], None);
     let merge = Merge::new([p_rx, d_rx], wm.clone());
     let state = RunState::fresh(Reconciler::new(ReconConfig::default()));
     let mut recon = ReconcilerAgent::new(merge, state, o_tx, counters.reconciler.clone());
     let sink = JsonLines::new(std::io::sink());
     let mut output = OutputAgent::new(o_rx, vec![Box::new(sink)], counters.output.clone());
-    let dir = std::env::temp_dir().join(format!("fxrecon-zero-alloc-journal-{}", std::process::id()));
     if let Some(jc) = &journal_counters {
-        let _ = std::fs::remove_dir_all(&dir);
         let (rp_tx, rp_rx) = RingBuffer::new(1 << 23);
         let (rd_tx, rd_rx) = RingBuffer::new(1 << 23);
         let (feed, receiver) = journal_feed(1 << 14);
         raw = [Some(rp_tx), Some(rd_tx)];
         // One segment: rolling over (once per segment) builds a file path, the only allocation.
-        let writer = JournalWriter::open(&dir, 1 << 30, FsyncPolicy::Never).unwrap();
+        let writer = JournalWriter::open(dir.path(), 1 << 30, FsyncPolicy::Never).unwrap();
         journal = Some(JournalAgent::new(receiver, [rp_rx, rd_rx], writer, 0, jc.clone()));
         recon = recon.journaled(feed, None);
         output = output.gated(jc.clone());
@@ -128,7 +129,6 @@ fn hot_path_allocations(journaled: bool) {
     assert_eq!(p_info.count_total, 0, "ingest-primary allocated: {p_info:?}");
     assert_eq!(d_info.count_total, 0, "ingest-dropcopy allocated: {d_info:?}");
     assert_eq!(r_info.count_total, 0, "reconciler allocated: {r_info:?}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
