@@ -1257,20 +1257,19 @@ mod tests {
         let day = fxrecon_gen::generate(&fxrecon_gen::GenConfig { orders: 300, seed: 11, ..Default::default() });
         let (p, d): (&'static [u8], &'static [u8]) = (day.primary.leak(), day.dropcopy.leak());
         let lines = [line_count(p), line_count(d)];
-        let dir = std::env::temp_dir().join(format!("fxrecon-bench-unit-journal-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let (h, _, achieved) = paced_run(p, d, lines, &Config::default(), Threading::Shared, 200_000, Some(&dir));
+        let tmp = tempfile::Builder::new().prefix("fxrecon-bench-unit-journal-").tempdir().unwrap();
+        let paced = tmp.path().join("paced");
+        let (h, _, achieved) = paced_run(p, d, lines, &Config::default(), Threading::Shared, 200_000, Some(&paced));
         assert!(!h.is_empty(), "the mixed day's divergences were timed");
         assert!(achieved > 0.0);
         let run = pipeline_in_memory(p, d, &Config::default(), &PipelineOptions::default(), None);
-        let _ = std::fs::remove_dir_all(&dir);
+        let dir = tmp.path().join("journal");
         let journaled = pipeline_in_memory(p, d, &Config::default(), &PipelineOptions::default(), Some(&dir));
         assert!(journaled.journal_done_us.is_some_and(|us| us > 0), "{journaled:?}");
         let journal_records = journaled.counters.journal.as_ref().map_or(0, |j| j.records);
         assert!(journal_records > journaled.counters.events, "every event journaled, and the end of input");
         assert_eq!(replay_journal(&dir), run.counters.events, "the replay applies every journaled event");
         assert_eq!(journaled.counters.state_digest, run.counters.state_digest);
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
