@@ -42,8 +42,11 @@ fn two_days(s: &[Vec<u8>]) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
     (s[..=cut].to_vec(), s[cut + 1..].to_vec())
 }
 
+/// A FIX field as (tag, value) bytes.
+type Field = (Vec<u8>, Vec<u8>);
+
 /// The fields of a FIX line (`time : 8=...`): its arrival prefix and (tag, value) pairs.
-fn fields(line: &[u8]) -> (Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>) {
+fn fields(line: &[u8]) -> (Vec<u8>, Vec<Field>) {
     let at = line.windows(3).position(|w| w == b" : ").unwrap();
     let msg = &line[at + 3..];
     let pairs = msg
@@ -58,7 +61,7 @@ fn fields(line: &[u8]) -> (Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>) {
 }
 
 /// A FIX message with its BodyLength and CheckSum computed.
-fn message(prefix: &[u8], pairs: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> {
+fn message(prefix: &[u8], pairs: &[Field]) -> Vec<u8> {
     let mut body = Vec::new();
     for (k, v) in pairs.iter().filter(|(k, _)| !matches!(k.as_slice(), b"8" | b"9" | b"10")) {
         body.extend_from_slice(k);
