@@ -4,16 +4,15 @@
 //!
 //! Owns: when a day may be rolled (its journal ends with the end-of-input flush, no process
 //! holds it, the day directory is new and on the same file system), the order of the moves (a
-//! roll cut short by a crash is finished by running it again), and where a journal's starting
-//! state comes from (the carried state, else an empty one). What of the state carries over is
+//! roll cut short by a crash is finished by running it again); where a journal's starting
+//! state comes from is recovery's ([`super::recovery::base_state`]). What of the state carries over is
 //! the core's rule ([`fxrecon_core::reconciler::Reconciler::begin_next_day`]). Never writes
 //! into the day's journal: the day directory is that journal, byte for byte, and replays alone.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use fxrecon_core::reconciler::Reconciler;
-use fxrecon_core::snapshot::{SnapReader, SnapWriter};
+use fxrecon_core::snapshot::SnapWriter;
 use fxrecon_journal::record::KIND_END_OF_INPUT;
 use fxrecon_journal::recovery::{self as journal_recovery, LOCK_FILE, LockError};
 use fxrecon_journal::segment::{JournalReader, list_segments, segment_first_record, segment_name};
@@ -24,11 +23,8 @@ use crate::config::Config;
 use crate::ingest::journal_intake::Window;
 use crate::pipeline::builder::{Intake, JournalReplay, PipelineBuilder};
 use crate::pipeline::options::PipelineOptions;
-use crate::pipeline::recovery::{RecoveryError, journal_rules, replay_start};
+use crate::pipeline::recovery::{CARRIED_FILE, RecoveryError, journal_rules, replay_start};
 use crate::reconciler_agent::RunState;
-
-/// The state a journal begins with when an earlier day was rolled into another directory.
-pub const CARRIED_FILE: &str = "carried.snap";
 
 /// Where a roll stages the next day's state until the day's files are moved.
 const STAGING_DIR: &str = ".roll";
@@ -70,27 +66,6 @@ pub struct RollReport {
     pub orders_carried: u64,
     /// Records emitted over the day (the next day's ids go on from here).
     pub records_emitted: u64,
-}
-
-/// The state the journal in `dir` began with: the carried state of a rolled day, if there is
-/// one, else an empty reconciler with `cfg`'s rules.
-pub fn base_state(dir: &Path, cfg: &Config) -> Result<RunState, RecoveryError> {
-    Ok(carried_state(dir, cfg)?.unwrap_or_else(|| RunState::fresh(Reconciler::new(cfg.recon()))))
-}
-
-/// The carried state in `dir`, if a roll left one.
-pub fn carried_state(dir: &Path, cfg: &Config) -> Result<Option<RunState>, RecoveryError> {
-    let path = dir.join(CARRIED_FILE);
-    if !path.exists() {
-        return Ok(None);
-    }
-    let bad = |why: String| RecoveryError::Io(std::io::Error::other(format!("{}: {why}", path.display())));
-    let payload = snapshot_file::read(&path).map_err(|why| bad(why.to_string()))?;
-    let mut r = SnapReader::new(&payload);
-    let h = SnapshotHeader::load(&mut r).map_err(|e| bad(e.to_string()))?;
-    let reconciler = Reconciler::restore(cfg.recon(), &mut r).map_err(|e| bad(e.to_string()))?;
-    r.finish().map_err(|e| bad(e.to_string()))?;
-    Ok(Some(RunState::restored(&h, reconciler)))
 }
 
 /// Rolls the finished day in `dir` into `into` and leaves `dir` ready for the next day.

@@ -3,14 +3,18 @@
 //!
 //! Owns: the order of a recovery (check the rules, set outputs aside when salvaging, resume
 //! the output files, pick the newest usable snapshot, replay what follows it into the
-//! resumed outputs, reopen the journal for appending) and what it reports. Never applies
+//! resumed outputs, reopen the journal for appending), where a journal's starting state comes
+//! from (the state carried from a rolled day, else an empty one) and what it reports. Never applies
 //! anything the journal does not hold.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use fxrecon_core::reconciler::Reconciler;
+use fxrecon_core::snapshot::SnapReader;
 use fxrecon_journal::recovery::{self as journal_recovery, HEADER_RECORDS, HeaderError};
 use fxrecon_journal::segment::{FsyncPolicy, JournalError};
+use fxrecon_journal::snapshot_file::{self, SnapshotHeader};
 use fxrecon_runtime::shutdown::Shutdown;
 use serde::{Deserialize, Serialize};
 
@@ -20,10 +24,33 @@ use crate::output::agent::AlreadyWritten;
 use crate::output::resume::{ResumeCounters, ResumeRecords, ResumeRejects, ResumedFile};
 use crate::output::sink::OutputSink;
 use crate::pipeline::builder::{Intake, JournalReplay, JournalSetup, PipelineBuilder, RunError, RunOutcome};
-use crate::pipeline::day_roll::{base_state, carried_state};
 use crate::pipeline::inputs::InputIdentity;
 use crate::pipeline::options::PipelineOptions;
 use crate::reconciler_agent::RunState;
+
+/// The state a journal begins with when an earlier day was rolled into another directory.
+pub const CARRIED_FILE: &str = "carried.snap";
+
+/// The state the journal in `dir` began with: the carried state of a rolled day, if there is
+/// one, else an empty reconciler with `cfg`'s rules.
+pub fn base_state(dir: &Path, cfg: &Config) -> Result<RunState, RecoveryError> {
+    Ok(carried_state(dir, cfg)?.unwrap_or_else(|| RunState::fresh(Reconciler::new(cfg.recon()))))
+}
+
+/// The carried state in `dir`, if a roll left one.
+pub fn carried_state(dir: &Path, cfg: &Config) -> Result<Option<RunState>, RecoveryError> {
+    let path = dir.join(CARRIED_FILE);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let bad = |why: String| RecoveryError::Io(std::io::Error::other(format!("{}: {why}", path.display())));
+    let payload = snapshot_file::read(&path).map_err(|why| bad(why.to_string()))?;
+    let mut r = SnapReader::new(&payload);
+    let h = SnapshotHeader::load(&mut r).map_err(|e| bad(e.to_string()))?;
+    let reconciler = Reconciler::restore(cfg.recon(), &mut r).map_err(|e| bad(e.to_string()))?;
+    r.finish().map_err(|e| bad(e.to_string()))?;
+    Ok(Some(RunState::restored(&h, reconciler)))
+}
 
 /// Why a journal could not be opened, replayed or resumed.
 #[derive(Debug, thiserror::Error)]
