@@ -83,6 +83,12 @@ pub struct Config {
     pub max_sessions: usize,
     /// Open orders without a report for this long (ms) are retired (0: never; D29).
     pub open_retention_ms: i64,
+    /// How long a retired order is remembered for late reports, ms of event time after it
+    /// retired (contract 2.2; default 24 h; 0: not at all).
+    pub retired_memory_ms: i64,
+    /// Retired orders remembered at most; beyond it the oldest are forgotten first (counted).
+    /// A plain order takes about 110 bytes, 160 are reserved per order (BENCHMARKS.md).
+    pub max_retired_orders: usize,
     /// A journaled run snapshots its state every this many consumed messages (0: never).
     pub snapshot_every: u64,
     /// Write the journal with `O_DIRECT` where the file system allows it (D31, D34): no
@@ -134,6 +140,13 @@ pub struct Rules {
     pub open_retention_ms: i64,
     /// AvgPx tolerance (a decimal).
     pub avg_px_tolerance: String,
+    /// How long a retired order is remembered (ms; 0: not at all, as in a journal written
+    /// before retired orders were remembered).
+    #[serde(default)]
+    pub retired_memory_ms: i64,
+    /// Retired orders remembered at most (0 in a journal from before).
+    #[serde(default)]
+    pub max_retired_orders: usize,
 }
 
 impl Default for Config {
@@ -148,6 +161,8 @@ impl Default for Config {
             retention_ms: core.retention_ms,
             max_sessions: core.max_sessions,
             open_retention_ms: core.open_retention_ms,
+            retired_memory_ms: core.retired_memory_ms,
+            max_retired_orders: core.max_retired_orders,
             snapshot_every: 2_000_000,
             snapshots_kept: 3,
             journal_direct_io: true,
@@ -230,6 +245,9 @@ impl Config {
         if self.retention_ms < self.grace_ms || self.retention_ms > 4 * WEEK_MS {
             return bad("retention_ms must be at least grace_ms and at most 2419200000 (28 days)");
         }
+        if !(0..=4 * WEEK_MS).contains(&self.retired_memory_ms) || self.max_retired_orders >= u32::MAX as usize / 2 {
+            return bad("retired_memory_ms must be 0 (off) to 2419200000 (28 days), max_retired_orders below 2^31");
+        }
         match fxrecon_core::decimal::Price::parse(self.avg_px_tolerance.as_bytes()) {
             Ok(t) if t.0 >= 0 => {}
             _ => return bad("avg_px_tolerance must be a decimal >= 0 with at most 8 decimals (e.g. \"0.00000005\")"),
@@ -277,6 +295,8 @@ impl Config {
             max_sessions: self.max_sessions,
             open_retention_ms: self.open_retention_ms,
             avg_px_tolerance: self.avg_px_tolerance.clone(),
+            retired_memory_ms: self.retired_memory_ms,
+            max_retired_orders: self.max_retired_orders,
         }
     }
 
@@ -292,6 +312,8 @@ impl Config {
             max_sessions: r.max_sessions,
             open_retention_ms: r.open_retention_ms,
             avg_px_tolerance: r.avg_px_tolerance,
+            retired_memory_ms: r.retired_memory_ms,
+            max_retired_orders: r.max_retired_orders,
             ..self.clone()
         }
     }
@@ -308,6 +330,8 @@ impl Config {
             (a.max_sessions != b.max_sessions, "max_sessions"),
             (a.open_retention_ms != b.open_retention_ms, "open_retention_ms"),
             (a.max_message_bytes != b.max_message_bytes, "max_message_bytes"),
+            (a.retired_memory_ms != b.retired_memory_ms, "retired_memory_ms"),
+            (a.max_retired_orders != b.max_retired_orders, "max_retired_orders"),
             (
                 self.recon().avg_px_tolerance != Config::default().with_rules(b.clone()).recon().avg_px_tolerance,
                 "avg_px_tolerance",
@@ -337,7 +361,12 @@ impl Config {
 
     fn sized_for_messages(&self, most: u64) -> Self {
         let most = usize::try_from(most).unwrap_or(usize::MAX).max(1024);
-        Self { max_orders: self.max_orders.min(most), max_execs: self.max_execs.min(most), ..self.clone() }
+        Self {
+            max_orders: self.max_orders.min(most),
+            max_execs: self.max_execs.min(most),
+            max_retired_orders: self.max_retired_orders.min(most),
+            ..self.clone()
+        }
     }
 
     /// The core's part of it.
@@ -350,6 +379,8 @@ impl Config {
             retention_ms: self.retention_ms,
             max_sessions: self.max_sessions,
             open_retention_ms: self.open_retention_ms,
+            retired_memory_ms: self.retired_memory_ms,
+            max_retired_orders: self.max_retired_orders,
             // Checked by `validate`; a config that skipped it compares exactly.
             avg_px_tolerance: fxrecon_core::decimal::Price::parse(self.avg_px_tolerance.as_bytes()).unwrap_or_default(),
         }
@@ -410,7 +441,14 @@ mod tests {
         assert_eq!(Config::default().rule_difference(&a.rules()), Some("grace_ms"));
         assert_eq!(a.rule_difference(&a.rules()), None);
         let small = Config::default().sized_for_input_bytes(24 * 2000);
-        assert_eq!((small.max_orders, small.max_execs), (2000, 2000));
+        assert_eq!((small.max_orders, small.max_execs, small.max_retired_orders), (2000, 2000, 2000));
+        let r = Config { retired_memory_ms: 3_600_000, ..Config::default() };
+        assert_eq!(Config::default().rule_difference(&r.rules()), Some("retired_memory_ms"));
+        // A journal from before retired orders were remembered had no retired memory.
+        let mut old = serde_json::to_value(Config::default().rules()).unwrap();
+        old.as_object_mut().unwrap().retain(|k, _| !k.contains("retired"));
+        let old: Rules = serde_json::from_value(old).unwrap();
+        assert_eq!((old.retired_memory_ms, old.max_retired_orders), (0, 0));
         let lines = Config::default().sized_for_inputs(&[&b"a\n".repeat(3000), b"b\n"]);
         assert_eq!((lines.max_orders, lines.max_execs), (3003, 3003));
     }

@@ -125,6 +125,12 @@ pub struct ReconcilerCounters {
     pub orders_high_water: Counter,
     /// Open orders retired after going quiet (D29).
     pub orders_stale_retired: Counter,
+    /// Retired orders a late report reopened (contract 2.2).
+    pub orders_reopened: Counter,
+    /// Retired orders remembered now.
+    pub retired_held: Counter,
+    /// Retired orders forgotten early because the retired memory was full.
+    pub retired_forgotten_early: Counter,
     /// ExecutionReports applied (repeats included).
     pub execution_reports: Counter,
     /// Trade cancels/corrects whose ExecRefID named no known fill.
@@ -243,6 +249,9 @@ impl PipelineCounters {
             orders_evicted: r.orders_evicted.get(),
             orders_high_water: r.orders_high_water.get(),
             orders_stale_retired: r.orders_stale_retired.get(),
+            orders_reopened: r.orders_reopened.get(),
+            retired_held: r.retired_held.get(),
+            retired_forgotten_early: r.retired_forgotten_early.get(),
             execution_reports: r.execution_reports.get(),
             unknown_exec_refs: r.unknown_exec_refs.get(),
             unknown_cancel_rejects: r.unknown_cancel_rejects.get(),
@@ -342,6 +351,12 @@ pub struct CountersSnapshot {
     pub orders_high_water: u64,
     /// Open orders retired after going quiet.
     pub orders_stale_retired: u64,
+    /// Retired orders reopened by a late report.
+    pub orders_reopened: u64,
+    /// Retired orders remembered now.
+    pub retired_held: u64,
+    /// Retired orders forgotten early (the retired memory was full).
+    pub retired_forgotten_early: u64,
     /// ExecutionReports applied.
     pub execution_reports: u64,
     /// Unknown ExecRefIDs.

@@ -383,6 +383,9 @@ impl ReconcilerAgent {
         c.orders_evicted.set(store.evicted);
         c.orders_high_water.set(store.high_water);
         c.orders_stale_retired.set(store.stale_retired);
+        c.orders_reopened.set(store.reopened);
+        c.retired_held.set(r.store().retired().len() as u64);
+        c.retired_forgotten_early.set(store.forgotten_early);
         c.execution_reports.set(stats.execution_reports);
         c.unknown_exec_refs.set(stats.unknown_exec_refs);
         c.unknown_cancel_rejects.set(stats.unknown_cancel_rejects);

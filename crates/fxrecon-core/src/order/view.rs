@@ -286,6 +286,17 @@ impl OrderView {
         let t = self.status_first[status.index()];
         (t != NEVER).then_some(t)
     }
+
+    /// The statuses this stream has reported in a non-fill report, one bit per
+    /// [`OrdStatus::index`] (a retired order's compact record keeps this).
+    pub fn status_mask(&self) -> u16 {
+        self.status_first.iter().enumerate().filter(|(_, t)| **t != NEVER).fold(0, |m, (i, _)| m | 1 << i)
+    }
+
+    /// Sets when this stream first reported `status` (a retired order reopened with its record).
+    pub fn set_status_first(&mut self, status: OrdStatus, at: Micros) {
+        self.status_first[status.index()] = at;
+    }
 }
 
 #[cfg(test)]

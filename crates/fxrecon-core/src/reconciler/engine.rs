@@ -12,19 +12,20 @@ use super::held_adjustments::{Held, HeldAdjustments};
 use crate::decimal::{Price, Qty};
 use crate::divergence::{DivergenceKind, GapRecord, Reason, Record, Sink};
 use crate::event::{ExecEvent, ExecType, MsgKind, Stream, has};
+use crate::order::store::Joins;
 use crate::order::store::exec_record::{ExecIdx, ExecKind, ExecRecord, NONE};
-use crate::order::store::join::Joins;
 use crate::order::store::order_record::OrderIdx;
-use crate::order::store::order_store::{OrderStore, StoreCapacity, StoreStats};
+use crate::order::store::order_store::{OrderStore, RetiredCapacity, StoreCapacity, StoreStats, Unresolved};
 use crate::order::view::Applied;
 use crate::sequencer::Sequencer;
 use crate::snapshot::{SnapReader, SnapWriter, SnapshotError};
 use crate::time::Micros;
 
-/// First bytes of a reconciler snapshot (format version 3: orders hold several OrderIDs and
-/// provisional parts (contract 2.1); version 2: views record which values their stream
-/// reported, the configuration holds the AvgPx tolerance).
-const SNAPSHOT_MAGIC: &[u8; 8] = b"FXRSTAT3";
+/// First bytes of a reconciler snapshot (format version 4: the store holds the retired-order
+/// memory and the configuration its size (contract 2.2); version 3: orders hold several
+/// OrderIDs and provisional parts (contract 2.1); version 2: views record which values their
+/// stream reported, the configuration holds the AvgPx tolerance).
+const SNAPSHOT_MAGIC: &[u8; 8] = b"FXRSTAT4";
 
 /// Tunables of the reconciliation rules and the store's sizing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,6 +48,11 @@ pub struct ReconConfig {
     /// AvgPx values equal as roundings of each other may still differ by this much (contract
     /// 3; default 0).
     pub avg_px_tolerance: Price,
+    /// How long a retired order is remembered, ms of event time after it retired (contract
+    /// 2.2; default 24 h; 0: not at all).
+    pub retired_memory_ms: i64,
+    /// Retired orders remembered at most (the oldest are forgotten first beyond it; 0: none).
+    pub max_retired_orders: usize,
 }
 
 impl Default for ReconConfig {
@@ -60,9 +66,14 @@ impl Default for ReconConfig {
             max_sessions: 256,
             open_retention_ms: 0,
             avg_px_tolerance: Price::ZERO,
+            retired_memory_ms: 24 * 3_600_000,
+            max_retired_orders: DEFAULT_MAX_RETIRED_ORDERS,
         }
     }
 }
+
+/// Retired orders remembered at most by default: a day of ten million orders.
+pub const DEFAULT_MAX_RETIRED_ORDERS: usize = 10_000_000;
 
 /// Counters of what the reconciler did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -134,7 +145,13 @@ impl Reconciler {
             cfg,
             grace_us: cfg.grace_ms * Micros::PER_MS,
             threshold_us: cfg.timing_threshold_ms * Micros::PER_MS,
-            store: OrderStore::with_capacity(StoreCapacity { orders: cfg.max_orders, execs: cfg.max_execs }),
+            store: OrderStore::with_memory(
+                StoreCapacity { orders: cfg.max_orders, execs: cfg.max_execs },
+                RetiredCapacity {
+                    orders: cfg.max_retired_orders,
+                    keep_us: cfg.retired_memory_ms.saturating_mul(Micros::PER_MS),
+                },
+            ),
             sequencer: Sequencer::with_capacity(cfg.max_sessions),
             // A phantom check per order, one per unmatched fill, one per view difference.
             timers: GraceTimers::with_capacity(cfg.max_orders.saturating_mul(4)),
@@ -194,6 +211,7 @@ impl Reconciler {
         let c = &self.cfg;
         w.put(&c.grace_ms).put(&c.timing_threshold_ms).put(&c.max_orders).put(&c.max_execs);
         w.put(&c.retention_ms).put(&c.max_sessions).put(&c.open_retention_ms).put(&c.avg_px_tolerance);
+        w.put(&c.retired_memory_ms).put(&c.max_retired_orders);
         w.put(&self.next_id).put(&self.now);
         let s = &self.stats;
         w.put(&s.messages).put(&s.execution_reports).put(&s.repeated_exec_ids).put(&s.stale_reports);
@@ -220,6 +238,8 @@ impl Reconciler {
             max_sessions: r.get()?,
             open_retention_ms: r.get()?,
             avg_px_tolerance: r.get()?,
+            retired_memory_ms: r.get()?,
+            max_retired_orders: r.get()?,
         };
         if saved != cfg {
             return Err(SnapshotError::ConfigMismatch);
@@ -273,6 +293,7 @@ impl Reconciler {
         self.now = now;
         self.fire_timers(Some(now), sink);
         self.store.retire_idle(now, self.cfg.retention_ms * Micros::PER_MS);
+        self.store.forget_retired(now);
         if self.cfg.open_retention_ms > 0 {
             // Two slots per event: the clock hand goes round the arena every few live-order
             // counts of events, at O(1) per event.
@@ -358,7 +379,20 @@ impl Reconciler {
         // A report that opens an order names its chain's root (contract 2.1).
         let opens = ev.orig_cl_ord_id.is_empty()
             && matches!(ev.exec_type, ExecType::New | ExecType::PendingNew | ExecType::Rejected);
-        let Ok((idx, depth)) = self.store.resolve(&ev.cl_ord_id, &ev.orig_cl_ord_id, &ev.order_id, opens) else {
+        let mut resolved = self.store.resolve(&ev.cl_ord_id, &ev.orig_cl_ord_id, &ev.order_id, opens);
+        if let Err(Unresolved::Retired(r)) = resolved {
+            // A report of an order retired and remembered (contract 2.2): a resend of what it
+            // had applied changes nothing; anything else reopens it, as it was, and applies.
+            if self.store.retired_knows_exec(r, s, &ev.exec_id) {
+                self.stats.repeated_exec_ids += 1;
+                return;
+            }
+            resolved = match self.store.reopen(r) {
+                Ok(()) => self.store.resolve(&ev.cl_ord_id, &ev.orig_cl_ord_id, &ev.order_id, opens),
+                Err(e) => Err(e.into()),
+            };
+        }
+        let Ok((idx, depth)) = resolved else {
             let _ = self.store.take_joins(); // none: a refused order is a new one
             self.capacity_exhausted(ev, now, sink);
             return;
@@ -487,7 +521,11 @@ impl Reconciler {
 
     fn apply_cancel_reject(&mut self, ev: &ExecEvent, now: Micros, sink: &mut impl Sink) {
         let Some(idx) = self.store.lookup(&ev.cl_ord_id, &ev.orig_cl_ord_id, &ev.order_id) else {
-            self.stats.unknown_cancel_rejects += 1;
+            // A refusal for an order retired since and remembered: no unknown order, and it
+            // reopens nothing (it has no ExecID to tell a resend from news; docs/decisions.md D59).
+            if !self.store.is_retired(&ev.cl_ord_id, &ev.orig_cl_ord_id, &ev.order_id) {
+                self.stats.unknown_cancel_rejects += 1;
+            }
             return;
         };
         let order = self.store.order_mut(idx);

@@ -757,3 +757,490 @@ fn one_report_that_ties_three_parts_joins_them_all_and_checks_each_fill_once() {
     assert_eq!(summary(&out), []);
     assert_eq!(r.stats().orders, 1);
 }
+
+// ---- Issue 22 item 5: retired orders and late reports (contract 2.2) ---------------------
+
+/// A retention far longer than any test day: nothing retires, so this is what the day would
+/// report had retirement never happened.
+const NEVER_RETIRES: ReconConfig = ReconConfig {
+    grace_ms: 2000,
+    timing_threshold_ms: 250,
+    max_orders: 256,
+    max_execs: 4096,
+    retention_ms: 48 * 3_600_000,
+    max_sessions: 16,
+    open_retention_ms: 0,
+    avg_px_tolerance: crate::decimal::Price::ZERO,
+    retired_memory_ms: 24 * 3_600_000,
+    max_retired_orders: 256,
+};
+
+/// The default retention (60 s) and retired memory (24 h), in a store sized for test days.
+const RETIRES: ReconConfig = ReconConfig { retention_ms: 60_000, ..NEVER_RETIRES };
+
+/// Every record of `events` (merged order) then a wake-up long after them and the end of
+/// input, with `cfg`.
+fn run_day(cfg: ReconConfig, events: &[ExecEvent]) -> (Reconciler, Vec<Record>) {
+    let mut r = Reconciler::new(cfg);
+    let mut out = Vec::new();
+    for e in events {
+        r.apply(e, &mut out);
+    }
+    wake_and_finish(&mut r, &mut out);
+    (r, out)
+}
+
+/// The trade cancel of fill `fill` of order `id` (OrderQty 100, that fill the only one) on
+/// `stream` at `t_ms`: the order goes back to New with nothing filled.
+fn bust_of(stream: Stream, t_ms: i64, id: &str, fill: &str) -> ExecEvent {
+    let mut e = report(
+        stream,
+        t_ms,
+        id,
+        &format!("{fill}-X"),
+        ExecType::TradeCancel,
+        OrdStatus::New,
+        "38=100|14=0|151=100|6=0",
+    );
+    e.exec_ref_id = Id::from_bytes(fill.as_bytes()).unwrap();
+    e
+}
+
+/// Order `id` (OrderID `V<id>`) opened at `t_ms` on both streams and filled at once in full
+/// (ExecID `<id>1`), the drop copy 1 ms behind.
+fn filled_order(t_ms: i64, id: &str) -> Vec<ExecEvent> {
+    let oid = format!("37=V{id}");
+    let mut ev: Vec<ExecEvent> = both(
+        t_ms,
+        id,
+        &format!("{id}0"),
+        ExecType::New,
+        OrdStatus::New,
+        &format!("{oid}|38=100|44=1.1|14=0"),
+        &format!("{oid}|38=100|44=1.1|14=0"),
+    )
+    .into();
+    let fill = format!("{oid}|38=100|44=1.1|32=100|31=1.1|14=100|151=0|6=1.1");
+    ev.extend(both(t_ms + 10, id, &format!("{id}1"), ExecType::Trade, OrdStatus::Filled, &fill, &fill));
+    ev
+}
+
+/// The records of `events` with orders retired after 60 s and remembered, which must be the
+/// records of the same day had nothing retired (contract 2.2: retirement never changes what
+/// is reported); returns them, and the retiring run's reconciler.
+fn as_if_never_retired(events: &[ExecEvent]) -> (Reconciler, Vec<Record>) {
+    let events = merged(events.to_vec());
+    let (r, got) = run_day(RETIRES, &events);
+    let (_, want) = run_day(NEVER_RETIRES, &events);
+    assert_eq!(got, want, "retirement changed what was reported");
+    (r, got)
+}
+
+fn row(kind: &str, order: &str, side: &str) -> (String, String, String) {
+    (kind.to_string(), order.to_string(), side.to_string())
+}
+
+/// Contract 2.2: a bust on one stream only, 90 s after the fill (the order retired at 60 s),
+/// reopens the order with its final views: one QuantityMismatch (CumQty) under the root
+/// ClOrdID, decided when grace expires after the bust, and nothing else — on either stream.
+#[test]
+fn a_bust_after_retirement_reopens_the_order_and_is_a_quantity_mismatch_after_grace() {
+    for stream in Stream::BOTH {
+        let mut ev = filled_order(1_000, "A");
+        ev.push(bust_of(stream, 91_000, "A", "A1"));
+        let (r, out) = as_if_never_retired(&ev);
+        assert_eq!(summary(&out), [row("QuantityMismatch", "A", "")], "bust on {stream:?}");
+        let Record::Divergence(q) = out[0] else { unreachable!() };
+        assert_eq!(q.detected_at, Micros((91_000 + 2_000) * 1_000), "bust on {stream:?}");
+        assert!(q.to_string().contains("CumQty"), "{q}");
+        assert_eq!((r.store_stats().remembered, r.store_stats().reopened), (1, 1), "bust on {stream:?}");
+        assert_eq!(r.stats().orders, 1, "a reopened order is the same order");
+    }
+}
+
+/// The same for a FIX 4.2 trade correct (ExecTransType 2, decoded as a trade correct) that
+/// changes only LastPx on one stream: the reopened order's matched pair no longer agrees.
+#[test]
+fn a_late_trade_correct_on_one_stream_reopens_the_order_and_is_a_quantity_mismatch() {
+    for stream in Stream::BOTH {
+        let mut ev = filled_order(1_000, "K");
+        let mut correct = report(
+            stream,
+            95_000,
+            "K",
+            "K1-C",
+            ExecType::TradeCorrect,
+            OrdStatus::Filled,
+            "38=100|32=100|31=1.2|14=100|151=0",
+        );
+        correct.exec_ref_id = Id::from_bytes(b"K1").unwrap();
+        ev.push(correct);
+        let (r, out) = as_if_never_retired(&ev);
+        assert_eq!(summary(&out), [row("QuantityMismatch", "K", "")], "correct on {stream:?}");
+        assert_eq!(r.store_stats().reopened, 1);
+    }
+}
+
+/// A whole day that retired: orders filled, replaced, cancelled, one the drop copy never saw
+/// (a PhantomOrder) and one whose fill the primary never got (a MissingFill).
+fn a_day_with_every_kind_of_order() -> Vec<ExecEvent> {
+    use ExecType::{Canceled, Replaced, Trade};
+    use OrdStatus::{Filled, New, PartiallyFilled};
+    let (p, d) = (Stream::Primary, Stream::DropCopy);
+    let mut ev = filled_order(1_000, "A");
+    ev.extend(both(1_100, "B", "B0", ExecType::New, New, "37=VB|38=300|44=1.2|14=0", "37=VB|38=300|44=1.2|14=0"));
+    ev.extend(both(
+        1_200,
+        "B",
+        "B1",
+        Trade,
+        PartiallyFilled,
+        "37=VB|38=300|32=100|31=1.2|14=100|6=1.2",
+        "37=VB|38=300|32=100|31=1.2|14=100|6=1.2",
+    ));
+    let mut rep = both(
+        1_300,
+        "B2",
+        "B2",
+        Replaced,
+        PartiallyFilled,
+        "41=B|37=VB|38=200|44=1.2|14=100|6=1.2",
+        "41=B|37=VB|38=200|44=1.2|14=100|6=1.2",
+    );
+    for e in &mut rep {
+        e.orig_cl_ord_id = Id::from_bytes(b"B").unwrap();
+    }
+    ev.extend(rep);
+    ev.extend(both(
+        1_400,
+        "B2",
+        "B3",
+        Trade,
+        Filled,
+        "37=VB|38=200|32=100|31=1.2|14=200|151=0|6=1.2",
+        "37=VB|38=200|32=100|31=1.2|14=200|151=0|6=1.2",
+    ));
+    ev.extend(both(1_500, "C", "C0", ExecType::New, New, "38=100|14=0", "38=100|14=0"));
+    ev.extend(both(2_500, "C", "C9", Canceled, OrdStatus::Canceled, "38=100|14=0", "38=100|14=0"));
+    ev.push(report(p, 1_600, "D", "D0", ExecType::New, New, "38=100|14=0"));
+    ev.push(report(p, 1_700, "D", "D9", Canceled, OrdStatus::Canceled, "38=100|14=0"));
+    ev.extend(both(1_800, "E", "E0", ExecType::New, New, "37=VE|38=100|14=0", "37=VE|38=100|14=0"));
+    ev.push(report(d, 1_900, "E", "E1", Trade, Filled, "37=VE|38=100|32=100|31=1.1|14=100|151=0|6=1.1"));
+    ev.push(report(p, 9_000, "E", "E9", Canceled, OrdStatus::Canceled, "37=VE|38=100|14=0"));
+    ev
+}
+
+/// `events` again from `at_ms` on, on `stream`, as a venue replays its session after a
+/// ResendRequest for 2..0: every report with PossDupFlag=Y, 1 ms apart, in their order.
+fn replayed(events: &[ExecEvent], stream: Stream, at_ms: i64) -> Vec<ExecEvent> {
+    let mut k = 0;
+    events
+        .iter()
+        .filter(|e| e.stream == stream)
+        .map(|e| {
+            k += 1;
+            ExecEvent { event_time: Micros((at_ms + k) * 1_000), poss_dup: true, ..*e }
+        })
+        .collect()
+}
+
+/// Contract 2.2: a venue (or the gateway, or both) replaying its whole day with PossDupFlag=Y
+/// 80 s after the day's last report — every order retired by then but the last — is
+/// recognised order by order and ExecID by ExecID: no record, no new order, nothing reopened.
+#[test]
+fn a_whole_day_possdup_replay_after_retirement_changes_no_output() {
+    let day = merged(a_day_with_every_kind_of_order());
+    let (_, want) = run_day(RETIRES, &day);
+    assert_eq!(
+        summary(&want),
+        [row("PhantomOrder", "D", "primary"), row("MissingFill", "E", "primary E1")],
+        "the day itself"
+    );
+    for streams in [&[Stream::DropCopy][..], &[Stream::Primary], &[Stream::DropCopy, Stream::Primary]] {
+        let mut ev = day.clone();
+        for (k, &s) in streams.iter().enumerate() {
+            ev.extend(replayed(&day, s, 89_000 + 1_000 * k as i64));
+        }
+        let (r, got) = run_day(RETIRES, &merged(ev.clone()));
+        assert_eq!(got, want, "replay of {streams:?}");
+        let s = r.store_stats();
+        assert_eq!((s.reopened, r.stats().orders), (0, 5), "replay of {streams:?}: no order reopened, none new");
+        assert!(s.remembered >= 4, "replay of {streams:?}: the orders had retired ({s:?})");
+        let replayed: usize = streams.iter().map(|&s| day.iter().filter(|e| e.stream == s).count()).sum();
+        let (base, _) = run_day(RETIRES, &day);
+        assert_eq!(
+            r.stats().repeated_exec_ids - base.stats().repeated_exec_ids,
+            replayed as u64,
+            "every replayed report a repeat"
+        );
+        // And the same as a run that never retired anything.
+        as_if_never_retired(&ev);
+    }
+}
+
+/// A fill the primary never got (its MissingFill reported at grace) that arrives after the
+/// order retired: the order reopens, the fill pairs with the remembered one, the MissingFill is
+/// resolved and the late fill is a TimingAnomaly — exactly as if it had never retired.
+#[test]
+fn a_missing_fill_that_arrives_after_retirement_is_resolved() {
+    let mut ev = a_day_with_every_kind_of_order();
+    ev.push(report(
+        Stream::Primary,
+        120_000,
+        "E",
+        "E1",
+        ExecType::Trade,
+        OrdStatus::Filled,
+        "37=VE|38=100|32=100|31=1.1|14=100|151=0|6=1.1",
+    ));
+    let (r, out) = as_if_never_retired(&ev);
+    assert_eq!(
+        summary(&out),
+        [
+            row("PhantomOrder", "D", "primary"),
+            row("MissingFill", "E", "primary E1"),
+            row("Resolved", "E", "MissingFill"),
+            row("TimingAnomaly", "E", " E1"),
+        ]
+    );
+    assert_eq!(r.store_stats().reopened, 1);
+}
+
+/// A PhantomOrder (seen on the primary only) that the drop copy reports after the order
+/// retired: reopened, seen on both streams now, the phantom resolved — as if never retired.
+#[test]
+fn a_phantom_the_other_stream_reports_after_retirement_is_resolved() {
+    let mut ev = a_day_with_every_kind_of_order();
+    ev.push(report(Stream::DropCopy, 100_000, "D", "D0", ExecType::New, OrdStatus::New, "38=100|14=0"));
+    ev.push(report(Stream::DropCopy, 100_001, "D", "D9", ExecType::Canceled, OrdStatus::Canceled, "38=100|14=0"));
+    let (r, out) = as_if_never_retired(&ev);
+    assert_eq!(
+        summary(&out),
+        [
+            row("PhantomOrder", "D", "primary"),
+            row("MissingFill", "E", "primary E1"),
+            row("Resolved", "D", "PhantomOrder"),
+            row("TimingAnomaly", "D", ""), // its New, 98 s after the primary's
+            row("TimingAnomaly", "D", ""), // its Canceled
+        ]
+    );
+    assert_eq!(r.store_stats().reopened, 1);
+}
+
+/// A late report quoting a later link of a retired replace chain (B2), or only the OrderID
+/// (a drop copy keyed by OrderID), finds the order; a resend of one of its old fills on the
+/// reopened order still counts once.
+#[test]
+fn a_retired_order_is_found_by_any_of_its_identifiers_and_keeps_its_exec_ids_when_reopened() {
+    let fill = "37=VB|38=200|32=0|14=200|151=0|6=1.2";
+    for (cl, oid) in [("B2", ""), ("B", ""), ("", "VB")] {
+        let mut ev = a_day_with_every_kind_of_order();
+        // A DoneForDay from the venue (new), then its resend of the old fill B3 (not new).
+        let tags = if oid.is_empty() { fill.replace("37=VB|", "") } else { fill.to_string() };
+        let mut done =
+            report(Stream::DropCopy, 100_000, cl, "B-DFD", ExecType::DoneForDay, OrdStatus::DoneForDay, &tags);
+        if !oid.is_empty() {
+            done.order_id = Id::from_bytes(oid.as_bytes()).unwrap();
+        }
+        ev.push(done);
+        let mut resend = report(
+            Stream::DropCopy,
+            100_500,
+            cl,
+            "B3",
+            ExecType::Trade,
+            OrdStatus::Filled,
+            "38=200|32=100|31=1.2|14=200|151=0|6=1.2",
+        );
+        resend.poss_dup = true;
+        if !oid.is_empty() {
+            resend.order_id = Id::from_bytes(oid.as_bytes()).unwrap();
+        }
+        ev.push(resend);
+        let (r, out) = as_if_never_retired(&ev);
+        assert_eq!(r.store_stats().reopened, 1, "{cl}/{oid}");
+        let states: Vec<_> = summary(&out).into_iter().filter(|x| x.1 == "B").collect();
+        assert_eq!(states, [row("StateMismatch", "B", "")], "{cl}/{oid}: Filled against DoneForDay, once");
+        assert_eq!(r.stats().orders, 5, "{cl}/{oid}: no new order");
+    }
+}
+
+/// Contract 2.2: an order forgotten after `retired_memory` is unknown again — a report of it
+/// starts a new order (here a PhantomOrder of the bust's stream); within the memory it reopens.
+#[test]
+fn an_order_forgotten_after_retired_memory_is_unknown_again() {
+    let cfg = ReconConfig { retired_memory_ms: 10 * 60_000, ..RETIRES };
+    // Retired at 71 s (60 s after its fill), remembered until 10 min 71 s.
+    for (bust_at, want, forgotten) in
+        [(600_000, row("QuantityMismatch", "A", ""), 0), (672_000, row("PhantomOrder", "A", "primary"), 1)]
+    {
+        let mut ev = filled_order(1_000, "A");
+        ev.push(bust_of(Stream::Primary, bust_at, "A", "A1"));
+        let (r, out) = run_day(cfg, &merged(ev));
+        assert_eq!(summary(&out), [want], "bust at {bust_at} ms");
+        let s = r.store_stats();
+        assert_eq!(
+            (s.forgotten, s.forgotten_early, r.stats().orders),
+            (forgotten, 0, 1 + forgotten),
+            "bust at {bust_at} ms"
+        );
+    }
+}
+
+/// A full retired memory forgets the oldest order first (counted as forgotten early): a late
+/// bust of it starts a new order, while the newer ones are still recognised.
+#[test]
+fn a_full_retired_memory_forgets_the_oldest_order_first_and_counts_it() {
+    let cfg = ReconConfig { max_retired_orders: 2, ..RETIRES };
+    let mut day = filled_order(1_000, "A");
+    day.extend(filled_order(2_000, "B"));
+    day.extend(filled_order(3_000, "C"));
+    for (late, want) in [
+        ("A", row("PhantomOrder", "A", "primary")),
+        ("B", row("QuantityMismatch", "B", "")),
+        ("C", row("QuantityMismatch", "C", "")),
+    ] {
+        let mut ev = day.clone();
+        ev.push(bust_of(Stream::Primary, 100_000, late, &format!("{late}1")));
+        let (r, out) = run_day(cfg, &merged(ev));
+        assert_eq!(summary(&out), [want], "late bust of {late}");
+        let s = r.store_stats();
+        assert_eq!((s.remembered, s.forgotten_early), (3, 1), "late bust of {late}: {s:?}");
+    }
+}
+
+/// With `retired_memory` (or `max_retired_orders`) 0 nothing is remembered: a late bust starts
+/// a new order, as before contract 2.2.
+#[test]
+fn with_the_retired_memory_off_a_late_report_starts_a_new_order() {
+    for cfg in [ReconConfig { retired_memory_ms: 0, ..RETIRES }, ReconConfig { max_retired_orders: 0, ..RETIRES }] {
+        let mut ev = filled_order(1_000, "A");
+        ev.push(bust_of(Stream::DropCopy, 91_000, "A", "A1"));
+        let (r, out) = run_day(cfg, &merged(ev));
+        assert_eq!(summary(&out), [row("PhantomOrder", "A", "dropcopy")]);
+        assert_eq!(r.store_stats().remembered, 0);
+    }
+}
+
+/// A snapshot taken between any two events of a day whose orders retire, are replayed,
+/// reopened and forgotten restores to a reconciler that goes on exactly like the one that
+/// never stopped: same records, same digest (the retired memory is part of the state).
+#[test]
+fn a_snapshot_at_any_point_of_a_day_with_retired_orders_restores_the_same_run() {
+    let cfg = ReconConfig { retired_memory_ms: 5 * 60_000, max_retired_orders: 3, ..RETIRES };
+    let day = merged(a_day_with_every_kind_of_order());
+    let mut ev = day.clone();
+    ev.extend(replayed(&day, Stream::DropCopy, 89_000));
+    ev.push(bust_of(Stream::Primary, 95_000, "A", "A1"));
+    ev.push(report(
+        Stream::Primary,
+        96_000,
+        "E",
+        "E1",
+        ExecType::Trade,
+        OrdStatus::Filled,
+        "37=VE|38=100|32=100|31=1.1|14=100|151=0|6=1.1",
+    ));
+    ev.extend(filled_order(200_000, "F"));
+    ev.push(bust_of(Stream::DropCopy, 400_000, "C", "C1")); // C forgotten by then: a new order
+    let ev = merged(ev);
+    let (whole, want) = run_day(cfg, &ev);
+    let s = whole.store_stats();
+    assert!(s.reopened >= 1 && s.forgotten_early >= 1 && s.forgotten >= 1, "{s:?}");
+    let mut with_memory = 0;
+    for cut in 0..=ev.len() {
+        let mut r = Reconciler::new(cfg);
+        let mut out = Vec::new();
+        for e in &ev[..cut] {
+            r.apply(e, &mut out);
+        }
+        with_memory += usize::from(!r.store().retired().is_empty());
+        let mut buf = Vec::new();
+        r.save(&mut buf);
+        let mut rd = crate::snapshot::SnapReader::new(&buf);
+        let mut restored = Reconciler::restore(cfg, &mut rd).unwrap();
+        rd.finish().unwrap();
+        assert_eq!(restored.state_digest(), r.state_digest(), "cut {cut}");
+        for e in &ev[cut..] {
+            restored.apply(e, &mut out);
+        }
+        wake_and_finish(&mut restored, &mut out);
+        assert_eq!(out, want, "cut {cut}");
+        assert_eq!(restored.state_digest(), whole.state_digest(), "cut {cut}");
+        assert_eq!(restored.store_stats(), whole.store_stats(), "cut {cut}");
+    }
+    assert!(with_memory > ev.len() / 3, "most cuts hold retired orders ({with_memory} of {})", ev.len());
+    // A snapshot of another retired-memory size is refused.
+    let mut buf = Vec::new();
+    whole.save(&mut buf);
+    let other = ReconConfig { max_retired_orders: 4, ..cfg };
+    let got = Reconciler::restore(other, &mut crate::snapshot::SnapReader::new(&buf)).err();
+    assert_eq!(got, Some(crate::snapshot::SnapshotError::ConfigMismatch));
+}
+
+/// The compact record of a plain order (one ClOrdID, one OrderID, New and a fill on each
+/// stream, both views alike) is small: the figure BENCHMARKS.md gives.
+#[test]
+fn a_plain_retired_order_takes_a_little_over_a_hundred_bytes() {
+    let mut ev = Vec::new();
+    for k in 0..100 {
+        ev.extend(filled_order(1_000 + 10 * k, &format!("C{:07}", 1_000_000 + k)));
+    }
+    let (r, _) = run_day(RETIRES, &merged(ev));
+    let m = r.store().retired();
+    assert_eq!(m.len(), 100);
+    let per_order = m.bytes_in_use() / m.len();
+    assert!(
+        (80..=crate::order::store::retired_memory::BYTES_PER_ORDER).contains(&per_order),
+        "{per_order} bytes per order"
+    );
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, ..proptest::prelude::ProptestConfig::default() })]
+    /// Contract 2.2: replaying a whole day with PossDupFlag=Y — one stream or both, at any time
+    /// from just after the retention to the end of the retired memory — changes no output,
+    /// whatever the day held (fills and partial fills, cancels, a stream that missed reports).
+    #[test]
+    fn replaying_a_whole_day_with_possdup_after_retirement_changes_no_output(
+        orders in proptest::collection::vec((1usize..4, proptest::prelude::any::<bool>(), 0u8..4), 1..6),
+        replay_streams in 1u8..4,
+        replay_after_s in 61i64..80_000,
+    ) {
+        let (p, d) = (Stream::Primary, Stream::DropCopy);
+        let mut day = Vec::new();
+        for (k, &(fills, cancel, drop)) in orders.iter().enumerate() {
+            let id = format!("O{k}");
+            let t = 1_000 + 500 * k as i64;
+            day.extend(both(t, &id, &format!("{id}-0"), ExecType::New, OrdStatus::New, "38=300|14=0", "38=300|14=0"));
+            for f in 1..=fills {
+                let cum = 100 * f as i64;
+                let st = if cum == 300 { OrdStatus::Filled } else { OrdStatus::PartiallyFilled };
+                let tags = format!("38=300|32=100|31=1.1|14={cum}|6=1.1");
+                let [a, b] = both(t + 10 * f as i64, &id, &format!("{id}-{f}"), ExecType::Trade, st, &tags, &tags);
+                // `drop` 1: the drop copy misses the first fill; 2: the primary does.
+                if drop != 1 || f != 1 { day.push(b); }
+                if drop != 2 || f != 1 { day.push(a); }
+            }
+            if cancel || fills < 3 {
+                day.extend(both(t + 100, &id, &format!("{id}-9"), ExecType::Canceled, OrdStatus::Canceled, "38=300|14=0", "38=300|14=0"));
+            }
+            if drop == 3 {
+                day.retain(|e| !(e.stream == d && e.cl_ord_id.as_str() == id)); // a phantom
+            }
+        }
+        let day = merged(day);
+        let last = day.last().unwrap().event_time.0 / 1_000;
+        let (_, want) = run_day(RETIRES, &day);
+        let mut ev = day.clone();
+        for (k, s) in [p, d].into_iter().enumerate() {
+            if replay_streams & (1 << k) != 0 {
+                ev.extend(replayed(&day, s, last + replay_after_s * 1_000 + 5_000 * k as i64));
+            }
+        }
+        let (r, got) = run_day(RETIRES, &merged(ev));
+        proptest::prop_assert_eq!(got, want);
+        proptest::prop_assert_eq!(r.store_stats().reopened, 0);
+        proptest::prop_assert_eq!(r.stats().orders, orders.len() as u64);
+    }
+}

@@ -31,7 +31,12 @@ pub(super) struct Alias {
 }
 
 pub(super) fn id_hash(id: &Id) -> u64 {
-    FixedState::with_seed(0x5eed_f00d).hash_one(id.as_bytes())
+    bytes_hash(id.as_bytes())
+}
+
+/// The hash of an identifier's bytes ([`id_hash`] of the `Id` holding them).
+pub(super) fn bytes_hash(b: &[u8]) -> u64 {
+    FixedState::with_seed(0x5eed_f00d).hash_one(b)
 }
 
 /// Where the ClOrdID index (and the store's OrderID table) points: values below the order

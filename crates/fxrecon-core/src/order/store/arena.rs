@@ -1,6 +1,8 @@
 //! The order arena's slot lifecycle: a slot taken for a new order, queued for retirement once
 //! the order finishes, retired after its retention (or evicted early when the store is full),
 //! swept when open but idle too long, and released with its identities and execution records.
+//! An order that leaves the store in any of these three ways is remembered in the retired
+//! memory first (contract 2.2).
 //!
 //! Owns: when a slot is taken and given back. Reuses slots through the free list and never
 //! grows the arena past its capacity; a released slot's generation changes so stale handles
@@ -62,6 +64,7 @@ impl OrderStore {
                 kept = Some(entry);
                 continue;
             }
+            self.remember(idx, self.clock);
             self.release(idx);
             self.stats.evicted += 1;
             evicted = true;
@@ -90,6 +93,7 @@ impl OrderStore {
     /// returns how many. Orders that became active again leave the queue (and re-enter when
     /// they finish again).
     pub fn retire_idle(&mut self, now: Micros, retention_us: i64) -> usize {
+        self.clock = now;
         let mut n = 0;
         while let Some(&(idx, generation, queued_at)) = self.retiring.front() {
             let o = &self.orders[idx as usize];
@@ -114,6 +118,8 @@ impl OrderStore {
                 break;
             }
             self.retiring.pop_front();
+            // Remembered as of when its retention ran out (not when an event came to notice).
+            self.remember(idx, Micros(o.last_activity.0.saturating_add(retention_us)));
             self.release(idx);
             self.stats.retired += 1;
             n += 1;
@@ -136,6 +142,7 @@ impl OrderStore {
             self.sweep += 1;
             let o = &self.orders[idx as usize];
             if o.live && !o.retiring && o.last_activity.0.saturating_add(after_us) <= now.0 {
+                self.remember(idx, Micros(o.last_activity.0.saturating_add(after_us)));
                 self.release(idx);
                 self.stats.stale_retired += 1;
                 n += 1;

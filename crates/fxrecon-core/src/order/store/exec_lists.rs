@@ -8,6 +8,7 @@
 use super::exec_record::{ExecIdx, ExecKind, ExecRecord, NONE, exec_bit};
 use super::order_record::OrderIdx;
 use super::order_store::OrderStore;
+use super::retired_record::{exec_hash, hashed_exec_id};
 use crate::event::Stream;
 use crate::text::Id;
 
@@ -29,8 +30,20 @@ impl OrderStore {
         }
     }
 
-    /// Finds the record with `exec_id` among the order's records on `stream`.
+    /// Finds the record with `exec_id` among the order's records on `stream` (for an order
+    /// reopened from the retired memory, also among the records put back from the hash of
+    /// their ExecID).
+    #[inline]
     pub fn find_exec(&self, order: OrderIdx, stream: Stream, exec_id: &Id) -> Option<ExecIdx> {
+        let found = self.find_exact(order, stream, exec_id);
+        if found.is_none() && self.orders[order as usize].reopened {
+            return self.find_exact(order, stream, &hashed_exec_id(exec_hash(exec_id)));
+        }
+        found
+    }
+
+    #[inline]
+    fn find_exact(&self, order: OrderIdx, stream: Stream, exec_id: &Id) -> Option<ExecIdx> {
         if !self.may_hold_exec(order, stream, exec_id) {
             return None;
         }

@@ -12,8 +12,9 @@
 
 use super::alias_pool::{Alias, id_hash};
 use super::exec_record::NONE;
-use super::order_record::{INLINE_IDS, OrderIdx, PROVISIONAL_BASE, Standing};
-use super::order_store::{CapacityExhausted, OrderStore};
+use super::order_record::{INLINE_IDS, OrderIdx, PROVISIONAL_BASE, Standing, rebase};
+use super::order_store::{OrderStore, Unresolved};
+use super::retired_record::IdKind;
 use crate::text::Id;
 
 /// An OrderID that names no order of its own: empty, or `NONE` (an internal reject).
@@ -31,13 +32,17 @@ impl OrderStore {
     /// When the report ties two orders together (its ClOrdID is one's and its OrigClOrdID or
     /// OrderID the other's, and what is known places one in the other's chain) they are joined
     /// into one ([`Self::take_joins`] says which); the order returned is the survivor.
+    ///
+    /// A report that would start a new order but names a retired order the store remembers
+    /// (contract 2.2) changes nothing and gives [`Unresolved::Retired`]: the caller decides
+    /// whether it is a resend or reopens the order, then resolves again.
     pub fn resolve(
         &mut self,
         cl_ord_id: &Id,
         orig: &Id,
         order_id: &Id,
         opens: bool,
-    ) -> Result<(OrderIdx, u16), CapacityExhausted> {
+    ) -> Result<(OrderIdx, u16), Unresolved> {
         let found = if !cl_ord_id.is_empty() {
             match self.get_alias(cl_ord_id) {
                 // Only an order whose root, or the place of some links, is unknown can learn
@@ -53,6 +58,12 @@ impl OrderStore {
         } else if let Some(known) = self.get_order_id(order_id) {
             return Ok(known); // the report's only identifier: nothing more to learn
         } else {
+            if !self.retired.is_empty()
+                && !repeats(order_id)
+                && let Some(r) = self.retired.find(IdKind::OrderId, order_id)
+            {
+                return Err(Unresolved::Retired(r));
+            }
             let idx = self.create(*order_id, Standing::Provisional)?;
             (idx, PROVISIONAL_BASE)
         };
@@ -74,7 +85,7 @@ impl OrderStore {
         orig: &Id,
         order_id: &Id,
         opens: bool,
-    ) -> Result<(OrderIdx, u16), CapacityExhausted> {
+    ) -> Result<(OrderIdx, u16), Unresolved> {
         if !orig.is_empty()
             && let Some((idx, depth)) = self.get_alias(orig)
         {
@@ -125,6 +136,20 @@ impl OrderStore {
                 // part of its own until a report ties its links (its OrderID stays the
                 // other's).
                 _ => {}
+            }
+        }
+        // Nothing live takes it: a new order, unless it is a retired one the store remembers
+        // (by its ClOrdID, the OrigClOrdID it names, or, for a report that opens nothing, an
+        // OrderID no live order has).
+        if !self.retired.is_empty() {
+            let by_order_id = owner.is_none() && !opens && !repeats(order_id);
+            let found = self
+                .retired
+                .find(IdKind::ClOrdId, cl_ord_id)
+                .or_else(|| self.retired.find(IdKind::ClOrdId, orig))
+                .or_else(|| by_order_id.then(|| self.retired.find(IdKind::OrderId, order_id)).flatten());
+            if let Some(r) = found {
+                return Err(Unresolved::Retired(r));
             }
         }
         let (idx, depth) = if !orig.is_empty() {
@@ -351,7 +376,7 @@ impl OrderStore {
 
     /// The order a ClOrdID belongs to, with its chain depth.
     #[inline]
-    fn get_alias(&self, id: &Id) -> Option<(OrderIdx, u16)> {
+    pub(super) fn get_alias(&self, id: &Id) -> Option<(OrderIdx, u16)> {
         let (orders, pool) = (&self.orders, &self.aliases);
         let mut depth = 0;
         let v = pool.index.get(id_hash(id), |v| match v.checked_sub(pool.orders) {
@@ -370,7 +395,7 @@ impl OrderStore {
     /// The order an OrderID is indexed under, with the depth of the link that first carried it
     /// (never for an OrderID that repeats).
     #[inline]
-    fn get_order_id(&self, id: &Id) -> Option<(OrderIdx, u16)> {
+    pub(super) fn get_order_id(&self, id: &Id) -> Option<(OrderIdx, u16)> {
         if repeats(id) {
             return None;
         }
@@ -470,6 +495,15 @@ impl OrderStore {
         self.get_alias(cl_ord_id).map(|(_, depth)| depth)
     }
 
+    /// True when a ClOrdID (or OrigClOrdID, or OrderID) is of a retired order the store
+    /// remembers (contract 2.2).
+    pub fn is_retired(&self, cl_ord_id: &Id, orig: &Id, order_id: &Id) -> bool {
+        !self.retired.is_empty()
+            && (self.retired.find(IdKind::ClOrdId, cl_ord_id).is_some()
+                || self.retired.find(IdKind::ClOrdId, orig).is_some()
+                || (!repeats(order_id) && self.retired.find(IdKind::OrderId, order_id).is_some()))
+    }
+
     /// Looks up the order a ClOrdID (or, failing that, an OrderID) belongs to, without creating.
     pub fn lookup(&self, cl_ord_id: &Id, orig: &Id, order_id: &Id) -> Option<OrderIdx> {
         [orig, cl_ord_id]
@@ -478,9 +512,4 @@ impl OrderStore {
             .find_map(|id| self.get_alias(id).map(|(idx, _)| idx))
             .or_else(|| self.get_order_id(order_id).map(|(idx, _)| idx))
     }
-}
-
-/// `depth` moved by `offset`, kept within the u16 range.
-pub(super) fn rebase(depth: u16, offset: i32) -> u16 {
-    (i32::from(depth) + offset).clamp(0, i32::from(u16::MAX)) as u16
 }

@@ -4,8 +4,9 @@
 //! The store holds the order arena, the ClOrdID alias table (every ClOrdID of a replace chain
 //! maps to the root order), the OrderID table (every OrderID a report of an order carried), each
 //! order's execution records per stream, the joining of an order's provisional parts, and the
-//! retirement of finished orders. All storage is sized at construction: slots are reused
-//! through free lists and nothing grows after start-up. A full store evicts the oldest
+//! retirement of finished orders with the compact memory of them kept for the day (contract
+//! 2.2). All storage is sized at construction: slots are reused through free lists and nothing
+//! grows after start-up. A full store evicts the oldest
 //! finished order queued for retirement; if none is queued, the caller gets
 //! [`CapacityExhausted`]. Knows nothing of divergences.
 //!
@@ -13,10 +14,11 @@
 //! (they are also the old `order_store` path), and defines nothing.
 
 // What the store keeps: the ClOrdID alias pool, execution records, the hash index the
-// identity tables use, orders, the retirement queue.
+// identity tables use, orders, the notes a join leaves, the retirement queue.
 mod alias_pool;
 pub mod exec_record;
 pub mod index;
+mod joins;
 pub mod order_record;
 pub mod ring_queue;
 
@@ -27,13 +29,18 @@ pub mod order_store;
 mod arena;
 mod exec_lists;
 mod identity;
-pub mod join;
+mod join;
 mod persist;
+
+// Retired orders remembered for the day (contract 2.2): the memory, and one order's record.
+pub mod retired_memory;
+mod retired_record;
 
 #[cfg(test)]
 mod tests;
 
 pub use exec_record::{ExecIdx, ExecKind, ExecRecord, NONE};
-pub use join::{JoinNote, Joins};
+pub use joins::{JoinNote, Joins, MAX_JOINS};
 pub use order_record::{Order, OrderIdx};
-pub use order_store::{CapacityExhausted, OrderStore, StoreCapacity, StoreStats};
+pub use order_store::{CapacityExhausted, OrderStore, RetiredCapacity, StoreCapacity, StoreStats, Unresolved};
+pub use retired_memory::{RetiredMemory, RetiredRef};

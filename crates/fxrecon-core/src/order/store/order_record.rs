@@ -1,7 +1,8 @@
 //! One slot of the order arena: everything known about one order.
 //!
 //! Owns: `Order` (both views, the heads and tails of its execution lists, its open
-//! divergences, its first ClOrdIDs inline, its slot generation) and its snapshot form. Plain
+//! divergences, its first ClOrdIDs inline, its slot generation, whether it was reopened from
+//! the retired memory) and its snapshot form. Plain
 //! `Copy` data: never allocates and never looks outside its own slot; the store decides when
 //! a slot is taken, reused or released.
 
@@ -68,6 +69,9 @@ pub struct Order {
     /// False while every matched pair of fills agrees in LastQty and LastPx (derived: set when
     /// a pair is matched that differs, or a trade correct changes a record).
     pub(super) fills_may_disagree: bool,
+    /// True once the order was put back from the retired memory (contract 2.2): some of its
+    /// execution records hold the hash of their ExecID, so a lookup that misses tries it.
+    pub(super) reopened: bool,
 }
 
 /// ClOrdIDs kept inline in each order: the root and the first replace (or the ClOrdID learned
@@ -127,6 +131,7 @@ impl Order {
             standing: Standing::Rooted,
             lists: [ListSummary::default(); 2],
             fills_may_disagree: false,
+            reopened: false,
         }
     }
 
@@ -184,6 +189,7 @@ impl Order {
         w.put(&self.ids).put(&self.id_depth).put(&self.n_ids).put(&self.aliases).put(&self.order_id);
         w.put(&self.order_id_depth);
         save_enum(w, self.standing, &Standing::ALL);
+        w.put(&self.reopened);
     }
 
     pub(super) fn load(r: &mut SnapReader<'_>) -> Result<Self, SnapshotError> {
@@ -209,9 +215,15 @@ impl Order {
             order_id: r.get()?,
             order_id_depth: r.get()?,
             standing: load_enum(r, &Standing::ALL)?,
+            reopened: r.get()?,
             // Rebuilt from the lists once the records are loaded (OrderStore::load).
             lists: [ListSummary::default(); 2],
             fills_may_disagree: false,
         })
     }
+}
+
+/// `depth` moved by `offset`, kept within the u16 range.
+pub(super) fn rebase(depth: u16, offset: i32) -> u16 {
+    (i32::from(depth) + offset).clamp(0, i32::from(u16::MAX)) as u16
 }

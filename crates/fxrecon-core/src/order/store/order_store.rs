@@ -2,21 +2,48 @@
 //! and the retirement queue together.
 //!
 //! Owns: the store's fields, its sizing and counters, construction (every arena and table is
-//! allocated here, once) and read access to orders and records by index. Its operations live
-//! with their concept (`arena`, `identity`, `exec_lists`, `persist`). Never grows after
-//! construction, and knows nothing of divergences.
+//! allocated here, once, the retired-order memory included) and read access to orders and
+//! records by index. Its operations live with their concept (`arena`, `identity`,
+//! `exec_lists`, `persist`, `retired_record`). Never grows after construction, and knows
+//! nothing of divergences.
 
 use super::alias_pool::AliasIndex;
 use super::exec_record::{ExecIdx, ExecRecord, NONE};
 use super::index::OrderTable;
-use super::join::Joins;
+use super::joins::Joins;
 use super::order_record::{Order, OrderIdx};
+use super::retired_memory::{RetiredMemory, RetiredRef};
 use super::ring_queue::RingQueue;
 use crate::time::Micros;
 
 /// The store is full of live orders and none is retired: the new order cannot be tracked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CapacityExhausted;
+
+/// Why [`OrderStore::resolve`] gave no live order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unresolved {
+    /// The report is of a new order and the store is full ([`CapacityExhausted`]).
+    CapacityExhausted,
+    /// The report is of a retired order the store remembers (contract 2.2): nothing was
+    /// changed; the caller checks the record for its ExecID and [`OrderStore::reopen`]s it.
+    Retired(RetiredRef),
+}
+
+impl From<CapacityExhausted> for Unresolved {
+    fn from(_: CapacityExhausted) -> Self {
+        Unresolved::CapacityExhausted
+    }
+}
+
+/// How long retired orders are remembered, and how many at most (contract 2.2).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RetiredCapacity {
+    /// Records held at once (0: the memory is off).
+    pub orders: usize,
+    /// How long each is kept after it retired, µs of event time (0: off).
+    pub keep_us: i64,
+}
 
 /// Sizing of the store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,6 +69,15 @@ pub struct StoreStats {
     pub stale_retired: u64,
     /// Provisional parts joined to the order a later report tied them to (contract 2.1).
     pub joined: u64,
+    /// Retired orders remembered (contract 2.2).
+    pub remembered: u64,
+    /// Retired orders a late report reopened.
+    pub reopened: u64,
+    /// Remembered orders forgotten once their `retired_memory` was up.
+    pub forgotten: u64,
+    /// Remembered orders forgotten early, oldest first, because the retired memory was full
+    /// (and orders too large to remember at all).
+    pub forgotten_early: u64,
 }
 
 /// Arena of orders with their identity tables, execution records and retirement queue.
@@ -67,11 +103,23 @@ pub struct OrderStore {
     /// The joins the last `resolve` did, until the reconciler takes them (never in a snapshot:
     /// always empty between two reports).
     pub(super) joins: Joins,
+    /// The compact records of retired orders (contract 2.2).
+    pub(super) retired: RetiredMemory,
+    /// The event time of the latest [`OrderStore::retire_idle`]: an order evicted from a full
+    /// store is remembered as retired then.
+    pub(super) clock: Micros,
 }
 
 impl OrderStore {
-    /// A store holding at most `capacity` orders and execution records; allocates it all now.
+    /// A store holding at most `capacity` orders and execution records, with no retired-order
+    /// memory; allocates it all now.
     pub fn with_capacity(capacity: StoreCapacity) -> Self {
+        Self::with_memory(capacity, RetiredCapacity::default())
+    }
+
+    /// A store holding at most `capacity` orders and execution records, remembering retired
+    /// orders as `retired` says; allocates it all now.
+    pub fn with_memory(capacity: StoreCapacity, retired: RetiredCapacity) -> Self {
         let n = capacity.orders.max(1);
         // The arenas are not advised huge pages (the identity tables are, D23): they fill in
         // gradually from a high-water mark, and a huge-page fault there can stall for
@@ -93,6 +141,8 @@ impl OrderStore {
             stats: StoreStats::default(),
             sweep: 0,
             joins: Joins::default(),
+            retired: RetiredMemory::with_capacity(retired.orders, retired.keep_us),
+            clock: Micros(i64::MIN),
         }
     }
 
@@ -108,6 +158,7 @@ impl OrderStore {
         self.aliases.index.prefault();
         self.order_ids.prefault();
         self.retiring.prefault();
+        self.retired.prefault();
     }
 
     /// Orders held.
@@ -122,7 +173,23 @@ impl OrderStore {
 
     /// Counters.
     pub fn stats(&self) -> StoreStats {
-        self.stats
+        let r = self.retired.stats();
+        StoreStats {
+            remembered: r.remembered,
+            forgotten: r.forgotten,
+            forgotten_early: r.forgotten_early,
+            ..self.stats
+        }
+    }
+
+    /// The retired-order memory (read-only: its size, for figures and tests).
+    pub fn retired(&self) -> &RetiredMemory {
+        &self.retired
+    }
+
+    /// Forgets the retired orders whose `retired_memory` is up at `now`; returns how many.
+    pub fn forget_retired(&mut self, now: Micros) -> usize {
+        self.retired.forget_expired(now)
     }
 
     /// True when slot `idx` exists (has been used: it may be live or free).

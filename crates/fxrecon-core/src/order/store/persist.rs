@@ -15,7 +15,7 @@ use crate::snapshot::{SnapReader, SnapWriter, SnapshotError, load_into, save_sli
 impl OrderStore {
     /// Writes the whole store into a snapshot: every slot ever used (a free slot keeps its
     /// generation), the free lists in their order, the identity tables exactly as laid out,
-    /// the execution records and the retirement queue.
+    /// the execution records, the retirement queue and the retired-order memory.
     pub fn save(&self, w: &mut SnapWriter<'_>) {
         w.put(&self.capacity.orders).put(&self.capacity.execs).put(&self.live);
         w.put(&self.orders.len());
@@ -41,8 +41,9 @@ impl OrderStore {
         }
         let s = &self.stats;
         w.put(&s.retired).put(&s.evicted).put(&s.capacity_exhausted).put(&s.high_water).put(&s.stale_retired);
-        w.put(&s.joined);
-        w.put(&self.sweep);
+        w.put(&s.joined).put(&s.reopened);
+        w.put(&self.sweep).put(&self.clock);
+        self.retired.save(w);
     }
 
     /// Replaces this (empty, same-sized) store's contents with a saved one's.
@@ -89,8 +90,13 @@ impl OrderStore {
             high_water: r.get()?,
             stale_retired: r.get()?,
             joined: r.get()?,
+            reopened: r.get()?,
+            // The retired memory's own counters (StoreStats shows them).
+            ..StoreStats::default()
         };
         self.sweep = r.get()?;
+        self.clock = r.get()?;
+        self.retired.load(r)?;
         self.check_structure()?;
         self.rebuild_summaries()
     }
@@ -235,14 +241,15 @@ impl OrderStore {
     /// Feeds every live order (slot order, which is a pure function of the input) and its
     /// execution records to `d`.
     pub fn digest_into(&self, d: &mut crate::digest::Digest) {
-        d.u64(self.live as u64).u64(self.sweep as u64);
+        d.u64(self.live as u64).u64(self.sweep as u64).i64(self.clock.0).u64(self.stats.reopened);
+        self.retired.digest_into(d);
         for (idx, o) in self.orders.iter().enumerate().filter(|(_, o)| o.live) {
             d.u64(idx as u64).text(o.key.as_bytes()).text(o.symbol.as_bytes()).text(o.venue.as_bytes());
             for v in &o.views {
                 v.digest_into(d);
             }
             d.i64(o.differ_since.map_or(i64::MIN, |t| t.0)).u64(o.open_phantom).u64(o.open_quantity).u64(o.open_state);
-            d.i64(o.last_activity.0).u64(o.retiring as u64);
+            d.i64(o.last_activity.0).u64(o.retiring as u64).u64(o.reopened as u64);
             // What it knows of its chain's root, and the depth of its first OrderID and every
             // further one (ClOrdIDs and the first OrderID were never part of the digest).
             d.u64(o.standing as u64).u64(o.order_id_depth as u64);

@@ -3,7 +3,7 @@
 
 use super::exec_record::{ExecKind, ExecRecord, NONE, exec_bit};
 use super::order_record::OrderIdx;
-use super::order_store::{CapacityExhausted, OrderStore, StoreCapacity};
+use super::order_store::{OrderStore, StoreCapacity, Unresolved};
 use crate::decimal::{Fixed, Price, Qty};
 use crate::event::{OrdStatus, Stream};
 use crate::snapshot::{SnapReader, SnapWriter};
@@ -142,7 +142,7 @@ fn full_store_evicts_oldest_retiring_else_reports_exhaustion() {
     let e = Id::new();
     let (a, _) = s.resolve(&id("A"), &e, &e, true).unwrap();
     let (b, _) = s.resolve(&id("B"), &e, &e, true).unwrap();
-    assert_eq!(s.resolve(&id("C"), &e, &e, true), Err(CapacityExhausted));
+    assert_eq!(s.resolve(&id("C"), &e, &e, true), Err(Unresolved::CapacityExhausted));
     assert_eq!(s.stats().capacity_exhausted, 1);
     finish(&mut s, b, 10);
     finish(&mut s, a, 20);
