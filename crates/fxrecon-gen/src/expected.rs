@@ -21,6 +21,13 @@ pub enum Expected {
         side: Option<&'static str>,
         /// ExecID of the missing fill as seen on the other stream (MissingFill only).
         exec_id: Option<String>,
+        /// A PhantomOrder of an order its stream only ever reported as Rejected (severity low
+        /// when seen on the drop copy: no exposure, contract 4).
+        rejected_only: bool,
+        /// A MissingFill or PhantomOrder detected while the stream the event is missing on had
+        /// an open sequence gap (contract 4). Known for the hard scenarios' days only: the
+        /// classic scenarios' ground truth never says it (their bytes predate it).
+        gap_exposure: bool,
     },
     /// A SequenceGap record of one session direction.
     Gap {
@@ -38,9 +45,10 @@ pub enum Expected {
 }
 
 /// Severity of an order-level divergence (contract section 4).
-fn severity(kind: &str, side: Option<&str>) -> &'static str {
+fn severity(kind: &str, side: Option<&str>, rejected_only: bool) -> &'static str {
     match kind {
         "MissingFill" | "QuantityMismatch" => "high",
+        "PhantomOrder" if side == Some("dropcopy") && rejected_only => "low",
         "PhantomOrder" if side == Some("dropcopy") => "high",
         "PhantomOrder" | "StateMismatch" => "medium",
         _ => "low",
@@ -80,12 +88,12 @@ impl Expected {
         out.push_str("{\"id\":");
         out.push_str(&id.to_string());
         match self {
-            Expected::Order { order_id, kind, symbol, venue, side, exec_id } => {
+            Expected::Order { order_id, kind, symbol, venue, side, exec_id, rejected_only, gap_exposure } => {
                 push_kv(&mut out, "type", kind);
                 push_kv(&mut out, "order_id", order_id);
                 push_kv(&mut out, "symbol", symbol);
                 push_kv(&mut out, "venue", venue);
-                push_kv(&mut out, "severity", severity(kind, *side));
+                push_kv(&mut out, "severity", severity(kind, *side, *rejected_only));
                 if let Some(side) = side {
                     let key = if *kind == "MissingFill" { "missing_on" } else { "seen_on" };
                     push_kv(&mut out, key, side);
@@ -94,6 +102,9 @@ impl Expected {
                     push_kv(&mut out, "exec_id", exec_id);
                 }
                 push_kv(&mut out, "detail", &detail(kind, *side, exec_id.as_deref()));
+                if *gap_exposure {
+                    out.push_str(",\"gap_exposure\":true");
+                }
             }
             Expected::Gap { stream, session, kind, expected, seen } => {
                 push_kv(&mut out, "type", "SequenceGap");
@@ -151,6 +162,8 @@ mod tests {
             venue: "EBS".into(),
             side: Some("primary"),
             exec_id: Some("E000000007".into()),
+            rejected_only: false,
+            gap_exposure: false,
         };
         assert_eq!(
             o.to_json_line(3),
@@ -158,6 +171,26 @@ mod tests {
              \"venue\":\"EBS\",\"severity\":\"high\",\"missing_on\":\"primary\",\"exec_id\":\"E000000007\",\
              \"detail\":\"fill E000000007 was not sent on primary\"}"
         );
+        let mut exposed = o.clone();
+        if let Expected::Order { gap_exposure, .. } = &mut exposed {
+            *gap_exposure = true;
+        }
+        let line = exposed.to_json_line(3);
+        assert!(
+            line.ends_with("\"detail\":\"fill E000000007 was not sent on primary\",\"gap_exposure\":true}"),
+            "{line}"
+        );
+        let rejected = Expected::Order {
+            order_id: "C0000002".into(),
+            kind: "PhantomOrder",
+            symbol: "EUR/USD".into(),
+            venue: "EBSDC".into(),
+            side: Some("dropcopy"),
+            exec_id: None,
+            rejected_only: true,
+            gap_exposure: false,
+        };
+        assert!(rejected.to_json_line(4).contains("\"severity\":\"low\",\"seen_on\":\"dropcopy\""));
         let g = Expected::Gap {
             stream: "dropcopy",
             session: "EBSDC->FIRMDC".into(),

@@ -3,11 +3,17 @@
 //! and CheckSum; header fields after 35 in tag order (34, 43, 49, 52, 56, 122), body fields in
 //! tag order.
 //!
+//! A report's [`Er::flags`] (issue 22 situations) leave tags out or add length-prefixed data
+//! fields: 90/91, 95/96 in the header, 212/213 after OrigSendingTime, 354/355 at the end of the
+//! body, 93/89 before the CheckSum; an OrderCancelReject is written as 35=9.
+//!
 //! Encoding only: this module must never draw random numbers, change arrival times, message
 //! order or sequence numbers, or touch the ground truth — it writes exactly what it is given.
 
 use crate::calendar::{US_PER_DAY, ymd_bytes};
-use crate::model::{DIRS, Day, Er, ExecId, Kind, LINK_CANCEL, LINK_NONE, Msg, PRIMARY, SYMBOLS, VENUES, code};
+use crate::model::{
+    DIRS, Day, Er, ExecId, Kind, LINK_CANCEL, LINK_NONE, Msg, PRIMARY, SYMBOLS, VENUES, code, er_flags,
+};
 
 /// Field delimiter.
 const SOH: u8 = 0x01;
@@ -144,6 +150,43 @@ fn push_cl_ord_id(out: &mut Vec<u8>, number: u64, link: u8) {
     }
 }
 
+/// Appends `length=<n><SOH>data=<value><SOH>` for a length-prefixed data field.
+fn data_field(out: &mut Vec<u8>, length: &[u8], data: &[u8], value: &[u8]) {
+    field_u64(out, length, value.len() as u64);
+    field(out, data, value);
+}
+
+/// The values of the data fields of a report whose ExecID number is `n` (issue 22 situation
+/// 6): each holds SOH, `=`, `|` and `10=` (a delimiter scan would cut them and take a `10=`
+/// for the CheckSum), never a line break.
+fn data_values(n: u32) -> [(&'static [u8], &'static [u8], String); 5] {
+    [
+        (b"90", b"91", format!("key{n}=v\u{1}10={:03}\u{1}|", n % 1000)),
+        (b"95", b"96", format!("\u{1}10=000\u{1}35=8\u{1}17=X{n}\u{1}=|=")),
+        (b"212", b"213", format!("<m id=\"{n}\">\u{1}a=b\u{1}10=255</m>")),
+        (b"354", b"355", format!("=\u{1}=\u{1}10=1 \u{fc}{n}")),
+        (b"93", b"89", format!("sig{n}=\u{1}10=")),
+    ]
+}
+
+/// Appends a data field of [`data_values`] by its length tag.
+fn push_data(out: &mut Vec<u8>, values: &[(&'static [u8], &'static [u8], String); 5], length: &[u8]) {
+    if let Some((l, d, v)) = values.iter().find(|(l, _, _)| *l == length) {
+        data_field(out, l, d, v.as_bytes());
+    }
+}
+
+/// Appends an OrderID: `VENUE-%06d`, and `-n` for the n-th new OrderID of the order.
+fn push_order_id(out: &mut Vec<u8>, venue: &str, number: u64, oid: u8) {
+    out.extend_from_slice(venue.as_bytes());
+    out.push(b'-');
+    push_padded(out, number, 6);
+    if oid > 0 {
+        out.push(b'-');
+        push_u64(out, u64::from(oid));
+    }
+}
+
 /// Appends an ExecID (`E%09d` or `HS%09d`).
 fn push_exec_id(out: &mut Vec<u8>, id: ExecId) {
     out.extend_from_slice(if id.hs { b"HS" } else { b"E" });
@@ -159,13 +202,19 @@ impl Writer<'_> {
 
         let body = &mut self.body;
         body.clear();
+        let er = match m.kind {
+            Kind::Er(e) => self.day.ers.get(e as usize),
+            _ => None,
+        };
+        let data = er.filter(|er| er.flags & er_flags::DATA_FIELDS != 0).map(|er| data_values(er.exec_id.n));
         let msg_type: &[u8] = match m.kind {
+            Kind::Er(_) if er.is_some_and(|er| er.exec_type == code::CANCEL_REJECT) => b"9",
             Kind::Er(_) => b"8",
             Kind::Logon => b"A",
             Kind::Heartbeat => b"0",
             Kind::Logout => b"5",
-            Kind::ResendRequest { .. } => b"2",
-            Kind::GapFill { .. } | Kind::Reset { .. } => b"4",
+            Kind::ResendRequest { .. } | Kind::ResendAll => b"2",
+            Kind::GapFill { .. } | Kind::GapFillTo { .. } | Kind::Reset { .. } => b"4",
         };
         field(body, b"35", msg_type);
         field_u64(body, b"34", m.seq);
@@ -177,16 +226,27 @@ impl Writer<'_> {
         self.clock.push(body, m.sending, false);
         body.push(SOH);
         field(body, b"56", dir.target.as_bytes());
+        if let Some(values) = &data {
+            push_data(body, values, b"90");
+            push_data(body, values, b"95");
+        }
         if m.poss_dup {
             tag(body, b"122");
             self.clock.push(body, m.orig_sending, false);
             body.push(SOH);
         }
+        if let Some(values) = &data {
+            push_data(body, values, b"212");
+        }
         match m.kind {
-            Kind::Er(e) => {
-                if let Some(er) = self.day.ers.get(e as usize) {
+            Kind::Er(_) => {
+                if let Some(er) = er {
                     let fix42 = dir.begin == "FIX.4.2";
-                    write_er(body, &mut self.clock, self.day, er, fix42);
+                    if er.exec_type == code::CANCEL_REJECT {
+                        write_cancel_reject(body, &mut self.clock, self.day, er);
+                    } else {
+                        write_er(body, &mut self.clock, self.day, er, fix42);
+                    }
                 }
             }
             Kind::Logon => {
@@ -207,6 +267,18 @@ impl Writer<'_> {
                 field_u64(body, b"36", m.seq + jump);
                 field(body, b"123", b"N");
             }
+            Kind::GapFillTo { of, plus } => {
+                field_u64(body, b"36", self.day.msgs.get(of as usize).map_or(0, |t| t.seq + plus));
+                field(body, b"123", b"Y");
+            }
+            Kind::ResendAll => {
+                field(body, b"7", b"2");
+                field(body, b"16", b"0");
+            }
+        }
+        if let Some(values) = &data {
+            push_data(body, values, b"354");
+            push_data(body, values, b"93");
         }
 
         let start = out.len();
@@ -229,15 +301,22 @@ fn write_er(body: &mut Vec<u8>, clock: &mut Clock, day: &Day, er: &Er, fix42: bo
     let trade = matches!(er.exec_type, code::TRADE | code::TRADE_CANCEL | code::TRADE_CORRECT);
     let terminal = matches!(er.status, code::FILLED | code::CANCELED | code::REJECTED | code::EXPIRED);
     let leaves = if terminal { 0 } else { er.order_qty - er.cum };
+    let writes = |left_out: u16| er.flags & left_out == 0;
+    let cl_ord_ids = writes(er_flags::NO_CL_ORD_ID);
+    let number = day.first_order + u64::from(er.order) + 1;
 
     tag(body, b"1");
     body.extend_from_slice(b"ACC-");
     push_u64(body, u64::from(o.account));
     body.push(SOH);
-    field_dec(body, b"6", er.avg, 8);
-    tag(body, b"11");
-    push_cl_ord_id(body, day.first_order + u64::from(er.order) + 1, er.link);
-    body.push(SOH);
+    if writes(er_flags::NO_AVG_PX) {
+        field_dec(body, b"6", er.avg, 8);
+    }
+    if cl_ord_ids {
+        tag(body, b"11");
+        push_cl_ord_id(body, number, er.link);
+        body.push(SOH);
+    }
     field_dec(body, b"14", er.cum, 0);
     tag(body, b"17");
     push_exec_id(body, er.exec_id);
@@ -252,25 +331,29 @@ fn write_er(body: &mut Vec<u8>, clock: &mut Clock, day: &Day, er: &Er, fix42: bo
     }
     if trade {
         field(body, b"30", venue.name.as_bytes());
-        field_dec(body, b"31", er.last_px, sym.decimals);
-        field_dec(body, b"32", er.last_qty, 0);
+        if writes(er_flags::NO_LAST_PX) {
+            field_dec(body, b"31", er.last_px, sym.decimals);
+        }
+        if writes(er_flags::NO_LAST_QTY) {
+            field_dec(body, b"32", er.last_qty, 0);
+        }
     }
     tag(body, b"37");
     if o.internal {
         body.extend_from_slice(b"NONE");
     } else {
-        body.extend_from_slice(venue.name.as_bytes());
-        body.push(b'-');
-        push_padded(body, day.first_order + u64::from(er.order) + 1, 6);
+        push_order_id(body, venue.name, number, er.oid);
     }
     body.push(SOH);
-    field_dec(body, b"38", er.order_qty, 0);
+    if writes(er_flags::NO_ORDER_QTY) {
+        field_dec(body, b"38", er.order_qty, 0);
+    }
     let status = if fix42 && er.exec_type == code::REPLACED { code::REPLACED } else { er.status };
     field(body, b"39", &[status]);
     field(body, b"40", b"2");
-    if er.orig != LINK_NONE {
+    if er.orig != LINK_NONE && cl_ord_ids {
         tag(body, b"41");
-        push_cl_ord_id(body, day.first_order + u64::from(er.order) + 1, er.orig);
+        push_cl_ord_id(body, number, er.orig);
         body.push(SOH);
     }
     field_dec(body, b"44", er.price, sym.decimals);
@@ -295,8 +378,33 @@ fn write_er(body: &mut Vec<u8>, clock: &mut Clock, day: &Day, er: &Er, fix42: bo
         t => t,
     };
     field(body, b"150", &[exec_type]);
-    field_dec(body, b"151", leaves, 0);
+    if writes(er_flags::NO_LEAVES_QTY) {
+        field_dec(body, b"151", leaves, 0);
+    }
     field(body, b"167", if o.tenor == 0 { b"FXSPOT" } else { b"FXFWD" });
+}
+
+/// Appends the body fields of an OrderCancelReject (35=9) refusing the replace request whose
+/// ClOrdID is the report's link (41: the last accepted ClOrdID), in tag order.
+fn write_cancel_reject(body: &mut Vec<u8>, clock: &mut Clock, day: &Day, er: &Er) {
+    let Some(o) = day.orders.get(er.order as usize) else { return };
+    let number = day.first_order + u64::from(er.order) + 1;
+    tag(body, b"11");
+    push_cl_ord_id(body, number, er.link);
+    body.push(SOH);
+    tag(body, b"37");
+    push_order_id(body, VENUES[usize::from(o.venue)].name, number, er.oid);
+    body.push(SOH);
+    field(body, b"39", &[er.status]);
+    tag(body, b"41");
+    push_cl_ord_id(body, number, er.orig);
+    body.push(SOH);
+    field(body, b"58", b"Replace refused by venue");
+    tag(body, b"60");
+    clock.push(body, er.transact, false);
+    body.push(SOH);
+    field(body, b"102", b"2");
+    field(body, b"434", b"2");
 }
 
 /// Writes every written message of `stream`, sorted by arrival; returns the bytes and the

@@ -15,12 +15,17 @@
 //!   body fields are in tag order; FIX 4.2 ExecutionReports (the FXALL drop copy) also carry
 //!   ExecTransType `20=0`;
 //! - a receiver that sees a gap sends a ResendRequest, also for gaps that are never filled;
-//! - TimingAnomaly ground truth is computed from the final arrival times for every order.
+//! - TimingAnomaly ground truth is computed from the final arrival times for every order;
+//! - the hard scenarios ([`Scenario::HARD`], issue 22) add the situations real venues produce
+//!   (refused replaces, chains out of order, new OrderIDs, late busts after retirement, a
+//!   replayed session, data fields, …), each with its ground truth; their records also say
+//!   which MissingFill/PhantomOrder carries `gap_exposure`.
 
 mod calendar;
 mod config;
 mod day;
 mod expected;
+mod exposure;
 mod fix;
 mod model;
 mod orders;

@@ -6,6 +6,9 @@
 
 use crate::expected::Expected;
 
+/// Salt of the session-layer random stream.
+pub(crate) const SESSION_SALT: u64 = 0x7365_7373_0000_0003;
+
 /// Stream index of the primary (OMS/gateway) stream.
 pub(crate) const PRIMARY: u8 = 0;
 /// Stream index of the drop-copy (venue) stream.
@@ -139,6 +142,29 @@ pub(crate) mod code {
     pub const TRADE_CORRECT: u8 = b'G';
     /// Trade cancel (bust) ExecType.
     pub const TRADE_CANCEL: u8 = b'H';
+    /// Restated ExecType.
+    pub const RESTATED: u8 = b'D';
+    /// Not a FIX code: the report is an OrderCancelReject (35=9), not an ExecutionReport.
+    pub const CANCEL_REJECT: u8 = b'!';
+}
+
+/// How one report is written (bits of [`Er::flags`]); 0 is the classic form.
+pub(crate) mod er_flags {
+    /// No ClOrdID (11) or OrigClOrdID (41): a drop copy keyed only by OrderID.
+    pub const NO_CL_ORD_ID: u16 = 1 << 0;
+    /// No OrderQty (38).
+    pub const NO_ORDER_QTY: u16 = 1 << 1;
+    /// No LastPx (31).
+    pub const NO_LAST_PX: u16 = 1 << 2;
+    /// No LastQty (32).
+    pub const NO_LAST_QTY: u16 = 1 << 3;
+    /// No AvgPx (6).
+    pub const NO_AVG_PX: u16 = 1 << 4;
+    /// No LeavesQty (151).
+    pub const NO_LEAVES_QTY: u16 = 1 << 5;
+    /// Length-prefixed data fields (90/91, 95/96, 212/213, 354/355, 93/89) whose values hold
+    /// SOH, `=` and `10=`.
+    pub const DATA_FIELDS: u16 = 1 << 6;
 }
 
 /// ClOrdID link: no OrigClOrdID.
@@ -186,6 +212,8 @@ pub(crate) struct OrderInfo {
     pub er_end: u32,
     /// Whether the reconciler's venue label is the drop-copy SenderCompID (no 30/100 seen).
     pub label_is_sender: bool,
+    /// What it carries: the scenario name of its order-level fault or situation, or `"normal"`.
+    pub label: &'static str,
 }
 
 /// One ExecutionReport as delivered on one stream (FIX 4.4 semantics; FIX 4.2 encodings are
@@ -224,6 +252,11 @@ pub(crate) struct Er {
     pub last_px: i64,
     /// TransactTime (event time), µs.
     pub transact: i64,
+    /// OrderID variant: 0 the order's first OrderID, n its n-th new one (a venue that assigns
+    /// a new OrderID on each replace).
+    pub oid: u8,
+    /// How it is written ([`er_flags`]; 0: the classic form).
+    pub flags: u16,
 }
 
 /// What a log line carries.
@@ -243,6 +276,10 @@ pub(crate) enum Kind {
     GapFill { of: u32 },
     /// SequenceReset-Reset; NewSeqNo = own seq + `jump`.
     Reset { jump: u64 },
+    /// SequenceReset-GapFill; NewSeqNo = seq of message `of` plus `plus`.
+    GapFillTo { of: u32, plus: u64 },
+    /// ResendRequest for the whole session: BeginSeqNo 2, EndSeqNo 0 (infinity).
+    ResendAll,
 }
 
 /// How a message takes its MsgSeqNum when its direction is numbered.
@@ -260,6 +297,8 @@ pub(crate) enum Rule {
     GapFillOf { of: u32, k: u64 },
     /// Take the next number, then continue from it plus the jump.
     Reset(u64),
+    /// The number just below message `of`'s (an original delivered after its successor).
+    Before(u32),
 }
 
 /// One log line (or withheld placeholder) of one direction.
@@ -306,6 +345,46 @@ pub(crate) struct Day {
     pub settl_dates: [[u8; 8]; 3],
     /// Number of the day's first order (see `GenConfig::first_order`).
     pub first_order: u64,
+}
+
+impl Day {
+    /// An empty day.
+    pub fn new(capacity: usize, settl_dates: [[u8; 8]; 3], first_order: u64) -> Day {
+        Day {
+            orders: Vec::with_capacity(capacity),
+            ers: Vec::with_capacity(capacity.saturating_mul(8)),
+            msgs: Vec::with_capacity(capacity.saturating_mul(9)),
+            expected: Vec::new(),
+            settl_dates,
+            first_order,
+        }
+    }
+
+    /// The order number of root ClOrdID `root` (`C%07d`), if it is one of this day's.
+    pub fn order_of_root(&self, root: &str) -> Option<u32> {
+        let n: u64 = root.strip_prefix('C')?.parse().ok()?;
+        let i = n.checked_sub(self.first_order + 1)?;
+        u32::try_from(i).ok().filter(|&i| (i as usize) < self.orders.len())
+    }
+
+    /// Earliest arrival of each report among the written messages (`i64::MAX`: never written).
+    pub fn first_arrivals(&self) -> Vec<i64> {
+        let mut first = vec![i64::MAX; self.ers.len()];
+        for m in self.msgs.iter().filter(|m| m.written) {
+            if let Kind::Er(e) = m.kind {
+                let slot = &mut first[e as usize];
+                *slot = (*slot).min(m.arrival);
+            }
+        }
+        first
+    }
+
+    /// The venue label of order `order` as the reconciler derives it.
+    pub fn venue_label(&self, order: u32) -> &'static str {
+        let o = &self.orders[order as usize];
+        let v = &VENUES[usize::from(o.venue)];
+        if o.label_is_sender { v.dc_sender } else { v.name }
+    }
 }
 
 /// Root ClOrdID of order `order` of a day whose order numbers start at `first_order`.

@@ -2,7 +2,12 @@
 //! ExecutionReports each stream receives (with arrival times).
 //!
 //! It must never create session-level traffic or assign MsgSeqNums (the session layer does),
-//! and never decide how many faults a day gets (the plan does).
+//! and never decide how many faults a day gets (the plan does). The issue 22 situations are
+//! built in [`hard`]; everything they change in how a report is written is in [`Mods`], so an
+//! order without one is emitted exactly as before.
+
+mod hard;
+mod hard_mods;
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -15,6 +20,7 @@ use crate::model::{
     STREAM_NAMES, SYMBOLS, VENUE_FXALL, VENUES, code, dropcopy_dir, primary_dir, root_cl_ord_id,
 };
 use crate::plan::OrderFault;
+use hard_mods::HardMods;
 
 /// Delivery mask bit: primary stream.
 const P: u8 = 1 << PRIMARY;
@@ -45,6 +51,8 @@ struct Step {
     price: i64,
     last_qty: i64,
     last_px: i64,
+    /// OrderID variant (see `Er::oid`).
+    oid: u8,
 }
 
 /// Normal lifecycle shapes.
@@ -75,6 +83,8 @@ struct Mods {
     lag: Option<(usize, u8, i64)>,
     /// Trade cancel/correct appended on one stream.
     adjust: Option<Adjust>,
+    /// How the issue 22 situations change what is written (nothing for every other order).
+    hard: HardMods,
 }
 
 /// A one-sided trade cancel (bust) or correction of one fill.
@@ -84,6 +94,22 @@ struct Adjust {
     fill_step: usize,
     stream: u8,
     new_px: i64,
+    /// When and on which streams it comes (the classic one-sided adjustment, or a situation).
+    when: AdjustWhen,
+}
+
+/// When a trade cancel/correct arrives.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+enum AdjustWhen {
+    /// On `Adjust::stream` only, up to 300 ms after the order's last report.
+    #[default]
+    Soon,
+    /// On `Adjust::stream` only, 90–95 s after the fill it adjusts reached that stream (issue
+    /// 22 situation 5: after the order retired).
+    Late,
+    /// On both streams 5–80 ms after the fill (its last step); on the drop copy the fill itself
+    /// arrives just after it (situation 10).
+    BothBustFirstOnDropCopy,
 }
 
 /// Builds the steps of one order.
@@ -96,6 +122,10 @@ struct Builder<'a> {
     cum: i64,
     price: i64,
     side: u8,
+    /// OrderID variant of the next reports.
+    oid: u8,
+    /// Whether each replace gets a new OrderID (a venue that assigns one per replace).
+    oid_per_replace: bool,
 }
 
 impl Builder<'_> {
@@ -122,6 +152,7 @@ impl Builder<'_> {
             price: self.price,
             last_qty,
             last_px,
+            oid: self.oid,
         });
     }
 
@@ -233,6 +264,9 @@ impl Builder<'_> {
         self.qty = new_qty;
         if self.rng.random_bool(0.3) {
             self.price += self.rng.random_range(-5..=5) * PIP_POINTS;
+        }
+        if self.oid_per_replace {
+            self.oid = self.oid.saturating_add(1);
         }
         let status = self.live_status();
         self.push(replaced_on, code::REPLACED, status, orig, 0, 0);
@@ -390,6 +424,8 @@ struct Gen<'a> {
     day: Day,
     steps: Vec<Step>,
     ids: Vec<[Option<ExecId>; 2]>,
+    /// Message index of each step's report on each stream (for the situations that move one).
+    msg_ix: Vec<[Option<u32>; 2]>,
     next_e: u32,
     next_hs: u32,
     next_fill: u32,
@@ -416,6 +452,9 @@ impl Gen<'_> {
         let mut s = if rng.random_bool(0.5) { PRIMARY } else { DROPCOPY };
         let venue = match fault {
             OrderFault::FillMismatch => [0u8, 2, 3][rng.random_range(0..3)],
+            OrderFault::Fix42ReplaceToFilled => VENUE_FXALL,
+            // The generator writes FIX 4.2 busts for no venue: FXALL's drop copy has none.
+            OrderFault::BustBeforeFill => [0u8, 1, 3][rng.random_range(0..3)],
             _ => pick_venue(rng),
         };
         if matches!(fault, OrderFault::Bust | OrderFault::Correct) && venue == VENUE_FXALL {
@@ -440,7 +479,18 @@ impl Gen<'_> {
         let mut mods = Mods::default();
         let mut fill_k = None;
         {
-            let mut b = Builder { rng: &mut *rng, steps: &mut steps, t: t0, link: 0, qty, cum: 0, price, side };
+            let mut b = Builder {
+                rng: &mut *rng,
+                steps: &mut steps,
+                t: t0,
+                link: 0,
+                qty,
+                cum: 0,
+                price,
+                side,
+                oid: 0,
+                oid_per_replace: false,
+            };
             match fault {
                 OrderFault::None if internal_default => b.normal(Lifecycle::InternalReject),
                 OrderFault::None => {
@@ -478,6 +528,7 @@ impl Gen<'_> {
                     }
                 }
                 OrderFault::FillMismatch | OrderFault::Bust | OrderFault::Correct => b.normal(Lifecycle::Fill),
+                hard_fault => mods.hard = b.hard(hard_fault, s),
             }
         }
 
@@ -512,13 +563,47 @@ impl Gen<'_> {
                         fill_step: k,
                         stream: s,
                         new_px: steps[k].last_px + delta,
+                        when: AdjustWhen::Soon,
                     });
                 }
+            }
+            OrderFault::ChainOutOfOrder | OrderFault::ChainOutOfOrderMissingFill => {
+                // The drop copy is ahead of the primary (by more than its own latency, so it
+                // has link D before the primary has C; within the timing threshold).
+                mods.lag = Some((0, PRIMARY, rng.random_range(80_000..=180_000)));
+                // A real MissingFill on such an order: one fill never sent on `s`.
+                if fault == OrderFault::ChainOutOfOrderMissingFill
+                    && let Some(k) = pick_fill(rng, &steps)
+                {
+                    steps[k].on &= !s_bit;
+                    fill_k = Some(k);
+                }
+            }
+            OrderFault::LateBust => {
+                if let Some(k) = pick_fill(rng, &steps) {
+                    let new_px = steps[k].last_px;
+                    mods.adjust =
+                        Some(Adjust { correct: false, fill_step: k, stream: PRIMARY, new_px, when: AdjustWhen::Late });
+                }
+            }
+            OrderFault::BustBeforeFill => {
+                // The last fill (the order's last step), busted on both streams.
+                if let Some(k) = steps.len().checked_sub(1).filter(|&k| steps[k].last_qty > 0) {
+                    let new_px = steps[k].last_px;
+                    let when = AdjustWhen::BothBustFirstOnDropCopy;
+                    mods.adjust = Some(Adjust { correct: false, fill_step: k, stream: DROPCOPY, new_px, when });
+                }
+            }
+            OrderFault::AvgPxOff => {
+                let k = rng.random_range(2..=9);
+                mods.hard.avg_off = Some(if rng.random_bool(0.5) { k } else { -k });
             }
             _ => {}
         }
 
-        let internal = fault == OrderFault::InternalReject || internal_default;
+        let internal = fault == OrderFault::InternalReject
+            || internal_default
+            || (fault == OrderFault::VenueOnlyRejected && rng.random_bool(0.5));
         let order = u32::try_from(i).unwrap_or(u32::MAX);
         let er_start = self.day.ers.len();
         self.day.orders.push(OrderInfo {
@@ -532,6 +617,7 @@ impl Gen<'_> {
             er_start: er_start as u32,
             er_end: er_start as u32,
             label_is_sender: false,
+            label: fault.label(),
         });
         self.emit(rng, order, &steps, &mods);
         let er_end = self.day.ers.len();
@@ -549,10 +635,12 @@ impl Gen<'_> {
             venue: if label_is_sender { v.dc_sender } else { v.name }.to_string(),
             side,
             exec_id,
+            rejected_only: fault == OrderFault::VenueOnlyRejected,
+            gap_exposure: false,
         };
         let side_name = STREAM_NAMES[usize::from(s)];
         let rec = match fault {
-            OrderFault::MissingFill => fill_k.and_then(|k| {
+            OrderFault::MissingFill | OrderFault::ChainOutOfOrderMissingFill => fill_k.and_then(|k| {
                 let other = usize::from(1 - s);
                 self.ids[k][other].map(|id| record("MissingFill", Some(side_name), Some(id.text())))
             }),
@@ -560,9 +648,11 @@ impl Gen<'_> {
             OrderFault::CancelOneSide => Some(record("StateMismatch", None, None)),
             OrderFault::ReplaceOneSide => Some(record("QuantityMismatch", None, None)),
             OrderFault::FillMismatch if mods.px_override.is_some() => Some(record("QuantityMismatch", None, None)),
-            OrderFault::Bust | OrderFault::Correct if mods.adjust.is_some() => {
+            OrderFault::Bust | OrderFault::Correct | OrderFault::LateBust if mods.adjust.is_some() => {
                 Some(record("QuantityMismatch", None, None))
             }
+            OrderFault::AvgPxOff | OrderFault::PriceAmend => Some(record("QuantityMismatch", None, None)),
+            OrderFault::VenueOnlyRejected => Some(record("PhantomOrder", Some("dropcopy"), None)),
             _ => None,
         };
         self.day.expected.extend(rec);
@@ -582,6 +672,8 @@ impl Gen<'_> {
         let mut sum = [0i128; 2];
         let mut last_arr = [i64::MIN / 2; 2];
         self.ids.clear();
+        self.msg_ix.clear();
+        let hard = &mods.hard;
         for (step_no, st) in steps.iter().enumerate() {
             let mut px = [st.last_px; 2];
             if let Some((k, stream, p)) = mods.px_override
@@ -599,6 +691,7 @@ impl Gen<'_> {
             }
             let shared = if st.on & P != 0 || (st.on & D != 0 && shares) { Some(self.alloc_e()) } else { None };
             let mut step_ids = [None; 2];
+            let mut step_msgs = [None; 2];
             for stream in [PRIMARY, DROPCOPY] {
                 let sx = usize::from(stream);
                 if st.on & (1 << stream) == 0 {
@@ -614,7 +707,7 @@ impl Gen<'_> {
                 };
                 let arrival = (st.t + latency(rng, stream) + lag).max(last_arr[sx] + 1);
                 last_arr[sx] = arrival;
-                let er = Er {
+                let mut er = Er {
                     order,
                     fill_id,
                     exec_id,
@@ -631,14 +724,32 @@ impl Gen<'_> {
                     last_qty: st.last_qty,
                     last_px: px[sx],
                     transact: st.t,
+                    oid: st.oid,
+                    flags: hard.flags[sx],
                 };
+                hard.apply(&mut er, step_no + 1 == steps.len());
+                step_msgs[sx] = Some(self.day.msgs.len() as u32);
                 self.push_er(rng, er, dirs[sx], arrival);
                 step_ids[sx] = Some(exec_id);
             }
             self.ids.push(step_ids);
+            self.msg_ix.push(step_msgs);
+        }
+        if let Some((c, d)) = hard.swap_dc {
+            // Link D (naming C) reaches the drop copy before link C (situation 4).
+            let at = |g: &Self, k: usize| g.msg_ix.get(k).and_then(|m| m[usize::from(DROPCOPY)]);
+            if let (Some(mc), Some(md)) = (at(self, c), at(self, d)) {
+                let arrival = self.day.msgs[md as usize].arrival + rng.random_range(1_000..=3_000);
+                self.day.msgs[mc as usize].arrival = arrival;
+                last_arr[usize::from(DROPCOPY)] = last_arr[usize::from(DROPCOPY)].max(arrival);
+            }
         }
 
         if let (Some(adj), Some(last)) = (mods.adjust, steps.last()) {
+            if adj.when != AdjustWhen::Soon {
+                self.emit_situation_adjust(rng, order, steps, adj, &sum, &last_arr);
+                return;
+            }
             let Some(fill) = steps.get(adj.fill_step) else { return };
             let stream = adj.stream;
             let sx = usize::from(stream);
@@ -671,9 +782,79 @@ impl Gen<'_> {
                 last_qty: fill.last_qty,
                 last_px,
                 transact: t,
+                oid: last.oid,
+                flags: 0,
             };
             let arrival = (t + latency(rng, stream)).max(last_arr[sx] + 1);
             self.push_er(rng, er, dirs[sx], arrival);
+        }
+    }
+
+    /// The trade cancel of a situation (5: on the primary only, 90–95 s after its fill; 10: on
+    /// both streams soon after the fill, reaching the drop copy before the fill does).
+    fn emit_situation_adjust(
+        &mut self,
+        rng: &mut ChaCha8Rng,
+        order: u32,
+        steps: &[Step],
+        adj: Adjust,
+        sum: &[i128; 2],
+        last_arr: &[i64; 2],
+    ) {
+        let (Some(fill), Some(last)) = (steps.get(adj.fill_step), steps.last()) else { return };
+        let Some(info) = self.day.orders.get(order as usize) else { return };
+        let (venue, gw, decimals) = (info.venue, info.gw, SYMBOLS[usize::from(info.symbol)].decimals);
+        let shares = VENUES[usize::from(venue)].shares_exec_ids;
+        let dirs = [primary_dir(gw), dropcopy_dir(venue)];
+        let (streams, t): (&[u8], i64) = match adj.when {
+            AdjustWhen::Late => {
+                let fill_at = self.msg_ix[adj.fill_step][usize::from(adj.stream)]
+                    .map_or(fill.t, |m| self.day.msgs[m as usize].arrival);
+                (
+                    if adj.stream == PRIMARY { &[PRIMARY] } else { &[DROPCOPY] },
+                    fill_at + rng.random_range(90_000_000..=95_000_000),
+                )
+            }
+            _ => (&[PRIMARY, DROPCOPY], fill.t + rng.random_range(5_000..=80_000)),
+        };
+        let shared = self.alloc_e();
+        let cum = last.cum - fill.last_qty;
+        let status = if cum > 0 { code::PARTIAL } else { code::NEW };
+        for &stream in streams {
+            let sx = usize::from(stream);
+            if fill.on & (1 << stream) == 0 {
+                continue;
+            }
+            let exec_id = if stream == DROPCOPY && !shares { self.alloc_hs() } else { shared };
+            let total = sum[sx] - i128::from(fill.last_qty) * i128::from(fill.last_px);
+            let er = Er {
+                order,
+                fill_id: NO_FILL,
+                exec_id,
+                exec_ref: self.ids.get(adj.fill_step).and_then(|ids| ids[sx]),
+                stream,
+                exec_type: code::TRADE_CANCEL,
+                status,
+                link: last.link,
+                orig: LINK_NONE,
+                order_qty: last.order_qty,
+                cum,
+                avg: avg_px(total, cum, decimals),
+                price: last.price,
+                last_qty: fill.last_qty,
+                last_px: fill.last_px,
+                transact: t,
+                oid: last.oid,
+                flags: 0,
+            };
+            let arrival = (t + latency(rng, stream)).max(last_arr[sx] + 1);
+            self.push_er(rng, er, dirs[sx], arrival);
+            if adj.when == AdjustWhen::BothBustFirstOnDropCopy && stream == DROPCOPY {
+                // The fill reaches the drop copy only after its trade cancel (reordered).
+                if let Some(m) = self.msg_ix[adj.fill_step][sx] {
+                    self.day.msgs[m as usize].arrival = arrival + rng.random_range(1_000..=3_000);
+                }
+            }
         }
     }
 
@@ -704,15 +885,9 @@ fn order_seed(seed: u64, i: usize) -> u64 {
 
 /// Builds every order of the day (reports and their messages, order-fault ground truth).
 pub(crate) fn build_orders(cfg: &GenConfig, faults: &[OrderFault]) -> Day {
-    let day = Day {
-        orders: Vec::with_capacity(faults.len()),
-        ers: Vec::with_capacity(faults.len().saturating_mul(8)),
-        msgs: Vec::with_capacity(faults.len().saturating_mul(9)),
-        expected: Vec::new(),
-        settl_dates: settlement_dates(cfg.start_time_us),
-        first_order: cfg.first_order,
-    };
-    let mut g = Gen { cfg, day, steps: Vec::new(), ids: Vec::new(), next_e: 0, next_hs: 0, next_fill: 0 };
+    let day = Day::new(faults.len(), settlement_dates(cfg.start_time_us), cfg.first_order);
+    let mut g =
+        Gen { cfg, day, steps: Vec::new(), ids: Vec::new(), msg_ix: Vec::new(), next_e: 0, next_hs: 0, next_fill: 0 };
     let mut timeline = ChaCha8Rng::seed_from_u64(cfg.seed ^ TIMELINE_SALT);
     let mut t0 = cfg.start_time_us;
     for (i, &fault) in faults.iter().enumerate() {

@@ -33,6 +33,65 @@ pub(crate) enum OrderFault {
     Bust,
     /// Trade correction on one side only.
     Correct,
+    /// Issue 22 situation 1: a replace refused (OrderCancelReject), then a restatement.
+    RefusedReplace,
+    /// Situation 2: a FIX 4.2 replace down to the filled quantity.
+    Fix42ReplaceToFilled,
+    /// Situation 3: a new OrderID per replace, drop copy keyed by OrderID only.
+    NewOrderIdPerReplace,
+    /// Situation 4: chain links out of order on the drop copy, fills quoting the root.
+    ChainOutOfOrder,
+    /// Situation 4 with one fill missing on one stream (a real MissingFill, under the root).
+    ChainOutOfOrderMissingFill,
+    /// Situation 5: a trade cancel on the primary only, 90 s after the fill.
+    LateBust,
+    /// Situation 6: data fields holding SOH, `=` and `10=`.
+    DataFields,
+    /// Situation 7: AvgPx rounded to 7 decimals on one stream.
+    AvgPxRounded,
+    /// Situation 7: an AvgPx that is no rounding of the other stream's (QuantityMismatch).
+    AvgPxOff,
+    /// Situation 8: a price-only amend of a working order on one stream.
+    PriceAmend,
+    /// Situation 9: a replace carried out as cancel + new.
+    CancelNewReplace,
+    /// Situation 10: a trade cancel on both streams, reaching the drop copy before its fill.
+    BustBeforeFill,
+    /// Situation 11: an order on the drop copy only, only ever Rejected.
+    VenueOnlyRejected,
+    /// Situation 14: tags absent on one stream.
+    AbsentTags,
+}
+
+impl OrderFault {
+    /// The name an order carrying this fault is labelled with ([`crate::GeneratedDay::labels`]):
+    /// the scenario name of its fault or situation.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            OrderFault::None => "normal",
+            OrderFault::MissingFill => "missing_fill",
+            OrderFault::Phantom => "phantom",
+            OrderFault::InternalReject => "internal_reject",
+            OrderFault::CancelOneSide => "cancel_one_side",
+            OrderFault::ReplaceOneSide => "replace_one_side",
+            OrderFault::FillMismatch => "fill_mismatch",
+            OrderFault::Lag => "lag",
+            OrderFault::Bust => "bust",
+            OrderFault::Correct => "correct",
+            OrderFault::RefusedReplace => "refused_replace",
+            OrderFault::Fix42ReplaceToFilled => "fix42_replace_to_filled",
+            OrderFault::NewOrderIdPerReplace => "new_order_id_per_replace",
+            OrderFault::ChainOutOfOrder | OrderFault::ChainOutOfOrderMissingFill => "chain_out_of_order",
+            OrderFault::LateBust => "late_after_retirement",
+            OrderFault::DataFields => "data_fields",
+            OrderFault::AvgPxRounded | OrderFault::AvgPxOff => "avg_px_rounding",
+            OrderFault::PriceAmend => "price_amend",
+            OrderFault::CancelNewReplace => "cancel_new_replace",
+            OrderFault::BustBeforeFill => "bust_before_fill",
+            OrderFault::VenueOnlyRejected => "venue_only_rejected",
+            OrderFault::AbsentTags => "absent_tags",
+        }
+    }
 }
 
 /// A session-level fault (placed on a session direction).
@@ -48,6 +107,13 @@ pub(crate) enum SessionFault {
     Duplicate,
     /// A SequenceReset-Reset.
     Reset,
+    /// Issue 22 situation 12: two messages delivered in swapped order (no PossDupFlag).
+    LateOriginal,
+    /// Situation 13: a fill lost in a gap that stays open past its MissingFill's deadline.
+    GapExposure,
+    /// Situation 5: a venue replays its whole session (PossDupFlag=Y) after a ResendRequest
+    /// for 2..0, about 80 s after the last report of the day (once per day).
+    SessionReplay,
 }
 
 /// Salt of the planning random stream.
@@ -81,29 +147,86 @@ fn kinds(scenario: Scenario) -> (Vec<OrderFault>, Vec<SessionFault>) {
         Scenario::Reset => (vec![], vec![S::Reset]),
         Scenario::Bust => (vec![O::Bust], vec![]),
         Scenario::Correct => (vec![O::Correct], vec![]),
-        Scenario::Mixed => (
-            vec![
-                O::MissingFill,
-                O::Phantom,
-                O::InternalReject,
-                O::CancelOneSide,
-                O::ReplaceOneSide,
-                O::FillMismatch,
-                O::Lag,
-                O::Bust,
-                O::Correct,
-            ],
-            vec![S::GapResend, S::GapFill, S::GapUnfilled, S::Duplicate, S::Reset],
-        ),
+        Scenario::Mixed => (MIXED_ORDER_FAULTS.to_vec(), MIXED_SESSION_FAULTS.to_vec()),
+        Scenario::RefusedReplace => (vec![O::RefusedReplace], vec![]),
+        Scenario::Fix42ReplaceToFilled => (vec![O::Fix42ReplaceToFilled], vec![]),
+        Scenario::NewOrderIdPerReplace => (vec![O::NewOrderIdPerReplace], vec![]),
+        Scenario::ChainOutOfOrder => (vec![O::ChainOutOfOrder, O::ChainOutOfOrderMissingFill], vec![]),
+        Scenario::LateAfterRetirement => (vec![O::LateBust], vec![S::SessionReplay]),
+        Scenario::DataFields => (vec![O::DataFields], vec![]),
+        Scenario::AvgPxRounding => (vec![O::AvgPxRounded, O::AvgPxOff], vec![]),
+        Scenario::PriceAmend => (vec![O::PriceAmend], vec![]),
+        Scenario::CancelNewReplace => (vec![O::CancelNewReplace], vec![]),
+        Scenario::BustBeforeFill => (vec![O::BustBeforeFill], vec![]),
+        Scenario::VenueOnlyRejected => (vec![O::VenueOnlyRejected], vec![]),
+        Scenario::LateOriginal => (vec![], vec![S::LateOriginal]),
+        Scenario::GapExposure => (vec![], vec![S::GapExposure]),
+        Scenario::AbsentTags => (vec![O::AbsentTags], vec![]),
+        Scenario::Hard => {
+            let mut order = MIXED_ORDER_FAULTS.to_vec();
+            order.extend_from_slice(&HARD_ORDER_FAULTS);
+            let mut session = MIXED_SESSION_FAULTS.to_vec();
+            session.extend_from_slice(&[S::LateOriginal, S::GapExposure, S::SessionReplay]);
+            (order, session)
+        }
+    }
+}
+
+/// The order-level fault kinds of `mixed`.
+const MIXED_ORDER_FAULTS: [OrderFault; 9] = [
+    OrderFault::MissingFill,
+    OrderFault::Phantom,
+    OrderFault::InternalReject,
+    OrderFault::CancelOneSide,
+    OrderFault::ReplaceOneSide,
+    OrderFault::FillMismatch,
+    OrderFault::Lag,
+    OrderFault::Bust,
+    OrderFault::Correct,
+];
+
+/// The session-level fault kinds of `mixed`.
+const MIXED_SESSION_FAULTS: [SessionFault; 5] = [
+    SessionFault::GapResend,
+    SessionFault::GapFill,
+    SessionFault::GapUnfilled,
+    SessionFault::Duplicate,
+    SessionFault::Reset,
+];
+
+/// The order-level situations of issue 22 (in `hard` after the mixed kinds).
+const HARD_ORDER_FAULTS: [OrderFault; 14] = [
+    OrderFault::RefusedReplace,
+    OrderFault::Fix42ReplaceToFilled,
+    OrderFault::NewOrderIdPerReplace,
+    OrderFault::ChainOutOfOrder,
+    OrderFault::ChainOutOfOrderMissingFill,
+    OrderFault::LateBust,
+    OrderFault::DataFields,
+    OrderFault::AvgPxRounded,
+    OrderFault::AvgPxOff,
+    OrderFault::PriceAmend,
+    OrderFault::CancelNewReplace,
+    OrderFault::BustBeforeFill,
+    OrderFault::VenueOnlyRejected,
+    OrderFault::AbsentTags,
+];
+
+/// Injections per kind are `rate * orders / divisor`: the kinds of a mixed scenario share the
+/// fault rate (13 for `mixed`, as it always was; `hard` adds its 14 situations).
+fn divisor(scenario: Scenario) -> f64 {
+    match scenario {
+        Scenario::Mixed => 13.0,
+        Scenario::Hard => 27.0,
+        _ => 1.0,
     }
 }
 
 /// Number of injections per kind: `max(1, round(rate * orders / divisor))`.
 fn count_per_kind(cfg: &GenConfig) -> usize {
     let rate = if cfg.fault_rate.is_finite() && cfg.fault_rate > 0.0 { cfg.fault_rate } else { 0.0 };
-    let divisor = if cfg.scenario == Scenario::Mixed { 13.0 } else { 1.0 };
     // `as usize` saturates; the cap keeps absurd rates from allocating absurd plans.
-    let n = (rate * cfg.orders as f64 / divisor).round() as usize;
+    let n = (rate * cfg.orders as f64 / divisor(cfg.scenario)).round() as usize;
     n.clamp(1, cfg.orders.saturating_mul(4).max(16))
 }
 
@@ -133,7 +256,15 @@ pub(crate) fn make_plan(cfg: &GenConfig) -> Plan {
         order_faults[slots[j]] = fault;
     }
 
+    // A whole-session replay happens once a day, and is placed first (it takes its session
+    // for the whole day: no other session fault may change what it replays).
+    let replay = session_kinds.contains(&SessionFault::SessionReplay);
+    let session_kinds: Vec<SessionFault> =
+        session_kinds.into_iter().filter(|&k| k != SessionFault::SessionReplay).collect();
     let mut session_faults = Vec::new();
+    if replay {
+        session_faults.push(SessionFault::SessionReplay);
+    }
     for _ in 0..per_kind {
         session_faults.extend_from_slice(&session_kinds);
     }

@@ -1,9 +1,13 @@
 //! Session layer: Logon / Heartbeat / Logout traffic in both directions of every session,
 //! session-level fault injection (withheld-and-resent messages, gap fills, unfilled gaps,
-//! duplicates, resets) and MsgSeqNum assignment in file order.
+//! duplicates, resets; and the issue 22 situations: originals delivered out of order, a fill
+//! lost in a gap that stays open past its grace deadline, a venue replaying its whole session)
+//! and MsgSeqNum assignment in file order.
 //!
-//! It must never change the content of an ExecutionReport or the order-level ground truth; it
-//! only adds, withholds, repeats and numbers messages.
+//! It must never change the content of an ExecutionReport or the order-level ground truth of
+//! the orders; it only adds, withholds, moves (a little later), repeats and numbers messages.
+//! The one order-level record it makes is the MissingFill of a fill it withholds for good
+//! ([`lost_fill_expectations`]).
 
 use std::collections::BTreeMap;
 
@@ -12,7 +16,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::config::GenConfig;
 use crate::expected::Expected;
-use crate::model::{DIRS, Day, Kind, Msg, Rule, STREAM_NAMES, reverse, session_name};
+use crate::model::{DIRS, DROPCOPY, Day, Kind, Msg, NO_FILL, Rule, STREAM_NAMES, SYMBOLS, code, reverse, session_name};
 use crate::plan::SessionFault;
 
 /// Number of session directions.
@@ -23,6 +27,11 @@ const HEARTBEAT_US: i64 = 30_000_000;
 const EDGE: usize = 5;
 /// Attempts to place one session fault before its kind is considered saturated.
 const ATTEMPTS: usize = 64;
+/// How long after the day's last report a venue replays its whole session (issue 22, about
+/// 80 s; up to 2 s more).
+const REPLAY_AFTER_US: i64 = 80_000_000;
+/// How much longer the day runs when a session is replayed (the replay, then Logouts).
+pub(crate) const REPLAY_DAY_EXTENSION_US: i64 = REPLAY_AFTER_US + 5_000_000;
 
 /// SendingTime for a message arriving at `arrival` in direction `dir`: the firm's own messages
 /// are logged when sent, the counterparty's a little after they were sent.
@@ -31,11 +40,11 @@ fn sending_time(rng: &mut ChaCha8Rng, dir: u8, arrival: i64) -> i64 {
 }
 
 /// Adds Logons before the first order, Heartbeats every 30 s and Logouts after the last
-/// message, in both directions of every session.
-pub(crate) fn add_admin(day: &mut Day, cfg: &GenConfig, rng: &mut ChaCha8Rng) {
+/// message (and `extend_us` more), in both directions of every session.
+pub(crate) fn add_admin(day: &mut Day, cfg: &GenConfig, extend_us: i64, rng: &mut ChaCha8Rng) {
     let start = cfg.start_time_us;
     let last = day.msgs.iter().map(|m| m.arrival).max().unwrap_or(start).max(start);
-    let end = last + 1_000_000;
+    let end = last + 1_000_000 + extend_us;
     for session in 0..NDIRS / 2 {
         let cp = (session * 2) as u8;
         let firm = cp + 1;
@@ -73,6 +82,14 @@ pub(crate) enum Placed {
     Duplicate { dir: u8, item: u32 },
     /// SequenceReset-Reset message `msg`, jumping by `jump`.
     Reset { dir: u8, msg: u32, jump: u64 },
+    /// `late` (number n) delivered after `early` (number n + 1), no PossDupFlag.
+    LateOriginal { dir: u8, late: u32, early: u32 },
+    /// Fill report `item` withheld for good, its gap closed by a GapFill after the grace
+    /// deadline of its MissingFill.
+    LostFill { dir: u8, item: u32 },
+    /// Every message of `dir` sent before the replay re-sent (PossDupFlag=Y; runs of session
+    /// messages as GapFills) after a ResendRequest for 2..0.
+    SessionReplay { dir: u8 },
 }
 
 /// Reserved time intervals of one direction (disjoint, keyed by start).
@@ -114,6 +131,12 @@ struct Placer<'a> {
     rng: &'a mut ChaCha8Rng,
     lists: Vec<Vec<u32>>,
     reserved: Vec<Reserved>,
+    /// The replayed direction: no other fault goes there (it would change what is replayed).
+    excluded: Option<u8>,
+    /// Orders with a fill lost for good (one per order: its twin must stay delivered).
+    lost_fill_orders: Vec<u32>,
+    /// Grace window, µs (a lost fill's gap stays open past it).
+    grace_us: i64,
 }
 
 impl Placer<'_> {
@@ -127,7 +150,9 @@ impl Placer<'_> {
 
     /// Picks a direction with at least `min_len` messages, weighted by length.
     fn pick_dir(&mut self, min_len: usize, ers_only: bool) -> Option<u8> {
-        let eligible = |d: usize, l: &Vec<u32>| l.len() >= min_len && (!ers_only || !DIRS[d].firm_side);
+        let excluded = self.excluded.map(usize::from);
+        let eligible =
+            |d: usize, l: &Vec<u32>| l.len() >= min_len && (!ers_only || !DIRS[d].firm_side) && Some(d) != excluded;
         let total: usize = self.lists.iter().enumerate().filter(|(d, l)| eligible(*d, l)).map(|(_, l)| l.len()).sum();
         if total == 0 {
             return None;
@@ -274,14 +299,153 @@ impl Placer<'_> {
                     self.push(Msg { rule: Rule::Reset(jump), ..Msg::new(dir, Kind::Reset { jump }, at, sending) });
                 Some(Some(Placed::Reset { dir, msg, jump }))
             }
+            SessionFault::LateOriginal => self.late_original(),
+            SessionFault::GapExposure => self.lost_fill(),
+            SessionFault::SessionReplay => self.session_replay(),
         }
+    }
+
+    /// The order of report message `m`, if it is one.
+    fn order_of(&self, m: u32) -> Option<u32> {
+        match self.day.msgs[m as usize].kind {
+            Kind::Er(e) => Some(self.day.ers[e as usize].order),
+            _ => None,
+        }
+    }
+
+    /// Issue 22 situation 12: a report (number n) reaches the firm 1–2 ms after the next
+    /// message of its direction (n + 1), without PossDupFlag: a gap, then closed by the late
+    /// original. The two belong to different orders, and the report moves only a little later.
+    fn late_original(&mut self) -> Option<Option<Placed>> {
+        let Some(dir) = self.pick_dir(2 * EDGE + 3, true) else { return Some(None) };
+        let l = &self.lists[usize::from(dir)];
+        let i = self.rng.random_range(EDGE..=l.len() - EDGE - 3);
+        let (prev, late, early, next) = (l[i - 1], l[i], l[i + 1], l[i + 2]);
+        let (a, b, n) = (self.arr(late), self.arr(early), self.arr(next));
+        let same_order = self.order_of(early).is_some() && self.order_of(early) == self.order_of(late);
+        if self.order_of(late).is_none() || same_order || b - a > 20_000 || n - b < 3 {
+            return None;
+        }
+        if !self.claim(dir, self.arr(prev), n, None) {
+            return None;
+        }
+        self.day.msgs[late as usize].arrival = b + self.rng.random_range(1..=(n - b - 1).min(2_000));
+        self.day.msgs[early as usize].rule = Rule::Skip(1);
+        self.day.msgs[late as usize].rule = Rule::Before(early);
+        Some(Some(Placed::LateOriginal { dir, late, early }))
+    }
+
+    /// Issue 22 situation 13: a fill report of a normal order never reaches the firm on its
+    /// stream (its number is used). The gap opens with the next message and stays open until
+    /// the venue answers the ResendRequest with a GapFill 0.1–0.6 s after the MissingFill's
+    /// grace deadline (the twin's arrival + grace): the MissingFill is decided while it is open.
+    fn lost_fill(&mut self) -> Option<Option<Placed>> {
+        let Some(dir) = self.pick_dir(2 * EDGE + 2, true) else { return Some(None) };
+        let l = &self.lists[usize::from(dir)];
+        let i = self.rng.random_range(EDGE..=l.len() - EDGE - 2);
+        let (prev, item, next) = (l[i - 1], l[i], l[i + 1]);
+        let Kind::Er(e) = self.day.msgs[item as usize].kind else { return None };
+        let er = self.day.ers[e as usize];
+        let info = &self.day.orders[er.order as usize];
+        if er.exec_type != code::TRADE
+            || er.fill_id == NO_FILL
+            || info.label != "normal"
+            || info.internal
+            || self.lost_fill_orders.contains(&er.order)
+        {
+            return None;
+        }
+        let ers = &self.day.ers[info.er_start as usize..info.er_end as usize];
+        let twin = ers.iter().position(|t| t.stream != er.stream && t.fill_id == er.fill_id)? + info.er_start as usize;
+        let twin_at = self.day.msgs.iter().filter(|m| m.written && matches!(m.kind, Kind::Er(t) if t as usize == twin));
+        let deadline = twin_at.map(|m| m.arrival).min()? + self.grace_us;
+        let an = self.arr(next);
+        if an + 100_000 > deadline {
+            return None;
+        }
+        let q = an + self.rng.random_range(50..=500);
+        let g = deadline + self.rng.random_range(100_000..=600_000);
+        if !self.claim(dir, self.arr(prev), g, Some((reverse(dir), q))) {
+            return None;
+        }
+        let orig_sending = self.day.msgs[item as usize].sending;
+        self.day.msgs[item as usize].rule = Rule::Withheld;
+        self.day.msgs[item as usize].written = false;
+        let sending = sending_time(self.rng, dir, g);
+        let kind = Kind::GapFillTo { of: item, plus: 1 };
+        self.push(Msg { orig_sending, poss_dup: true, rule: Rule::CopyOf(item), ..Msg::new(dir, kind, g, sending) });
+        self.resend_request(dir, q, item, 0);
+        self.lost_fill_orders.push(er.order);
+        Some(Some(Placed::LostFill { dir, item }))
+    }
+
+    /// Issue 22 situation 5: a venue replays its whole drop-copy session about 80 s after the
+    /// day's last report (after every finished order retired): the firm asks for 2..0 and the
+    /// venue re-sends every message it had sent, PossDupFlag=Y with OrigSendingTime, each run
+    /// of session messages (heartbeats) as one GapFill. Placed first: it takes its direction for
+    /// the whole day.
+    fn session_replay(&mut self) -> Option<Option<Placed>> {
+        let dc: Vec<u8> = (0..NDIRS as u8)
+            .filter(|&d| DIRS[usize::from(d)].stream == DROPCOPY && !DIRS[usize::from(d)].firm_side)
+            .filter(|&d| self.lists[usize::from(d)].len() > 2 * EDGE)
+            .collect();
+        if dc.is_empty() {
+            return Some(None);
+        }
+        let dir = dc[self.rng.random_range(0..dc.len())];
+        let last_report = self.day.msgs.iter().filter(|m| matches!(m.kind, Kind::Er(_))).map(|m| m.arrival).max();
+        let at = last_report.unwrap_or(0) + REPLAY_AFTER_US + self.rng.random_range(0..=2_000_000);
+        if !self.claim(dir, i64::MIN, i64::MAX, Some((reverse(dir), at))) {
+            return Some(None);
+        }
+        self.excluded = Some(dir);
+        let sending = sending_time(self.rng, reverse(dir), at);
+        self.push(Msg::new(reverse(dir), Kind::ResendAll, at, sending));
+        let sent: Vec<u32> =
+            self.lists[usize::from(dir)].iter().copied().filter(|&m| self.arr(m) < at).skip(1).collect();
+        let mut t = at + self.rng.random_range(1_000..=5_000);
+        let mut j = 0;
+        while j < sent.len() {
+            let first = self.day.msgs[sent[j] as usize];
+            let sending = sending_time(self.rng, dir, t);
+            let resend = if matches!(first.kind, Kind::Er(_)) {
+                j += 1;
+                Msg {
+                    arrival: t,
+                    sending,
+                    orig_sending: first.sending,
+                    poss_dup: true,
+                    rule: Rule::CopyOf(sent[j - 1]),
+                    ..first
+                }
+            } else {
+                let run =
+                    sent[j..].iter().take_while(|&&m| !matches!(self.day.msgs[m as usize].kind, Kind::Er(_))).count();
+                let last = sent[j + run - 1];
+                let gap_fill = Msg::new(dir, Kind::GapFillTo { of: last, plus: 1 }, t, sending);
+                let m = Msg { orig_sending: first.sending, poss_dup: true, rule: Rule::CopyOf(sent[j]), ..gap_fill };
+                j += run;
+                m
+            };
+            self.push(resend);
+            t += self.rng.random_range(5..=40);
+        }
+        Some(Some(Placed::SessionReplay { dir }))
     }
 }
 
 /// Places the session faults (as many as fit) and returns where they went.
-pub(crate) fn inject(day: &mut Day, faults: &[SessionFault], rng: &mut ChaCha8Rng) -> Vec<Placed> {
+pub(crate) fn inject(day: &mut Day, faults: &[SessionFault], grace_us: i64, rng: &mut ChaCha8Rng) -> Vec<Placed> {
     let lists = sorted_lists(day);
-    let mut placer = Placer { day, rng, lists, reserved: (0..NDIRS).map(|_| Reserved::default()).collect() };
+    let mut placer = Placer {
+        day,
+        rng,
+        lists,
+        reserved: (0..NDIRS).map(|_| Reserved::default()).collect(),
+        excluded: None,
+        lost_fill_orders: Vec::new(),
+        grace_us,
+    };
     let mut placed = Vec::new();
     let mut saturated: Vec<SessionFault> = Vec::new();
     for &fault in faults {
@@ -331,6 +495,7 @@ pub(crate) fn assign_seqs(day: &mut Day, first: Option<&[u64]>) -> Vec<u64> {
                     next = seq + jump;
                     seq
                 }
+                Rule::Before(of) => day.msgs[of as usize].seq.saturating_sub(1),
             };
             day.msgs[i].seq = seq;
         }
@@ -374,8 +539,74 @@ pub(crate) fn gap_expectations(day: &Day, placed: &[Placed]) -> Vec<Expected> {
                 let e = seq(msg);
                 out.push(gap(dir, "reset", e, e + jump));
             }
+            Placed::LateOriginal { dir, late, early } => {
+                let e = seq(late);
+                out.push(gap(dir, "gap", e, seq(early)));
+                out.push(gap(dir, "gap_filled", e, e));
+            }
+            Placed::LostFill { dir, item } => {
+                let e = seq(item);
+                out.push(gap(dir, "gap", e, e + 1));
+                out.push(gap(dir, "gap_filled", e, e));
+            }
+            Placed::SessionReplay { .. } => {}
         }
     }
+    out
+}
+
+/// The MissingFill of each fill withheld for good (the situation 13 faults): missing on its
+/// stream, its twin's ExecID.
+pub(crate) fn lost_fill_expectations(day: &Day, placed: &[Placed]) -> Vec<Expected> {
+    let mut out = Vec::new();
+    for p in placed {
+        let Placed::LostFill { item, .. } = *p else { continue };
+        let Kind::Er(e) = day.msgs[item as usize].kind else { continue };
+        let er = &day.ers[e as usize];
+        let info = &day.orders[er.order as usize];
+        let ers = &day.ers[info.er_start as usize..info.er_end as usize];
+        let Some(twin) = ers.iter().find(|t| t.stream != er.stream && t.fill_id == er.fill_id) else { continue };
+        out.push(Expected::Order {
+            order_id: crate::model::root_cl_ord_id(day.first_order, er.order),
+            kind: "MissingFill",
+            symbol: SYMBOLS[usize::from(info.symbol)].name.to_string(),
+            venue: day.venue_label(er.order).to_string(),
+            side: Some(STREAM_NAMES[usize::from(er.stream)]),
+            exec_id: Some(twin.exec_id.text()),
+            rejected_only: false,
+            gap_exposure: false,
+        });
+    }
+    out
+}
+
+/// The orders each placed issue 22 situation touches, with its scenario name: the report moved
+/// by a late original, the order of a lost fill, every order whose reports a replay re-sends.
+pub(crate) fn situation_orders(day: &Day, placed: &[Placed]) -> Vec<(u32, &'static str)> {
+    let order_of = |m: u32| match day.msgs[m as usize].kind {
+        Kind::Er(e) => Some(day.ers[e as usize].order),
+        _ => None,
+    };
+    let mut out = Vec::new();
+    for p in placed {
+        match *p {
+            Placed::LateOriginal { late, early, .. } => {
+                out.extend(order_of(late).map(|o| (o, "late_original")));
+                out.extend(order_of(early).map(|o| (o, "late_original")));
+            }
+            Placed::LostFill { item, .. } => out.extend(order_of(item).map(|o| (o, "gap_exposure"))),
+            Placed::SessionReplay { dir } => {
+                let replayed = day.msgs.iter().filter(|m| m.dir == dir && m.poss_dup);
+                out.extend(replayed.filter_map(|m| match m.kind {
+                    Kind::Er(e) => Some((day.ers[e as usize].order, "late_after_retirement")),
+                    _ => None,
+                }));
+            }
+            _ => {}
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
     out
 }
 
@@ -397,7 +628,7 @@ mod tests {
             first_order: 0,
         };
         let mut rng = ChaCha8Rng::seed_from_u64(1);
-        add_admin(&mut day, &cfg, &mut rng);
+        add_admin(&mut day, &cfg, 0, &mut rng);
         let next = assign_seqs(&mut day, None);
         assert_eq!(next.len(), NDIRS);
         for (d, list) in sorted_lists(&day).iter().enumerate() {

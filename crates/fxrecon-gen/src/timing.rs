@@ -3,13 +3,13 @@
 //! Pairs compared across the streams: each logical fill delivered on both (first delivery on
 //! each stream), and for each OrdStatus the first non-fill report carrying it on each stream
 //! (FIX 4.2 Replaced is already stored as the live status). A pair more than `timing_ms` apart
-//! makes the order a TimingAnomaly.
+//! makes the order a TimingAnomaly. OrderCancelRejects are no ExecutionReports: never paired.
 //!
 //! Read-only over the day: this module must never move an arrival time or add messages.
 
 use crate::config::GenConfig;
 use crate::expected::Expected;
-use crate::model::{Day, Kind, NO_FILL, SYMBOLS, VENUES, code, root_cl_ord_id};
+use crate::model::{Day, NO_FILL, SYMBOLS, code, root_cl_ord_id};
 
 /// Slot of an OrdStatus in the per-order first-arrival table.
 fn status_slot(status: u8) -> usize {
@@ -30,13 +30,7 @@ fn status_slot(status: u8) -> usize {
 /// TimingAnomaly records for every order whose paired arrivals differ by more than the threshold.
 pub(crate) fn timing_expectations(day: &Day, cfg: &GenConfig) -> Vec<Expected> {
     let threshold = cfg.timing_ms.max(0).saturating_mul(1000);
-    let mut first = vec![i64::MAX; day.ers.len()];
-    for m in day.msgs.iter().filter(|m| m.written) {
-        if let Kind::Er(e) = m.kind {
-            let slot = &mut first[e as usize];
-            *slot = (*slot).min(m.arrival);
-        }
-    }
+    let first = day.first_arrivals();
     let mut out = Vec::new();
     for (oi, o) in day.orders.iter().enumerate() {
         let range = o.er_start as usize..o.er_end as usize;
@@ -59,21 +53,22 @@ pub(crate) fn timing_expectations(day: &Day, cfg: &GenConfig) -> Vec<Expected> {
                         late |= (arr - other_arr).abs() > threshold;
                     }
                 }
-            } else if !matches!(e.exec_type, code::TRADE_CANCEL | code::TRADE_CORRECT) {
+            } else if !matches!(e.exec_type, code::TRADE_CANCEL | code::TRADE_CORRECT | code::CANCEL_REJECT) {
                 let slot = &mut status_first[status_slot(e.status)][stream];
                 *slot = (*slot).min(arr);
             }
         }
         late |= status_first.iter().any(|[p, d]| *p != i64::MAX && *d != i64::MAX && (p - d).abs() > threshold);
         if late {
-            let v = &VENUES[usize::from(o.venue)];
             out.push(Expected::Order {
                 order_id: root_cl_ord_id(day.first_order, oi as u32),
                 kind: "TimingAnomaly",
                 symbol: SYMBOLS[usize::from(o.symbol)].name.to_string(),
-                venue: if o.label_is_sender { v.dc_sender } else { v.name }.to_string(),
+                venue: day.venue_label(oi as u32).to_string(),
                 side: None,
                 exec_id: None,
+                rejected_only: false,
+                gap_exposure: false,
             });
         }
     }

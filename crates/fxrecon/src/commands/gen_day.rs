@@ -16,9 +16,14 @@ pub struct Args {
     /// Directory for primary.fix, dropcopy.fix and expected.jsonl.
     #[arg(long)]
     out_dir: PathBuf,
-    /// Fault scenario, or `mixed`.
+    /// Fault scenario: a classic fault, `mixed` (every classic fault), an issue 22 situation
+    /// (`refused_replace`, `late_after_retirement`, `gap_exposure`, …) or `hard` (every situation
+    /// and every classic fault, mixed with normal flow).
     #[arg(long, default_value = "mixed")]
     scenario: fxrecon_gen::Scenario,
+    /// The hard mix: the same as `--scenario hard`.
+    #[arg(long, conflicts_with = "scenario")]
+    hard: bool,
     /// Fraction of orders that get a fault.
     #[arg(long, default_value_t = 0.02)]
     fault_rate: f64,
@@ -33,7 +38,7 @@ pub fn run(a: Args) -> Result<()> {
     let cfg = fxrecon_gen::GenConfig {
         orders: a.orders,
         seed: a.seed,
-        scenario: a.scenario,
+        scenario: if a.hard { fxrecon_gen::Scenario::Hard } else { a.scenario },
         fault_rate: a.fault_rate,
         ..fxrecon_gen::GenConfig::default()
     };
