@@ -8,9 +8,18 @@
 use crate::decimal::{Price, Qty};
 use crate::event::{ExecEvent, OrdStatus, has};
 use crate::snapshot::{SnapReader, SnapWriter, SnapshotError};
+use crate::text::Id;
 use crate::time::Micros;
 
 const NEVER: Micros = Micros(i64::MIN);
+
+/// The 32-bit hash kept of a refused request's ClOrdID (never 0, which means none). Only ever
+/// compared with the ClOrdIDs of one order's reports on one stream.
+fn request_hash(cl_ord_id: &Id) -> u32 {
+    use core::hash::BuildHasher;
+    let h = foldhash::fast::FixedState::with_seed(0x7265_6675_7365_6421).hash_one(cl_ord_id.as_bytes());
+    (h as u32) | 1
+}
 
 /// What one stream says about an order.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -38,6 +47,10 @@ pub struct OrderView {
     pub known: u16,
     /// Event time of the first non-fill report carrying each OrdStatus (for timing checks).
     status_first: [Micros; OrdStatus::COUNT],
+    /// A 32-bit hash (never 0) of the ClOrdID of the last replace or cancel request this
+    /// stream saw refused, or 0: a copy of that request arriving after its refusal (resent
+    /// after a gap, or a late original) is history and changes nothing (contract 2.1).
+    refused_request: u32,
 }
 
 impl Default for OrderView {
@@ -54,6 +67,7 @@ impl Default for OrderView {
             only_rejected: true,
             known: 0,
             status_first: [NEVER; OrdStatus::COUNT],
+            refused_request: 0,
         }
     }
 }
@@ -152,6 +166,18 @@ impl OrderView {
         if self.chain_depth >= refused && refused > accepted {
             self.chain_depth = accepted;
         }
+    }
+
+    /// Notes that this stream saw the request with ClOrdID `cl_ord_id` refused: a pending
+    /// report of it that arrives later is [`Self::is_refused_request`].
+    pub fn note_refused_request(&mut self, cl_ord_id: &Id) {
+        self.refused_request = request_hash(cl_ord_id);
+    }
+
+    /// True when `cl_ord_id` is the request this stream last saw refused.
+    #[inline]
+    pub fn is_refused_request(&self, cl_ord_id: &Id) -> bool {
+        self.refused_request != 0 && self.refused_request == request_hash(cl_ord_id)
     }
 
     /// Takes in the view the same stream had of another part of the order (a provisional part
@@ -255,13 +281,14 @@ impl OrderView {
         for t in &self.status_first {
             d.i64(t.0);
         }
+        d.u64(u64::from(self.refused_request));
     }
 
     /// Writes the view into a snapshot.
     pub fn save(&self, w: &mut SnapWriter<'_>) {
         w.put(&self.seen).put(&self.status).put(&self.order_qty).put(&self.cum_qty).put(&self.leaves_qty);
         w.put(&self.avg_px).put(&self.price).put(&self.chain_depth).put(&self.only_rejected).put(&self.known);
-        w.put(&self.status_first);
+        w.put(&self.status_first).put(&self.refused_request);
     }
 
     /// Reads a view written by [`OrderView::save`].
@@ -278,6 +305,7 @@ impl OrderView {
             only_rejected: r.get()?,
             known: r.get()?,
             status_first: r.get()?,
+            refused_request: r.get()?,
         })
     }
 

@@ -22,7 +22,8 @@ use crate::snapshot::{SnapReader, SnapWriter, SnapshotError};
 use crate::time::Micros;
 
 /// First bytes of a reconciler snapshot (format version 4: the store holds the retired-order
-/// memory and the configuration its size (contract 2.2); version 3: orders hold several
+/// memory and the configuration its size (contract 2.2), views the request they saw refused;
+/// version 3: orders hold several
 /// OrderIDs and provisional parts (contract 2.1); version 2: views record which values their
 /// stream reported, the configuration holds the AvgPx tolerance).
 const SNAPSHOT_MAGIC: &[u8; 8] = b"FXRSTAT4";
@@ -462,6 +463,14 @@ impl Reconciler {
                 self.record_exec(idx, record);
                 self.refuse_link(idx, ev);
             }
+            ExecType::PendingReplace | ExecType::PendingCancel
+                if self.store.order(idx).views[s.index()].is_refused_request(&ev.cl_ord_id) =>
+            {
+                // The request was refused before this copy of it arrived (a PendingReplace
+                // resent after a gap, a late original): history, not the order's state now.
+                self.record_exec(idx, record);
+                self.stats.stale_reports += 1;
+            }
             _ => {
                 self.record_exec(idx, record);
                 let status = ev.normalized_status();
@@ -579,12 +588,17 @@ impl Reconciler {
     }
 
     /// The request `ev` refused (its ClOrdID, naming the link it wanted to replace in 41) is
-    /// no link of the chain: the stream's view falls back to the last accepted link.
+    /// no link of the chain: the stream's view falls back to the last accepted link, and a copy of
+    /// the request that arrives after its refusal changes nothing.
     fn refuse_link(&mut self, idx: OrderIdx, ev: &ExecEvent) {
         let refused = self.store.chain_depth_of(&ev.cl_ord_id);
         let accepted = self.store.chain_depth_of(&ev.orig_cl_ord_id);
+        let view = &mut self.store.order_mut(idx).views[ev.stream.index()];
         if let (Some(r), Some(a)) = (refused, accepted) {
-            self.store.order_mut(idx).views[ev.stream.index()].refuse_link(r, a);
+            view.refuse_link(r, a);
+        }
+        if !ev.cl_ord_id.is_empty() {
+            view.note_refused_request(&ev.cl_ord_id);
         }
     }
 

@@ -353,21 +353,58 @@ fn a_bust_before_its_fill_is_held_and_applied_when_the_fill_arrives() {
 #[test]
 fn a_refused_replace_never_joins_the_chain_and_a_restatement_of_the_original_applies() {
     use crate::event::MsgKind;
-    let mut ev: Vec<ExecEvent> =
-        both(0, "C1", "C0", ExecType::New, OrdStatus::New, "38=5000000|14=0", "38=5000000|14=0").into();
-    // The primary asks to replace C1 by C2 (PendingReplace on C2); the venue refuses it.
-    let mut pending =
-        report(Stream::Primary, 5, "C2", "C5", ExecType::PendingReplace, OrdStatus::PendingReplace, "38=6000000|14=0");
-    pending.orig_cl_ord_id = Id::from_bytes(b"C1").unwrap();
-    ev.push(pending);
-    let mut refusal = report(Stream::Primary, 6, "C2", "", ExecType::Other, OrdStatus::New, "");
-    refusal.kind = MsgKind::OrderCancelReject;
-    refusal.orig_cl_ord_id = Id::from_bytes(b"C1").unwrap();
-    ev.push(refusal);
-    // Later the venue restates a smaller OrderQty on C1, on both streams.
-    ev.extend(both(100, "C1", "C7", ExecType::Restated, OrdStatus::New, "38=4000000|14=0", "38=4000000|14=0"));
-    let got = divergences(&ev);
-    assert!(got.is_empty(), "{got:?}");
+    // The request (PendingReplace on C2, naming C1) and its refusal (an OrderCancelReject, or
+    // an ER 150=8 naming C1) on either stream, the refusal before or after the request (a
+    // PendingReplace resent after a gap arrives after the refusal): C2 never joins the chain,
+    // and a later restatement of a smaller OrderQty on C1, on both streams, applies.
+    for stream in [Stream::Primary, Stream::DropCopy] {
+        for refusal_first in [false, true] {
+            for as_reject_er in [false, true] {
+                let mut ev: Vec<ExecEvent> =
+                    both(0, "C1", "C0", ExecType::New, OrdStatus::New, "38=5000000|14=0", "38=5000000|14=0").into();
+                let mut pending = report(
+                    stream,
+                    5,
+                    "C2",
+                    "C5",
+                    ExecType::PendingReplace,
+                    OrdStatus::PendingReplace,
+                    "38=5000000|14=0",
+                );
+                pending.orig_cl_ord_id = Id::from_bytes(b"C1").unwrap();
+                let mut refusal = if as_reject_er {
+                    report(stream, 6, "C2", "C6", ExecType::Rejected, OrdStatus::New, "38=5000000|14=0")
+                } else {
+                    let mut r = report(stream, 6, "C2", "", ExecType::Other, OrdStatus::New, "");
+                    r.kind = MsgKind::OrderCancelReject;
+                    r
+                };
+                refusal.orig_cl_ord_id = Id::from_bytes(b"C1").unwrap();
+                if refusal_first {
+                    pending.event_time = Micros(7_000);
+                    ev.extend([refusal, pending]);
+                } else {
+                    ev.extend([pending, refusal]);
+                }
+                ev.extend(both(
+                    100,
+                    "C1",
+                    "C7",
+                    ExecType::Restated,
+                    OrdStatus::New,
+                    "38=4000000|14=0",
+                    "38=4000000|14=0",
+                ));
+                let got = divergences(&ev);
+                let case = format!("{stream:?}, refusal first {refusal_first}, ER 150=8 {as_reject_er}");
+                assert!(got.is_empty(), "{case}: {got:?}");
+                // Without the refusal, C2 is the newest link: C1's restatement is stale there.
+                let without: Vec<ExecEvent> = ev.iter().filter(|e| e.event_time != Micros(6_000)).copied().collect();
+                let kinds: Vec<DivergenceKind> = divergences(&without).iter().map(|d| d.kind).collect();
+                assert!(kinds.contains(&DivergenceKind::QuantityMismatch), "{case}, no refusal: {kinds:?}");
+            }
+        }
+    }
 }
 
 #[test]
