@@ -14,9 +14,17 @@ use fxrecon_engine::ground_truth::Finding;
 use fxrecon_gen::{GenConfig, GeneratedDay, Scenario, generate};
 use serde_json::Value;
 
-/// The hard day: 12,000 orders, a tenth of them with a fault or situation.
+/// The hard day: 12,000 orders, a tenth of them with a fault or situation (seed 1). Other days
+/// for a longer check: `FXRECON_HARD_SEED` and `FXRECON_HARD_ORDERS`.
 fn hard_config() -> GenConfig {
-    GenConfig { orders: 12_000, seed: 1, scenario: Scenario::Hard, fault_rate: 0.1, ..GenConfig::default() }
+    let env = |k: &str, default: u64| std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
+    GenConfig {
+        orders: env("FXRECON_HARD_ORDERS", 12_000) as usize,
+        seed: env("FXRECON_HARD_SEED", 1),
+        scenario: Scenario::Hard,
+        fault_rate: 0.1,
+        ..GenConfig::default()
+    }
 }
 
 fn bin() -> Command {
