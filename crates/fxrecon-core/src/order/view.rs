@@ -105,7 +105,7 @@ impl OrderView {
         } else {
             self.cum_qty
         };
-        if cum < self.cum_qty {
+        if cum < self.cum_qty || self.is_late_request(status, depth) {
             return Applied::Stale;
         }
         if status == OrdStatus::Canceled && depth < self.chain_depth && !self.status.is_terminal() {
@@ -150,6 +150,18 @@ impl OrderView {
         }
         let cum = if ev.has(has::CUM_QTY) { ev.cum_qty } else { self.cum_qty };
         self.set_quantities(ev, cum, self.status);
+    }
+
+    /// True for a pending report (PendingReplace / PendingCancel) of a request whose link this
+    /// stream already accepted: its link is older than the newest, or it is the newest and a
+    /// report of it other than pending was applied (a PendingReplace resent after its
+    /// Replaced, or delivered late). It is history and changes nothing (contract 2.1; a
+    /// pending report names the request's own ClOrdID, so one on the root, depth 0, is news).
+    #[inline]
+    fn is_late_request(&self, status: OrdStatus, depth: u16) -> bool {
+        let pending = |s: OrdStatus| matches!(s, OrdStatus::PendingReplace | OrdStatus::PendingCancel);
+        pending(status)
+            && (depth < self.chain_depth || (depth == self.chain_depth && depth > 0 && !pending(self.status)))
     }
 
     /// Applies the OrdStatus of an OrderCancelReject: a pending cancel/replace falls back.
@@ -383,6 +395,33 @@ mod tests {
         v.apply_report(&er(ExecType::Trade, OrdStatus::Filled, 45, 45), 2);
         assert_eq!(v.apply_report(&er(ExecType::PendingReplace, OrdStatus::PendingReplace, 0, 40), 2), Applied::Stale);
         assert_eq!((v.status, v.order_qty, v.cum_qty), (OrdStatus::Filled, Qty::from_int(45), Qty::from_int(45)));
+    }
+
+    #[test]
+    fn a_pending_replace_of_a_link_already_accepted_is_history() {
+        // Replaced (depth 1) then its PendingReplace resent: nothing changes, the order is New
+        // at its new quantity. A PendingReplace of an older link changes nothing either.
+        let mut v = OrderView::default();
+        v.apply_report(&er(ExecType::New, OrdStatus::New, 0, 20), 0);
+        v.apply_report(&er(ExecType::Replaced, OrdStatus::New, 0, 30), 1);
+        assert_eq!(v.apply_report(&er(ExecType::PendingReplace, OrdStatus::PendingReplace, 0, 20), 1), Applied::Stale);
+        assert_eq!((v.status, v.order_qty), (OrdStatus::New, Qty::from_int(30)));
+        assert_eq!(v.apply_report(&er(ExecType::PendingCancel, OrdStatus::PendingCancel, 0, 20), 0), Applied::Stale);
+        // The next request (depth 2) is news, and so is a second pending report of it.
+        assert_eq!(
+            v.apply_report(&er(ExecType::PendingReplace, OrdStatus::PendingReplace, 0, 30), 2),
+            Applied::Updated
+        );
+        assert_eq!(
+            v.apply_report(&er(ExecType::PendingReplace, OrdStatus::PendingReplace, 0, 30), 2),
+            Applied::Updated
+        );
+        assert_eq!(v.status, OrdStatus::PendingReplace);
+        // A pending report on the root (a venue that does not give requests their own
+        // ClOrdID) is news.
+        let mut w = OrderView::default();
+        w.apply_report(&er(ExecType::New, OrdStatus::New, 0, 20), 0);
+        assert_eq!(w.apply_report(&er(ExecType::PendingCancel, OrdStatus::PendingCancel, 0, 20), 0), Applied::Updated);
     }
 
     #[test]

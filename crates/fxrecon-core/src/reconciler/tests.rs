@@ -408,6 +408,45 @@ fn a_refused_replace_never_joins_the_chain_and_a_restatement_of_the_original_app
 }
 
 #[test]
+fn a_pending_replace_resent_after_its_replaced_changes_nothing() {
+    // C1 replaced by C2 (5M -> 3M) on the primary only; the primary's PendingReplace of C2 is
+    // resent after the Replaced (PossDup after a gap). The one break is the OrderQty the drop
+    // copy never saw replaced, not a PendingReplace-vs-New StateMismatch.
+    for both_replaced in [false, true] {
+        let mut ev: Vec<ExecEvent> =
+            both(0, "C1", "C0", ExecType::New, OrdStatus::New, "38=5000000|14=0", "38=5000000|14=0").into();
+        let mut replaced =
+            both(10, "C2", "C2", ExecType::Replaced, OrdStatus::New, "38=3000000|14=0", "38=3000000|14=0");
+        for e in &mut replaced {
+            e.orig_cl_ord_id = Id::from_bytes(b"C1").unwrap();
+        }
+        let [p, d] = replaced;
+        ev.push(p);
+        if both_replaced {
+            ev.push(d);
+        }
+        let mut pending = report(
+            Stream::Primary,
+            11,
+            "C2",
+            "C1X",
+            ExecType::PendingReplace,
+            OrdStatus::PendingReplace,
+            "38=5000000|14=0",
+        );
+        pending.orig_cl_ord_id = Id::from_bytes(b"C1").unwrap();
+        ev.push(pending);
+        let got = divergences(&ev);
+        let kinds: Vec<(DivergenceKind, String)> = got.iter().map(|d| (d.kind, d.order_id.to_string())).collect();
+        if both_replaced {
+            assert!(kinds.is_empty(), "{got:?}");
+        } else {
+            assert_eq!(kinds, [(DivergenceKind::QuantityMismatch, "C1".to_string())], "{got:?}");
+        }
+    }
+}
+
+#[test]
 fn a_cancel_of_a_replaced_leg_cancels_the_leg_not_the_order() {
     // A venue that replaces by cancel + new: the new leg D2 (naming D1), then D1 Canceled.
     let mut ev: Vec<ExecEvent> =
