@@ -238,7 +238,7 @@ fn a_venue_only_order_only_ever_rejected_is_a_phantom_of_low_severity() {
 }
 
 #[test]
-fn a_missing_fill_on_a_stream_with_an_open_gap_carries_gap_exposure() {
+fn a_missing_fill_or_a_phantom_whose_missing_side_has_an_open_gap_carries_gap_exposure() {
     let seq = |mut e: ExecEvent, n: u64| {
         e.seq = n;
         e.present |= has::SEQ;
@@ -264,6 +264,26 @@ fn a_missing_fill_on_a_stream_with_an_open_gap_carries_gap_exposure() {
     };
     assert_eq!(exposure(true), [(Some(Stream::DropCopy), true)], "the fill may be in the drop copy's gap");
     assert_eq!(exposure(false), [(Some(Stream::DropCopy), false)]);
+
+    // A venue-only order while the primary has an open gap: a PhantomOrder seen on the drop
+    // copy, exposed (its New may be in the gap), still reported at grace.
+    let venue_only = |gap: bool| {
+        let [p, d] = both(0, "K", "K0", ExecType::New, OrdStatus::New, "38=100|14=0", "38=100|14=0");
+        let v = report(Stream::DropCopy, 10, "V", "V0", ExecType::New, OrdStatus::New, "38=100|14=0");
+        let later = report(Stream::Primary, 20, "L", "L0", ExecType::New, OrdStatus::New, "38=1|14=0");
+        let l = report(Stream::DropCopy, 21, "L", "L0", ExecType::New, OrdStatus::New, "38=1|14=0");
+        vec![seq(p, 1), seq(d, 1), seq(v, 2), seq(later, if gap { 3 } else { 2 }), seq(l, 3)]
+    };
+    let phantoms = |gap| {
+        divergences(&venue_only(gap))
+            .iter()
+            .map(|d| (d.kind, d.order_id.to_string(), d.side, d.gap_exposure, d.detected_at))
+            .collect::<Vec<_>>()
+    };
+    let at = Micros(10_000 + 2_000_000);
+    let phantom = |exposed| (DivergenceKind::PhantomOrder, "V".to_string(), Some(Stream::DropCopy), exposed, at);
+    assert_eq!(phantoms(true), [phantom(true)], "the New may be in the primary's gap");
+    assert_eq!(phantoms(false), [phantom(false)]);
 }
 
 #[test]
