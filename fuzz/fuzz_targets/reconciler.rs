@@ -84,6 +84,10 @@ fn cfg() -> ReconConfig {
         max_execs: 24,
         retention_ms: 2_000,
         open_retention_ms: 4_000,
+        // A retired memory this small is often full: forgetting, reopening and resends of
+        // retired orders all happen within a few hundred events.
+        retired_memory_ms: 30_000,
+        max_retired_orders: 4,
         ..ReconConfig::default()
     }
 }
