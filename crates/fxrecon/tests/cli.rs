@@ -1,15 +1,7 @@
 //! The `fxrecon` binary end to end: exit codes, one-line errors, files written.
 
-use std::process::Command;
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_fxrecon"))
-}
-
-/// A fresh directory for one test, removed when dropped (also when the test panics).
-fn scratch(name: &str) -> tempfile::TempDir {
-    tempfile::Builder::new().prefix(&format!("fxrecon-cli-{name}-")).tempdir().unwrap()
-}
+mod common;
+use common::{bin, scratch};
 
 #[test]
 fn missing_input_file_exits_2_with_one_clear_line() {

@@ -5,41 +5,11 @@
 //! uninterrupted run, and no rejected line may be lost or written twice.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_fxrecon"))
-}
-
-/// A fresh directory for one test, removed when dropped (also when the test panics).
-fn scratch(name: &str) -> tempfile::TempDir {
-    tempfile::Builder::new().prefix(&format!("fxrecon-crash-{name}-")).tempdir().unwrap()
-}
-
-/// A running child, killed and waited for if the test fails first: it never outlives the
-/// directory it writes in.
-struct Reap(Child);
-
-impl std::ops::Deref for Reap {
-    type Target = Child;
-    fn deref(&self) -> &Child {
-        &self.0
-    }
-}
-
-impl std::ops::DerefMut for Reap {
-    fn deref_mut(&mut self) -> &mut Child {
-        &mut self.0
-    }
-}
-
-impl Drop for Reap {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+mod common;
+use common::{Reap, bin, scratch};
 
 fn xorshift(s: &mut u64) -> u64 {
     *s ^= *s << 13;

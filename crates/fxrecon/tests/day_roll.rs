@@ -5,13 +5,12 @@
 //! in use, a day directory that already holds files.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
+
+mod common;
+use common::bin;
 
 const SOH: u8 = 0x01;
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_fxrecon"))
-}
 
 fn scratch() -> tempfile::TempDir {
     tempfile::Builder::new().prefix("fxrecon-roll-").tempdir().unwrap()

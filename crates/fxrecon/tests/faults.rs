@@ -11,14 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_fxrecon"))
-}
-
-/// A fresh directory for one test, removed when dropped (also when the test panics).
-fn scratch(name: &str) -> tempfile::TempDir {
-    tempfile::Builder::new().prefix(&format!("fxrecon-faults-{name}-")).tempdir().unwrap()
-}
+mod common;
+use common::{Reap, bin, scratch};
 
 fn write_day(dir: &Path, orders: usize) -> (PathBuf, PathBuf) {
     let day = fxrecon_gen::generate(&fxrecon_gen::GenConfig { orders, seed: 17, ..Default::default() });
@@ -42,16 +36,6 @@ fn journal_records(dir: &Path) -> u64 {
     let text = String::from_utf8_lossy(&out.stdout);
     let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
     v["records"].as_u64().unwrap()
-}
-
-/// Kills the child if the test fails before it is waited for.
-struct Reap(std::process::Child);
-
-impl Drop for Reap {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 fn wait_for(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {

@@ -3,49 +3,11 @@
 //! completed day over grown inputs agreeing with `replay`, salvage backups, bounded
 //! generators, options that cannot take effect, and inputs that are empty or all rejected.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_fxrecon"))
-}
-
-/// A fresh directory for one test, removed when dropped (also when the test panics).
-fn scratch(name: &str) -> tempfile::TempDir {
-    tempfile::Builder::new().prefix(&format!("fxrecon-safety-{name}-")).tempdir().unwrap()
-}
-
-/// A running child, killed and waited for if the test fails first: it never outlives the
-/// directory it writes in (declared after it, it is dropped first).
-struct Reap(Child);
-
-impl std::ops::Deref for Reap {
-    type Target = Child;
-    fn deref(&self) -> &Child {
-        &self.0
-    }
-}
-
-impl std::ops::DerefMut for Reap {
-    fn deref_mut(&mut self) -> &mut Child {
-        &mut self.0
-    }
-}
-
-impl Drop for Reap {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn write_day(dir: &Path, orders: usize, seed: u64) -> (PathBuf, PathBuf) {
-    let day = fxrecon_gen::generate(&fxrecon_gen::GenConfig { orders, seed, ..Default::default() });
-    let (p, d) = (dir.join("primary.fix"), dir.join("dropcopy.fix"));
-    std::fs::write(&p, &day.primary).unwrap();
-    std::fs::write(&d, &day.dropcopy).unwrap();
-    (p, d)
-}
+mod common;
+use common::{Reap, bin, scratch, write_day};
 
 fn digest(path: &Path) -> (u64, u64) {
     let bytes = std::fs::read(path).unwrap();

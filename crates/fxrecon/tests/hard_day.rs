@@ -14,6 +14,9 @@ use fxrecon_engine::ground_truth::Finding;
 use fxrecon_gen::{GenConfig, GeneratedDay, Scenario, generate};
 use serde_json::Value;
 
+mod common;
+use common::bin;
+
 /// The hard day: 12,000 orders, a tenth of them with a fault or situation (seed 1). Other days
 /// for a longer check: `FXRECON_HARD_SEED` and `FXRECON_HARD_ORDERS`.
 fn hard_config() -> GenConfig {
@@ -25,10 +28,6 @@ fn hard_config() -> GenConfig {
         fault_rate: 0.1,
         ..GenConfig::default()
     }
-}
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_fxrecon"))
 }
 
 /// Runs a command; panics with its stderr unless it exits 0.

@@ -6,18 +6,12 @@
 //! process; `--status-every` prints live counters; `--check-config` and unknown config keys.
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_fxrecon"))
-}
-
-/// A fresh directory for one test, removed when dropped (also when the test panics).
-fn scratch(name: &str) -> tempfile::TempDir {
-    tempfile::Builder::new().prefix(&format!("fxrecon-life-{name}-")).tempdir().unwrap()
-}
+mod common;
+use common::{bin, scratch, write_day, write_faulty_day};
 
 /// A running `fxrecon`, killed and waited for if the test fails before it is: it never
 /// outlives the directory it writes in (declared after it, it is dropped first).
@@ -57,19 +51,6 @@ impl Drop for Running {
 }
 
 /// A generated day in `dir`: (primary, dropcopy).
-fn write_day(dir: &Path, orders: usize, seed: u64) -> (PathBuf, PathBuf) {
-    write_faulty_day(dir, orders, seed, fxrecon_gen::GenConfig::default().fault_rate)
-}
-
-/// A generated day with `fault_rate` of its orders faulty.
-fn write_faulty_day(dir: &Path, orders: usize, seed: u64, fault_rate: f64) -> (PathBuf, PathBuf) {
-    let day = fxrecon_gen::generate(&fxrecon_gen::GenConfig { orders, seed, fault_rate, ..Default::default() });
-    let (p, d) = (dir.join("primary.fix"), dir.join("dropcopy.fix"));
-    std::fs::write(&p, &day.primary).unwrap();
-    std::fs::write(&d, &day.dropcopy).unwrap();
-    (p, d)
-}
-
 /// `reconcile`'s output for the two inputs: what one uninterrupted run reports.
 fn reference(p: &Path, d: &Path, dir: &Path) -> Vec<u8> {
     let out = dir.join("reference.jsonl");
