@@ -6,7 +6,8 @@
 //! external one attached by its directory), the subscription source (`source`: an
 //! implementation of the engine's `MessageSource`, one FIX message per Aeron message), the
 //! publication sink (`sink`: an `OutputSink`, one JSON object per message), the channel and
-//! stream naming (`endpoint`), the end-of-stream marker (`marker`) and the errors (`error`).
+//! stream naming (`endpoint`), the end-of-stream marker (`marker`), a plain publisher for
+//! tools (`publisher`) and the errors (`error`).
 //! Must never: decode FIX, classify, or touch the reconciler (that is the engine's and the
 //! core's); block the reconciler (the sink runs on the output agent and gives up after a
 //! bounded retry); share an Aeron handle between threads (without rusteron's
@@ -16,5 +17,6 @@ pub mod driver;
 pub mod endpoint;
 pub mod error;
 pub mod marker;
+pub mod publisher;
 pub mod sink;
 pub mod source;

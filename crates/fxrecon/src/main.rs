@@ -13,6 +13,7 @@ mod commands;
 mod exit;
 mod logging;
 mod setup;
+mod transport;
 
 /// Counts allocations per thread for `fxrecon bench` (`allocations_after_warmup`); the hot
 /// path makes none, so the counter costs nothing where it matters.
@@ -44,6 +45,8 @@ enum Command {
     Bench(commands::bench::Args),
     /// Re-run reconciliation from a journal (byte-identical to the run that wrote it).
     Replay(commands::replay::Args),
+    /// Replay a FIX log onto an Aeron stream, then an end-of-stream marker.
+    Publish(commands::publish::Args),
     /// Inspect a journal: `verify DIR` or `dump DIR`.
     #[command(subcommand)]
     Journal(commands::journal::Command),
@@ -58,7 +61,7 @@ impl Command {
             Command::Replay(a) => a.config.as_deref(),
             #[cfg(feature = "bench")]
             Command::Bench(a) => a.config.as_deref(),
-            Command::Gen(_) | Command::Demo(_) | Command::Journal(_) => None,
+            Command::Gen(_) | Command::Demo(_) | Command::Journal(_) | Command::Publish(_) => None,
         }
     }
 }
@@ -76,6 +79,7 @@ fn main() -> ExitCode {
         Command::Bench(a) => commands::bench::run(a, cfg),
         Command::Replay(a) => commands::replay::run(a, cfg),
         Command::Journal(c) => commands::journal::run(c),
+        Command::Publish(a) => commands::publish::run(a),
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

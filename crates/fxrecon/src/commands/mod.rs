@@ -5,6 +5,7 @@ pub mod bench;
 pub mod demo;
 pub mod gen_day;
 pub mod journal;
+pub mod publish;
 pub mod reconcile;
 pub mod replay;
 pub mod run;

@@ -24,13 +24,33 @@ use crate::setup::{self, Default};
 /// Arguments of `run`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Primary (OMS / gateway) input: a file, `-` (standard input) or a FIFO (default: the
-    /// config's `[primary] path`).
+    /// Primary (OMS / gateway) input: a file, `-` (standard input), a FIFO or an Aeron
+    /// channel (`aeron:ipc`, `aeron:udp?endpoint=HOST:PORT`) (default: the config's
+    /// `[primary] path`).
     #[arg(long)]
     primary: Option<PathBuf>,
     /// Drop-copy input, as `--primary` (default: the config's `[dropcopy] path`).
     #[arg(long)]
     dropcopy: Option<PathBuf>,
+    /// Stream id of an Aeron primary input.
+    #[arg(long, default_value_t = fxrecon_aeron::endpoint::PRIMARY_STREAM_ID)]
+    primary_stream_id: i32,
+    /// Stream id of an Aeron drop-copy input.
+    #[arg(long, default_value_t = fxrecon_aeron::endpoint::DROPCOPY_STREAM_ID)]
+    dropcopy_stream_id: i32,
+    /// Also publish the divergences on this Aeron channel (one JSON object per message).
+    #[arg(long, value_name = "CHANNEL")]
+    out_aeron: Option<String>,
+    /// Stream id of `--out-aeron`.
+    #[arg(long, default_value_t = fxrecon_aeron::endpoint::OUTPUT_STREAM_ID)]
+    out_stream_id: i32,
+    /// Attach to the external Aeron media driver in DIR (`aeron.dir`); default: embed one.
+    #[arg(long, value_name = "DIR")]
+    aeron_dir: Option<PathBuf>,
+    /// Where an embedded media driver keeps its directory (`DIR/aeron-driver`; default: the
+    /// system temp directory's `fxrecon-state`).
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<PathBuf>,
     /// Divergences as JSON Lines.
     #[arg(long)]
     out: PathBuf,
@@ -97,18 +117,23 @@ struct InputPlan {
     path: PathBuf,
     follow: bool,
     kind: InputKind,
+    /// An Aeron channel rather than a path.
+    aeron: bool,
 }
 
 fn plan(flag: Option<&Path>, cfg: &fxrecon_engine::config::InputConfig, follow: bool, what: &str) -> Result<InputPlan> {
     let Some(path) = flag.or(cfg.path.as_deref()) else {
         bail!("no {what} input: give --{what} or [{what}] path in the config");
     };
+    if crate::transport::is_aeron(path) {
+        return Ok(InputPlan { path: path.to_path_buf(), follow: false, kind: InputKind::Stream, aeron: true });
+    }
     let kind = input_kind(path).with_context(|| format!("cannot open {what} input {}", path.display()))?;
     let follow = follow || cfg.follow;
     if follow && kind != InputKind::File {
         bail!("{what} input {} is not a regular file: only files can be followed", path.display());
     }
-    Ok(InputPlan { path: path.to_path_buf(), follow, kind })
+    Ok(InputPlan { path: path.to_path_buf(), follow, kind, aeron: false })
 }
 
 /// Lines of a regular file (for the pace shares), 0 for a stream.
@@ -139,6 +164,10 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
     let dropcopy = plan(a.dropcopy.as_deref(), &cfg.dropcopy, a.follow, "dropcopy")?;
     if primary.kind == InputKind::Stdin && dropcopy.kind == InputKind::Stdin {
         bail!("--primary and --dropcopy cannot both be standard input");
+    }
+    let aeron = primary.aeron || dropcopy.aeron || a.out_aeron.is_some();
+    if aeron && a.journal.is_some() {
+        bail!("--journal with Aeron inputs or outputs is not supported yet (issue 24)");
     }
     // Every path is checked before anything is opened for writing (contract 5); the journal's
     // own files count as inputs too (an output over a segment would destroy the journal).
@@ -209,10 +238,19 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
         prefault: a.prefault,
         shutdown_timeout: Duration::from_millis(cfg.shutdown_timeout_ms),
     };
+    // The media driver outlives the pipeline (declared first, dropped last).
+    let driver = match aeron {
+        true => Some(crate::transport::driver(a.aeron_dir.as_deref(), a.state_dir.as_deref())?),
+        false => None,
+    };
     let shutdown = setup::shutdown_on_signals()?;
-    let open = |p: &InputPlan, what: &str| {
-        open_input(&p.path, p.follow, cfg.max_message_bytes)
-            .with_context(|| format!("cannot open {what} input {}", p.path.display()))
+    let open = |p: &InputPlan, what: &str| match (&driver, p.aeron) {
+        (Some(d), true) => {
+            let id = if what == "primary" { a.primary_stream_id } else { a.dropcopy_stream_id };
+            crate::transport::open_source(d, &p.path, id, cfg.max_message_bytes)
+        }
+        _ => open_input(&p.path, p.follow, cfg.max_message_bytes)
+            .with_context(|| format!("cannot open {what} input {}", p.path.display())),
     };
 
     let mut recovered = None;
@@ -258,6 +296,9 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
             let mut b = PipelineBuilder::new(&cfg, opts, Intake::Sources(sources))
                 .sink(Box::new(JsonLines::new(out)))
                 .sink(Box::new(RejectLines::new(rejects)));
+            if let (Some(d), Some(channel)) = (&driver, &a.out_aeron) {
+                b = b.sink(crate::transport::open_sink(d, channel, a.out_stream_id)?);
+            }
             if let Some(dir) = journal {
                 b = b.journal(recovery::create(dir, &cfg, fsync, Some([&primary.path, &dropcopy.path]))?);
             }
