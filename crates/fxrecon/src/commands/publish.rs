@@ -57,8 +57,18 @@ pub fn run(a: Args) -> Result<()> {
     let endpoint = Endpoint::new(a.channel, stream_id);
     let log = std::fs::read(&a.file).with_context(|| format!("cannot read {}", a.file.display()))?;
     let wait = Duration::from_millis(a.wait_ms);
-    let publisher = Publisher::connect(&a.aeron_dir, endpoint.clone(), wait)
-        .with_context(|| format!("cannot publish on {endpoint} through {}", a.aeron_dir.display()))?;
+    // The driver may still be starting (a daemon launched just before): retry until `wait`.
+    let deadline = Instant::now() + wait;
+    let publisher = loop {
+        match Publisher::connect(&a.aeron_dir, endpoint.clone(), wait) {
+            Ok(p) => break p,
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("cannot publish on {endpoint} through {}", a.aeron_dir.display()));
+            }
+        }
+    };
     publisher.wait_connected(wait)?;
     let mut lines: Vec<&[u8]> = log.split(|&b| b == b'\n').collect();
     if lines.last().is_some_and(|l| l.is_empty()) {
