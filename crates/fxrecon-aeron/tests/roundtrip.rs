@@ -175,3 +175,47 @@ fn a_stale_driver_directory_is_cleaned() {
     let driver = MediaDriver::embedded(state.path(), &DriverConfig::default()).unwrap();
     assert!(!driver.dir().join("junk").exists());
 }
+
+#[test]
+fn a_publisher_that_leaves_and_comes_back_is_counted_and_logged_and_the_stream_goes_on() {
+    let state = tempfile::tempdir().unwrap();
+    let driver = MediaDriver::embedded(state.path(), &DriverConfig::default()).unwrap();
+    let endpoint = Endpoint::new("aeron:ipc", 1002);
+    let mut src = AeronSource::subscribe(driver.dir(), endpoint.clone(), SourceConfig::default()).unwrap();
+    let counters = src.counters();
+    let wait = Duration::from_secs(10);
+    let mut got = Vec::new();
+    for round in 0..2u8 {
+        let publisher = fxrecon_aeron::publisher::Publisher::connect(driver.dir(), endpoint.clone(), wait).unwrap();
+        publisher.wait_connected(wait).unwrap();
+        for i in 0..10u8 {
+            publisher.offer(&[b'a' + round, b'0' + i], wait).unwrap();
+        }
+        if round == 1 {
+            publisher.offer(END_OF_STREAM, wait).unwrap();
+        }
+        // Read what it sent before it goes (its image is then lost).
+        while got.len() < 10 * (round as usize + 1) {
+            match src.poll().unwrap() {
+                Poll::Message(SourceMessage::Whole { bytes, .. }) => got.push(bytes.to_vec()),
+                Poll::Message(other) => panic!("{other:?}"),
+                Poll::Pending => std::thread::sleep(Duration::from_millis(1)),
+                Poll::End => panic!("ended early"),
+            }
+        }
+        drop(publisher);
+        if round == 0 {
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while counters.images_lost.load(std::sync::atomic::Ordering::Relaxed) == 0 {
+                assert!(Instant::now() < deadline, "the image loss was never reported");
+                assert!(matches!(src.poll().unwrap(), Poll::Pending));
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+    }
+    assert!(matches!(read_all(&mut src, Duration::from_secs(10)).as_slice(), []), "only the end is left");
+    assert_eq!(got.len(), 20);
+    assert_eq!(got[10], b"b0");
+    assert!(counters.images_joined.load(std::sync::atomic::Ordering::Relaxed) >= 2);
+    assert!(counters.images_lost.load(std::sync::atomic::Ordering::Relaxed) >= 1);
+}
