@@ -1,6 +1,7 @@
-//! The live path over real Aeron (issue 24): two `fxrecon publish` runs replay a generated day
-//! over IPC into `fxrecon run --clock file` with Aeron inputs and an embedded media driver;
-//! the daemon's output equals `fxrecon reconcile` on the same files, byte for byte, and the
+//! The live path over real Aeron (issue 24): two `fxrecon publish` runs replay a recorded day
+//! (generated days, a hard day, the QuickFIX sample) over IPC, and over UDP on the loopback,
+//! into `fxrecon run --clock file` with Aeron inputs and an embedded media driver; the
+//! daemon's output equals `fxrecon reconcile` on the same files, byte for byte, and the
 //! divergences it publishes on the output stream are the same records.
 
 mod common;
@@ -28,10 +29,10 @@ fn wait_ok(child: &mut Reap, what: &str, limit: Duration) {
     }
 }
 
-fn publish(stream: &str, file: &Path, aeron_dir: &Path) -> Reap {
+fn publish(stream: &str, file: &Path, aeron_dir: &Path, channel: &str) -> Reap {
     Reap(
         bin()
-            .args(["publish", "--stream", stream, "--file"])
+            .args(["publish", "--stream", stream, "--channel", channel, "--file"])
             .arg(file)
             .arg("--aeron-dir")
             .arg(aeron_dir)
@@ -41,50 +42,59 @@ fn publish(stream: &str, file: &Path, aeron_dir: &Path) -> Reap {
     )
 }
 
-#[test]
-fn a_day_published_over_aeron_ipc_reconciles_as_the_files_do() {
-    let dir = scratch("aeron-live");
-    let (p, d) = write_day(dir.path(), 400, 24);
-    let want = dir.path().join("want.jsonl");
+/// A free UDP port on the loopback (free when asked; Aeron binds it soon after).
+fn free_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// The channels of the primary, drop-copy and output streams of one run.
+struct Channels {
+    primary: String,
+    dropcopy: String,
+    out: String,
+}
+
+impl Channels {
+    fn ipc() -> Self {
+        Self { primary: "aeron:ipc".into(), dropcopy: "aeron:ipc".into(), out: "aeron:ipc".into() }
+    }
+
+    fn udp() -> Self {
+        let at = |p: u16| format!("aeron:udp?endpoint=127.0.0.1:{p}");
+        Self { primary: at(free_port()), dropcopy: at(free_port()), out: at(free_port()) }
+    }
+}
+
+/// `reconcile` on `p`/`d`, then the same files published over Aeron into `run --clock file`:
+/// the daemon's output, its rejects and the divergences it publishes equal reconcile's.
+fn live_equals_offline(dir: &Path, p: &Path, d: &Path, ch: &Channels) {
+    let want = dir.join("want.jsonl");
     let status = bin()
         .args(["reconcile", "--primary"])
-        .arg(&p)
+        .arg(p)
         .arg("--dropcopy")
-        .arg(&d)
+        .arg(d)
         .arg("--out")
         .arg(&want)
         .arg("--rejects")
-        .arg(dir.path().join("want.rej"))
+        .arg(dir.join("want.rej"))
         .arg("--summary")
-        .arg(dir.path().join("want.summary"))
+        .arg(dir.join("want.summary"))
         .status()
         .unwrap();
     assert!(status.success());
 
-    let state = dir.path().join("state");
+    let state = dir.join("state");
     let aeron_dir = state.join(DRIVER_DIR_NAME);
-    let got = dir.path().join("got.jsonl");
+    let got = dir.join("got.jsonl");
     let mut daemon = Reap(
         bin()
-            .args([
-                "run",
-                "--primary",
-                "aeron:ipc",
-                "--primary-stream-id",
-                "1001",
-                "--dropcopy",
-                "aeron:ipc",
-                "--dropcopy-stream-id",
-                "1002",
-                "--clock",
-                "file",
-                "--out-aeron",
-                "aeron:ipc",
-                "--out",
-            ])
+            .args(["run", "--primary", &ch.primary, "--primary-stream-id", "1001"])
+            .args(["--dropcopy", &ch.dropcopy, "--dropcopy-stream-id", "1002"])
+            .args(["--clock", "file", "--out-aeron", &ch.out, "--out"])
             .arg(&got)
             .arg("--rejects")
-            .arg(dir.path().join("got.rej"))
+            .arg(dir.join("got.rej"))
             .arg("--state-dir")
             .arg(&state)
             .stderr(Stdio::null())
@@ -98,9 +108,9 @@ fn a_day_published_over_aeron_ipc_reconciles_as_the_files_do() {
         std::thread::sleep(Duration::from_millis(10));
     }
     let mut out =
-        AeronSource::subscribe(&aeron_dir, Endpoint::new("aeron:ipc", 2001), SourceConfig::default()).unwrap();
-    let mut primary = publish("primary", &p, &aeron_dir);
-    let mut dropcopy = publish("dropcopy", &d, &aeron_dir);
+        AeronSource::subscribe(&aeron_dir, Endpoint::new(ch.out.as_str(), 2001), SourceConfig::default()).unwrap();
+    let mut primary = publish("primary", p, &aeron_dir, &ch.primary);
+    let mut dropcopy = publish("dropcopy", d, &aeron_dir, &ch.dropcopy);
     let mut published = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
@@ -118,10 +128,49 @@ fn a_day_published_over_aeron_ipc_reconciles_as_the_files_do() {
     wait_ok(&mut primary, "publish primary", Duration::from_secs(60));
     wait_ok(&mut dropcopy, "publish dropcopy", Duration::from_secs(60));
     wait_ok(&mut daemon, "the daemon", Duration::from_secs(60));
+    drop(out);
 
     let want = std::fs::read(&want).unwrap();
     assert!(!want.is_empty(), "the day has divergences");
     assert!(std::fs::read(&got).unwrap() == want, "the daemon's output differs from reconcile's");
     assert!(published == want, "the published divergences differ from reconcile's");
-    assert_eq!(std::fs::read(dir.path().join("got.rej")).unwrap(), std::fs::read(dir.path().join("want.rej")).unwrap());
+    assert_eq!(std::fs::read(dir.join("got.rej")).unwrap(), std::fs::read(dir.join("want.rej")).unwrap());
+}
+
+#[test]
+fn generated_days_published_over_aeron_ipc_reconcile_as_the_files_do() {
+    for seed in [24, 25] {
+        let dir = scratch("aeron-live");
+        let (p, d) = write_day(dir.path(), 400, seed);
+        live_equals_offline(dir.path(), &p, &d, &Channels::ipc());
+    }
+}
+
+#[test]
+fn a_hard_day_published_over_aeron_ipc_reconciles_as_the_files_do() {
+    let dir = scratch("aeron-live-hard");
+    let status = bin()
+        .args(["gen", "--orders", "300", "--seed", "9", "--hard", "--out-dir"])
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let (p, d) = (dir.path().join("primary.fix"), dir.path().join("dropcopy.fix"));
+    live_equals_offline(dir.path(), &p, &d, &Channels::ipc());
+}
+
+#[test]
+fn the_quickfix_day_published_over_aeron_ipc_reconciles_as_the_files_do() {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/samples/quickfix-day");
+    let dir = scratch("aeron-live-quickfix");
+    live_equals_offline(dir.path(), &sample.join("primary.fix"), &sample.join("dropcopy.fix"), &Channels::ipc());
+}
+
+#[test]
+fn a_day_published_over_aeron_udp_on_the_loopback_reconciles_as_the_files_do() {
+    let dir = scratch("aeron-live-udp");
+    let (p, d) = write_day(dir.path(), 400, 26);
+    live_equals_offline(dir.path(), &p, &d, &Channels::udp());
 }
