@@ -47,6 +47,8 @@ enum Command {
     Replay(commands::replay::Args),
     /// Replay a FIX log onto an Aeron stream, then an end-of-stream marker.
     Publish(commands::publish::Args),
+    /// Print what is published on an Aeron stream (the divergence stream by default).
+    Tail(commands::tail::Args),
     /// Inspect a journal: `verify DIR` or `dump DIR`.
     #[command(subcommand)]
     Journal(commands::journal::Command),
@@ -61,7 +63,7 @@ impl Command {
             Command::Replay(a) => a.config.as_deref(),
             #[cfg(feature = "bench")]
             Command::Bench(a) => a.config.as_deref(),
-            Command::Gen(_) | Command::Demo(_) | Command::Journal(_) | Command::Publish(_) => None,
+            Command::Gen(_) | Command::Demo(_) | Command::Journal(_) | Command::Publish(_) | Command::Tail(_) => None,
         }
     }
 }
@@ -80,6 +82,7 @@ fn main() -> ExitCode {
         Command::Replay(a) => commands::replay::run(a, cfg),
         Command::Journal(c) => commands::journal::run(c),
         Command::Publish(a) => commands::publish::run(a),
+        Command::Tail(a) => commands::tail::run(a),
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,10 +2,12 @@
 //! (generated days, a hard day, the QuickFIX sample) over IPC, and over UDP on the loopback,
 //! into `fxrecon run --clock file` with Aeron inputs and an embedded media driver; the
 //! daemon's output equals `fxrecon reconcile` on the same files, byte for byte, and the
-//! divergences it publishes on the output stream are the same records.
+//! divergences it publishes on the output stream are the same records (read by a subscriber
+//! here and by `fxrecon tail`).
 
 mod common;
 
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -109,6 +111,21 @@ fn live_equals_offline(dir: &Path, p: &Path, d: &Path, ch: &Channels) {
     }
     let mut out =
         AeronSource::subscribe(&aeron_dir, Endpoint::new(ch.out.as_str(), 2001), SourceConfig::default()).unwrap();
+    // And `fxrecon tail` on it, subscribed before anything is published (it says so).
+    let mut tail = Reap(
+        bin()
+            .args(["tail", "--channel", &ch.out, "--aeron-dir"])
+            .arg(&aeron_dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut said = String::new();
+    // Kept open to the end: tail may log more (a lost image when the daemon stops).
+    let mut tail_err = BufReader::new(tail.stderr.take().unwrap());
+    tail_err.read_line(&mut said).unwrap();
+    assert!(said.starts_with("subscribed to"), "tail said {said:?}");
     let mut primary = publish("primary", p, &aeron_dir, &ch.primary);
     let mut dropcopy = publish("dropcopy", d, &aeron_dir, &ch.dropcopy);
     let mut published = Vec::new();
@@ -129,11 +146,16 @@ fn live_equals_offline(dir: &Path, p: &Path, d: &Path, ch: &Channels) {
     wait_ok(&mut dropcopy, "publish dropcopy", Duration::from_secs(60));
     wait_ok(&mut daemon, "the daemon", Duration::from_secs(60));
     drop(out);
+    let mut tailed = Vec::new();
+    tail.stdout.take().unwrap().read_to_end(&mut tailed).unwrap();
+    wait_ok(&mut tail, "tail", Duration::from_secs(30));
+    drop(tail_err);
 
     let want = std::fs::read(&want).unwrap();
     assert!(!want.is_empty(), "the day has divergences");
     assert!(std::fs::read(&got).unwrap() == want, "the daemon's output differs from reconcile's");
     assert!(published == want, "the published divergences differ from reconcile's");
+    assert!(tailed == want, "what tail printed differs from reconcile's output");
     assert_eq!(std::fs::read(dir.join("got.rej")).unwrap(), std::fs::read(dir.join("want.rej")).unwrap());
 }
 

@@ -9,3 +9,4 @@ pub mod publish;
 pub mod reconcile;
 pub mod replay;
 pub mod run;
+pub mod tail;
