@@ -3,8 +3,8 @@
 //! Owns: the benchmark suite behind `fxrecon bench` ([`bench`](mod@bench): decode, reconcile,
 //! decode + reconcile on the one-thread pipeline, the threaded pipeline unjournaled, journaled
 //! and replayed, the raw-ring and fix-codec-rs baselines, paced latency runs with the host's
-//! floor beside them, the sustained rate, the memory day and the latency plot), the soak test
-//! ([`soak`]), the host-jitter probe ([`host_jitter`]), synthetic agreeing days for load
+//! floor beside them, the sustained rate, the memory day and the latency plot), the cost of
+//! the retired-order memory ([`retired_memory`]), the soak test ([`soak`]), the host-jitter probe ([`host_jitter`]), synthetic agreeing days for load
 //! ([`synthetic`]) and the counting global allocator ([`alloc_counter`], the crate's one
 //! unsafe module). Definitions of every figure: docs/decisions.md D19.
 //!
@@ -15,5 +15,6 @@
 pub mod alloc_counter;
 pub mod bench;
 pub mod host_jitter;
+pub mod retired_memory;
 pub mod soak;
 pub mod synthetic;
