@@ -20,3 +20,4 @@ pub mod marker;
 pub mod publisher;
 pub mod sink;
 pub mod source;
+mod startup;

@@ -29,6 +29,7 @@ use rusteron_client::{Aeron, AeronContext, AeronOfferError, AeronPublication};
 use crate::endpoint::Endpoint;
 use crate::error::AeronError;
 use crate::marker::END_OF_STREAM;
+use crate::startup::await_ready;
 
 /// Settings of a publication sink.
 #[derive(Clone, Debug)]
@@ -129,20 +130,8 @@ impl AeronSink {
                 .map_err(|e| AeronError::Thread(e.to_string()))?
         };
         let waited = cfg.connect_timeout + cfg.wait_for_subscriber + Duration::from_secs(5);
-        let connected = match ready_rx.recv_timeout(waited) {
-            Ok(Ok(c)) => c,
-            Ok(Err(e)) => {
-                let _ = publisher.join();
-                return Err(e);
-            }
-            Err(_) => {
-                closing.store(true, Ordering::Release);
-                return Err(AeronError::TimedOut {
-                    what: format!("publication {endpoint}"),
-                    ms: waited.as_millis() as u64,
-                });
-            }
-        };
+        let (connected, publisher) =
+            await_ready(&ready_rx, publisher, &closing, waited, format!("publication {endpoint}"))?;
         tracing::info!(endpoint = %endpoint, connected, "publishing the divergence stream");
         Ok(Self { endpoint, ring: tx, buf: Vec::with_capacity(4096), closing, publisher: Some(publisher), counters })
     }

@@ -32,6 +32,7 @@ use rusteron_client::{
 use crate::endpoint::Endpoint;
 use crate::error::AeronError;
 use crate::marker::is_end_of_stream;
+use crate::startup::await_ready;
 
 /// Bytes before a message in a ring frame: its arrival (i64) and its length (u64).
 const HEADER: usize = 16;
@@ -129,20 +130,7 @@ impl AeronSource {
                 .map_err(|e| AeronError::Thread(e.to_string()))?
         };
         let waited = cfg.connect_timeout + Duration::from_secs(5);
-        match ready_rx.recv_timeout(waited) {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => {
-                let _ = poller.join();
-                return Err(e);
-            }
-            Err(_) => {
-                stop.store(true, Ordering::Release);
-                return Err(AeronError::TimedOut {
-                    what: format!("subscription {endpoint}"),
-                    ms: waited.as_millis() as u64,
-                });
-            }
-        }
+        let ((), poller) = await_ready(&ready_rx, poller, &stop, waited, format!("subscription {endpoint}"))?;
         tracing::info!(endpoint = %endpoint, dir = %aeron_dir.display(), "subscribed");
         Ok(Self {
             endpoint,
