@@ -14,6 +14,7 @@ use super::joins::Joins;
 use super::order_record::{Order, OrderIdx};
 use super::retired_memory::{RetiredMemory, RetiredRef};
 use super::ring_queue::RingQueue;
+use crate::event::Stream;
 use crate::time::Micros;
 
 /// The store is full of live orders and none is retired: the new order cannot be tracked.
@@ -108,6 +109,27 @@ pub struct OrderStore {
     /// The event time of the latest [`OrderStore::retire_idle`]: an order evicted from a full
     /// store is remembered as retired then.
     pub(super) clock: Micros,
+    /// How far the next order due to retire has been brought into cache (a hint only: never
+    /// in a snapshot or the digest; see [`OrderStore::warm_next_retiring`]).
+    pub(super) warm: WarmCursor,
+}
+
+/// The next retiring order whose execution records are being prefetched, one record per
+/// [`OrderStore::retire_idle`] call, so that remembering it later does not wait on memory.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct WarmCursor {
+    /// The order (slot and generation); `NONE` slot: nothing under way.
+    pub(super) order: (OrderIdx, u32),
+    /// The stream whose list is being walked.
+    pub(super) stream: Stream,
+    /// The record prefetched last (its `next` is read on the following call), or `NONE`.
+    pub(super) at: ExecIdx,
+}
+
+impl Default for WarmCursor {
+    fn default() -> Self {
+        Self { order: (NONE, 0), stream: Stream::Primary, at: NONE }
+    }
 }
 
 impl OrderStore {
@@ -143,6 +165,7 @@ impl OrderStore {
             joins: Joins::default(),
             retired: RetiredMemory::with_capacity(retired.orders, retired.keep_us),
             clock: Micros(i64::MIN),
+            warm: WarmCursor::default(),
         }
     }
 
