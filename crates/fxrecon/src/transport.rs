@@ -12,6 +12,7 @@ use fxrecon_aeron::driver::{DriverConfig, MediaDriver};
 use fxrecon_aeron::endpoint::Endpoint;
 use fxrecon_aeron::source::{AeronSource, SourceConfig};
 use fxrecon_engine::ingest::source::MessageSource;
+use fxrecon_engine::pipeline::inputs::InputIdentity;
 
 /// Whether `input` names an Aeron channel (`aeron:ipc`, `aeron:udp?...`) rather than a path.
 pub fn is_aeron(input: &Path) -> bool {
@@ -32,6 +33,15 @@ pub fn driver(aeron_dir: Option<&Path>, state_dir: Option<&Path>) -> Result<Medi
                 .with_context(|| format!("cannot start an embedded media driver under {}", state.display()))
         }
     }
+}
+
+/// What a journal records of an input: an Aeron stream (`stream_id` given) by its channel and
+/// id, a file by its contents.
+pub fn identity(input: &Path, stream_id: Option<i32>) -> Result<InputIdentity> {
+    Ok(match stream_id {
+        Some(id) => InputIdentity::transport(Endpoint::new(input.to_string_lossy(), id).to_string()),
+        None => InputIdentity::of(input).with_context(|| format!("cannot read input {}", input.display()))?,
+    })
 }
 
 /// Subscribes to `channel` stream `stream_id` as an input of messages up to `max` bytes.

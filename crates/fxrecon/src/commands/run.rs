@@ -166,9 +166,14 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
         bail!("--primary and --dropcopy cannot both be standard input");
     }
     let aeron = primary.aeron || dropcopy.aeron || a.out_aeron.is_some();
-    if aeron && a.journal.is_some() {
-        bail!("--journal with Aeron inputs or outputs is not supported yet (issue 24)");
-    }
+    // What a journal records of the inputs: an Aeron stream is known by its channel and id.
+    let identities = match primary.aeron || dropcopy.aeron {
+        true => Some([
+            crate::transport::identity(&primary.path, primary.aeron.then_some(a.primary_stream_id))?,
+            crate::transport::identity(&dropcopy.path, dropcopy.aeron.then_some(a.dropcopy_stream_id))?,
+        ]),
+        false => None,
+    };
     // Every path is checked before anything is opened for writing (contract 5); the journal's
     // own files count as inputs too (an output over a segment would destroy the journal).
     let journal_files = match &a.journal {
@@ -256,6 +261,9 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
     let mut recovered = None;
     let builder = match &a.journal {
         Some(dir) if recovering => {
+            if let Some(ids) = &identities {
+                recovery::check_identities(dir, ids)?;
+            }
             let r = recovery::recover(
                 dir,
                 &cfg,
@@ -265,7 +273,7 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
                 a.salvage,
                 &opts,
                 shutdown.clone(),
-                Some([&primary.path, &dropcopy.path]),
+                identities.is_none().then_some([&primary.path, &dropcopy.path]),
             )?;
             let out = std::fs::OpenOptions::new()
                 .append(true)
@@ -282,12 +290,16 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
             };
             let sources = [open(&primary, "primary")?, open(&dropcopy, "dropcopy")?];
             recovered = Some(r.report);
-            PipelineBuilder::new(&cfg, opts, Intake::Sources(sources))
+            let mut b = PipelineBuilder::new(&cfg, opts, Intake::Sources(sources))
                 .start_from(r.state)
                 .journal(r.journal)
                 .skipping(r.already)
                 .sink(Box::new(JsonLines::new(std::io::BufWriter::with_capacity(1 << 16, out))))
-                .sink(Box::new(RejectLines::new(rejects)))
+                .sink(Box::new(RejectLines::new(rejects)));
+            if let (Some(d), Some(channel)) = (&driver, &a.out_aeron) {
+                b = b.sink(crate::transport::open_sink(d, channel, a.out_stream_id)?);
+            }
+            b
         }
         journal => {
             let sources = [open(&primary, "primary")?, open(&dropcopy, "dropcopy")?];
@@ -300,7 +312,10 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
                 b = b.sink(crate::transport::open_sink(d, channel, a.out_stream_id)?);
             }
             if let Some(dir) = journal {
-                b = b.journal(recovery::create(dir, &cfg, fsync, Some([&primary.path, &dropcopy.path]))?);
+                b = b.journal(match identities {
+                    Some(ids) => recovery::create_with(dir, &cfg, fsync, Some(ids))?,
+                    None => recovery::create(dir, &cfg, fsync, Some([&primary.path, &dropcopy.path]))?,
+                });
             }
             b
         }
