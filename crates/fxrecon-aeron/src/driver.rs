@@ -42,7 +42,8 @@ pub struct DriverConfig {
     /// `yield`, `spin`).
     pub idle_strategy: String,
     /// How long a client may be silent before the driver drops it and its publications (a
-    /// killed publisher's image is then lost; Aeron's default is 10 s).
+    /// killed publisher's image is then lost; Aeron's default is 10 s; more than its 1 s timer
+    /// interval).
     pub client_liveness_timeout: Duration,
 }
 
@@ -131,6 +132,9 @@ impl MediaDriver {
         set("mtu_length", ctx.set_mtu_length(cfg.mtu_length))?;
         let liveness = cfg.client_liveness_timeout.as_nanos().min(u64::MAX as u128) as u64;
         set("client_liveness_timeout", ctx.set_client_liveness_timeout_ns(liveness))?;
+        // Aeron requires the unblock timeout (15 s by default) to exceed the client liveness.
+        let unblock = liveness.saturating_add(5_000_000_000).max(15_000_000_000);
+        set("publication_unblock_timeout", ctx.set_publication_unblock_timeout_ns(unblock))?;
         let stop = Arc::new(AtomicBool::new(false));
         let (ready_tx, ready_rx) = mpsc::sync_channel::<Result<(), AeronError>>(1);
         let flag = stop.clone();

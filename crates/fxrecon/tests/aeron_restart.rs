@@ -274,19 +274,19 @@ fn a_publisher_killed_and_restarted_mid_day_is_a_lost_image_and_a_gap_and_the_re
     let state = dir.join("state");
     let aeron_dir = state.join(DRIVER_DIR_NAME);
     let out = dir.join("out.jsonl");
+    // The inputs come from the config's [aeron] section only (no input flags), with stream ids
+    // of their own and a killed client dropped after two seconds instead of Aeron's ten.
+    let cfg = dir.join("fxrecon.toml");
+    std::fs::write(
+        &cfg,
+        "[aeron]\nprimary_channel = \"aeron:ipc\"\nprimary_stream_id = 3001\ndropcopy_channel = \"aeron:ipc\"\n\
+         dropcopy_stream_id = 3002\nclient_liveness_timeout_ms = 2000\n",
+    )
+    .unwrap();
     let mut daemon = Reap(
         bin()
-            .args([
-                "run",
-                "--primary",
-                "aeron:ipc",
-                "--dropcopy",
-                "aeron:ipc",
-                "--clock",
-                "file",
-                "--status-every",
-                "1",
-            ])
+            .args(["run", "--clock", "file", "--status-every", "1", "--config"])
+            .arg(&cfg)
             .arg("--state-dir")
             .arg(&state)
             .arg("--out")
@@ -301,7 +301,11 @@ fn a_publisher_killed_and_restarted_mid_day_is_a_lost_image_and_a_gap_and_the_re
     until(Duration::from_secs(30), "the daemon's media driver", || aeron_dir.join("cnc.dat").exists());
     let publish = |file: &Path, stream: &str, rate: Option<&str>| {
         let mut c = bin();
-        c.args(["publish", "--stream", stream, "--file"]).arg(file).arg("--aeron-dir").arg(&aeron_dir);
+        let id = if stream == "primary" { "3001" } else { "3002" };
+        c.args(["publish", "--stream", stream, "--stream-id", id, "--file"])
+            .arg(file)
+            .arg("--aeron-dir")
+            .arg(&aeron_dir);
         if let Some(r) = rate {
             c.args(["--rate", r]);
         }
@@ -332,4 +336,42 @@ fn a_publisher_killed_and_restarted_mid_day_is_a_lost_image_and_a_gap_and_the_re
     let got = std::fs::read(&out).unwrap();
     assert!(gap_records(&got) > 0, "no sequence gap reported");
     assert!(got == want, "the daemon's output differs from reconcile on the day without the lost lines");
+}
+
+#[test]
+fn aeron_settings_come_from_the_config_and_flags_override_them() {
+    let tmp = scratch("aeron-config");
+    let cfg = tmp.path().join("fxrecon.toml");
+    std::fs::write(
+        &cfg,
+        "[aeron]\ndir = \"/nonexistent/aeron\"\nprimary_channel = \"aeron:ipc\"\nprimary_stream_id = 11\n\
+         dropcopy_channel = \"aeron:udp?endpoint=127.0.0.1:40999\"\noutput_channel = \"aeron:ipc\"\noutput_stream_id = 21\n",
+    )
+    .unwrap();
+    let check = |extra: &[&str]| {
+        let o = bin()
+            .args(["run", "--check-config", "--out"])
+            .arg(tmp.path().join("out.jsonl"))
+            .arg("--config")
+            .arg(&cfg)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let from_config = check(&[]);
+    assert!(from_config.contains("primary:  aeron:ipc stream 11 (Aeron)"), "{from_config}");
+    assert!(from_config.contains("dropcopy: aeron:udp?endpoint=127.0.0.1:40999 stream 1002 (Aeron)"), "{from_config}");
+    assert!(from_config.contains("out-aeron: aeron:ipc stream 21"), "{from_config}");
+    assert!(from_config.contains("external media driver in /nonexistent/aeron"), "{from_config}");
+    let flagged = check(&["--primary-stream-id", "12", "--out-stream-id", "22", "--aeron-dir", "/other/aeron"]);
+    assert!(flagged.contains("primary:  aeron:ipc stream 12 (Aeron)"), "{flagged}");
+    assert!(flagged.contains("out-aeron: aeron:ipc stream 22"), "{flagged}");
+    assert!(flagged.contains("external media driver in /other/aeron"), "{flagged}");
+    // A bad value is one clear line and exit 2.
+    std::fs::write(&cfg, "[aeron]\nipc_term_buffer_bytes = 1000\n").unwrap();
+    let o = bin().args(["run", "--check-config", "--out", "x.jsonl", "--config"]).arg(&cfg).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("aeron.ipc_term_buffer_bytes"));
 }
