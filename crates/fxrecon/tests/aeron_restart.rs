@@ -375,3 +375,61 @@ fn aeron_settings_come_from_the_config_and_flags_override_them() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("aeron.ipc_term_buffer_bytes"));
 }
+
+#[test]
+fn publish_timed_sends_each_line_when_its_arrival_prefix_says() {
+    use fxrecon_aeron::source::{AeronSource, SourceConfig};
+    use fxrecon_engine::ingest::source::{MessageSource, Poll, SourceMessage};
+    let tmp = scratch("aeron-timed");
+    let driver = MediaDriver::embedded_at(&tmp.path().join("driver"), &DriverConfig::default()).unwrap();
+    let log = tmp.path().join("log.fix");
+    // Four lines over 1.2 s of log time, one without a prefix (it goes with the one before).
+    std::fs::write(
+        &log,
+        "20261125-08:00:00.000000000 : a\n20261125-08:00:00.400000000 : b\nno prefix\n20261125-08:00:01.200000000 : c\n",
+    )
+    .unwrap();
+    let mut sub =
+        AeronSource::subscribe(driver.dir(), Endpoint::new("aeron:ipc", 1001), SourceConfig::default()).unwrap();
+    let run = |sub: &mut AeronSource, speed: &str| {
+        let mut publisher = Reap(
+            bin()
+                .args(["publish", "--stream", "primary", "--timed", "--speed", speed, "--file"])
+                .arg(&log)
+                .arg("--aeron-dir")
+                .arg(driver.dir())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        let mut got = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            assert!(Instant::now() < deadline, "the stream never ended");
+            match sub.poll().unwrap() {
+                Poll::Message(SourceMessage::Whole { bytes, received }) => {
+                    got.push((bytes.to_vec(), received.unwrap().0))
+                }
+                Poll::Message(other) => panic!("{other:?}"),
+                Poll::Pending => std::thread::sleep(Duration::from_millis(1)),
+                Poll::End => break,
+            }
+        }
+        wait_exit_ok(&mut publisher, "publish --timed", Duration::from_secs(30));
+        assert_eq!(got.len(), 4);
+        assert_eq!(got[2].0, b"no prefix");
+        let gaps: Vec<i64> = got.windows(2).map(|w| w[1].1 - w[0].1).collect();
+        gaps
+    };
+    let gaps = run(&mut sub, "1");
+    // Log gaps 400 ms, 0, 800 ms (give or take the stamping, late rather on a busy machine).
+    assert!((380_000..600_000).contains(&gaps[0]), "{gaps:?}");
+    assert!(gaps[1] < 100_000, "{gaps:?}");
+    assert!((780_000..1_000_000).contains(&gaps[2]), "{gaps:?}");
+    drop(sub);
+    // Ten times faster: the whole log in about 120 ms.
+    let mut sub =
+        AeronSource::subscribe(driver.dir(), Endpoint::new("aeron:ipc", 1001), SourceConfig::default()).unwrap();
+    let fast = run(&mut sub, "10");
+    assert!((40_000..200_000).contains(&fast[0]) && fast.iter().sum::<i64>() < 400_000, "{fast:?}");
+}
