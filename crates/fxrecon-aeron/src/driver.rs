@@ -41,6 +41,10 @@ pub struct DriverConfig {
     /// The idle strategy of the driver's shared agent (Aeron's names: `backoff`, `sleeping`,
     /// `yield`, `spin`).
     pub idle_strategy: String,
+    /// How long a client may be silent before the driver drops it and its publications (a
+    /// killed publisher's image is then lost; Aeron's default is 10 s; more than its 1 s timer
+    /// interval).
+    pub client_liveness_timeout: Duration,
 }
 
 impl Default for DriverConfig {
@@ -52,6 +56,7 @@ impl Default for DriverConfig {
             ipc_term_buffer_length: 4 << 20,
             mtu_length: 1408,
             idle_strategy: "backoff".to_string(),
+            client_liveness_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -125,6 +130,11 @@ impl MediaDriver {
         set("term_buffer_length", ctx.set_term_buffer_length(cfg.term_buffer_length))?;
         set("ipc_term_buffer_length", ctx.set_ipc_term_buffer_length(cfg.ipc_term_buffer_length))?;
         set("mtu_length", ctx.set_mtu_length(cfg.mtu_length))?;
+        let liveness = cfg.client_liveness_timeout.as_nanos().min(u64::MAX as u128) as u64;
+        set("client_liveness_timeout", ctx.set_client_liveness_timeout_ns(liveness))?;
+        // Aeron requires the unblock timeout (15 s by default) to exceed the client liveness.
+        let unblock = liveness.saturating_add(5_000_000_000).max(15_000_000_000);
+        set("publication_unblock_timeout", ctx.set_publication_unblock_timeout_ns(unblock))?;
         let stop = Arc::new(AtomicBool::new(false));
         let (ready_tx, ready_rx) = mpsc::sync_channel::<Result<(), AeronError>>(1);
         let flag = stop.clone();

@@ -170,6 +170,13 @@ impl MessageSource for AeronSource {
         format!("aeron {}", self.endpoint)
     }
 
+    /// Nothing to skip: a subscription starts at the stream's current position, so what a
+    /// journal holds is never delivered again (and what was published while nobody
+    /// subscribed is gone: the session sequencer reports it as a gap).
+    fn skip(&mut self, n: u64) -> io::Result<u64> {
+        Ok(n)
+    }
+
     fn poll(&mut self) -> io::Result<Poll<'_>> {
         if self.ended {
             return Ok(Poll::End);

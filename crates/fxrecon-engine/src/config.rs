@@ -115,6 +115,8 @@ pub struct Config {
     pub dropcopy: InputConfig,
     /// The journal's files.
     pub journal: JournalConfig,
+    /// The Aeron transport (`[aeron]`).
+    pub aeron: AeronConfig,
 }
 
 /// The settings that decide what a run reports: recorded in its journal, so that a replay or
@@ -174,6 +176,7 @@ impl Default for Config {
             primary: InputConfig::default(),
             dropcopy: InputConfig::default(),
             journal: JournalConfig::default(),
+            aeron: AeronConfig::default(),
         }
     }
 }
@@ -280,6 +283,7 @@ impl Config {
         {
             return bad("log_level must be one of error, warn, info, debug, trace");
         }
+        self.aeron.validate().map_err(ConfigError::Invalid)?;
         Ok(())
     }
 
@@ -387,6 +391,87 @@ impl Config {
     }
 }
 
+/// The Aeron transport (`[aeron]`, issue 24, D61, D91): the media driver, the channels and
+/// stream ids of the inputs and the divergence output, the embedded driver's term buffers and
+/// idle behaviour. The command line overrides each of them.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AeronConfig {
+    /// The directory of an external media driver to attach to (Aeron's `aeron.dir`); unset:
+    /// the run embeds a driver under its state directory.
+    pub dir: Option<PathBuf>,
+    /// The primary input's channel, when neither `--primary` nor `[primary] path` names one.
+    pub primary_channel: Option<String>,
+    /// The primary stream id.
+    pub primary_stream_id: i32,
+    /// The drop-copy input's channel, when neither `--dropcopy` nor `[dropcopy] path` does.
+    pub dropcopy_channel: Option<String>,
+    /// The drop-copy stream id.
+    pub dropcopy_stream_id: i32,
+    /// Publish the divergences on this channel (as `--out-aeron`); unset: not published.
+    pub output_channel: Option<String>,
+    /// The divergence stream id.
+    pub output_stream_id: i32,
+    /// Term buffer length of an embedded driver's network (UDP) publications, bytes.
+    pub term_buffer_bytes: usize,
+    /// Term buffer length of its IPC publications, bytes (three terms of /dev/shm each).
+    pub ipc_term_buffer_bytes: usize,
+    /// The embedded driver's idle strategy (Aeron's names: `backoff`, `sleeping`, `yield`,
+    /// `spin`, `noop`; spinning costs a core).
+    pub idle_strategy: String,
+    /// How long an embedded driver lets a silent client live (ms): a killed publisher's image
+    /// is lost after it.
+    pub client_liveness_timeout_ms: u64,
+}
+
+impl Default for AeronConfig {
+    fn default() -> Self {
+        Self {
+            dir: None,
+            primary_channel: None,
+            primary_stream_id: 1001,
+            dropcopy_channel: None,
+            dropcopy_stream_id: 1002,
+            output_channel: None,
+            output_stream_id: 2001,
+            term_buffer_bytes: 4 << 20,
+            ipc_term_buffer_bytes: 4 << 20,
+            idle_strategy: "backoff".to_string(),
+            client_liveness_timeout_ms: 10_000,
+        }
+    }
+}
+
+impl AeronConfig {
+    /// Checks ranges and names (the message names the key).
+    pub fn validate(&self) -> Result<(), String> {
+        for (key, ch) in [
+            ("primary_channel", &self.primary_channel),
+            ("dropcopy_channel", &self.dropcopy_channel),
+            ("output_channel", &self.output_channel),
+        ] {
+            if ch.as_deref().is_some_and(|c| !c.starts_with("aeron:")) {
+                return Err(format!("aeron.{key} must be an Aeron channel (aeron:ipc, aeron:udp?endpoint=HOST:PORT)"));
+            }
+        }
+        for (key, len) in
+            [("term_buffer_bytes", self.term_buffer_bytes), ("ipc_term_buffer_bytes", self.ipc_term_buffer_bytes)]
+        {
+            if !len.is_power_of_two() || !(64 << 10..=1 << 30).contains(&len) {
+                return Err(format!("aeron.{key} must be a power of two between 65536 and 1073741824"));
+            }
+        }
+        if !["backoff", "sleeping", "yield", "spin", "noop"].contains(&self.idle_strategy.as_str()) {
+            return Err("aeron.idle_strategy must be one of backoff, sleeping, yield, spin, noop".to_string());
+        }
+        if !(2000..=600_000).contains(&self.client_liveness_timeout_ms) {
+            // Aeron needs it above its 1 s timer interval.
+            return Err("aeron.client_liveness_timeout_ms must be between 2000 and 600000".to_string());
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -451,5 +536,23 @@ mod tests {
         assert_eq!((old.retired_memory_ms, old.max_retired_orders), (0, 0));
         let lines = Config::default().sized_for_inputs(&[&b"a\n".repeat(3000), b"b\n"]);
         assert_eq!((lines.max_orders, lines.max_execs), (3003, 3003));
+    }
+
+    #[test]
+    fn aeron_settings_parse_and_impossible_ones_are_refused() {
+        let text = "[aeron]\ndir = \"/dev/shm/aeron\"\nprimary_channel = \"aeron:udp?endpoint=127.0.0.1:40123\"\nprimary_stream_id = 11\nipc_term_buffer_bytes = 65536\nidle_strategy = \"sleeping\"\n";
+        let c: Config = toml::from_str(text).unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.aeron.dir.as_deref(), Some(Path::new("/dev/shm/aeron")));
+        assert_eq!((c.aeron.primary_stream_id, c.aeron.dropcopy_stream_id, c.aeron.output_stream_id), (11, 1002, 2001));
+        assert_eq!((c.aeron.ipc_term_buffer_bytes, c.aeron.idle_strategy.as_str()), (65536, "sleeping"));
+        let bad = |a: AeronConfig| Config { aeron: a, ..Config::default() }.validate().unwrap_err().to_string();
+        let d = AeronConfig::default();
+        assert!(bad(AeronConfig { term_buffer_bytes: 100_000, ..d.clone() }).contains("aeron.term_buffer_bytes"));
+        assert!(
+            bad(AeronConfig { output_channel: Some("udp://x".into()), ..d.clone() }).contains("aeron.output_channel")
+        );
+        assert!(bad(AeronConfig { idle_strategy: "fast".into(), ..d.clone() }).contains("aeron.idle_strategy"));
+        assert!(toml::from_str::<Config>("[aeron]\nterm_buffer = 1\n").is_err());
     }
 }

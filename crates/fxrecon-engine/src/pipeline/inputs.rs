@@ -97,9 +97,41 @@ impl InputIdentity {
         Ok(Self { path: path.to_path_buf(), kind: kind.to_string(), size, head_len, head_digest })
     }
 
+    /// A transport's stream (an Aeron channel and stream id, a FIX session), known by its
+    /// name only: a restart must name the same stream.
+    pub fn transport(name: impl Into<String>) -> Self {
+        Self {
+            path: PathBuf::from(name.into()),
+            kind: "transport".to_string(),
+            size: 0,
+            head_len: 0,
+            head_digest: String::new(),
+        }
+    }
+
+    /// Why the input `now` (read from `path`) is not this one (None: it is this one, maybe
+    /// grown). A transport's stream must have the same name; a file is checked by its contents.
+    pub fn differs_from_input(&self, now: &InputIdentity) -> Option<String> {
+        if self.kind == "transport" || now.kind == "transport" {
+            return (self.kind != now.kind || self.path != now.path).then(|| {
+                format!(
+                    "is {} {}; the journal was made from {} {}",
+                    now.kind,
+                    now.path.display(),
+                    self.kind,
+                    self.path.display()
+                )
+            });
+        }
+        self.differs_from(&now.path)
+    }
+
     /// Why the input at `path` is not this one (None: it is this one, maybe grown). Streams and
     /// standard input cannot be checked (a warning says so).
     pub fn differs_from(&self, path: &Path) -> Option<String> {
+        if self.kind == "transport" {
+            return Some(format!("is a path; the journal was made from the stream {}", self.path.display()));
+        }
         if self.kind != "file" {
             tracing::warn!(input = %path.display(), "the journal's input was a stream: a restart cannot check it is the same");
             return None;

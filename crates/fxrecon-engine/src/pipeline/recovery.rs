@@ -202,6 +202,16 @@ pub fn create(
         Some([p, d]) => Some([InputIdentity::of(p)?, InputIdentity::of(d)?]),
         None => None,
     };
+    create_with(dir, cfg, fsync, inputs)
+}
+
+/// [`create`] for inputs known by their identities (a transport's stream has no path).
+pub fn create_with(
+    dir: &Path,
+    cfg: &Config,
+    fsync: FsyncPolicy,
+    inputs: Option<[InputIdentity; 2]>,
+) -> Result<JournalSetup, RecoveryError> {
     let header = JournalHeader { rules: cfg.rules(), inputs };
     // The state a rolled day left for this one (read before anything is written).
     let start = carried_state(dir, cfg)?;
@@ -215,6 +225,19 @@ pub fn check_inputs(dir: &Path, header: &JournalHeader, inputs: [&Path; 2]) -> R
     for ((stream, was), now) in ["primary", "dropcopy"].into_iter().zip(recorded).zip(inputs) {
         if let Some(why) = was.differs_from(now) {
             return Err(RecoveryError::DifferentInput { stream, path: now.to_path_buf(), why, dir: dir.to_path_buf() });
+        }
+    }
+    Ok(())
+}
+
+/// Checks that the inputs `now` (as [`create_with`] took them) are the ones the journal in
+/// `dir` was made from.
+pub fn check_identities(dir: &Path, now: &[InputIdentity; 2]) -> Result<(), RecoveryError> {
+    let header = journal_header(dir)?;
+    let Some(recorded) = &header.inputs else { return Ok(()) };
+    for ((stream, was), now) in ["primary", "dropcopy"].into_iter().zip(recorded).zip(now) {
+        if let Some(why) = was.differs_from_input(now) {
+            return Err(RecoveryError::DifferentInput { stream, path: now.path.clone(), why, dir: dir.to_path_buf() });
         }
     }
     Ok(())

@@ -1,6 +1,8 @@
 //! `fxrecon publish`: replays a FIX log onto an Aeron stream, one line per message as it
 //! stands (arrival prefix included, line end dropped), then the end-of-stream marker, so a
-//! recorded day goes through the live path deterministically (issue 24 item 4).
+//! recorded day goes through the live path deterministically (issue 24 item 4). It sends as
+//! fast as the subscriber takes them, at a fixed `--rate`, or (`--timed`) when each line's
+//! arrival-time prefix says, relative to the first (`--speed` times faster).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -38,8 +40,15 @@ pub struct Args {
     #[arg(long)]
     aeron_dir: PathBuf,
     /// Messages per second (default: as fast as the subscriber takes them).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "timed")]
     rate: Option<u64>,
+    /// Send each line when its arrival-time prefix says, relative to the first line's (a line
+    /// without a prefix goes with the one before it).
+    #[arg(long)]
+    timed: bool,
+    /// With `--timed`: replay this many times faster than the log's own times.
+    #[arg(long, default_value_t = 1.0, requires = "timed")]
+    speed: f64,
     /// How long to wait for a subscriber before giving up (milliseconds).
     #[arg(long, default_value_t = 30_000)]
     wait_ms: u64,
@@ -49,6 +58,9 @@ pub struct Args {
 pub fn run(a: Args) -> Result<()> {
     if a.rate == Some(0) {
         bail!("--rate must be > 0");
+    }
+    if !(a.speed.is_finite() && a.speed > 0.0) {
+        bail!("--speed must be > 0");
     }
     let stream_id = a.stream_id.unwrap_or(match a.stream {
         StreamName::Primary => PRIMARY_STREAM_ID,
@@ -75,16 +87,44 @@ pub fn run(a: Args) -> Result<()> {
         lines.pop();
     }
     let start = Instant::now();
+    let mut first_arrival = None;
+    let mut offset = Duration::ZERO;
     for (i, line) in lines.iter().enumerate() {
-        if let Some(rate) = a.rate {
-            let due = start + Duration::from_secs_f64(i as f64 / rate as f64);
-            if let Some(ahead) = due.checked_duration_since(Instant::now()) {
-                std::thread::sleep(ahead);
+        let due = match (a.rate, a.timed) {
+            (Some(rate), _) => Some(Duration::from_secs_f64(i as f64 / rate as f64)),
+            (None, true) => {
+                if let Some(t) = arrival(line) {
+                    let first = *first_arrival.get_or_insert(t);
+                    // A log whose times go backwards is sent at once there, never waited for.
+                    offset = offset.max(Duration::from_secs_f64((t - first).max(0) as f64 / 1e6 / a.speed));
+                }
+                Some(offset)
             }
+            (None, false) => None,
+        };
+        if let Some(ahead) = due.and_then(|d| (start + d).checked_duration_since(Instant::now())) {
+            std::thread::sleep(ahead);
         }
         publisher.offer(line.strip_suffix(b"\r").unwrap_or(line), wait)?;
     }
     publisher.offer(END_OF_STREAM, wait)?;
     eprintln!("published {} messages on {endpoint} in {:.3} s", lines.len(), start.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// The arrival time (µs) of a log line's `YYYYMMDD-HH:MM:SS.ffffff : ` prefix, if it has one.
+fn arrival(line: &[u8]) -> Option<i64> {
+    let sep = line.windows(3).take(40).position(|w| w == b" : ")?;
+    fxrecon_core::time::Micros::parse_fix(&line[..sep]).map(|m| m.0)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_arrival_prefix_is_read_and_a_line_without_one_has_none() {
+        let a = super::arrival(b"20261125-08:00:01.500000000 : 8=FIX.4.4\x019=5").unwrap();
+        let b = super::arrival(b"20261125-08:00:00.250000 : 8=FIX.4.4").unwrap();
+        assert_eq!(a - b, 1_250_000);
+        assert_eq!(super::arrival(b"8=FIX.4.4\x0135=8"), None);
+    }
 }

@@ -32,19 +32,22 @@ pub struct Args {
     /// Drop-copy input, as `--primary` (default: the config's `[dropcopy] path`).
     #[arg(long)]
     dropcopy: Option<PathBuf>,
-    /// Stream id of an Aeron primary input.
-    #[arg(long, default_value_t = fxrecon_aeron::endpoint::PRIMARY_STREAM_ID)]
-    primary_stream_id: i32,
-    /// Stream id of an Aeron drop-copy input.
-    #[arg(long, default_value_t = fxrecon_aeron::endpoint::DROPCOPY_STREAM_ID)]
-    dropcopy_stream_id: i32,
-    /// Also publish the divergences on this Aeron channel (one JSON object per message).
+    /// Stream id of an Aeron primary input (default: the config's `aeron.primary_stream_id`,
+    /// 1001).
+    #[arg(long)]
+    primary_stream_id: Option<i32>,
+    /// Stream id of an Aeron drop-copy input (default: `aeron.dropcopy_stream_id`, 1002).
+    #[arg(long)]
+    dropcopy_stream_id: Option<i32>,
+    /// Also publish the divergences on this Aeron channel (one JSON object per message;
+    /// default: the config's `aeron.output_channel`).
     #[arg(long, value_name = "CHANNEL")]
     out_aeron: Option<String>,
-    /// Stream id of `--out-aeron`.
-    #[arg(long, default_value_t = fxrecon_aeron::endpoint::OUTPUT_STREAM_ID)]
-    out_stream_id: i32,
-    /// Attach to the external Aeron media driver in DIR (`aeron.dir`); default: embed one.
+    /// Stream id of `--out-aeron` (default: `aeron.output_stream_id`, 2001).
+    #[arg(long)]
+    out_stream_id: Option<i32>,
+    /// Attach to the external Aeron media driver in DIR (default: the config's `aeron.dir`,
+    /// else embed one).
     #[arg(long, value_name = "DIR")]
     aeron_dir: Option<PathBuf>,
     /// Where an embedded media driver keeps its directory (`DIR/aeron-driver`; default: the
@@ -160,15 +163,32 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
         bail!("--fsync needs --journal (there is no journal to sync)");
     }
     let fsync = a.fsync.unwrap_or(FsyncPolicy::IntervalMs(100));
-    let primary = plan(a.primary.as_deref(), &cfg.primary, a.follow, "primary")?;
-    let dropcopy = plan(a.dropcopy.as_deref(), &cfg.dropcopy, a.follow, "dropcopy")?;
+    // Aeron settings: a flag, else the config's `[aeron]` (an input named nowhere else may be
+    // its channel there).
+    let ax = &cfg.aeron;
+    let channel = |c: &Option<String>| c.as_ref().map(PathBuf::from);
+    let primary_name = a.primary.clone().or_else(|| cfg.primary.path.clone()).or_else(|| channel(&ax.primary_channel));
+    let dropcopy_name =
+        a.dropcopy.clone().or_else(|| cfg.dropcopy.path.clone()).or_else(|| channel(&ax.dropcopy_channel));
+    let (primary_stream_id, dropcopy_stream_id) =
+        (a.primary_stream_id.unwrap_or(ax.primary_stream_id), a.dropcopy_stream_id.unwrap_or(ax.dropcopy_stream_id));
+    let (out_aeron, out_stream_id) =
+        (a.out_aeron.clone().or_else(|| ax.output_channel.clone()), a.out_stream_id.unwrap_or(ax.output_stream_id));
+    let aeron_dir = a.aeron_dir.clone().or_else(|| ax.dir.clone());
+    let primary = plan(primary_name.as_deref(), &cfg.primary, a.follow, "primary")?;
+    let dropcopy = plan(dropcopy_name.as_deref(), &cfg.dropcopy, a.follow, "dropcopy")?;
     if primary.kind == InputKind::Stdin && dropcopy.kind == InputKind::Stdin {
         bail!("--primary and --dropcopy cannot both be standard input");
     }
-    let aeron = primary.aeron || dropcopy.aeron || a.out_aeron.is_some();
-    if aeron && a.journal.is_some() {
-        bail!("--journal with Aeron inputs or outputs is not supported yet (issue 24)");
-    }
+    let aeron = primary.aeron || dropcopy.aeron || out_aeron.is_some();
+    // What a journal records of the inputs: an Aeron stream is known by its channel and id.
+    let identities = match primary.aeron || dropcopy.aeron {
+        true => Some([
+            crate::transport::identity(&primary.path, primary.aeron.then_some(primary_stream_id))?,
+            crate::transport::identity(&dropcopy.path, dropcopy.aeron.then_some(dropcopy_stream_id))?,
+        ]),
+        false => None,
+    };
     // Every path is checked before anything is opened for writing (contract 5); the journal's
     // own files count as inputs too (an output over a segment would destroy the journal).
     let journal_files = match &a.journal {
@@ -202,12 +222,26 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
         _ => None,
     };
     if a.check_config {
-        let show =
-            |p: &InputPlan| format!("{} ({:?}{})", p.path.display(), p.kind, if p.follow { ", followed" } else { "" });
+        let show = |p: &InputPlan, id: i32| match p.aeron {
+            true => format!("{} stream {id} (Aeron)", p.path.display()),
+            false => format!("{} ({:?}{})", p.path.display(), p.kind, if p.follow { ", followed" } else { "" }),
+        };
         println!("config OK");
-        println!("  primary:  {}", show(&primary));
-        println!("  dropcopy: {}", show(&dropcopy));
+        println!("  primary:  {}", show(&primary, primary_stream_id));
+        println!("  dropcopy: {}", show(&dropcopy, dropcopy_stream_id));
         println!("  out: {}", a.out.display());
+        if let Some(ch) = &out_aeron {
+            println!("  out-aeron: {ch} stream {out_stream_id}");
+        }
+        if aeron {
+            match &aeron_dir {
+                Some(d) => println!("  aeron: the external media driver in {}", d.display()),
+                None => println!(
+                    "  aeron: an embedded media driver (terms {} / ipc {} bytes, idle {})",
+                    ax.term_buffer_bytes, ax.ipc_term_buffer_bytes, ax.idle_strategy
+                ),
+            }
+        }
         println!(
             "  journal: {}",
             a.journal.as_ref().map_or("none".to_string(), |d| format!(
@@ -240,13 +274,13 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
     };
     // The media driver outlives the pipeline (declared first, dropped last).
     let driver = match aeron {
-        true => Some(crate::transport::driver(a.aeron_dir.as_deref(), a.state_dir.as_deref())?),
+        true => Some(crate::transport::driver(aeron_dir.as_deref(), a.state_dir.as_deref(), ax)?),
         false => None,
     };
     let shutdown = setup::shutdown_on_signals()?;
     let open = |p: &InputPlan, what: &str| match (&driver, p.aeron) {
         (Some(d), true) => {
-            let id = if what == "primary" { a.primary_stream_id } else { a.dropcopy_stream_id };
+            let id = if what == "primary" { primary_stream_id } else { dropcopy_stream_id };
             crate::transport::open_source(d, &p.path, id, cfg.max_message_bytes)
         }
         _ => open_input(&p.path, p.follow, cfg.max_message_bytes)
@@ -256,6 +290,9 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
     let mut recovered = None;
     let builder = match &a.journal {
         Some(dir) if recovering => {
+            if let Some(ids) = &identities {
+                recovery::check_identities(dir, ids)?;
+            }
             let r = recovery::recover(
                 dir,
                 &cfg,
@@ -265,7 +302,7 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
                 a.salvage,
                 &opts,
                 shutdown.clone(),
-                Some([&primary.path, &dropcopy.path]),
+                identities.is_none().then_some([&primary.path, &dropcopy.path]),
             )?;
             let out = std::fs::OpenOptions::new()
                 .append(true)
@@ -282,12 +319,16 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
             };
             let sources = [open(&primary, "primary")?, open(&dropcopy, "dropcopy")?];
             recovered = Some(r.report);
-            PipelineBuilder::new(&cfg, opts, Intake::Sources(sources))
+            let mut b = PipelineBuilder::new(&cfg, opts, Intake::Sources(sources))
                 .start_from(r.state)
                 .journal(r.journal)
                 .skipping(r.already)
                 .sink(Box::new(JsonLines::new(std::io::BufWriter::with_capacity(1 << 16, out))))
-                .sink(Box::new(RejectLines::new(rejects)))
+                .sink(Box::new(RejectLines::new(rejects)));
+            if let (Some(d), Some(channel)) = (&driver, &out_aeron) {
+                b = b.sink(crate::transport::open_sink(d, channel, out_stream_id)?);
+            }
+            b
         }
         journal => {
             let sources = [open(&primary, "primary")?, open(&dropcopy, "dropcopy")?];
@@ -296,11 +337,14 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
             let mut b = PipelineBuilder::new(&cfg, opts, Intake::Sources(sources))
                 .sink(Box::new(JsonLines::new(out)))
                 .sink(Box::new(RejectLines::new(rejects)));
-            if let (Some(d), Some(channel)) = (&driver, &a.out_aeron) {
-                b = b.sink(crate::transport::open_sink(d, channel, a.out_stream_id)?);
+            if let (Some(d), Some(channel)) = (&driver, &out_aeron) {
+                b = b.sink(crate::transport::open_sink(d, channel, out_stream_id)?);
             }
             if let Some(dir) = journal {
-                b = b.journal(recovery::create(dir, &cfg, fsync, Some([&primary.path, &dropcopy.path]))?);
+                b = b.journal(match identities {
+                    Some(ids) => recovery::create_with(dir, &cfg, fsync, Some(ids))?,
+                    None => recovery::create(dir, &cfg, fsync, Some([&primary.path, &dropcopy.path]))?,
+                });
             }
             b
         }
