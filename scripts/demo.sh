@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The demo, on a fresh machine too: installs what the build needs (scripts/bootstrap.sh),
-# then generates a mixed FX day in memory, reconciles it and prints injected vs detected.
+# then replays a generated mixed FX day over Aeron IPC (an embedded media driver) into the
+# daemon's pipeline and prints injected vs detected and the ingest-to-detection latency.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/bootstrap.sh

@@ -100,12 +100,39 @@ fn gen_then_reconcile_matches_ground_truth_and_is_byte_stable() {
 }
 
 #[test]
-fn demo_runs_and_reports_no_miss() {
-    let out = bin().args(["demo", "--orders", "2000"]).output().unwrap();
+fn demo_runs_over_aeron_and_reports_no_miss_and_its_latency() {
+    // The README's first command: an embedded media driver, two publishers, the pipeline.
+    let out = bin().args(["demo", "--orders", "2000", "--rate", "50000"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("reconciled over Aeron IPC"), "{text}");
     assert!(text.contains("missed 0, false alarms 0"), "{text}");
     assert!(text.contains("MissingFill"));
+    let lat = text.lines().find(|l| l.contains("ingest-to-detection latency over")).expect(&text);
+    let records: usize = lat.split_whitespace().nth(3).and_then(|n| n.parse().ok()).expect(lat);
+    assert!(records > 10, "{lat}");
+    for p in ["p50", "p99", "p99.9", "max"] {
+        assert!(lat.contains(&format!("{p} ")), "{lat}");
+    }
+}
+
+#[test]
+fn demo_in_memory_gives_the_same_table() {
+    let run = |extra: &[&str]| {
+        let out = bin().args(["demo", "--orders", "1500", "--seed", "3"]).args(extra).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout).unwrap();
+        // The per-type table: the lines between the header and the blank line after it.
+        let table: Vec<String> = text
+            .lines()
+            .skip_while(|l| !l.contains("injected"))
+            .take_while(|l| !l.trim().is_empty())
+            .map(str::to_string)
+            .collect();
+        assert!(table.len() > 3, "{text}");
+        table
+    };
+    assert_eq!(run(&["--in-memory"]), run(&[]));
 }
 
 #[test]

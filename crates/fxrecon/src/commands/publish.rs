@@ -113,7 +113,7 @@ pub fn run(a: Args) -> Result<()> {
 }
 
 /// The arrival time (µs) of a log line's `YYYYMMDD-HH:MM:SS.ffffff : ` prefix, if it has one.
-fn arrival(line: &[u8]) -> Option<i64> {
+pub(crate) fn arrival(line: &[u8]) -> Option<i64> {
     let sep = line.windows(3).take(40).position(|w| w == b" : ")?;
     fxrecon_core::time::Micros::parse_fix(&line[..sep]).map(|m| m.0)
 }
