@@ -9,4 +9,5 @@ pub mod publish;
 pub mod reconcile;
 pub mod replay;
 pub mod run;
+pub mod run_api;
 pub mod tail;
