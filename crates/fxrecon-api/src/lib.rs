@@ -6,9 +6,11 @@
 //! ring (answered between batches), divergences and gaps from the output agent's records
 //! ([`records::RecordFeed`]), health and metrics from the live counters.
 
+pub mod client;
 pub mod error;
 pub mod metrics;
 pub mod orders;
 pub mod records;
 pub mod server;
+pub mod table;
 pub mod time_range;

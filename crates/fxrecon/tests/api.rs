@@ -244,6 +244,34 @@ fn api_answers_from_a_running_daemon() {
         assert_eq!(s, status, "{path}: {v}");
         assert!(v["error"].is_string(), "{path}: {v}");
     }
+
+    // The CLI asks the same API: its JSON is the API's, its tables name what was asked.
+    let url = format!("http://{addr}");
+    let query = |args: &[&str]| {
+        let o = bin().args(["query", "--api", &url]).args(args).env_remove("FXRECON_API_TOKEN").output().unwrap();
+        (o.status.code(), String::from_utf8(o.stdout).unwrap(), String::from_utf8(o.stderr).unwrap())
+    };
+    let key = divs[0]["order_id"].as_str().unwrap();
+    let (code, json, _) = query(&["--json", "order", key]);
+    assert_eq!(code, Some(0));
+    assert_eq!(serde_json::from_str::<Value>(&json).unwrap(), get_json(&addr, &format!("/v1/orders/{key}"), None).1);
+    let (code, table, _) = query(&["order", key]);
+    assert_eq!(code, Some(0));
+    assert!(
+        table.starts_with(&format!("order {key} ")) && table.contains("\nprimary ") && table.contains("\ndropcopy "),
+        "{table}"
+    );
+    let t = types.iter().next().unwrap();
+    let (_, json, _) = query(&["--json", "divergences", "--type", t]);
+    assert_eq!(ids(&serde_json::from_str(&json).unwrap()), expect(&|d| d["type"] == *t));
+    let (_, table, _) = query(&["divergences", "--type", t]);
+    assert_eq!(table.lines().count(), 1 + expect(&|d| d["type"] == *t).len(), "{table}");
+    let (_, table, _) = query(&["gaps"]);
+    assert_eq!(table.lines().count(), 1 + gaps_in_file, "{table}");
+    let (code, _, err) = query(&["order", "NO-SUCH-ORDER"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("no order") && err.contains("404"), "{err}");
+
     term(&child);
     let mut child = child;
     let status = child.0.wait().unwrap();

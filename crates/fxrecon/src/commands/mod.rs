@@ -6,6 +6,7 @@ pub mod demo;
 pub mod gen_day;
 pub mod journal;
 pub mod publish;
+pub mod query;
 pub mod reconcile;
 pub mod replay;
 pub mod run;
