@@ -149,6 +149,7 @@ impl Drop for ApiServer {
 
 fn router(state: Arc<AppState>) -> Router {
     Router::new()
+        .route("/", get(live_page))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -170,6 +171,13 @@ async fn authorize(State(s): State<Arc<AppState>>, headers: HeaderMap, req: Requ
         }
     }
     next.run(req).await
+}
+
+/// The live page: one self-contained HTML file (no external assets), refreshing itself.
+const LIVE_PAGE: &str = include_str!("live.html");
+
+async fn live_page() -> Response {
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], LIVE_PAGE).into_response()
 }
 
 async fn healthz() -> Json<Value> {

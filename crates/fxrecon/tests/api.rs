@@ -6,8 +6,6 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -15,32 +13,9 @@ use std::time::{Duration, Instant};
 use common::{Reap, bin, scratch};
 use serde_json::Value;
 
-/// One GET over a fresh connection: status and body.
+/// One GET over a fresh connection (the CLI's own client): status and body.
 fn get(addr: &str, path: &str, token: Option<&str>) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n").unwrap();
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).unwrap();
-    let (head, body) = raw.split_once("\r\n\r\n").expect("a whole response");
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    let body =
-        if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { unchunk(body) } else { body.into() };
-    (status, body)
-}
-
-fn unchunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((len, rest)) = body.split_once("\r\n") {
-        let n = usize::from_str_radix(len.trim(), 16).unwrap();
-        if n == 0 {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        body = &rest[n + 2..];
-    }
-    out
+    fxrecon_api::client::get(addr, path, token).unwrap()
 }
 
 fn get_json(addr: &str, path: &str, token: Option<&str>) -> (u16, Value) {
@@ -244,6 +219,12 @@ fn api_answers_from_a_running_daemon() {
         assert_eq!(s, status, "{path}: {v}");
         assert!(v["error"].is_string(), "{path}: {v}");
     }
+
+    // The live page: one self-contained HTML page using only this API.
+    let (s, page) = get(&addr, "/", None);
+    assert_eq!(s, 200);
+    assert!(page.starts_with("<!doctype html>") && page.contains("/v1/divergences?open=true"));
+    assert!(!page.contains("http://") && !page.contains("https://") && !page.contains(" src="), "no external assets");
 
     // The CLI asks the same API: its JSON is the API's, its tables name what was asked.
     let url = format!("http://{addr}");
