@@ -309,3 +309,96 @@ fn token_is_checked_and_required_off_loopback() {
     let mut child = child;
     assert!(child.0.wait().unwrap().success());
 }
+
+/// Runs headless Chromium on `url` with `extra` flags (a fresh profile and temp dir under
+/// `scratch`); its stdout.
+fn chromium(scratch: &Path, url: &str, extra: &[&str]) -> String {
+    let profile = tempfile::tempdir_in(scratch).unwrap();
+    let tmp = tempfile::tempdir_in(scratch).unwrap();
+    let out = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--virtual-time-budget=5000",
+            "--window-size=1280,900",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(extra)
+        .arg(url)
+        .env("TMPDIR", tmp.path())
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .expect("chromium (installed by scripts/bootstrap-api.sh)");
+    assert!(out.status.success(), "chromium {url}: {}", out.status);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn live_page_renders_in_headless_chromium() {
+    let dir = scratch("api-live");
+    let (p, d) = common::write_faulty_day(dir.path(), 300, 11, 0.1);
+    let (out, addr_file) = (dir.path().join("out.jsonl"), dir.path().join("api.addr"));
+    let child = Reap(
+        bin()
+            .args(["run", "--follow", "--api", "127.0.0.1:0", "--primary"])
+            .arg(&p)
+            .arg("--dropcopy")
+            .arg(&d)
+            .arg("--out")
+            .arg(&out)
+            .arg("--api-addr-file")
+            .arg(&addr_file)
+            .stderr(Stdio::null())
+            .env_remove("FXRECON_API_TOKEN")
+            .spawn()
+            .unwrap(),
+    );
+    let addr = bound_addr(&addr_file);
+    let lines = settled(&addr, &out, None);
+    let (_, open) = get_json(&addr, "/v1/divergences?open=true", None);
+    let open = open["divergences"].as_array().unwrap().clone();
+    assert!(open.len() > 3, "{}", open.len());
+    let key = open[0]["order_id"].as_str().unwrap();
+    assert!(lines.iter().any(|v| v["order_id"] == key));
+
+    // Every open divergence is a row, newest first.
+    let dom = chromium(dir.path(), &format!("http://{addr}/"), &["--dump-dom"]);
+    let rows = dom.matches("<tr class=\"row\"").count();
+    assert_eq!(rows, open.len(), "{dom}");
+    let first_row = dom.find("<tr class=\"row\"").unwrap();
+    let newest = open.last().unwrap()["id"].as_u64().unwrap();
+    assert!(
+        dom[first_row..].starts_with(&format!(
+            "<tr class=\"row\" data-order=\"{}\"><td>{newest}</td>",
+            open.last().unwrap()["order_id"].as_str().unwrap()
+        )),
+        "{}",
+        &dom[first_row..first_row + 200]
+    );
+    // A search for a known order shows its rows only, and both its views.
+    let dom = chromium(dir.path(), &format!("http://{addr}/?q={key}"), &["--dump-dom"]);
+    let want = open.iter().filter(|v| v["order_id"] == key).count();
+    assert_eq!(dom.matches("<tr class=\"row\"").count(), want, "{dom}");
+    assert!(
+        dom.contains(&format!("\"order_id\": \"{key}\""))
+            && dom.contains("\"primary\":")
+            && dom.contains("\"dropcopy\":"),
+        "{dom}"
+    );
+    // A screenshot, kept as the test's artefact under the target directory.
+    let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("live-page.png");
+    let _ = std::fs::remove_file(&shot);
+    chromium(dir.path(), &format!("http://{addr}/?q={key}"), &[&format!("--screenshot={}", shot.display())]);
+    assert!(std::fs::metadata(&shot).map(|m| m.len() > 1000).unwrap_or(false), "no screenshot at {}", shot.display());
+    term(&child);
+    let mut child = child;
+    assert!(child.0.wait().unwrap().success());
+}
