@@ -4,10 +4,11 @@
 Usage: scripts/bench-api.py BIN DAYDIR [--rate 1000] [--rounds 3]
 DAYDIR holds primary.fix and dropcopy.fix (`fxrecon gen --orders N --out-dir DAYDIR`).
 Each round runs the day twice, back to back, in alternating order: once with the API up and
-nobody asking, once with a driver asking GET /v1/orders/{id} and /v1/divergences in turn at
+nobody asking, once with a driver asking GET /v1/orders/{id} and /v1/divergences?open=true&type=StateMismatch in turn (or orders only) at
 --rate requests per second over one keep-alive connection. Prints each run's messages_per_s
 (from run's summary) and the medians and their ratio.
 """
+ORDERS_ONLY = False
 import argparse, http.client, json, os, re, statistics, subprocess, sys, tempfile, threading, time
 
 def ids_of(primary):
@@ -34,7 +35,7 @@ def one_run(binary, day, rate, ids):
             t0 = time.perf_counter()
             i = 0
             while not done.is_set():
-                path = f"/v1/orders/{ids[i % len(ids)]}" if i % 2 == 0 else "/v1/divergences?open=true"
+                path = f"/v1/orders/{ids[i % len(ids)]}" if i % 2 == 0 or ORDERS_ONLY else "/v1/divergences?open=true&type=StateMismatch"
                 try:
                     c.request("GET", path)
                     r = c.getresponse()
@@ -61,7 +62,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("binary"); ap.add_argument("day")
     ap.add_argument("--rate", type=float, default=1000); ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--orders-only", action="store_true", help="ask only GET /v1/orders/{id}")
     a = ap.parse_args()
+    global ORDERS_ONLY
+    ORDERS_ONLY = a.orders_only
     ids = ids_of(os.path.join(a.day, "primary.fix"))
     quiet, asked = [], []
     for r in range(a.rounds):
