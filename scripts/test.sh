@@ -5,4 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/bootstrap.sh
 source scripts/bootstrap.sh
+source scripts/bootstrap-api.sh
 exec cargo test --workspace --locked "$@"

@@ -5,6 +5,8 @@
 //! Owns: the command and reply types and the two rings' ends. Never blocks the agent: a reply
 //! that does not fit waits for the next batch.
 
+use fxrecon_core::order::store::order_record::Order;
+use fxrecon_core::text::Id;
 use fxrecon_runtime::rings::{Consumer, Producer, RingBuffer};
 
 /// A question for the reconciler agent.
@@ -14,10 +16,12 @@ pub enum Command {
     StateDigest,
     /// Orders held now and records emitted so far.
     Sizes,
+    /// The order any of its ClOrdIDs or its OrderID names (the query API).
+    Order(Id),
 }
 
 /// The agent's answer to a [`Command`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub enum Reply {
     /// Digest of the state after the messages consumed so far.
     StateDigest {
@@ -33,6 +37,12 @@ pub enum Reply {
         /// Records emitted so far.
         records: u64,
     },
+    /// The order asked for, as the store holds it now (both views, flags).
+    Order(Box<Order>),
+    /// The order asked for is retired (the store remembers it was, contract 2.2).
+    Retired,
+    /// No order is known by that id.
+    NoOrder,
 }
 
 /// The reader's end: sends commands, receives replies.

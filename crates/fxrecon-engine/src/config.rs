@@ -117,6 +117,18 @@ pub struct Config {
     pub journal: JournalConfig,
     /// The Aeron transport (`[aeron]`).
     pub aeron: AeronConfig,
+    /// The query API (`[api]`).
+    pub api: ApiConfig,
+}
+
+/// The query API of `run` (`[api]`, contract section 6).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiConfig {
+    /// `HOST:PORT` to listen on, or `off` (default `127.0.0.1:7878`).
+    pub listen: Option<String>,
+    /// Bearer token the API requires (else FXRECON_API_TOKEN; required off loopback).
+    pub token: Option<String>,
 }
 
 /// The settings that decide what a run reports: recorded in its journal, so that a replay or
@@ -177,6 +189,7 @@ impl Default for Config {
             dropcopy: InputConfig::default(),
             journal: JournalConfig::default(),
             aeron: AeronConfig::default(),
+            api: ApiConfig::default(),
         }
     }
 }

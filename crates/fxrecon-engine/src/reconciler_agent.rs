@@ -17,6 +17,7 @@ use fxrecon_core::divergence::{DivergenceKind, Record, Sink};
 use fxrecon_core::event::Stream;
 use fxrecon_core::reconciler::Reconciler;
 use fxrecon_core::snapshot::SnapWriter;
+use fxrecon_core::text::Id;
 use fxrecon_journal::position::StreamPosition;
 use fxrecon_journal::snapshot_file::SnapshotHeader;
 use fxrecon_journal::writer_agent::{JournalFeed, JournalMark};
@@ -344,6 +345,15 @@ impl ReconcilerAgent {
                     orders: self.state.reconciler.store().len() as u64,
                     records: self.state.reconciler.records_emitted(),
                 },
+                Command::Order(id) => {
+                    let store = self.state.reconciler.store();
+                    match store.lookup(&id, &Id::new(), &id) {
+                        // The one allocation of a query: on this thread, between batches.
+                        Some(idx) => Reply::Order(Box::new(*store.order(idx))),
+                        None if store.is_retired(&id, &Id::new(), &id) => Reply::Retired,
+                        None => Reply::NoOrder,
+                    }
+                }
             };
             let _ = server.replies.push(reply);
         }

@@ -49,6 +49,8 @@ enum Command {
     Publish(commands::publish::Args),
     /// Print what is published on an Aeron stream (the divergence stream by default).
     Tail(commands::tail::Args),
+    /// Ask a running daemon's query API: `order KEY`, `divergences [filters]`, `gaps`.
+    Query(commands::query::Args),
     /// Inspect a journal: `verify DIR` or `dump DIR`.
     #[command(subcommand)]
     Journal(commands::journal::Command),
@@ -63,7 +65,12 @@ impl Command {
             Command::Replay(a) => a.config.as_deref(),
             #[cfg(feature = "bench")]
             Command::Bench(a) => a.config.as_deref(),
-            Command::Gen(_) | Command::Demo(_) | Command::Journal(_) | Command::Publish(_) | Command::Tail(_) => None,
+            Command::Gen(_)
+            | Command::Demo(_)
+            | Command::Journal(_)
+            | Command::Publish(_)
+            | Command::Tail(_)
+            | Command::Query(_) => None,
         }
     }
 }
@@ -83,6 +90,7 @@ fn main() -> ExitCode {
         Command::Journal(c) => commands::journal::run(c),
         Command::Publish(a) => commands::publish::run(a),
         Command::Tail(a) => commands::tail::run(a),
+        Command::Query(a) => commands::query::run(a),
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -110,6 +110,12 @@ pub struct Args {
     /// (`<file>.before-salvage`) and write them anew from what could be replayed.
     #[arg(long)]
     salvage: bool,
+    /// Query API address (`api.listen`; default 127.0.0.1:7878, `off` for none).
+    #[arg(long, value_name = "ADDR")]
+    api: Option<String>,
+    /// Write the query API's bound address to FILE once it listens (for `--api HOST:0`).
+    #[arg(long, value_name = "FILE")]
+    api_addr_file: Option<PathBuf>,
 }
 
 /// The smallest ring a run accepts (smaller ones only make every push wait).
@@ -207,6 +213,7 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
     let mut outputs = vec![Named { option: "--out", path: &a.out }];
     outputs.extend(a.rejects.as_deref().map(|path| Named { option: "--rejects", path }));
     check_outputs(&inputs, &outputs)?;
+    let api = crate::commands::run_api::resolve(a.api.as_deref(), &cfg, a.api_addr_file.clone())?;
     if same_input(&primary.path, &dropcopy.path) {
         tracing::warn!(path = %primary.path.display(), "--primary and --dropcopy are the same file: it is reconciled against itself");
     }
@@ -353,7 +360,10 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
     if status_every > 0 {
         builder = builder.status(Duration::from_secs(status_every), Box::new(setup::print_status));
     }
-    let outcome = builder.build()?.run().map_err(fatal)?;
+    let (builder, api) = crate::commands::run_api::plug(builder, api, recovered.is_some().then_some(&a.out));
+    let pipeline = builder.build()?;
+    let _api = crate::commands::run_api::start(api, &pipeline)?;
+    let outcome = pipeline.run().map_err(fatal)?;
     let c = &outcome.counters;
     let messages = c.primary.messages + c.dropcopy.messages;
     let secs = outcome.elapsed.as_secs_f64().max(1e-9);

@@ -1,0 +1,274 @@
+//! The HTTP server: its options (where it listens, its token), the routes of contract
+//! section 6, and the thread running them on a current-thread tokio runtime.
+//!
+//! Owns: binding (checked before the daemon starts), the bearer-token check, routing and the
+//! server's lifetime. Never blocks the pipeline: every handler runs on the API's own thread and
+//! reads the state only through the command ring, the record book and the live counters.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use fxrecon_engine::command::CommandClient;
+use fxrecon_engine::counters::{InputState, PipelineCounters};
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+
+use crate::error::ApiError;
+use crate::orders::{Found, OrderDesk, order_json};
+use crate::records::{DivergenceFilter, RecordBook};
+
+/// The API's default address (contract section 6).
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:7878";
+
+/// Where the API listens and what it asks of a client.
+#[derive(Clone, Debug)]
+pub struct ApiOptions {
+    /// Address to bind (port 0: any free port, written to `addr_file`).
+    pub listen: SocketAddr,
+    /// Bearer token every request must carry (required off loopback).
+    pub token: Option<String>,
+    /// A file the bound address is written to once listening.
+    pub addr_file: Option<PathBuf>,
+}
+
+/// Why the API cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Bound off loopback without a token.
+    #[error("the API at {0} is not on loopback: give a bearer token (api.token or FXRECON_API_TOKEN)")]
+    NoToken(SocketAddr),
+    /// The address cannot be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The runtime, the thread or the address file could not be made.
+    #[error("cannot start the API: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl ApiOptions {
+    /// Checks the options before anything starts: off loopback needs a token.
+    pub fn check(&self) -> Result<(), StartError> {
+        if !self.listen.ip().is_loopback() && self.token.as_deref().is_none_or(str::is_empty) {
+            return Err(StartError::NoToken(self.listen));
+        }
+        Ok(())
+    }
+}
+
+struct Inner {
+    book: RecordBook,
+    desk: OrderDesk,
+}
+
+struct AppState {
+    token: Option<String>,
+    counters: Arc<PipelineCounters>,
+    inner: Mutex<Inner>,
+}
+
+/// A running API: stopped (and its thread joined) when dropped.
+pub struct ApiServer {
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ApiServer {
+    /// Binds `opts.listen` (checked first) and serves on a thread of its own: orders through
+    /// `commands`, records from `book`, health and metrics from `counters`.
+    pub fn start(
+        opts: &ApiOptions,
+        counters: Arc<PipelineCounters>,
+        commands: CommandClient,
+        book: RecordBook,
+    ) -> Result<Self, StartError> {
+        opts.check()?;
+        let listener =
+            TcpListener::bind(opts.listen).map_err(|source| StartError::Bind { addr: opts.listen, source })?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let state = Arc::new(AppState {
+            token: opts.token.clone().filter(|t| !t.is_empty()),
+            counters,
+            inner: Mutex::new(Inner { book, desk: OrderDesk::new(commands) }),
+        });
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let app = router(state);
+        let thread = std::thread::Builder::new().name("api".into()).spawn(move || {
+            rt.block_on(async move {
+                let listener = match tokio::net::TcpListener::from_std(listener) {
+                    Ok(l) => l,
+                    Err(e) => return tracing::error!(error = %e, "API listener"),
+                };
+                let served = axum::serve(listener, app).with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                });
+                if let Err(e) = served.await {
+                    tracing::error!(error = %e, "API server stopped");
+                }
+            });
+        })?;
+        tracing::info!(%addr, "query API listening");
+        if let Some(f) = &opts.addr_file {
+            std::fs::write(f, format!("{addr}\n"))?;
+        }
+        Ok(Self { addr, stop: Some(stop), thread: Some(thread) })
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+impl Drop for ApiServer {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/", get(live_page))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/v1/orders/{key}", get(order))
+        .route("/v1/divergences", get(divergences))
+        .route("/v1/gaps", get(gaps))
+        .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
+        .layer(from_fn_with_state(state.clone(), authorize))
+        .with_state(state)
+}
+
+/// Checks the bearer token (when one is set) before any handler runs.
+async fn authorize(State(s): State<Arc<AppState>>, headers: HeaderMap, req: Request, next: Next) -> Response {
+    if let Some(token) = &s.token {
+        let given =
+            headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+        if given != Some(token.as_str()) {
+            return ApiError::Unauthorized.into_response();
+        }
+    }
+    next.run(req).await
+}
+
+/// The live page: one self-contained HTML file (no external assets), refreshing itself.
+const LIVE_PAGE: &str = include_str!("live.html");
+
+async fn live_page() -> Response {
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], LIVE_PAGE).into_response()
+}
+
+async fn healthz() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+async fn readyz(State(s): State<Arc<AppState>>) -> Response {
+    let c = s.counters.snapshot();
+    let inputs = json!({
+        "primary": { "state": c.primary.state, "messages": c.primary.messages, "ring_depth": c.primary.ring_depth },
+        "dropcopy": { "state": c.dropcopy.state, "messages": c.dropcopy.messages, "ring_depth": c.dropcopy.ring_depth },
+    });
+    let failed = [c.primary.state, c.dropcopy.state].contains(&InputState::Failed);
+    // A followed input's merge holds the head of one ring while it waits for the other
+    // stream's time: one item waiting is caught up.
+    let caught_up = c.primary.ring_depth <= 1 && c.dropcopy.ring_depth <= 1;
+    let ready = !failed && caught_up;
+    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, Json(json!({ "ready": ready, "caught_up": caught_up, "inputs": inputs, "events": c.events })))
+        .into_response()
+}
+
+async fn metrics(State(s): State<Arc<AppState>>) -> Response {
+    let snapshot = s.counters.snapshot();
+    let mut inner = s.inner.lock().await;
+    inner.book.catch_up();
+    let text = crate::metrics::render(&snapshot, &inner.book);
+    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response()
+}
+
+async fn order(State(s): State<Arc<AppState>>, Path(key): Path<String>) -> Result<Json<Value>, ApiError> {
+    let mut inner = s.inner.lock().await;
+    inner.book.catch_up();
+    match inner.desk.order(&key).await? {
+        Found::Live(o) => {
+            let divs = inner.book.of_orders(&[o.key.as_str(), key.as_str()]).into_iter().cloned().collect();
+            Ok(Json(order_json(&o, divs)))
+        }
+        Found::Retired => {
+            let divs: Vec<Value> = inner.book.of_orders(&[key.as_str()]).into_iter().cloned().collect();
+            Ok(Json(
+                json!({ "order_id": key, "retired": true, "primary": null, "dropcopy": null, "divergences": divs }),
+            ))
+        }
+    }
+}
+
+async fn divergences(
+    State(s): State<Arc<AppState>>,
+    q: Result<Query<DivergenceFilter>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(f) = q.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let mut inner = s.inner.lock().await;
+    inner.book.catch_up();
+    let list = inner.book.divergences(&f)?;
+    Ok(Json(json!({ "count": list.len(), "divergences": list })))
+}
+
+async fn gaps(State(s): State<Arc<AppState>>) -> Json<Value> {
+    let sessions = s.counters.snapshot().sessions;
+    let mut inner = s.inner.lock().await;
+    inner.book.catch_up();
+    let gaps: Vec<Value> = inner.book.gaps().into_iter().cloned().collect();
+    Json(json!({ "gaps": gaps, "sessions": sessions }))
+}
+
+/// How `run` asked for the API: `None` for `off`; `explicit` false for the default address
+/// (busy, it is skipped with a warning rather than refusing to start).
+pub struct ApiRequest {
+    /// The options.
+    pub options: ApiOptions,
+    /// Given by a flag or the config (not the default).
+    pub explicit: bool,
+}
+
+/// The API `run` serves: `flag` (`--api`) over `cfg.listen` over the default; the token from
+/// `cfg.token` or `env_token` (FXRECON_API_TOKEN). Checked here, before anything starts.
+pub fn resolve(
+    flag: Option<&str>,
+    cfg: &fxrecon_engine::config::ApiConfig,
+    env_token: Option<String>,
+    addr_file: Option<PathBuf>,
+) -> Result<Option<ApiRequest>, String> {
+    let given = flag.or(cfg.listen.as_deref());
+    let listen = given.unwrap_or(DEFAULT_LISTEN);
+    if listen == "off" {
+        return Ok(None);
+    }
+    let listen: SocketAddr =
+        listen.parse().map_err(|_| format!("--api / api.listen: {listen:?} is not HOST:PORT (or off)"))?;
+    let options = ApiOptions { listen, token: cfg.token.clone().or(env_token), addr_file };
+    options.check().map_err(|e| e.to_string())?;
+    Ok(Some(ApiRequest { options, explicit: given.is_some() }))
+}

@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""Pipeline rate of `fxrecon run` with and without queries at a fixed rate (issue 25, D70).
+
+Usage: scripts/bench-api.py BIN DAYDIR [--rate 1000] [--rounds 3]
+DAYDIR holds primary.fix and dropcopy.fix (`fxrecon gen --orders N --out-dir DAYDIR`).
+Each round runs the day twice, back to back, in alternating order: once with the API up and
+nobody asking, once with a driver asking GET /v1/orders/{id} and /v1/divergences?open=true&type=StateMismatch in turn (or orders only) at
+--rate requests per second over one keep-alive connection. Prints each run's messages_per_s
+(from run's summary) and the medians and their ratio.
+"""
+ORDERS_ONLY = False
+import argparse, http.client, json, os, re, statistics, subprocess, sys, tempfile, threading, time
+
+def ids_of(primary):
+    with open(primary, "rb") as f:
+        head = f.read(4 << 20)
+    return sorted(set(m.decode() for m in re.findall(rb"\x0111=([^\x01]+)\x01", head)))[:500]
+
+def one_run(binary, day, rate, ids):
+    with tempfile.TemporaryDirectory(prefix="fxrecon-bench-api-") as tmp:
+        addr_file = os.path.join(tmp, "addr")
+        p = subprocess.Popen([binary, "run", "--primary", os.path.join(day, "primary.fix"),
+                              "--dropcopy", os.path.join(day, "dropcopy.fix"), "--out", os.path.join(tmp, "out.jsonl"),
+                              "--api", "127.0.0.1:0", "--api-addr-file", addr_file],
+                             stderr=subprocess.PIPE, text=True)
+        done = threading.Event()
+        sent = [0, 0]
+        def drive():
+            while not os.path.exists(addr_file) or not open(addr_file).read().endswith("\n"):
+                if done.is_set():
+                    return
+                time.sleep(0.001)
+            host, port = open(addr_file).read().strip().rsplit(":", 1)
+            c = http.client.HTTPConnection(host, int(port), timeout=5)
+            t0 = time.perf_counter()
+            i = 0
+            while not done.is_set():
+                path = f"/v1/orders/{ids[i % len(ids)]}" if i % 2 == 0 or ORDERS_ONLY else "/v1/divergences?open=true&type=StateMismatch"
+                try:
+                    c.request("GET", path)
+                    r = c.getresponse()
+                    r.read()
+                    sent[0] += 1
+                    sent[1] += r.status in (200, 404)
+                except Exception:
+                    return
+                i += 1
+                wait = t0 + i / rate - time.perf_counter()
+                if wait > 0:
+                    time.sleep(wait)
+        t = threading.Thread(target=drive)
+        if rate > 0:
+            t.start()
+        _, err = p.communicate()
+        done.set()
+        if rate > 0:
+            t.join()
+        summary = json.loads(err[err.index("{"):])
+        return summary["messages_per_s"], summary["elapsed_ms"], sent[0]
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("binary"); ap.add_argument("day")
+    ap.add_argument("--rate", type=float, default=1000); ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--orders-only", action="store_true", help="ask only GET /v1/orders/{id}")
+    a = ap.parse_args()
+    global ORDERS_ONLY
+    ORDERS_ONLY = a.orders_only
+    ids = ids_of(os.path.join(a.day, "primary.fix"))
+    quiet, asked = [], []
+    for r in range(a.rounds):
+        order = [0, a.rate] if r % 2 == 0 else [a.rate, 0]
+        for rate in order:
+            rate_s, ms, n = one_run(a.binary, a.day, rate, ids)
+            (asked if rate else quiet).append(rate_s)
+            q = f", {n} queries = {n / (ms / 1000):.0f}/s" if rate else ""
+            print(f"round {r}: queries {'on ' if rate else 'off'}: {rate_s:.0f} msg/s in {ms} ms{q}", flush=True)
+    mq, ma = statistics.median(quiet), statistics.median(asked)
+    print(f"median without queries {mq:.0f} msg/s, with {a.rate:.0f}/s queries {ma:.0f} msg/s, ratio {ma / mq:.3f}")
+
+if __name__ == "__main__":
+    sys.exit(main())
