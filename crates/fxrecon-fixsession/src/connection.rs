@@ -130,7 +130,9 @@ pub fn run(
                     delay = link.backoff.0;
                     refusals = 0;
                 }
-                if refused {
+                // A connection closed before logon is a refused logon too (QuickFIX drops the
+                // connection of a session it does not know, without a Logout).
+                if refused || !logged_on {
                     refusals += 1;
                     if link.max_refusals > 0 && refusals >= link.max_refusals {
                         return Err(SessionError::GaveUp {
