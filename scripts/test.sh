@@ -5,5 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/bootstrap.sh
 source scripts/bootstrap.sh
+# shellcheck source=scripts/bootstrap-api.sh
 source scripts/bootstrap-api.sh
+# shellcheck source=scripts/bootstrap-fixsession.sh
+source scripts/bootstrap-fixsession.sh
 exec cargo test --workspace --locked "$@"
