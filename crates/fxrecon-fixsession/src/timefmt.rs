@@ -4,27 +4,13 @@
 //! Owns: formatting only (parsing is `fxrecon_core::time::Micros::parse_fix`). Never reads a
 //! clock except in [`wall_now`], which only the I/O thread calls.
 
-use fxrecon_core::time::Micros;
-
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
-pub fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
+use fxrecon_core::time::{Micros, civil_from_days};
 
 /// `t` as a FIX UTCTimestamp with milliseconds.
 pub fn fix_timestamp(t: Micros) -> String {
     let secs = t.0.div_euclid(1_000_000);
     let millis = t.0.rem_euclid(1_000_000) / 1000;
-    let (y, m, d) = civil(secs.div_euclid(86_400));
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
     let s = secs.rem_euclid(86_400);
     format!("{y:04}{m:02}{d:02}-{:02}:{:02}:{:02}.{millis:03}", s / 3600, s / 60 % 60, s % 60)
 }
