@@ -119,6 +119,9 @@ pub struct Config {
     pub aeron: AeronConfig,
     /// The query API (`[api]`).
     pub api: ApiConfig,
+    /// FIX sessions (`[[session]]` tables), held as read: their keys and checks are the
+    /// session crate's (`fxrecon_fixsession::config`), as the Aeron types are the transport's.
+    pub session: Vec<toml::Table>,
 }
 
 /// The query API of `run` (`[api]`, contract section 6).
@@ -190,6 +193,7 @@ impl Default for Config {
             journal: JournalConfig::default(),
             aeron: AeronConfig::default(),
             api: ApiConfig::default(),
+            session: Vec::new(),
         }
     }
 }

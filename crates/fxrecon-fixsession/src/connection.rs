@@ -234,6 +234,12 @@ fn serve(
     let mut stopping: Option<Instant> = None;
     let mut persisted = session.seq_nums();
     loop {
+        // Persisted before what the session said is sent: our next number is on disk before
+        // the peer can see it used (a restart never reuses a number; D64).
+        if session.seq_nums() != persisted {
+            persisted = session.seq_nums();
+            link.store.save(persisted)?;
+        }
         if let Some(why) = execute(&mut actions, &mut stream, &link.name, counters, &mut flags)? {
             session.on_disconnected();
             tracing::info!(session = %link.name, reason = %why, "FIX connection closed");
@@ -245,10 +251,6 @@ fn serve(
                 refused: flags.refused,
                 peer_logout: flags.peer_logout,
             });
-        }
-        if session.seq_nums() != persisted {
-            persisted = session.seq_nums();
-            link.store.save(persisted)?;
         }
         if stopping.is_none() && (stop.load(Ordering::Acquire) || tx.is_abandoned()) {
             stopping = Some(Instant::now());

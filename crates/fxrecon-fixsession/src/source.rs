@@ -21,6 +21,7 @@ use crate::config::{ResetPolicy, SessionConfig};
 use crate::connection::{END_LEN, HEADER, Link, run};
 use crate::counters::SessionCounters;
 use crate::error::SessionError;
+use crate::resume::Resume;
 use crate::session::{Role, Session};
 use crate::store::SeqStore;
 
@@ -40,12 +41,31 @@ impl FixSource {
     /// Checks `cfg`, loads its numbers from `state_dir`, binds (acceptor) and starts the
     /// session thread.
     pub fn start(cfg: &SessionConfig, state_dir: &Path, max_message_bytes: usize) -> Result<Self, SessionError> {
+        Self::start_resumed(cfg, state_dir, max_message_bytes, None)
+    }
+
+    /// [`FixSource::start`], the inbound side resuming where a journal left it (`resume`, D64)
+    /// rather than at the state directory's number.
+    pub fn start_resumed(
+        cfg: &SessionConfig,
+        state_dir: &Path,
+        max_message_bytes: usize,
+        resume: Option<Resume>,
+    ) -> Result<Self, SessionError> {
         let (settings, schedule) = cfg.check()?;
         let name = cfg.name();
         let io_err = |what: &str, source| SessionError::Io { session: name.clone(), what: what.into(), source };
         let store = SeqStore::open(state_dir, &cfg.sender_comp_id, &cfg.target_comp_id)
             .map_err(|e| io_err("opening the state directory", e))?;
-        let seq = store.load().map_err(|e| io_err("loading sequence numbers", e))?;
+        let mut seq = store.load().map_err(|e| io_err("loading sequence numbers", e))?;
+        let missing = match resume {
+            Some(r) => {
+                tracing::info!(session = %name, stored = seq.next_in, journaled = r.next_in, open_gaps = r.missing.len(), "FIX session resumes from the journal");
+                seq.next_in = r.next_in.max(1);
+                r.missing
+            }
+            None => Vec::new(),
+        };
         let addr = format!("{}:{}", cfg.host, cfg.port);
         let listener = match settings.role {
             Role::Acceptor => {
@@ -74,7 +94,8 @@ impl FixSource {
         let (tx, ring) = RingBuffer::new((4 << 20).max(4 * (rings::FRAME_PREFIX + HEADER + max)));
         let stop = Arc::new(AtomicBool::new(false));
         let counters = Arc::new(SessionCounters::default());
-        let session = Session::new(settings, seq);
+        let mut session = Session::new(settings, seq);
+        session.resume_inbound(seq.next_in, missing);
         let thread = {
             let (stop, counters) = (stop.clone(), counters.clone());
             std::thread::Builder::new()
@@ -118,6 +139,12 @@ impl FixSource {
 impl MessageSource for FixSource {
     fn describe(&self) -> String {
         format!("fix session {}", self.name)
+    }
+
+    /// Nothing to skip: a session resumes at its next number (from the journal when the run
+    /// recovers, D64), so what a journal holds is never delivered again.
+    fn skip(&mut self, n: u64) -> io::Result<u64> {
+        Ok(n)
     }
 
     fn poll(&mut self) -> io::Result<Poll<'_>> {

@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 mod commands;
 mod exit;
 mod logging;
+mod sessions;
 mod setup;
 mod transport;
 

@@ -56,6 +56,46 @@ fn bad_flag_and_bad_config_exit_2() {
 }
 
 #[test]
+fn a_bad_fix_session_in_the_config_exits_2_with_one_line_and_writes_nothing() {
+    let tmp = scratch("cfg-session");
+    let dir = tmp.path();
+    let f = dir.join("primary.fix");
+    std::fs::write(&f, "").unwrap();
+    let session = "[[session]]\nstream = \"dropcopy\"\nport = 9\nsender_comp_id = \"FIRMDC\"\ntarget_comp_id = \"VENUE\"\n";
+    for (extra, flags, says) in [
+        ("tls = true\n", &[][..], "tls is not supported"),
+        ("colour = \"red\"\n", &[], "unknown field `colour`"),
+        ("role = \"both\"\n", &[], "unknown variant `both`"),
+        ("heartbeat_s = 0\n", &[], "heartbeat_s must be > 0"),
+        ("username = \"u\"\npassword_env = \"FXRECON_TEST_NO_SUCH_VAR\"\n", &[], "FXRECON_TEST_NO_SUCH_VAR is not set"),
+        ("start_time = \"25:00:00\"\nend_time = \"17:00:00\"\n", &[], "is not HH:MM:SS"),
+        (&session.replace("VENUE", "OTHER"), &[], "one session per stream"),
+        ("", &["--dropcopy", "/dev/null"], "both the FIX session FIRMDC->VENUE"),
+    ] {
+        let cfg = dir.join("bad.toml");
+        std::fs::write(&cfg, format!("{session}{extra}")).unwrap();
+        let out = dir.join("out.jsonl");
+        let o = bin()
+            .args(["run", "--api", "off", "--primary"])
+            .arg(&f)
+            .args(flags)
+            .arg("--config")
+            .arg(&cfg)
+            .arg("--out")
+            .arg(&out)
+            .arg("--state-dir")
+            .arg(dir.join("state"))
+            .output()
+            .unwrap();
+        let err = String::from_utf8(o.stderr).unwrap();
+        assert_eq!(o.status.code(), Some(2), "{extra}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(says), "{extra}: {err}");
+        assert!(!out.exists() && !dir.join("state").exists(), "nothing written before the checks pass");
+    }
+}
+
+#[test]
 fn gen_then_reconcile_matches_ground_truth_and_is_byte_stable() {
     let tmp = scratch("gen");
     let dir = tmp.path();

@@ -1,0 +1,74 @@
+//! FIX session wiring for `run`: a `[[session]]` as a run's input (resumed from the journal
+//! when the run recovers), what a journal records of it, and its counters in the summary.
+//!
+//! Owns: only that mapping from the config to `fxrecon_fixsession` (the session layer itself
+//! is that crate's). Must never hold session logic.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use fxrecon_core::event::Stream;
+use fxrecon_engine::ingest::source::MessageSource;
+use fxrecon_engine::pipeline::inputs::InputIdentity;
+use fxrecon_fixsession::config::SessionConfig;
+use fxrecon_fixsession::counters::SessionCounters;
+use fxrecon_fixsession::source::FixSource;
+
+/// What a journal records of a session input: its CompIDs (a restart must name the same).
+pub fn identity(s: &SessionConfig) -> InputIdentity {
+    InputIdentity::transport(format!("fix session {}", s.name()))
+}
+
+/// The session as `--check-config` shows it.
+pub fn describe(s: &SessionConfig) -> String {
+    let to = format!("{}:{}", s.host, s.port);
+    format!(
+        "FIX session {} ({:?} {} {to}, heartbeat {} s, reset {:?}{})",
+        s.name(),
+        s.role(),
+        if s.role() == fxrecon_fixsession::session::Role::Acceptor { "on" } else { "to" },
+        s.heartbeat_s,
+        s.reset,
+        if s.end_on_logout { ", ends on the peer's logout" } else { "" }
+    )
+}
+
+/// Starts session `s` (its numbers under `state_dir/fix`); `journal`: the recovered run's
+/// journal, where its inbound side resumes (D64).
+pub fn open(
+    s: &SessionConfig,
+    state_dir: &Path,
+    max: usize,
+    journal: Option<&Path>,
+) -> Result<(Box<dyn MessageSource>, Arc<SessionCounters>)> {
+    let stream = if s.stream == "primary" { Stream::Primary } else { Stream::DropCopy };
+    let resume = match journal {
+        Some(dir) => fxrecon_fixsession::resume::from_journal(dir, stream, s)?,
+        None => None,
+    };
+    let src = FixSource::start_resumed(s, state_dir, max, resume)
+        .with_context(|| format!("cannot start the {} FIX session", s.stream))?;
+    let counters = src.counters();
+    Ok((Box::new(src), counters))
+}
+
+/// The sessions' counters for the run's summary.
+pub fn summary(sessions: &[(String, Arc<SessionCounters>)]) -> serde_json::Value {
+    let get = SessionCounters::get;
+    sessions
+        .iter()
+        .map(|(name, c)| {
+            let v = serde_json::json!({
+                "logons": get(&c.logons), "logons_refused": get(&c.logons_refused), "logouts": get(&c.logouts),
+                "connections": get(&c.connections), "disconnects": get(&c.disconnects),
+                "gaps_detected": get(&c.gaps_detected), "resend_requests": get(&c.resend_requests),
+                "gaps_filled": get(&c.gaps_filled), "resets": get(&c.resets),
+                "duplicates_discarded": get(&c.duplicates_discarded), "delivered": get(&c.delivered),
+                "application": get(&c.application),
+            });
+            (name.clone(), v)
+        })
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
