@@ -61,7 +61,8 @@ fn a_bad_fix_session_in_the_config_exits_2_with_one_line_and_writes_nothing() {
     let dir = tmp.path();
     let f = dir.join("primary.fix");
     std::fs::write(&f, "").unwrap();
-    let session = "[[session]]\nstream = \"dropcopy\"\nport = 9\nsender_comp_id = \"FIRMDC\"\ntarget_comp_id = \"VENUE\"\n";
+    let session =
+        "[[session]]\nstream = \"dropcopy\"\nport = 9\nsender_comp_id = \"FIRMDC\"\ntarget_comp_id = \"VENUE\"\n";
     for (extra, flags, says) in [
         ("tls = true\n", &[][..], "tls is not supported"),
         ("colour = \"red\"\n", &[], "unknown field `colour`"),

@@ -174,7 +174,10 @@ fn a_generated_day_over_live_quickfix_sessions_gives_the_ground_truth() {
     let said = stderr_of(dir);
     assert!(status.success(), "{said}");
     assert_eq!(findings(&dir.join("out.jsonl")), want, "{said}");
-    assert!(said.contains("\"FIRMDC->VENUE\"") && said.contains("\"FIRM->OMS\""), "session counters in the summary: {said}");
+    assert!(
+        said.contains("\"FIRMDC->VENUE\"") && said.contains("\"FIRM->OMS\""),
+        "session counters in the summary: {said}"
+    );
 }
 
 #[test]

@@ -143,11 +143,7 @@ fn plan(
 ) -> Result<InputPlan> {
     if let Some(s) = session {
         if let Some(p) = flag.or(cfg.path.as_deref()) {
-            bail!(
-                "the {what} input is both the FIX session {} ([[session]]) and {}: give one",
-                s.name(),
-                p.display()
-            );
+            bail!("the {what} input is both the FIX session {} ([[session]]) and {}: give one", s.name(), p.display());
         }
         let path = PathBuf::from(format!("fix session {}", s.name()));
         return Ok(InputPlan { path, follow: false, kind: InputKind::Stream, aeron: false, session: Some(s.clone()) });
@@ -156,7 +152,13 @@ fn plan(
         bail!("no {what} input: give --{what}, [{what}] path or a [[session]] in the config");
     };
     if crate::transport::is_aeron(path) {
-        return Ok(InputPlan { path: path.to_path_buf(), follow: false, kind: InputKind::Stream, aeron: true, session: None });
+        return Ok(InputPlan {
+            path: path.to_path_buf(),
+            follow: false,
+            kind: InputKind::Stream,
+            aeron: true,
+            session: None,
+        });
     }
     let kind = input_kind(path).with_context(|| format!("cannot open {what} input {}", path.display()))?;
     let follow = follow || cfg.follow;
@@ -198,8 +200,11 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
     let ax = &cfg.aeron;
     let channel = |c: &Option<String>| c.as_ref().map(PathBuf::from);
     let aeron_channel = |what: &str, c: &Option<String>| if session_of(what).is_some() { None } else { channel(c) };
-    let primary_name =
-        a.primary.clone().or_else(|| cfg.primary.path.clone()).or_else(|| aeron_channel("primary", &ax.primary_channel));
+    let primary_name = a
+        .primary
+        .clone()
+        .or_else(|| cfg.primary.path.clone())
+        .or_else(|| aeron_channel("primary", &ax.primary_channel));
     let dropcopy_name = a
         .dropcopy
         .clone()
@@ -256,8 +261,7 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
     let status_every = a.status_every.unwrap_or(cfg.status_every_s);
     // A FIX session's messages carry no arrival prefix: their receive stamp is the event time
     // (journaled, so a replay sees it too; D65).
-    let clock =
-        a.clock.unwrap_or(if a.pace.is_some() || with_session { EventClock::Ingest } else { EventClock::File });
+    let clock = a.clock.unwrap_or(if a.pace.is_some() || with_session { EventClock::Ingest } else { EventClock::File });
     let recovering = match &a.journal {
         Some(dir) => fxrecon_journal::recovery::journal_exists(dir)?,
         None => false,
