@@ -212,8 +212,8 @@ impl SessionConfig {
 }
 
 /// The `[[session]]` tables of a run config, read and checked: every key of each (one clear
-/// message naming the session), at most one session per stream (D63), no two sessions with
-/// the same CompIDs.
+/// message naming the session); no two sessions with the same CompIDs, no two acceptors on the
+/// same address. A stream may have several sessions (D63).
 pub fn sessions_of(tables: &[toml::Table]) -> Result<Vec<SessionConfig>, SessionError> {
     let mut out: Vec<SessionConfig> = Vec::with_capacity(tables.len());
     for (i, t) in tables.iter().enumerate() {
@@ -223,12 +223,12 @@ pub fn sessions_of(tables: &[toml::Table]) -> Result<Vec<SessionConfig>, Session
             SessionError::Config { session: name.clone(), what: e.message().lines().next().unwrap_or("").to_string() }
         })?;
         cfg.check()?;
-        if let Some(other) = out.iter().find(|o| o.stream == cfg.stream) {
-            return Err(cfg.bad(format!(
-                "the {} stream already has the session {} (one session per stream, D63)",
-                cfg.stream,
-                other.name()
-            )));
+        if out.iter().any(|o| o.sender_comp_id == cfg.sender_comp_id && o.target_comp_id == cfg.target_comp_id) {
+            return Err(cfg.bad("two [[session]] tables have these CompIDs"));
+        }
+        let listens = |c: &SessionConfig| c.role() == Role::Acceptor && c.port != 0;
+        if listens(&cfg) && out.iter().any(|o| listens(o) && o.host == cfg.host && o.port == cfg.port) {
+            return Err(cfg.bad(format!("another acceptor session already listens on {}:{}", cfg.host, cfg.port)));
         }
         out.push(cfg);
     }
@@ -256,7 +256,14 @@ mod tests {
         let base = "[[session]]\nstream = \"dropcopy\"\nport = 9001\nsender_comp_id = \"A\"\ntarget_comp_id = \"B\"\n";
         assert!(err(&format!("{base}colour = 1\n")).contains("#1 (A->B): unknown field `colour`"));
         assert!(err(&format!("{base}tls = true\n")).contains("tls is not supported"));
-        assert!(err(&format!("{base}{}", base.replace("\"B\"", "\"C\""))).contains("one session per stream"));
+        assert!(err(&format!("{base}{base}")).contains("two [[session]] tables have these CompIDs"));
+        let two = sessions_of(&tables(&format!("{base}{}", base.replace("\"B\"", "\"C\"")))).unwrap();
+        assert_eq!(two.len(), 2, "two sessions on one stream");
+        let acceptor = base.replace("dropcopy", "primary");
+        assert!(
+            err(&format!("{acceptor}{}", acceptor.replace("\"B\"", "\"C\"")))
+                .contains("already listens on 127.0.0.1:9001")
+        );
         assert!(err(&base.replace("dropcopy", "both")).contains("stream must be primary or dropcopy"));
     }
 }

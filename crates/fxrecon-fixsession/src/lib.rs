@@ -6,7 +6,7 @@
 //! `store` (sequence numbers persisted in the state directory), `resume` (where a session
 //! resumes from a journal), `counters`, `config`,
 //! `connection` (the socket I/O thread: initiator and acceptor loops), `source` (the
-//! `MessageSource` over the byte ring), `error`. Must never decode business fields or touch
+//! `MessageSource` over the byte ring), `stream` (several sessions as one input), `error`. Must never decode business fields or touch
 //! the reconciler: whole messages go to the engine's one decode path.
 
 #![forbid(unsafe_code)]
@@ -21,4 +21,5 @@ pub mod schedule;
 pub mod session;
 pub mod source;
 pub mod store;
+pub mod stream;
 pub mod timefmt;

@@ -190,3 +190,30 @@ fn quickfix_as_the_oms_initiator_into_our_primary_acceptor() {
     assert_eq!(get(&c.logouts), 1);
     oms.quit();
 }
+
+#[test]
+fn two_venue_sessions_feed_one_drop_copy_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let (p1, p2) = (free_port(), free_port());
+    let mut v1 = Peer::start("acceptor", p1, "VENUE1", "FXRECON", &dir.path().join("v1"));
+    let mut v2 = Peer::start("acceptor", p2, "VENUE2", "FXRECON", &dir.path().join("v2"));
+    let session = |port, target: &str| {
+        let mut c = dropcopy(port);
+        c.target_comp_id = target.into();
+        c.end_on_logout = true;
+        FixSource::start(&c, dir.path(), 1 << 16).unwrap()
+    };
+    let mut stream = fxrecon_fixsession::stream::FixStream::new(vec![session(p1, "VENUE1"), session(p2, "VENUE2")]);
+    v1.cmd("wait_logon 20", "OK");
+    v2.cmd("wait_logon 20", "OK");
+    v1.cmd("send_er 3 A", "SENT 3");
+    v2.cmd("send_er 2 B", "SENT 2");
+    v1.cmd("logout", "OK");
+    v2.cmd("logout", "OK");
+    let (msgs, ended) = collect(&mut stream, Duration::from_secs(15), |_| false);
+    assert!(ended, "the stream ends once both sessions ended");
+    let from = |venue: &str| ers(&msgs).iter().filter(|m| m.contains(&format!("\x0149={venue}\x01"))).count();
+    assert_eq!((from("VENUE1"), from("VENUE2")), (3, 2), "{msgs:?}");
+    v1.quit();
+    v2.quit();
+}

@@ -14,14 +14,20 @@ use fxrecon_engine::pipeline::inputs::InputIdentity;
 use fxrecon_fixsession::config::SessionConfig;
 use fxrecon_fixsession::counters::SessionCounters;
 use fxrecon_fixsession::source::FixSource;
+use fxrecon_fixsession::stream::FixStream;
 
-/// What a journal records of a session input: its CompIDs (a restart must name the same).
-pub fn identity(s: &SessionConfig) -> InputIdentity {
-    InputIdentity::transport(format!("fix session {}", s.name()))
+/// What a journal records of a stream's sessions: their CompIDs (a restart must name the same).
+pub fn identity(sessions: &[SessionConfig]) -> InputIdentity {
+    let names: Vec<String> = sessions.iter().map(SessionConfig::name).collect();
+    InputIdentity::transport(format!("fix session {}", names.join(", ")))
 }
 
-/// The session as `--check-config` shows it.
-pub fn describe(s: &SessionConfig) -> String {
+/// A stream's sessions as `--check-config` shows them.
+pub fn describe(sessions: &[SessionConfig]) -> String {
+    sessions.iter().map(describe_one).collect::<Vec<_>>().join("; ")
+}
+
+fn describe_one(s: &SessionConfig) -> String {
     let to = format!("{}:{}", s.host, s.port);
     format!(
         "FIX session {} ({:?} {} {to}, heartbeat {} s, reset {:?}{})",
@@ -34,27 +40,41 @@ pub fn describe(s: &SessionConfig) -> String {
     )
 }
 
-/// Starts session `s` (its numbers under `state_dir/fix`); `journal`: the recovered run's
-/// journal, where its inbound side resumes (D64).
+/// Counters of a session, by its name.
+pub type Named = (String, Arc<SessionCounters>);
+
+/// Starts a stream's sessions (their numbers under `state_dir/fix`) as one input; `journal`:
+/// the recovered run's journal, where their inbound sides resume (D64).
 pub fn open(
-    s: &SessionConfig,
+    sessions: &[SessionConfig],
     state_dir: &Path,
     max: usize,
     journal: Option<&Path>,
-) -> Result<(Box<dyn MessageSource>, Arc<SessionCounters>)> {
+) -> Result<(Box<dyn MessageSource>, Vec<Named>)> {
+    let mut started = Vec::with_capacity(sessions.len());
+    for s in sessions {
+        started.push(start(s, state_dir, max, journal)?);
+    }
+    let counters = started.iter().zip(sessions).map(|(src, s)| (s.name(), src.counters())).collect();
+    let src: Box<dyn MessageSource> = match started.len() {
+        1 => Box::new(started.pop().expect("one session")),
+        _ => Box::new(FixStream::new(started)),
+    };
+    Ok((src, counters))
+}
+
+fn start(s: &SessionConfig, state_dir: &Path, max: usize, journal: Option<&Path>) -> Result<FixSource> {
     let stream = if s.stream == "primary" { Stream::Primary } else { Stream::DropCopy };
     let resume = match journal {
         Some(dir) => fxrecon_fixsession::resume::from_journal(dir, stream, s)?,
         None => None,
     };
-    let src = FixSource::start_resumed(s, state_dir, max, resume)
-        .with_context(|| format!("cannot start the {} FIX session", s.stream))?;
-    let counters = src.counters();
-    Ok((Box::new(src), counters))
+    FixSource::start_resumed(s, state_dir, max, resume)
+        .with_context(|| format!("cannot start the {} FIX session", s.stream))
 }
 
 /// The sessions' counters for the run's summary.
-pub fn summary(sessions: &[(String, Arc<SessionCounters>)]) -> serde_json::Value {
+pub fn summary(sessions: &[Named]) -> serde_json::Value {
     let get = SessionCounters::get;
     sessions
         .iter()

@@ -70,7 +70,7 @@ fn a_bad_fix_session_in_the_config_exits_2_with_one_line_and_writes_nothing() {
         ("heartbeat_s = 0\n", &[], "heartbeat_s must be > 0"),
         ("username = \"u\"\npassword_env = \"FXRECON_TEST_NO_SUCH_VAR\"\n", &[], "FXRECON_TEST_NO_SUCH_VAR is not set"),
         ("start_time = \"25:00:00\"\nend_time = \"17:00:00\"\n", &[], "is not HH:MM:SS"),
-        (&session.replace("VENUE", "OTHER"), &[], "one session per stream"),
+        (session, &[], "two [[session]] tables have these CompIDs"),
         ("", &["--dropcopy", "/dev/null"], "both the FIX session FIRMDC->VENUE"),
     ] {
         let cfg = dir.join("bad.toml");

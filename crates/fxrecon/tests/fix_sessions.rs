@@ -1,6 +1,7 @@
-//! `fxrecon run` fed by FIX sessions against QuickFIX (issue 26 acceptance): QuickFIX as the
-//! venue's drop-copy acceptor (fxrecon initiates) and as the OMS initiator (fxrecon accepts)
-//! streams a generated day; the divergences fxrecon finds equal the ground truth, also across
+//! `fxrecon run` fed by FIX sessions against QuickFIX (issue 26 acceptance): QuickFIX as each
+//! venue's drop-copy acceptor (fxrecon initiates; four venues on the drop-copy stream) and as
+//! each OMS gateway initiator (fxrecon accepts; two on the primary stream) streams a generated
+//! day, each session its own messages; the divergences fxrecon finds equal the ground truth, also across
 //! a `kill -9` and a restart with `--journal` (no fill lost or counted twice); SIGTERM logs
 //! the sessions out and exits 0.
 //!
@@ -70,35 +71,39 @@ fn findings(path: &Path) -> BTreeSet<Finding> {
         .collect()
 }
 
-/// The two peers, their ports and fxrecon's config naming them.
+/// The generated day's sessions: (stream, the peer's CompID, ours). QuickFIX plays each peer
+/// (an OMS gateway initiating into our acceptor, a venue's drop-copy acceptor we initiate to).
+const SESSIONS: [(&str, &str, &str); 6] = [
+    ("primary", "FXGW1", "FIRM"),
+    ("primary", "FXGW2", "FIRM"),
+    ("dropcopy", "EBSDC", "FIRMDC"),
+    ("dropcopy", "FXADC", "FIRMDC"),
+    ("dropcopy", "CNXDC", "FIRMDC"),
+    ("dropcopy", "HSDC", "FIRMDC"),
+];
+
+/// The QuickFIX peers of a day and fxrecon's config naming them.
 struct Venue {
-    dropcopy: Peer,
-    oms: Peer,
+    peers: Vec<(Peer, &'static str, &'static str)>,
     config: PathBuf,
 }
 
-fn venue(dir: &Path) -> (Venue, u16) {
-    let (dc_port, our_port) = (free_port(), free_port());
-    let dropcopy = Peer::start("acceptor", dc_port, "VENUE", "FIRMDC", &dir.join("venue"));
+fn venue(dir: &Path) -> Venue {
+    let mut toml = CONFIG.to_string();
+    let mut peers = Vec::new();
+    for (stream, theirs, ours) in SESSIONS {
+        let port = free_port();
+        let (role, peer_role) = if stream == "primary" { ("acceptor", "initiator") } else { ("initiator", "acceptor") };
+        toml += &format!(
+            "\n[[session]]\nstream = \"{stream}\"\nrole = \"{role}\"\nport = {port}\nsender_comp_id = \"{ours}\"\n\
+             target_comp_id = \"{theirs}\"\nheartbeat_s = 1\nend_on_logout = true\nreconnect_min_ms = 100\nreconnect_max_ms = 500\n"
+        );
+        // QuickFIX's initiators retry every second until fxrecon listens.
+        peers.push((Peer::start(peer_role, port, theirs, ours, &dir.join(theirs)), stream, theirs));
+    }
     let config = dir.join("fxrecon.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "{CONFIG}\n[[session]]\nstream = \"dropcopy\"\nrole = \"initiator\"\nport = {dc_port}\n\
-             sender_comp_id = \"FIRMDC\"\ntarget_comp_id = \"VENUE\"\nheartbeat_s = 1\nend_on_logout = true\n\
-             reconnect_min_ms = 100\nreconnect_max_ms = 500\n\n\
-             [[session]]\nstream = \"primary\"\nrole = \"acceptor\"\nport = {our_port}\n\
-             sender_comp_id = \"FIRM\"\ntarget_comp_id = \"OMS\"\nheartbeat_s = 1\nend_on_logout = true\n"
-        ),
-    )
-    .unwrap();
-    let oms = Peer::start("initiator", our_port, "OMS", "FIRM", &dir.join("oms"));
-    (Venue { dropcopy, oms, config }, our_port)
-}
-
-/// How many daemons ran in `dir` so far (one stderr file each).
-fn runs(dir: &Path) -> usize {
-    std::fs::read_dir(dir).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().starts_with("stderr-")).count()
+    std::fs::write(&config, toml).unwrap();
+    Venue { peers, config }
 }
 
 /// `fxrecon run` with the sessions of `v`.
@@ -121,17 +126,43 @@ fn daemon(dir: &Path, v: &Venue, journal: bool) -> Reap {
     Reap(c.spawn().unwrap())
 }
 
-/// Both peers send `files` (primary, dropcopy) at once, and wait until they are sent.
-fn send_both(v: &mut Venue, primary: &Path, dropcopy: &Path) {
-    v.oms.send(&format!("send_file {}", primary.display()), "SENT");
-    v.dropcopy.send(&format!("send_file {}", dropcopy.display()), "SENT");
-    v.oms.answer("SENT", Duration::from_secs(30));
-    v.dropcopy.answer("SENT", Duration::from_secs(30));
+/// How many daemons ran in `dir` so far (one stderr file each).
+fn runs(dir: &Path) -> usize {
+    std::fs::read_dir(dir).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().starts_with("stderr-")).count()
+}
+
+/// The lines of `path` sent by `sender` (49), as a file of their own.
+fn of_sender(path: &Path, sender: &str) -> PathBuf {
+    let text = std::fs::read_to_string(path).unwrap();
+    let tag = format!("\x0149={sender}\x01");
+    let kept: Vec<&str> = text.lines().filter(|l| l.contains(&tag)).collect();
+    let out = path.with_extension(format!("{sender}.part"));
+    std::fs::write(&out, kept.join("\n") + "\n").unwrap();
+    out
+}
+
+/// Every peer sends its session's messages of `primary`/`dropcopy`, all at once; waits until
+/// they are sent.
+fn send_all(v: &mut Venue, primary: &Path, dropcopy: &Path) {
+    for (peer, stream, theirs) in &mut v.peers {
+        let file = of_sender(if *stream == "primary" { primary } else { dropcopy }, theirs);
+        peer.send(&format!("send_file {}", file.display()), "SENT");
+    }
+    for (peer, _, _) in &mut v.peers {
+        peer.answer("SENT", Duration::from_secs(30));
+    }
 }
 
 fn wait_logons(v: &mut Venue) {
-    v.oms.cmd("wait_logon 20", "OK");
-    v.dropcopy.cmd("wait_logon 20", "OK");
+    for (peer, _, _) in &mut v.peers {
+        peer.cmd("wait_logon 20", "OK");
+    }
+}
+
+fn logout_all(v: &mut Venue) {
+    for (peer, _, _) in &mut v.peers {
+        peer.cmd("logout", "OK");
+    }
 }
 
 /// Waits (up to `limit`) for the daemon to exit; its status.
@@ -163,21 +194,19 @@ fn a_generated_day_over_live_quickfix_sessions_gives_the_ground_truth() {
     let (p, d) = day(dir, 300, 31);
     let want = findings(&dir.join("expected.jsonl"));
     assert!(want.len() >= 5, "a day with faults: {want:?}");
-    let (mut v, _) = venue(dir);
+    let mut v = venue(dir);
     let mut fx = daemon(dir, &v, false);
     wait_logons(&mut v);
-    send_both(&mut v, &p, &d);
+    send_all(&mut v, &p, &d);
     // The peers log out: each session's input ends (end_on_logout), the day is flushed.
-    v.oms.cmd("logout", "OK");
-    v.dropcopy.cmd("logout", "OK");
+    logout_all(&mut v);
     let status = wait_exit(&mut fx, Duration::from_secs(30));
     let said = stderr_of(dir);
     assert!(status.success(), "{said}");
     assert_eq!(findings(&dir.join("out.jsonl")), want, "{said}");
-    assert!(
-        said.contains("\"FIRMDC->VENUE\"") && said.contains("\"FIRM->OMS\""),
-        "session counters in the summary: {said}"
-    );
+    for (_, theirs, ours) in SESSIONS {
+        assert!(said.contains(&format!("\"{ours}->{theirs}\"")), "session counters in the summary: {said}");
+    }
 }
 
 #[test]
@@ -186,31 +215,39 @@ fn a_kill_9_mid_day_and_a_restart_with_the_journal_lose_and_repeat_no_fill() {
     let dir = tmp.path();
     let (p, d) = day(dir, 300, 32);
     let want = findings(&dir.join("expected.jsonl"));
-    let (mut v, _) = venue(dir);
+    let mut v = venue(dir);
     let mut fx = daemon(dir, &v, true);
     wait_logons(&mut v);
-    send_both(&mut v, &half(&p, false), &half(&d, false));
+    send_all(&mut v, &half(&p, false), &half(&d, false));
     // Killed while the first half is still arriving: some of it delivered by the session but
     // not yet journaled.
     fx.kill().unwrap();
     fx.wait().unwrap();
     drop(fx);
     // While fxrecon is down QuickFIX keeps the second half (it is resent on request).
-    v.dropcopy.cmd("sleep 0.2", "OK");
-    send_both(&mut v, &half(&p, true), &half(&d, true));
+    std::thread::sleep(Duration::from_millis(200));
+    send_all(&mut v, &half(&p, true), &half(&d, true));
     let mut fx = daemon(dir, &v, true);
     wait_logons(&mut v);
     // Resend requests for what was not journaled and what was sent while down are answered
     // before the logouts (both go in order on each connection).
-    v.oms.cmd("sleep 2", "OK");
-    v.oms.cmd("logout", "OK");
-    v.dropcopy.cmd("logout", "OK");
+    std::thread::sleep(Duration::from_secs(2));
+    logout_all(&mut v);
     let status = wait_exit(&mut fx, Duration::from_secs(30));
     let said = stderr_of(dir);
     assert!(status.success(), "{said}");
     assert!(said.contains("resumes from the journal"), "{said}");
     assert!(said.contains("\"recovered\": {"), "{said}");
     assert_eq!(findings(&dir.join("out.jsonl")), want, "{said}");
+    // What was sent while fxrecon was down is a gap of each session, requested and filled
+    // (contract 3, SequenceGap), in the normal output.
+    let out = std::fs::read_to_string(dir.join("out.jsonl")).unwrap();
+    for session in ["FXGW1->FIRM", "EBSDC->FIRMDC"] {
+        for kind in ["gap", "gap_filled"] {
+            let needle = format!("\"session\":\"{session}\",\"kind\":\"{kind}\"");
+            assert!(out.contains(&needle), "no {needle} in {out}");
+        }
+    }
     // Nothing reported twice across the restart.
     let lines: Vec<String> = std::fs::read_to_string(dir.join("out.jsonl"))
         .unwrap()
@@ -226,19 +263,20 @@ fn a_kill_9_mid_day_and_a_restart_with_the_journal_lose_and_repeat_no_fill() {
 fn sigterm_logs_the_sessions_out_and_exits_0() {
     let tmp = scratch("fix-term");
     let dir = tmp.path();
-    let (mut v, _) = venue(dir);
+    let mut v = venue(dir);
     let mut fx = daemon(dir, &v, true);
     wait_logons(&mut v);
-    v.dropcopy.cmd("send_er 3 T", "SENT 3");
+    v.peers[2].0.cmd("send_er 3 T", "SENT 3");
     std::thread::sleep(Duration::from_millis(300));
     let pid = fx.id().to_string();
     assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
     let status = wait_exit(&mut fx, Duration::from_secs(15));
     assert!(status.success(), "{}", stderr_of(dir));
     // Each QuickFIX side got our Logout.
-    assert!(v.dropcopy.wait_for("ADMIN_IN 5 ", Duration::from_secs(5)), "the venue saw our Logout");
-    assert!(v.oms.wait_for("ADMIN_IN 5 ", Duration::from_secs(5)), "the OMS saw our Logout");
-    assert!(v.dropcopy.wait_for("LOGGED_OUT", Duration::from_secs(5)));
+    for (peer, _, theirs) in &mut v.peers {
+        assert!(peer.wait_for("ADMIN_IN 5 ", Duration::from_secs(5)), "{theirs} saw our Logout");
+        assert!(peer.wait_for("LOGGED_OUT", Duration::from_secs(5)), "{theirs} logged out");
+    }
     let said = stderr_of(dir);
     assert!(said.contains("\"interrupted\": true"), "{said}");
 }

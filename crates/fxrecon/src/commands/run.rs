@@ -130,8 +130,8 @@ struct InputPlan {
     kind: InputKind,
     /// An Aeron channel rather than a path.
     aeron: bool,
-    /// A FIX session (`[[session]]`) rather than a path.
-    session: Option<SessionConfig>,
+    /// FIX sessions (`[[session]]`) rather than a path (empty: none).
+    sessions: Vec<SessionConfig>,
 }
 
 fn plan(
@@ -139,14 +139,14 @@ fn plan(
     cfg: &fxrecon_engine::config::InputConfig,
     follow: bool,
     what: &str,
-    session: Option<&SessionConfig>,
+    sessions: Vec<SessionConfig>,
 ) -> Result<InputPlan> {
-    if let Some(s) = session {
+    if let Some(s) = sessions.first() {
         if let Some(p) = flag.or(cfg.path.as_deref()) {
             bail!("the {what} input is both the FIX session {} ([[session]]) and {}: give one", s.name(), p.display());
         }
         let path = PathBuf::from(format!("fix session {}", s.name()));
-        return Ok(InputPlan { path, follow: false, kind: InputKind::Stream, aeron: false, session: Some(s.clone()) });
+        return Ok(InputPlan { path, follow: false, kind: InputKind::Stream, aeron: false, sessions });
     }
     let Some(path) = flag.or(cfg.path.as_deref()) else {
         bail!("no {what} input: give --{what}, [{what}] path or a [[session]] in the config");
@@ -157,7 +157,7 @@ fn plan(
             follow: false,
             kind: InputKind::Stream,
             aeron: true,
-            session: None,
+            sessions: Vec::new(),
         });
     }
     let kind = input_kind(path).with_context(|| format!("cannot open {what} input {}", path.display()))?;
@@ -165,7 +165,7 @@ fn plan(
     if follow && kind != InputKind::File {
         bail!("{what} input {} is not a regular file: only files can be followed", path.display());
     }
-    Ok(InputPlan { path: path.to_path_buf(), follow, kind, aeron: false, session: None })
+    Ok(InputPlan { path: path.to_path_buf(), follow, kind, aeron: false, sessions: Vec::new() })
 }
 
 /// Lines of a regular file (for the pace shares), 0 for a stream.
@@ -194,12 +194,12 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
     let fsync = a.fsync.unwrap_or(FsyncPolicy::IntervalMs(100));
     // FIX sessions (`[[session]]`): every key checked here, before anything is opened.
     let sessions = fxrecon_fixsession::config::sessions_of(&cfg.session)?;
-    let session_of = |what: &str| sessions.iter().find(|s| s.stream == what);
+    let session_of = |what: &str| sessions.iter().filter(|s| s.stream == what).cloned().collect::<Vec<_>>();
     // Aeron settings: a flag, else the config's `[aeron]` (an input named nowhere else may be
     // its channel there).
     let ax = &cfg.aeron;
     let channel = |c: &Option<String>| c.as_ref().map(PathBuf::from);
-    let aeron_channel = |what: &str, c: &Option<String>| if session_of(what).is_some() { None } else { channel(c) };
+    let aeron_channel = |what: &str, c: &Option<String>| if !session_of(what).is_empty() { None } else { channel(c) };
     let primary_name = a
         .primary
         .clone()
@@ -217,16 +217,16 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
     let aeron_dir = a.aeron_dir.clone().or_else(|| ax.dir.clone());
     let primary = plan(primary_name.as_deref(), &cfg.primary, a.follow, "primary", session_of("primary"))?;
     let dropcopy = plan(dropcopy_name.as_deref(), &cfg.dropcopy, a.follow, "dropcopy", session_of("dropcopy"))?;
-    let with_session = primary.session.is_some() || dropcopy.session.is_some();
+    let with_session = !primary.sessions.is_empty() || !dropcopy.sessions.is_empty();
     if primary.kind == InputKind::Stdin && dropcopy.kind == InputKind::Stdin {
         bail!("--primary and --dropcopy cannot both be standard input");
     }
     let aeron = primary.aeron || dropcopy.aeron || out_aeron.is_some();
     // What a journal records of the inputs: an Aeron stream is known by its channel and id, a
     // FIX session by its CompIDs.
-    let identity = |p: &InputPlan, id: i32| match &p.session {
-        Some(s) => Ok(crate::sessions::identity(s)),
-        None => crate::transport::identity(&p.path, p.aeron.then_some(id)),
+    let identity = |p: &InputPlan, id: i32| match p.sessions.is_empty() {
+        false => Ok(crate::sessions::identity(&p.sessions)),
+        true => crate::transport::identity(&p.path, p.aeron.then_some(id)),
     };
     let identities = match primary.aeron || dropcopy.aeron || with_session {
         true => Some([identity(&primary, primary_stream_id)?, identity(&dropcopy, dropcopy_stream_id)?]),
@@ -246,7 +246,7 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
     };
     let mut inputs = Vec::new();
     for (option, p) in [("--primary", &primary), ("--dropcopy", &dropcopy)] {
-        if p.session.is_none() {
+        if p.sessions.is_empty() {
             inputs.push(Named { option, path: &p.path });
         }
     }
@@ -272,10 +272,10 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
         _ => None,
     };
     if a.check_config {
-        let show = |p: &InputPlan, id: i32| match (&p.session, p.aeron) {
-            (Some(s), _) => crate::sessions::describe(s),
-            (None, true) => format!("{} stream {id} (Aeron)", p.path.display()),
-            (None, false) => format!("{} ({:?}{})", p.path.display(), p.kind, if p.follow { ", followed" } else { "" }),
+        let show = |p: &InputPlan, id: i32| match (p.sessions.is_empty(), p.aeron) {
+            (false, _) => crate::sessions::describe(&p.sessions),
+            (true, true) => format!("{} stream {id} (Aeron)", p.path.display()),
+            (true, false) => format!("{} ({:?}{})", p.path.display(), p.kind, if p.follow { ", followed" } else { "" }),
         };
         println!("config OK");
         println!("  primary:  {}", show(&primary, primary_stream_id));
@@ -331,17 +331,17 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
     let shutdown = setup::shutdown_on_signals()?;
     let state_dir = a.state_dir.clone().unwrap_or_else(|| std::env::temp_dir().join("fxrecon-state"));
     let session_counters = std::cell::RefCell::new(Vec::new());
-    let open = |p: &InputPlan, what: &str| match (&driver, p.aeron, &p.session) {
-        (_, _, Some(s)) => {
+    let open = |p: &InputPlan, what: &str| match (&driver, p.aeron, p.sessions.as_slice()) {
+        (_, _, [_, ..]) => {
             let resume = match (&a.journal, recovering) {
                 (Some(dir), true) => Some(dir.as_path()),
                 _ => None,
             };
-            let (src, counters) = crate::sessions::open(s, &state_dir, cfg.max_message_bytes, resume)?;
-            session_counters.borrow_mut().push((s.name(), counters));
+            let (src, counters) = crate::sessions::open(&p.sessions, &state_dir, cfg.max_message_bytes, resume)?;
+            session_counters.borrow_mut().extend(counters);
             Ok(src)
         }
-        (Some(d), true, None) => {
+        (Some(d), true, _) => {
             let id = if what == "primary" { primary_stream_id } else { dropcopy_stream_id };
             crate::transport::open_source(d, &p.path, id, cfg.max_message_bytes)
         }
