@@ -46,7 +46,8 @@ impl Resume {
                 self.missing.retain(|&(_, last)| last >= new);
             }
         } else if seq >= self.next_in {
-            if seq > self.next_in && self.messages > 1 {
+            // With no known start (0), the first message sets the baseline.
+            if seq > self.next_in && self.next_in > 0 {
                 self.missing.push((self.next_in, seq - 1));
             }
             self.next_in = (seq + 1).max(gap_fill_to.unwrap_or(0));
@@ -58,11 +59,34 @@ impl Resume {
     }
 }
 
-/// The position of session `cfg` (on stream `stream`) in the journal at `dir`; None when the
-/// journal holds none of its messages.
-pub fn from_journal(dir: &Path, stream: Stream, cfg: &SessionConfig) -> Result<Option<Resume>, SessionError> {
+/// How a session's run uses a journal.
+#[derive(Clone, Copy, Debug)]
+pub enum Journaled<'a> {
+    /// No journal: the state directory's numbers.
+    No,
+    /// A new journal: its starting inbound number is recorded in the state directory.
+    New,
+    /// A recovered journal (`dir`) whose stream `stream` the session feeds: the inbound side
+    /// resumes from the journal's messages.
+    Recovering {
+        /// The journal directory.
+        dir: &'a Path,
+        /// The stream the session feeds.
+        stream: Stream,
+    },
+}
+
+/// The position of session `cfg` (on stream `stream`) in the journal at `dir`, which started
+/// when the session expected `start` (if known: a gap at the journal's first message counts);
+/// None when the journal holds none of its messages.
+pub fn from_journal(
+    dir: &Path,
+    stream: Stream,
+    cfg: &SessionConfig,
+    start: Option<u64>,
+) -> Result<Option<Resume>, SessionError> {
     let (ours, theirs) = (cfg.sender_comp_id.as_bytes(), cfg.target_comp_id.as_bytes());
-    let mut r = Resume::default();
+    let mut r = Resume { next_in: start.unwrap_or(0), ..Resume::default() };
     let salvage = fxrecon_journal::recovery::was_salvaged(dir);
     JournalReader::new(dir, salvage)
         .read(|rec| {
@@ -113,5 +137,9 @@ mod tests {
         assert_eq!((r.next_in, r.missing.clone(), r.messages), (20, vec![], 7));
         r.take(&msg(1, "A\x01141=Y"));
         assert_eq!(r.next_in, 2);
+        // A known start: a gap at the first message is still open.
+        let mut r = Resume { next_in: 3, ..Resume::default() };
+        r.take(&msg(5, "A"));
+        assert_eq!((r.next_in, r.missing), (6, vec![(3, 4)]));
     }
 }

@@ -21,7 +21,7 @@ use crate::config::{ResetPolicy, SessionConfig};
 use crate::connection::{END_LEN, HEADER, Link, run};
 use crate::counters::SessionCounters;
 use crate::error::SessionError;
-use crate::resume::Resume;
+use crate::resume::{Journaled, from_journal};
 use crate::session::{Role, Session};
 use crate::store::SeqStore;
 
@@ -41,16 +41,18 @@ impl FixSource {
     /// Checks `cfg`, loads its numbers from `state_dir`, binds (acceptor) and starts the
     /// session thread.
     pub fn start(cfg: &SessionConfig, state_dir: &Path, max_message_bytes: usize) -> Result<Self, SessionError> {
-        Self::start_resumed(cfg, state_dir, max_message_bytes, None)
+        Self::start_journaled(cfg, state_dir, max_message_bytes, Journaled::No)
     }
 
-    /// [`FixSource::start`], the inbound side resuming where a journal left it (`resume`, D64)
-    /// rather than at the state directory's number.
-    pub fn start_resumed(
+    /// [`FixSource::start`] in a journaled run (D64): a new journal records the inbound number
+    /// it starts from; a recovered one is where the inbound side resumes (its messages of this
+    /// session, else that recorded start), never the state directory's number, which may be
+    /// ahead of what was journaled.
+    pub fn start_journaled(
         cfg: &SessionConfig,
         state_dir: &Path,
         max_message_bytes: usize,
-        resume: Option<Resume>,
+        journal: Journaled<'_>,
     ) -> Result<Self, SessionError> {
         let (settings, schedule) = cfg.check()?;
         let name = cfg.name();
@@ -58,13 +60,22 @@ impl FixSource {
         let store = SeqStore::open(state_dir, &cfg.sender_comp_id, &cfg.target_comp_id)
             .map_err(|e| io_err("opening the state directory", e))?;
         let mut seq = store.load().map_err(|e| io_err("loading sequence numbers", e))?;
-        let missing = match resume {
-            Some(r) => {
-                tracing::info!(session = %name, stored = seq.next_in, journaled = r.next_in, open_gaps = r.missing.len(), "FIX session resumes from the journal");
-                seq.next_in = r.next_in.max(1);
-                r.missing
+        let missing = match journal {
+            Journaled::No => Vec::new(),
+            Journaled::New => {
+                store.save_journal_start(seq.next_in).map_err(|e| io_err("recording the journal's start", e))?;
+                Vec::new()
             }
-            None => Vec::new(),
+            Journaled::Recovering { dir, stream } => {
+                let start = store.load_journal_start().map_err(|e| io_err("loading the journal's start", e))?;
+                let (next_in, missing) = match from_journal(dir, stream, cfg, start)? {
+                    Some(r) => (r.next_in, r.missing),
+                    None => (start.unwrap_or(seq.next_in), Vec::new()),
+                };
+                tracing::info!(session = %name, stored = seq.next_in, next_in, open_gaps = missing.len(), "FIX session resumes from the journal");
+                seq.next_in = next_in.max(1);
+                missing
+            }
         };
         let addr = format!("{}:{}", cfg.host, cfg.port);
         let listener = match settings.role {

@@ -1,5 +1,5 @@
-//! FIX session wiring for `run`: a `[[session]]` as a run's input (resumed from the journal
-//! when the run recovers), what a journal records of it, and its counters in the summary.
+//! FIX session wiring for `run`: the `[[session]]`s of a stream as a run's input (resumed
+//! from the journal when the run recovers), what a journal records of it, and its counters in the summary.
 //!
 //! Owns: only that mapping from the config to `fxrecon_fixsession` (the session layer itself
 //! is that crate's). Must never hold session logic.
@@ -13,6 +13,7 @@ use fxrecon_engine::ingest::source::MessageSource;
 use fxrecon_engine::pipeline::inputs::InputIdentity;
 use fxrecon_fixsession::config::SessionConfig;
 use fxrecon_fixsession::counters::SessionCounters;
+use fxrecon_fixsession::resume::Journaled;
 use fxrecon_fixsession::source::FixSource;
 use fxrecon_fixsession::stream::FixStream;
 
@@ -44,16 +45,25 @@ fn describe_one(s: &SessionConfig) -> String {
 pub type Named = (String, Arc<SessionCounters>);
 
 /// Starts a stream's sessions (their numbers under `state_dir/fix`) as one input; `journal`:
-/// the recovered run's journal, where their inbound sides resume (D64).
+/// how the run journals (a recovered journal is where their inbound sides resume, D64).
 pub fn open(
     sessions: &[SessionConfig],
     state_dir: &Path,
     max: usize,
-    journal: Option<&Path>,
+    journal: Option<(&Path, bool)>,
 ) -> Result<(Box<dyn MessageSource>, Vec<Named>)> {
     let mut started = Vec::with_capacity(sessions.len());
     for s in sessions {
-        started.push(start(s, state_dir, max, journal)?);
+        let stream = if s.stream == "primary" { Stream::Primary } else { Stream::DropCopy };
+        let journaled = match journal {
+            None => Journaled::No,
+            Some((_, false)) => Journaled::New,
+            Some((dir, true)) => Journaled::Recovering { dir, stream },
+        };
+        started.push(
+            FixSource::start_journaled(s, state_dir, max, journaled)
+                .with_context(|| format!("cannot start the {} FIX session", s.stream))?,
+        );
     }
     let counters = started.iter().zip(sessions).map(|(src, s)| (s.name(), src.counters())).collect();
     let src: Box<dyn MessageSource> = match started.len() {
@@ -61,16 +71,6 @@ pub fn open(
         _ => Box::new(FixStream::new(started)),
     };
     Ok((src, counters))
-}
-
-fn start(s: &SessionConfig, state_dir: &Path, max: usize, journal: Option<&Path>) -> Result<FixSource> {
-    let stream = if s.stream == "primary" { Stream::Primary } else { Stream::DropCopy };
-    let resume = match journal {
-        Some(dir) => fxrecon_fixsession::resume::from_journal(dir, stream, s)?,
-        None => None,
-    };
-    FixSource::start_resumed(s, state_dir, max, resume)
-        .with_context(|| format!("cannot start the {} FIX session", s.stream))
 }
 
 /// The sessions' counters for the run's summary.

@@ -331,13 +331,10 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
     let shutdown = setup::shutdown_on_signals()?;
     let state_dir = a.state_dir.clone().unwrap_or_else(|| std::env::temp_dir().join("fxrecon-state"));
     let session_counters = std::cell::RefCell::new(Vec::new());
+    let journal_use = a.journal.as_deref().map(|dir| (dir, recovering));
     let open = |p: &InputPlan, what: &str| match (&driver, p.aeron, p.sessions.as_slice()) {
         (_, _, [_, ..]) => {
-            let resume = match (&a.journal, recovering) {
-                (Some(dir), true) => Some(dir.as_path()),
-                _ => None,
-            };
-            let (src, counters) = crate::sessions::open(&p.sessions, &state_dir, cfg.max_message_bytes, resume)?;
+            let (src, counters) = crate::sessions::open(&p.sessions, &state_dir, cfg.max_message_bytes, journal_use)?;
             session_counters.borrow_mut().extend(counters);
             Ok(src)
         }
