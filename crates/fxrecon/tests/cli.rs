@@ -97,6 +97,23 @@ fn a_bad_fix_session_in_the_config_exits_2_with_one_line_and_writes_nothing() {
 }
 
 #[test]
+fn the_fix_session_example_config_is_accepted() {
+    let cfg = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/fix-sessions.toml");
+    let o = bin()
+        .args(["run", "--api", "off", "--check-config", "--out", "/dev/null", "--config"])
+        .arg(&cfg)
+        .env("FXRECON_EBSDC_PASSWORD", "secret")
+        .output()
+        .unwrap();
+    let said = String::from_utf8(o.stdout).unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(said.contains("primary:  FIX session FIRM->FXGW1 (Acceptor on 0.0.0.0:9880"), "{said}");
+    assert!(said.contains("dropcopy: FIX session FIRMDC->EBSDC (Initiator to"), "{said}");
+    assert!(said.contains("clock Ingest"), "a session's receive stamp is its event time: {said}");
+    assert!(!said.contains("secret"), "the password is never shown");
+}
+
+#[test]
 fn gen_then_reconcile_matches_ground_truth_and_is_byte_stable() {
     let tmp = scratch("gen");
     let dir = tmp.path();
