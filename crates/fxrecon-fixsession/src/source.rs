@@ -18,7 +18,7 @@ use fxrecon_engine::ingest::source::{MessageSource, Poll, SourceMessage};
 use fxrecon_runtime::rings::{self, Consumer, RingBuffer};
 
 use crate::config::{ResetPolicy, SessionConfig};
-use crate::connection::{END_LEN, HEADER, Link, run};
+use crate::connection::{HEADER, Link, run};
 use crate::counters::SessionCounters;
 use crate::error::SessionError;
 use crate::resume::{Journaled, from_journal};
@@ -163,30 +163,23 @@ impl MessageSource for FixSource {
             return Ok(Poll::End);
         }
         let finished = self.thread.as_ref().is_none_or(|t| t.is_finished());
-        let Self { ring, buf, .. } = self;
-        let got = rings::with_frame(ring, |a, b| {
-            buf.clear();
-            buf.extend_from_slice(a);
-            buf.extend_from_slice(b);
-            Ok::<(), ()>(())
-        });
-        if got.is_none() {
-            if !finished {
-                return Ok(Poll::Pending);
+        match rings::take_stamped(&mut self.ring, &mut self.buf) {
+            None if !finished => Ok(Poll::Pending),
+            None => {
+                self.ended = true;
+                self.join()?;
+                Ok(Poll::End)
             }
-            self.ended = true;
-            self.join()?;
-            return Ok(Poll::End);
+            Some(rings::Stamped::End) => {
+                self.ended = true;
+                self.stop.store(true, Ordering::Release);
+                self.join()?;
+                Ok(Poll::End)
+            }
+            Some(rings::Stamped::Message { received, .. }) => {
+                Ok(Poll::Message(SourceMessage::Whole { bytes: &self.buf[HEADER..], received: Some(Micros(received)) }))
+            }
         }
-        let received = i64::from_le_bytes(self.buf[..8].try_into().expect("8 bytes"));
-        let len = u64::from_le_bytes(self.buf[8..HEADER].try_into().expect("8 bytes"));
-        if len == END_LEN {
-            self.ended = true;
-            self.stop.store(true, Ordering::Release);
-            self.join()?;
-            return Ok(Poll::End);
-        }
-        Ok(Poll::Message(SourceMessage::Whole { bytes: &self.buf[HEADER..], received: Some(Micros(received)) }))
     }
 }
 
