@@ -217,3 +217,36 @@ fn two_venue_sessions_feed_one_drop_copy_stream() {
     v1.quit();
     v2.quit();
 }
+
+/// `HH:MM:SS` (UTC) `secs` from now.
+fn time_of_day_in(secs: u64) -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + secs;
+    let tod = now % 86_400;
+    format!("{:02}:{:02}:{:02}", tod / 3600, tod % 3600 / 60, tod % 60)
+}
+
+#[test]
+fn a_session_outside_its_schedule_does_not_log_on_and_logs_out_at_its_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut venue = Peer::start("acceptor", port, "VENUE", "FXRECON", dir.path());
+    let mut cfg = dropcopy(port);
+    // The window opens in 3 s and closes 4 s later.
+    cfg.start_time = Some(time_of_day_in(3));
+    cfg.end_time = Some(time_of_day_in(7));
+    let mut src = FixSource::start(&cfg, dir.path(), 1 << 16).unwrap();
+    let c = src.counters();
+    collect(&mut src, Duration::from_millis(1500), |_| false);
+    assert_eq!(get(&c.connections), 0, "no connection before the window opens");
+    assert!(!venue.saw("LOGGED_ON"));
+    venue.cmd("wait_logon 10", "OK");
+    assert_eq!(get(&c.logons), 1);
+    // At the end of the window we log out (QuickFIX answers) and stay off.
+    collect(&mut src, Duration::from_secs(10), |_| get(&c.logouts) >= 1);
+    assert_eq!(get(&c.logouts), 1, "logged out at the end of the schedule");
+    assert!(venue.wait_for("ADMIN_IN 5 ", Duration::from_secs(2)), "QuickFIX got our Logout");
+    let connections = get(&c.connections);
+    collect(&mut src, Duration::from_millis(1500), |_| false);
+    assert_eq!(get(&c.connections), connections, "no reconnect outside the window");
+    venue.quit();
+}
