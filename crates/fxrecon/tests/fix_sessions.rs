@@ -279,4 +279,8 @@ fn sigterm_logs_the_sessions_out_and_exits_0() {
     }
     let said = stderr_of(dir);
     assert!(said.contains("\"interrupted\": true"), "{said}");
+    // What the session delivered before the signal was drained into the journal.
+    let dump = bin().args(["journal", "dump"]).arg(dir.join("journal")).output().unwrap();
+    let dump = String::from_utf8(dump.stdout).unwrap();
+    assert_eq!(dump.lines().filter(|l| l.contains("|35=8|") && l.contains("|11=T-")).count(), 3, "{dump}");
 }
