@@ -248,6 +248,11 @@ fn a_kill_9_mid_day_and_a_restart_with_the_journal_lose_and_repeat_no_fill() {
             assert!(out.contains(&needle), "no {needle} in {out}");
         }
     }
+    // The journal replays to the same records (the receive stamps are journaled).
+    let replayed = dir.join("replay.jsonl");
+    let o = bin().args(["replay", "--journal"]).arg(dir.join("journal")).arg("--out").arg(&replayed).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(std::fs::read_to_string(&replayed).unwrap(), out, "replay of the journal");
     // Nothing reported twice across the restart.
     let lines: Vec<String> = std::fs::read_to_string(dir.join("out.jsonl"))
         .unwrap()
