@@ -17,9 +17,11 @@ use fxrecon_fixsession::resume::Journaled;
 use fxrecon_fixsession::source::FixSource;
 use fxrecon_fixsession::stream::FixStream;
 
-/// What a journal records of a stream's sessions: their CompIDs (a restart must name the same).
+/// What a journal records of a stream's sessions: their CompIDs, in any order (a restart must
+/// name the same sessions).
 pub fn identity(sessions: &[SessionConfig]) -> InputIdentity {
-    let names: Vec<String> = sessions.iter().map(SessionConfig::name).collect();
+    let mut names: Vec<String> = sessions.iter().map(SessionConfig::name).collect();
+    names.sort();
     InputIdentity::transport(format!("fix session {}", names.join(", ")))
 }
 

@@ -333,4 +333,23 @@ fn sigterm_logs_the_sessions_out_and_exits_0() {
     let dump = bin().args(["journal", "dump"]).arg(dir.join("journal")).output().unwrap();
     let dump = String::from_utf8(dump.stdout).unwrap();
     assert_eq!(dump.lines().filter(|l| l.contains("|35=8|") && l.contains("|11=T-")).count(), 3, "{dump}");
+    // A restart must name the same sessions: one venue fewer is refused before anything starts.
+    let fewer = dir.join("fewer.toml");
+    let text = std::fs::read_to_string(&v.config).unwrap();
+    let cut = text.rfind("[[session]]").unwrap();
+    std::fs::write(&fewer, &text[..cut]).unwrap();
+    let o = bin()
+        .args(["run", "--api", "off", "--config"])
+        .arg(&fewer)
+        .arg("--out")
+        .arg(dir.join("out.jsonl"))
+        .arg("--state-dir")
+        .arg(dir.join("state"))
+        .arg("--journal")
+        .arg(dir.join("journal"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("the journal was made from transport fix session"), "{err}");
 }
