@@ -1,4 +1,5 @@
-//! `fxrecon run`: the daemon (contract section 6). Inputs from flags or `fxrecon.toml`;
+//! `fxrecon run`: the daemon (contract section 6). Inputs from flags or `fxrecon.toml` (files,
+//! FIFOs, Aeron channels, FIX sessions);
 //! a journal that is recovered from when it already holds one; shutdown on SIGTERM/SIGINT;
 //! live counters on stderr with `--status-every`.
 
@@ -14,11 +15,10 @@ use fxrecon_engine::pipeline::inputs::{InputKind, input_kind, open_input};
 use fxrecon_engine::pipeline::options::{PipelineOptions, pace_shares};
 use fxrecon_engine::pipeline::paths::{Named, check_archive, check_directory, check_outputs, same_input};
 use fxrecon_engine::pipeline::recovery;
+use fxrecon_fixsession::config::SessionConfig;
 use fxrecon_journal::segment::FsyncPolicy;
 use fxrecon_runtime::idle::IdleStrategy;
 use fxrecon_runtime::threading::Threading;
-
-use fxrecon_fixsession::config::SessionConfig;
 
 use crate::exit::fatal;
 use crate::setup::{self, Default};
