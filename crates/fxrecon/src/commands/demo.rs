@@ -45,12 +45,12 @@ pub struct Args {
 }
 
 /// What a run gave the demo's report.
-struct Detected {
+pub(crate) struct Detected {
     records: Vec<Record>,
     rejects: usize,
     outcome: RunOutcome,
     /// Ingest-to-detection latencies (µs), over Aeron only.
-    latency_us: Option<Vec<u64>>,
+    pub(crate) latency_us: Option<Vec<u64>>,
 }
 
 /// Generates, reconciles (over Aeron unless `--in-memory`) and prints injected vs detected.
@@ -131,7 +131,7 @@ pub fn run(a: Args) -> Result<()> {
 }
 
 /// Count, p50, p99, p99.9 and max of `v` (None when empty).
-fn percentiles(mut v: Vec<u64>) -> Option<[u64; 5]> {
+pub(crate) fn percentiles(mut v: Vec<u64>) -> Option<[u64; 5]> {
     if v.is_empty() {
         return None;
     }
@@ -189,7 +189,7 @@ impl Drop for StateDir {
 /// A record's latency is the moment it left the reconciler minus the moment both streams had
 /// been published past its `detected_at` (before then it could not be decided); the records
 /// of the end-of-input flush (decided past the last line) are not counted.
-fn over_aeron(primary: &[u8], dropcopy: &[u8], cfg: &Config, rate: u64) -> Result<Detected> {
+pub(crate) fn over_aeron(primary: &[u8], dropcopy: &[u8], cfg: &Config, rate: u64) -> Result<Detected> {
     let state = StateDir(std::env::temp_dir().join(format!("fxrecon-demo-{}", std::process::id())));
     std::fs::create_dir_all(&state.0).with_context(|| format!("cannot create {}", state.0.display()))?;
     let driver = crate::transport::driver(None, Some(&state.0), &cfg.aeron)?;
