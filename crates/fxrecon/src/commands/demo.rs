@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use fxrecon_aeron::endpoint::{DEFAULT_CHANNEL, DROPCOPY_STREAM_ID, Endpoint, PRIMARY_STREAM_ID};
-use fxrecon_aeron::marker::END_OF_STREAM;
 use fxrecon_aeron::publisher::Publisher;
 use fxrecon_core::divergence::Record;
 use fxrecon_engine::config::Config;
@@ -199,7 +198,7 @@ pub(crate) fn over_aeron(primary: &[u8], dropcopy: &[u8], cfg: &Config, rate: u6
         crate::transport::open_source(&driver, channel, PRIMARY_STREAM_ID, max)?,
         crate::transport::open_source(&driver, channel, DROPCOPY_STREAM_ID, max)?,
     ];
-    let lines = [split_lines(primary), split_lines(dropcopy)];
+    let lines = [super::publish::split_lines(primary), super::publish::split_lines(dropcopy)];
     let total = (lines[0].len() + lines[1].len()).max(1) as f64;
     let (tap_tx, tap_rx) = mpsc::channel();
     let tap = EmitTap { emitted: Vec::with_capacity(1 << 16), handover: tap_tx };
@@ -231,15 +230,6 @@ pub(crate) fn over_aeron(primary: &[u8], dropcopy: &[u8], cfg: &Config, rate: u6
     Ok(Detected { records: got.records, rejects: got.rejects.len(), outcome, latency_us: Some(latency_us) })
 }
 
-/// The lines of a log (line end and a trailing empty line dropped).
-fn split_lines(log: &[u8]) -> Vec<&[u8]> {
-    let mut lines: Vec<&[u8]> = log.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l)).collect();
-    if lines.last().is_some_and(|l| l.is_empty()) {
-        lines.pop();
-    }
-    lines
-}
-
 /// Offers `lines` on `endpoint` at `rate` messages/s, then the end marker; returns when each
 /// was offered.
 fn publish(aeron_dir: &Path, endpoint: Endpoint, lines: &[&[u8]], rate: f64) -> Result<SendLog> {
@@ -249,18 +239,11 @@ fn publish(aeron_dir: &Path, endpoint: Endpoint, lines: &[&[u8]], rate: f64) -> 
     publisher.wait_connected(wait)?;
     let mut sent = Vec::with_capacity(lines.len());
     let mut high = i64::MIN;
-    let start = Instant::now();
-    for (i, line) in lines.iter().enumerate() {
-        let due = start + Duration::from_secs_f64(i as f64 / rate.max(1.0));
-        if let Some(ahead) = due.checked_duration_since(Instant::now()) {
-            std::thread::sleep(ahead);
-        }
-        publisher.offer(line, wait)?;
+    super::publish::send_lines(&publisher, lines, super::publish::Pace::Rate(rate), wait, |line| {
         if let Some(t) = super::publish::arrival(line) {
             high = high.max(t);
             sent.push((high, Instant::now()));
         }
-    }
-    publisher.offer(END_OF_STREAM, wait)?;
+    })?;
     Ok(SendLog { sent, ended: Instant::now() })
 }
