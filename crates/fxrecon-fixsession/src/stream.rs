@@ -1,10 +1,10 @@
 //! Several FIX sessions feeding one stream (contract 6: "one or more FIX sessions" per
-//! stream; D63): one [`MessageSource`] polling its sessions in turn, so each message is handed
-//! on soon after it arrived whichever session it came by.
+//! stream; D63): one [`MessageSource`] merging its sessions by arrival. Each session's next
+//! message is held (copied out of its ring); the earliest held one is handed on. A session with
+//! nothing waiting can only bring a message received later, so no wait is needed.
 //!
-//! Owns: the turn order, copying the message of the session that had one, and ending when
-//! every session ended. Must never reorder a session's own messages (each is read in order)
-//! nor decode them.
+//! Owns: the held messages and the choice among them, and ending when every session ended.
+//! Must never reorder a session's own messages (each is read in order) nor decode them.
 
 use std::io;
 
@@ -13,27 +13,36 @@ use fxrecon_engine::ingest::source::{MessageSource, Poll, SourceMessage};
 
 use crate::source::FixSource;
 
+/// One session of the stream and its next message.
+struct Member {
+    source: FixSource,
+    /// Its next message, copied out of its ring, if `held`, and its receive stamp.
+    buf: Vec<u8>,
+    held: bool,
+    stamp: Option<Micros>,
+    ended: bool,
+}
+
 /// The sessions of one stream, as one input.
 pub struct FixStream {
-    sessions: Vec<FixSource>,
-    ended: Vec<bool>,
-    next: usize,
-    buf: Vec<u8>,
-    received: Option<Micros>,
+    members: Vec<Member>,
 }
 
 impl FixStream {
     /// One input of `sessions` (at least one).
     pub fn new(sessions: Vec<FixSource>) -> Self {
         assert!(!sessions.is_empty(), "a FIX stream has at least one session");
-        let ended = vec![false; sessions.len()];
-        Self { sessions, ended, next: 0, buf: Vec::with_capacity(64 << 10), received: None }
+        let members = sessions
+            .into_iter()
+            .map(|source| Member { source, buf: Vec::with_capacity(64 << 10), held: false, stamp: None, ended: false })
+            .collect();
+        Self { members }
     }
 }
 
 impl MessageSource for FixStream {
     fn describe(&self) -> String {
-        self.sessions.iter().map(FixSource::describe).collect::<Vec<_>>().join(", ")
+        self.members.iter().map(|m| m.source.describe()).collect::<Vec<_>>().join(", ")
     }
 
     /// Nothing to skip (see [`FixSource`]'s).
@@ -42,27 +51,31 @@ impl MessageSource for FixStream {
     }
 
     fn poll(&mut self) -> io::Result<Poll<'_>> {
-        let n = self.sessions.len();
-        for k in 0..n {
-            let i = (self.next + k) % n;
-            if self.ended[i] {
-                continue;
-            }
-            match self.sessions[i].poll()? {
+        for m in self.members.iter_mut().filter(|m| !m.held && !m.ended) {
+            match m.source.poll()? {
                 Poll::Message(SourceMessage::Whole { bytes, received }) => {
-                    self.buf.clear();
-                    self.buf.extend_from_slice(bytes);
-                    self.received = received;
-                    self.next = (i + 1) % n;
-                    return Ok(Poll::Message(SourceMessage::Whole { bytes: &self.buf, received: self.received }));
+                    m.buf.clear();
+                    m.buf.extend_from_slice(bytes);
+                    (m.held, m.stamp) = (true, received);
                 }
-                Poll::Message(other) => {
-                    return Err(io::Error::other(format!("a FIX session handed on {other:?}")));
-                }
+                Poll::Message(other) => return Err(io::Error::other(format!("a FIX session handed on {other:?}"))),
                 Poll::Pending => {}
-                Poll::End => self.ended[i] = true,
+                Poll::End => m.ended = true,
             }
         }
-        Ok(if self.ended.iter().all(|&e| e) { Poll::End } else { Poll::Pending })
+        // Every session message carries its stamp; one without would go first.
+        let earliest = (self.members.iter().enumerate())
+            .filter(|(_, m)| m.held)
+            .min_by_key(|(_, m)| m.stamp.map_or(i64::MIN, |t| t.0))
+            .map(|(i, _)| i);
+        match earliest {
+            Some(i) => {
+                let m = &mut self.members[i];
+                m.held = false;
+                Ok(Poll::Message(SourceMessage::Whole { bytes: &m.buf, received: m.stamp }))
+            }
+            None if self.members.iter().all(|m| m.ended) => Ok(Poll::End),
+            None => Ok(Poll::Pending),
+        }
     }
 }

@@ -192,7 +192,7 @@ fn quickfix_as_the_oms_initiator_into_our_primary_acceptor() {
 }
 
 #[test]
-fn two_venue_sessions_feed_one_drop_copy_stream() {
+fn two_venue_sessions_feed_one_drop_copy_stream_in_arrival_order() {
     let dir = tempfile::tempdir().unwrap();
     let (p1, p2) = (free_port(), free_port());
     let mut v1 = Peer::start("acceptor", p1, "VENUE1", "FXRECON", &dir.path().join("v1"));
@@ -206,14 +206,39 @@ fn two_venue_sessions_feed_one_drop_copy_stream() {
     let mut stream = fxrecon_fixsession::stream::FixStream::new(vec![session(p1, "VENUE1"), session(p2, "VENUE2")]);
     v1.cmd("wait_logon 20", "OK");
     v2.cmd("wait_logon 20", "OK");
+    // Everything arrives before the stream is read: taking the sessions in turn would mix
+    // the two venues' batches; by arrival, VENUE1's first three come before VENUE2's two.
     v1.cmd("send_er 3 A", "SENT 3");
+    v1.cmd("sleep 0.2", "OK");
     v2.cmd("send_er 2 B", "SENT 2");
+    v2.cmd("sleep 0.2", "OK");
+    v1.cmd("send_er 2 C", "SENT 2");
+    v1.cmd("sleep 0.2", "OK");
     v1.cmd("logout", "OK");
     v2.cmd("logout", "OK");
-    let (msgs, ended) = collect(&mut stream, Duration::from_secs(15), |_| false);
-    assert!(ended, "the stream ends once both sessions ended");
-    let from = |venue: &str| ers(&msgs).iter().filter(|m| m.contains(&format!("\x0149={venue}\x01"))).count();
-    assert_eq!((from("VENUE1"), from("VENUE2")), (3, 2), "{msgs:?}");
+    let mut order = Vec::new();
+    let mut stamps = Vec::new();
+    let until = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        assert!(std::time::Instant::now() < until, "the stream did not end");
+        match fxrecon_engine::ingest::source::MessageSource::poll(&mut stream).unwrap() {
+            fxrecon_engine::ingest::source::Poll::Message(fxrecon_engine::ingest::source::SourceMessage::Whole {
+                bytes,
+                received,
+            }) => {
+                stamps.push(received.expect("a receive stamp"));
+                let m = String::from_utf8_lossy(bytes);
+                if m.contains("\x0135=8\x01") {
+                    order.push(m.split("\x0111=").nth(1).unwrap().chars().next().unwrap());
+                }
+            }
+            fxrecon_engine::ingest::source::Poll::Message(m) => panic!("{m:?}"),
+            fxrecon_engine::ingest::source::Poll::Pending => std::thread::sleep(Duration::from_millis(2)),
+            fxrecon_engine::ingest::source::Poll::End => break,
+        }
+    }
+    assert_eq!(order.iter().collect::<String>(), "AAABBCC", "fills of both venues, by arrival");
+    assert!(stamps.windows(2).all(|w| w[0] <= w[1]), "every message in arrival order");
     v1.quit();
     v2.quit();
 }
