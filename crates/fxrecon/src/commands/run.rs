@@ -52,8 +52,9 @@ pub struct Args {
     /// else embed one).
     #[arg(long, value_name = "DIR")]
     aeron_dir: Option<PathBuf>,
-    /// Where an embedded media driver keeps its directory (`DIR/aeron-driver`; default: the
-    /// system temp directory's `fxrecon-state`).
+    /// Where an embedded media driver keeps its directory (`DIR/aeron-driver`) and FIX
+    /// sessions their sequence numbers (`DIR/fix`) (default: the system temp directory's
+    /// `fxrecon-state`).
     #[arg(long, value_name = "DIR")]
     state_dir: Option<PathBuf>,
     /// Divergences as JSON Lines.
