@@ -251,15 +251,15 @@ fn a_kill_9_mid_day_and_a_restart_with_the_journal_lose_and_repeat_no_fill() {
     let (p, d) = day(dir, 300, 32);
     let want = findings(&dir.join("expected.jsonl"));
     let mut v = venue(dir);
-    // Paced (each stream 500 messages/s into the pipeline) so what the sessions received waits
-    // in their rings, not yet journaled, when the kill comes.
-    let mut fx = daemon(dir, &v, true, &["--pace", "1000"]);
+    // Paced (each stream 100 messages/s into the pipeline, counted from the daemon's start) so
+    // what the sessions received waits in their rings, not yet journaled, when the kill comes.
+    let mut fx = daemon(dir, &v, true, &["--pace", "200"]);
     wait_logons(&mut v);
     start_sending(&mut v, &half(&p, false), &half(&d, false));
     // Killed while the first half is arriving (the sessions' stored numbers moving): much of
     // it received by the sessions but not yet journaled.
     let until = Instant::now() + Duration::from_secs(20);
-    while stored_in(dir) < 60 {
+    while stored_in(dir) < 800 {
         assert!(Instant::now() < until, "nothing arrived");
         std::thread::sleep(Duration::from_millis(2));
     }
@@ -269,11 +269,17 @@ fn a_kill_9_mid_day_and_a_restart_with_the_journal_lose_and_repeat_no_fill() {
     // While fxrecon is down QuickFIX keeps the rest (it is resent on request).
     wait_sent(&mut v);
     send_all(&mut v, &half(&p, true), &half(&d, true));
+    for (peer, _, _) in &mut v.peers {
+        peer.forget("ADMIN_IN 2 ");
+    }
     let mut fx = daemon(dir, &v, true, &[]);
     wait_logons(&mut v);
-    // Resend requests for what was not journaled and what was sent while down are answered
-    // before the logouts (both go in order on each connection).
-    std::thread::sleep(Duration::from_secs(2));
+    // Each session asks for what was not journaled and what was sent while it was down; the
+    // peer resends it before its Logout (in order on each connection).
+    for (peer, _, theirs) in &mut v.peers {
+        assert!(peer.wait_for("ADMIN_IN 2 ", Duration::from_secs(20)), "{theirs} got no ResendRequest");
+    }
+    std::thread::sleep(Duration::from_millis(300));
     logout_all(&mut v);
     let status = wait_exit(&mut fx, Duration::from_secs(30));
     let said = stderr_of(dir);

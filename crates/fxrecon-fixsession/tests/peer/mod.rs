@@ -124,6 +124,15 @@ impl Peer {
         assert!(self.wait_for(answer, limit), "QuickFIX peer: no {answer:?}; it said {:?}", self.seen);
     }
 
+    /// Forgets every line starting with `prefix` it printed so far (a later
+    /// [`Peer::wait_for`] waits for a new one).
+    pub fn forget(&mut self, prefix: &str) {
+        while let Ok(l) = self.lines.try_recv() {
+            self.seen.push(l);
+        }
+        self.seen.retain(|l| !l.starts_with(prefix));
+    }
+
     /// Whether the peer printed a line starting with `prefix` so far.
     pub fn saw(&mut self, prefix: &str) -> bool {
         self.wait_for(prefix, Duration::from_millis(100))
