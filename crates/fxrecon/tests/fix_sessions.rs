@@ -359,3 +359,62 @@ fn sigterm_logs_the_sessions_out_and_exits_0() {
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("the journal was made from transport fix session"), "{err}");
 }
+
+#[test]
+fn a_session_with_nothing_journaled_resumes_where_its_journal_started() {
+    let tmp = scratch("fix-start");
+    let dir = tmp.path();
+    let (p, _) = day(dir, 20, 33);
+    // A venue that never answers (nothing listens): the journal never holds its messages.
+    let cfg = dir.join("fxrecon.toml");
+    let port = free_port();
+    std::fs::write(
+        &cfg,
+        format!("[[session]]\nstream = \"dropcopy\"\nport = {port}\nsender_comp_id = \"FIRMDC\"\ntarget_comp_id = \"EBSDC\"\n"),
+    )
+    .unwrap();
+    let store = dir.join("state/fix/FIRMDC-EBSDC.seqnums");
+    std::fs::create_dir_all(store.parent().unwrap()).unwrap();
+    std::fs::write(&store, "7 50\n").unwrap();
+    let run = |n: usize| {
+        let mut c = bin();
+        c.args(["run", "--api", "off", "--primary"])
+            .arg(&p)
+            .arg("--config")
+            .arg(&cfg)
+            .arg("--out")
+            .arg(dir.join("out.jsonl"))
+            .arg("--state-dir")
+            .arg(dir.join("state"))
+            .arg("--journal")
+            .arg(dir.join("journal"))
+            .env("RUST_LOG", "warn,fxrecon_fixsession=info")
+            .stderr(std::fs::File::create(dir.join(format!("stderr-{n}.txt"))).unwrap());
+        Reap(c.spawn().unwrap())
+    };
+    let wait = |what: &Path| {
+        let until = Instant::now() + Duration::from_secs(20);
+        while !what.exists() {
+            assert!(Instant::now() < until, "no {}", what.display());
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    let mut fx = run(0);
+    wait(&store.with_extension("journal-start"));
+    wait(&dir.join("journal"));
+    fx.kill().unwrap();
+    fx.wait().unwrap();
+    // As if 40 messages had been received but not journaled before the kill.
+    std::fs::write(&store, "9 90\n").unwrap();
+    let mut fx = run(1);
+    let until = Instant::now() + Duration::from_secs(20);
+    while !stderr_of(dir).contains("resumes from the journal") {
+        assert!(Instant::now() < until, "{}", stderr_of(dir));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(std::process::Command::new("kill").args(["-TERM", &fx.id().to_string()]).status().unwrap().success());
+    let status = wait_exit(&mut fx, Duration::from_secs(15));
+    let said = stderr_of(dir);
+    assert!(status.success(), "{said}");
+    assert_eq!(resumed(&said), vec![(90, 50)], "resumes at the journal's start, not the stored 90: {said}");
+}
