@@ -106,26 +106,34 @@ fn venue(dir: &Path) -> Venue {
     Venue { peers, config }
 }
 
-/// `fxrecon run` with the sessions of `v`.
-fn daemon(dir: &Path, v: &Venue, journal: bool, extra: &[&str]) -> Reap {
+/// `fxrecon run` with `config`, its output, state (and journal) in `dir`, `extra` flags.
+fn run_command(dir: &Path, config: &Path, journal: bool, extra: &[&std::ffi::OsStr]) -> std::process::Command {
     let mut c = bin();
     c.args(["run", "--api", "off"])
         .args(extra)
         .arg("--config")
-        .arg(&v.config)
+        .arg(config)
         .arg("--out")
         .arg(dir.join("out.jsonl"))
-        .arg("--rejects")
-        .arg(dir.join("rejects.jsonl"))
         .arg("--state-dir")
         .arg(dir.join("state"))
-        .env("RUST_LOG", "warn,fxrecon_fixsession=info")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(dir.join(format!("stderr-{}.txt", runs(dir)))).unwrap());
+        .env("RUST_LOG", "warn,fxrecon_fixsession=info");
     if journal {
         c.arg("--journal").arg(dir.join("journal"));
     }
+    c
+}
+
+/// [`run_command`] started, its stderr in the next `dir/stderr-N.txt`.
+fn spawn(mut c: std::process::Command, dir: &Path) -> Reap {
+    c.stdout(Stdio::null()).stderr(std::fs::File::create(dir.join(format!("stderr-{}.txt", runs(dir)))).unwrap());
     Reap(c.spawn().unwrap())
+}
+
+/// `fxrecon run` with the sessions of `v`.
+fn daemon(dir: &Path, v: &Venue, journal: bool, extra: &[&str]) -> Reap {
+    let extra: Vec<&std::ffi::OsStr> = extra.iter().map(std::ffi::OsStr::new).collect();
+    spawn(run_command(dir, &v.config, journal, &extra), dir)
 }
 
 /// How many daemons ran in `dir` so far (one stderr file each).
@@ -344,17 +352,7 @@ fn sigterm_logs_the_sessions_out_and_exits_0() {
     let text = std::fs::read_to_string(&v.config).unwrap();
     let cut = text.rfind("[[session]]").unwrap();
     std::fs::write(&fewer, &text[..cut]).unwrap();
-    let o = bin()
-        .args(["run", "--api", "off", "--config"])
-        .arg(&fewer)
-        .arg("--out")
-        .arg(dir.join("out.jsonl"))
-        .arg("--state-dir")
-        .arg(dir.join("state"))
-        .arg("--journal")
-        .arg(dir.join("journal"))
-        .output()
-        .unwrap();
+    let o = run_command(dir, &fewer, true, &[]).output().unwrap();
     let err = String::from_utf8(o.stderr).unwrap();
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("the journal was made from transport fix session"), "{err}");
@@ -376,22 +374,7 @@ fn a_session_with_nothing_journaled_resumes_where_its_journal_started() {
     let store = dir.join("state/fix/FIRMDC-EBSDC.seqnums");
     std::fs::create_dir_all(store.parent().unwrap()).unwrap();
     std::fs::write(&store, "7 50\n").unwrap();
-    let run = |n: usize| {
-        let mut c = bin();
-        c.args(["run", "--api", "off", "--primary"])
-            .arg(&p)
-            .arg("--config")
-            .arg(&cfg)
-            .arg("--out")
-            .arg(dir.join("out.jsonl"))
-            .arg("--state-dir")
-            .arg(dir.join("state"))
-            .arg("--journal")
-            .arg(dir.join("journal"))
-            .env("RUST_LOG", "warn,fxrecon_fixsession=info")
-            .stderr(std::fs::File::create(dir.join(format!("stderr-{n}.txt"))).unwrap());
-        Reap(c.spawn().unwrap())
-    };
+    let run = || spawn(run_command(dir, &cfg, true, &["--primary".as_ref(), p.as_os_str()]), dir);
     let wait = |what: &Path| {
         let until = Instant::now() + Duration::from_secs(20);
         while !what.exists() {
@@ -399,14 +382,14 @@ fn a_session_with_nothing_journaled_resumes_where_its_journal_started() {
             std::thread::sleep(Duration::from_millis(10));
         }
     };
-    let mut fx = run(0);
+    let mut fx = run();
     wait(&store.with_extension("journal-start"));
     wait(&dir.join("journal"));
     fx.kill().unwrap();
     fx.wait().unwrap();
     // As if 40 messages had been received but not journaled before the kill.
     std::fs::write(&store, "9 90\n").unwrap();
-    let mut fx = run(1);
+    let mut fx = run();
     let until = Instant::now() + Duration::from_secs(20);
     while !stderr_of(dir).contains("resumes from the journal") {
         assert!(Instant::now() < until, "{}", stderr_of(dir));
