@@ -75,7 +75,15 @@ pub fn run(
     let mut framer = Framer::new(link.max_message_bytes.max(1024));
     let mut delay = link.backoff.0;
     let mut refusals = 0u32;
-    let mut was_open = false;
+    // A restart inside the window its numbers were stored in goes on with them; numbers from
+    // an earlier window start again at 1 with a daily reset.
+    let mut was_open = match (link.schedule.opened_at(wall_now()), link.store.saved_at()) {
+        (Some(opened), Some(saved)) => {
+            let saved = saved.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros() as i64);
+            saved >= opened.0
+        }
+        _ => false,
+    };
     let io_err =
         |what: &str, source: io::Error| SessionError::Io { session: link.name.clone(), what: what.into(), source };
     while !stop.load(Ordering::Acquire) && !tx.is_abandoned() {

@@ -71,6 +71,11 @@ impl SeqStore {
         write_whole(&self.path, &format!("{} {}\n", seq.next_out, seq.next_in))
     }
 
+    /// When the numbers were last stored (None: never).
+    pub fn saved_at(&self) -> Option<std::time::SystemTime> {
+        std::fs::metadata(&self.path).and_then(|m| m.modified()).ok()
+    }
+
     fn journal_start_path(&self) -> PathBuf {
         self.path.with_extension("journal-start")
     }

@@ -275,3 +275,28 @@ fn a_session_outside_its_schedule_does_not_log_on_and_logs_out_at_its_end() {
     assert_eq!(get(&c.connections), connections, "no reconnect outside the window");
     venue.quit();
 }
+
+#[test]
+fn a_daily_reset_session_restarted_inside_its_window_keeps_its_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut venue = Peer::start("acceptor", port, "VENUE", "FXRECON", dir.path());
+    let mut cfg = dropcopy(port);
+    cfg.reset = fxrecon_fixsession::config::ResetPolicy::Daily;
+    let mut src = FixSource::start(&cfg, dir.path(), 1 << 16).unwrap();
+    venue.cmd("wait_logon 20", "OK");
+    venue.cmd("send_er 4 A", "SENT 4");
+    let (msgs, _) = collect(&mut src, Duration::from_secs(10), |m| ers(m).len() >= 4);
+    assert_eq!(ers(&msgs).len(), 4);
+    drop(src);
+    venue.cmd("sleep 0.5", "OK");
+    venue.cmd("send_er 1 B", "SENT 1");
+    // The same window (the whole UTC day): no reset, our numbers go on, QuickFIX accepts them
+    // and only what we missed comes back (a reset would log on at 1: "too low").
+    let mut src = FixSource::start(&cfg, dir.path(), 1 << 16).unwrap();
+    let c = src.counters();
+    let (msgs, _) = collect(&mut src, Duration::from_secs(15), |m| !ers(m).is_empty() && get(&c.gaps_filled) >= 1);
+    assert_eq!((get(&c.logons), get(&c.resets), get(&c.logons_refused)), (1, 0, 0));
+    assert_eq!(ers(&msgs).len(), 1, "{msgs:?}");
+    venue.quit();
+}
