@@ -57,7 +57,8 @@ impl OrderDesk {
         }
     }
 
-    async fn ask(&mut self, cmd: Command) -> Result<Reply, ApiError> {
+    /// Asks the reconciler `cmd` and waits (never inside the reconciler) for its answer.
+    pub(crate) async fn ask(&mut self, cmd: Command) -> Result<Reply, ApiError> {
         let busy = || ApiError::Unavailable("the reconciler did not answer (busy, or its run is over)".into());
         self.client.commands.push(cmd).map_err(|_| busy())?;
         let asked = std::time::Instant::now();

@@ -24,6 +24,7 @@ use tokio::sync::Mutex;
 
 use crate::error::ApiError;
 use crate::orders::{Found, OrderDesk, order_json};
+use crate::positions::{PositionFilter, positions_json};
 use crate::records::{DivergenceFilter, RecordBook};
 
 /// The API's default address (contract section 6).
@@ -156,6 +157,7 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/v1/orders/{key}", get(order))
         .route("/v1/divergences", get(divergences))
         .route("/v1/gaps", get(gaps))
+        .route("/v1/positions", get(positions))
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .layer(from_fn_with_state(state.clone(), authorize))
         .with_state(state)
@@ -242,6 +244,15 @@ async fn gaps(State(s): State<Arc<AppState>>) -> Json<Value> {
     inner.book.catch_up();
     let gaps: Vec<Value> = inner.book.gaps().into_iter().cloned().collect();
     Json(json!({ "gaps": gaps, "sessions": sessions }))
+}
+
+async fn positions(
+    State(s): State<Arc<AppState>>,
+    q: Result<Query<PositionFilter>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(f) = q.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let table = s.inner.lock().await.desk.positions().await?;
+    Ok(Json(positions_json(&table, &f)))
 }
 
 /// How `run` asked for the API: `None` for `off`; `explicit` false for the default address

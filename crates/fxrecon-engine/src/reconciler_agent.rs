@@ -354,6 +354,9 @@ impl ReconcilerAgent {
                         None => Reply::NoOrder,
                     }
                 }
+                Command::Positions => {
+                    Reply::Positions(Box::new(crate::command::PositionTable::of(self.state.reconciler.positions())))
+                }
             };
             let _ = server.replies.push(reply);
         }

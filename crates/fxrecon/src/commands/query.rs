@@ -1,4 +1,4 @@
-//! `fxrecon query order|divergences|gaps` (contract section 6): asks a running daemon's API;
+//! `fxrecon query order|divergences|gaps|positions` (contract section 6): asks a running daemon's API;
 //! a table by default, the API's JSON with `--json`.
 
 use anyhow::{Result, bail};
@@ -52,6 +52,15 @@ enum What {
     },
     /// Sequence gaps and the sessions' numbers.
     Gaps,
+    /// Position breaks per account × symbol: both streams' net amounts, largest break first.
+    Positions {
+        /// Of this account.
+        #[arg(long)]
+        account: Option<String>,
+        /// In this symbol.
+        #[arg(long)]
+        symbol: Option<String>,
+    },
 }
 
 /// Runs `query`.
@@ -69,6 +78,13 @@ pub fn run(a: Args) -> Result<()> {
             format!("/v1/divergences?{}", q.join("&"))
         }
         What::Gaps => "/v1/gaps".to_string(),
+        What::Positions { account, symbol } => {
+            let q: Vec<String> = [("account", account), ("symbol", symbol)]
+                .iter()
+                .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", encode(v))))
+                .collect();
+            format!("/v1/positions?{}", q.join("&"))
+        }
     };
     let (status, body) = get(&addr, &path, token.as_deref())?;
     let v: serde_json::Value = serde_json::from_str(&body).unwrap_or(serde_json::Value::Null);
@@ -80,6 +96,7 @@ pub fn run(a: Args) -> Result<()> {
         (What::Order { .. }, false) => table::order(&v),
         (What::Divergences { .. }, false) => table::divergences(&v),
         (What::Gaps, false) => table::gaps(&v),
+        (What::Positions { .. }, false) => table::positions(&v),
     };
     print!("{text}");
     Ok(())

@@ -1,0 +1,282 @@
+//! Position breaks (issue 25, contract 6): a daemon fed a generated day answers
+//! `GET /v1/positions` and `fxrecon query positions` with, per account × symbol, each stream's
+//! net base quantity and counter notional from its live fills, and their difference. The test
+//! computes the same from the generated files alone (fills, busts and corrects as written,
+//! independently of the reconciler) and checks that every break comes from an order the
+//! generator labelled with an injected fault, never from normal flow.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Reap, bin, scratch};
+use serde_json::Value;
+
+/// `text` (a FIX decimal) as an integer scaled by 10^`scale`.
+fn scaled(text: &str, scale: u32) -> i128 {
+    let (neg, body) = text.strip_prefix('-').map_or((false, text), |b| (true, b));
+    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+    assert!(frac.len() as u32 <= scale, "{text}");
+    let v = format!("{int}{frac:0<width$}", width = scale as usize).parse::<i128>().unwrap();
+    if neg { -v } else { v }
+}
+
+/// Both streams' base quantity (4 decimals) and counter notional (12 decimals).
+type Amounts = [(i128, i128); 2];
+
+/// One fill as a stream's file has it, after the busts and corrects that name it.
+struct Fill {
+    order: u64,
+    key: (String, String),
+    sign: i128,
+    qty: i128,
+    px: i128,
+    busted: bool,
+}
+
+/// The order number a generated report belongs to (from ClOrdID `C%07d…`, else OrderID
+/// `VENUE-%06d…`).
+fn order_number(f: &BTreeMap<&str, &str>) -> u64 {
+    if let Some(cl) = f.get("11") {
+        return cl[1..8].parse().unwrap();
+    }
+    f["37"].split('-').nth(1).unwrap().parse().unwrap()
+}
+
+/// Every stream's fills from the generated files: a fill (150=F, or 1/2 in FIX 4.2) counts
+/// once per ExecID; a trade cancel (150=H, 4.2: 20=1) busts the fill its ExecRefID names, a
+/// trade correct (150=G, 4.2: 20=2) gives it the new LastQty/LastPx.
+fn fills_of(files: [&[u8]; 2]) -> [Vec<Fill>; 2] {
+    files.map(|bytes| {
+        let mut fills: Vec<Fill> = Vec::new();
+        let mut by_exec: BTreeMap<String, usize> = BTreeMap::new();
+        let mut seen: BTreeSet<String> = BTreeSet::new();
+        for line in String::from_utf8_lossy(bytes).lines() {
+            let f: BTreeMap<&str, &str> = line.split('\x01').filter_map(|kv| kv.split_once('=')).collect();
+            if f.get("35") != Some(&"8") || !seen.insert(f["17"].to_string()) {
+                continue;
+            }
+            let kind = match (f.get("20").copied(), f["150"]) {
+                (Some("1"), _) | (_, "H") => 'H',
+                (Some("2"), _) | (_, "G") => 'G',
+                (_, "F" | "1" | "2") => 'F',
+                _ => continue,
+            };
+            if kind == 'F' {
+                by_exec.insert(f["17"].to_string(), fills.len());
+                fills.push(Fill {
+                    order: order_number(&f),
+                    key: (f["1"].to_string(), f["55"].to_string()),
+                    sign: if f["54"] == "1" { 1 } else { -1 },
+                    qty: scaled(f["32"], 4),
+                    px: scaled(f["31"], 8),
+                    busted: false,
+                });
+            } else if let Some(&i) = f.get("19").and_then(|r| by_exec.get(*r)) {
+                let fill = &mut fills[i];
+                if fill.busted {
+                    continue;
+                }
+                if kind == 'H' {
+                    fill.busted = true;
+                } else {
+                    if let Some(q) = f.get("32") {
+                        fill.qty = scaled(q, 4);
+                    }
+                    if let Some(p) = f.get("31") {
+                        fill.px = scaled(p, 8);
+                    }
+                }
+            }
+        }
+        fills
+    })
+}
+
+/// Net amounts per `group` (account × symbol, or order) of the live fills of both streams.
+fn net<K: Ord>(fills: &[Vec<Fill>; 2], group: impl Fn(&Fill) -> K) -> BTreeMap<K, Amounts> {
+    let mut out: BTreeMap<K, Amounts> = BTreeMap::new();
+    for (s, list) in fills.iter().enumerate() {
+        for f in list.iter().filter(|f| !f.busted) {
+            let e = &mut out.entry(group(f)).or_default()[s];
+            e.0 += f.sign * f.qty;
+            e.1 -= f.sign * f.qty * f.px;
+        }
+    }
+    out
+}
+
+fn get_json(addr: &str, path: &str) -> Value {
+    let (status, body) = fxrecon_api::client::get(addr, path, None).unwrap();
+    assert_eq!(status, 200, "{path}: {body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+fn bound_addr(file: &Path) -> String {
+    let t0 = Instant::now();
+    loop {
+        if let Ok(s) = std::fs::read_to_string(file)
+            && s.ends_with('\n')
+        {
+            return s.trim().to_string();
+        }
+        assert!(t0.elapsed() < Duration::from_secs(30), "the API never listened");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The positions once the daemon consumed both files (the same answer twice, nothing moving).
+fn settled_positions(addr: &str, messages: u64) -> Value {
+    let t0 = Instant::now();
+    loop {
+        std::thread::sleep(Duration::from_millis(200));
+        let (_, body) = fxrecon_api::client::get(addr, "/readyz", None).unwrap();
+        let ready: Value = serde_json::from_str(&body).unwrap();
+        let consumed = ready["inputs"]["primary"]["messages"].as_u64().unwrap()
+            + ready["inputs"]["dropcopy"]["messages"].as_u64().unwrap();
+        if consumed >= messages {
+            let a = get_json(addr, "/v1/positions");
+            std::thread::sleep(Duration::from_millis(200));
+            if get_json(addr, "/v1/positions") == a {
+                return a;
+            }
+        }
+        assert!(t0.elapsed() < Duration::from_secs(60), "the daemon never settled: {ready}");
+    }
+}
+
+fn amounts_of(p: &Value) -> Amounts {
+    ["primary", "dropcopy"].map(|s| {
+        (scaled(p[s]["base_qty"].as_str().unwrap(), 4), scaled(p[s]["counter_notional"].as_str().unwrap(), 12))
+    })
+}
+
+#[test]
+fn position_breaks_are_what_the_injected_faults_imply() {
+    let dir = scratch("positions");
+    let day = fxrecon_gen::generate(&fxrecon_gen::GenConfig {
+        orders: 1500,
+        seed: 2025,
+        fault_rate: 0.15,
+        ..Default::default()
+    });
+    let (p, d) = (dir.path().join("primary.fix"), dir.path().join("dropcopy.fix"));
+    std::fs::write(&p, &day.primary).unwrap();
+    std::fs::write(&d, &day.dropcopy).unwrap();
+    let addr_file = dir.path().join("api.addr");
+    let _child = Reap(
+        bin()
+            .args(["run", "--follow", "--api", "127.0.0.1:0", "--threading", "shared", "--primary"])
+            .arg(&p)
+            .arg("--dropcopy")
+            .arg(&d)
+            .arg("--out")
+            .arg(dir.path().join("out.jsonl"))
+            .arg("--api-addr-file")
+            .arg(&addr_file)
+            .stderr(Stdio::null())
+            .env_remove("FXRECON_API_TOKEN")
+            .spawn()
+            .unwrap(),
+    );
+    let addr = bound_addr(&addr_file);
+    // A followed input's merge holds its newest messages until the other stream is past
+    // them: a last line much later on each stream (a copy of its final Logout) releases the day.
+    for (path, bytes) in [(&p, &day.primary), (&d, &day.dropcopy)] {
+        let text = String::from_utf8_lossy(bytes);
+        let last = text.lines().last().unwrap();
+        let body = last.split_once(" : ").unwrap().1;
+        let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+        std::io::Write::write_all(&mut f, format!("20991231-00:00:00.000000000 : {body}\n").as_bytes()).unwrap();
+    }
+    let got = settled_positions(&addr, (day.primary_messages + day.dropcopy_messages) as u64);
+
+    // From the files alone.
+    let fills = fills_of([&day.primary, &day.dropcopy]);
+    let want = net(&fills, |f| f.key.clone());
+    let rows = got["positions"].as_array().unwrap();
+    let answered: BTreeMap<(String, String), Amounts> = rows
+        .iter()
+        .map(|r| {
+            ((r["account"].as_str().unwrap().to_string(), r["symbol"].as_str().unwrap().to_string()), amounts_of(r))
+        })
+        .collect();
+    assert_eq!(answered, want, "both streams' positions per account × symbol");
+    for r in rows {
+        let [(pb, pc), (db, dc)] = amounts_of(r);
+        assert_eq!(scaled(r["break"]["base_qty"].as_str().unwrap(), 4), pb - db, "{r}");
+        assert_eq!(scaled(r["break"]["counter_notional"].as_str().unwrap(), 12), pc - dc, "{r}");
+    }
+    assert_eq!(got["left_out"], serde_json::json!({"table_full": 0, "unsided_fills": 0, "unpriced_fills": 0}));
+
+    // Largest break first.
+    let sizes: Vec<(i128, i128)> = rows
+        .iter()
+        .map(|r| {
+            (
+                scaled(r["break"]["base_qty"].as_str().unwrap(), 4).abs(),
+                scaled(r["break"]["counter_notional"].as_str().unwrap(), 12).abs(),
+            )
+        })
+        .collect();
+    assert!(sizes.windows(2).all(|w| w[0] >= w[1]), "{sizes:?}");
+
+    // Every break comes from orders with an injected fault: normal orders' fills agree on both
+    // streams, and the faulty orders' differences add up to each account × symbol's break.
+    let faulty: BTreeSet<u64> = day.labels.iter().map(|(cl, _)| cl[1..].parse().unwrap()).collect();
+    let per_order = net(&fills, |f| (f.order, f.key.clone()));
+    let mut implied: BTreeMap<(String, String), (i128, i128)> = BTreeMap::new();
+    for ((order, key), [(pb, pc), (db, dc)]) in &per_order {
+        let diff = (pb - db, pc - dc);
+        if faulty.contains(order) {
+            let e = implied.entry(key.clone()).or_default();
+            (e.0, e.1) = (e.0 + diff.0, e.1 + diff.1);
+        } else {
+            assert_eq!(diff, (0, 0), "order {order} has no injected fault but its streams' fills differ");
+        }
+    }
+    let breaks: BTreeMap<(String, String), (i128, i128)> = answered
+        .iter()
+        .map(|(k, [(pb, pc), (db, dc)])| (k.clone(), (pb - db, pc - dc)))
+        .filter(|(_, b)| *b != (0, 0))
+        .collect();
+    implied.retain(|_, b| *b != (0, 0));
+    assert_eq!(breaks, implied);
+    assert!(breaks.len() >= 3, "a faulty day breaks positions: {breaks:?}");
+    assert_eq!(got["breaks"].as_u64().unwrap() as usize, breaks.len());
+    let labels: BTreeSet<&str> = day.labels.iter().map(|(_, l)| *l).collect();
+    for l in ["missing_fill", "phantom", "bust", "correct"] {
+        assert!(labels.contains(l), "the day injects {l}: {labels:?}");
+    }
+
+    // Filters, and the CLI's table and JSON.
+    let (acc, sym) = breaks.keys().next().unwrap();
+    let one = get_json(&addr, &format!("/v1/positions?account={acc}&symbol={}", fxrecon_api::client::encode(sym)));
+    assert_eq!(one["count"], 1);
+    assert_eq!(amounts_of(&one["positions"][0]), answered[&(acc.clone(), sym.clone())]);
+    let by_acc = get_json(&addr, &format!("/v1/positions?account={acc}"));
+    assert_eq!(by_acc["count"].as_u64().unwrap() as usize, answered.keys().filter(|(a, _)| a == acc).count());
+    let (status, body) = fxrecon_api::client::get(&addr, "/v1/positions?acount=x", None).unwrap();
+    assert_eq!(status, 400, "{body}");
+    let url = format!("http://{addr}");
+    let cli = |extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_fxrecon"))
+            .args(["query", "positions", "--api", &url, "--account", acc])
+            .args(extra)
+            .env_remove("FXRECON_API_TOKEN")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let json: Value = serde_json::from_str(&cli(&["--json"])).unwrap();
+    assert_eq!(json, by_acc);
+    let text = cli(&[]);
+    assert!(text.starts_with("ACCOUNT"), "{text}");
+    assert_eq!(text.lines().count(), 1 + by_acc["count"].as_u64().unwrap() as usize, "{text}");
+    let first = &by_acc["positions"][0];
+    assert!(text.lines().nth(1).unwrap().contains(first["break"]["base_qty"].as_str().unwrap()), "{text}");
+}
