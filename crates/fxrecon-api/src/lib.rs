@@ -9,6 +9,7 @@
 pub mod client;
 pub mod error;
 pub mod metrics;
+pub mod offline;
 pub mod orders;
 pub mod positions;
 pub mod records;

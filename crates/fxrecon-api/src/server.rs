@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
 use crate::error::ApiError;
-use crate::orders::{Found, OrderDesk, order_json};
+use crate::orders::{OrderDesk, order_answer};
 use crate::positions::{PositionFilter, positions_json};
 use crate::records::{DivergenceFilter, RecordBook};
 
@@ -213,18 +213,8 @@ async fn metrics(State(s): State<Arc<AppState>>) -> Response {
 async fn order(State(s): State<Arc<AppState>>, Path(key): Path<String>) -> Result<Json<Value>, ApiError> {
     let mut inner = s.inner.lock().await;
     inner.book.catch_up();
-    match inner.desk.order(&key).await? {
-        Found::Live(o) => {
-            let divs = inner.book.of_orders(&[o.key.as_str(), key.as_str()]).into_iter().cloned().collect();
-            Ok(Json(order_json(&o, divs)))
-        }
-        Found::Retired => {
-            let divs: Vec<Value> = inner.book.of_orders(&[key.as_str()]).into_iter().cloned().collect();
-            Ok(Json(
-                json!({ "order_id": key, "retired": true, "primary": null, "dropcopy": null, "divergences": divs }),
-            ))
-        }
-    }
+    let found = inner.desk.order(&key).await?;
+    Ok(Json(order_answer(found, &key, &inner.book)))
 }
 
 async fn divergences(

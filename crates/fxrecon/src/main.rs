@@ -49,7 +49,7 @@ enum Command {
     Publish(commands::publish::Args),
     /// Print what is published on an Aeron stream (the divergence stream by default).
     Tail(commands::tail::Args),
-    /// Ask a running daemon's query API: `order KEY`, `divergences [filters]`, `gaps`.
+    /// Ask a running daemon's query API, or a journal offline: `order KEY`, `divergences [filters]`, `gaps`, `positions`.
     Query(commands::query::Args),
     /// Inspect a journal: `verify DIR` or `dump DIR`.
     #[command(subcommand)]
