@@ -7,6 +7,7 @@
 //! ([`records::RecordFeed`]), health and metrics from the live counters.
 
 pub mod client;
+pub mod eod;
 pub mod error;
 pub mod metrics;
 pub mod offline;

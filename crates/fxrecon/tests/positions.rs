@@ -8,11 +8,9 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
-use common::{Reap, bin, scratch};
+use common::{api_get, daemon_on_day, scratch, settle};
 use serde_json::Value;
 
 /// `text` (a FIX decimal) as an integer scaled by 10^`scale`.
@@ -110,42 +108,9 @@ fn net<K: Ord>(fills: &[Vec<Fill>; 2], group: impl Fn(&Fill) -> K) -> BTreeMap<K
 }
 
 fn get_json(addr: &str, path: &str) -> Value {
-    let (status, body) = fxrecon_api::client::get(addr, path, None).unwrap();
-    assert_eq!(status, 200, "{path}: {body}");
-    serde_json::from_str(&body).unwrap()
-}
-
-fn bound_addr(file: &Path) -> String {
-    let t0 = Instant::now();
-    loop {
-        if let Ok(s) = std::fs::read_to_string(file)
-            && s.ends_with('\n')
-        {
-            return s.trim().to_string();
-        }
-        assert!(t0.elapsed() < Duration::from_secs(30), "the API never listened");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// The positions once the daemon consumed both files (the same answer twice, nothing moving).
-fn settled_positions(addr: &str, messages: u64) -> Value {
-    let t0 = Instant::now();
-    loop {
-        std::thread::sleep(Duration::from_millis(200));
-        let (_, body) = fxrecon_api::client::get(addr, "/readyz", None).unwrap();
-        let ready: Value = serde_json::from_str(&body).unwrap();
-        let consumed = ready["inputs"]["primary"]["messages"].as_u64().unwrap()
-            + ready["inputs"]["dropcopy"]["messages"].as_u64().unwrap();
-        if consumed >= messages {
-            let a = get_json(addr, "/v1/positions");
-            std::thread::sleep(Duration::from_millis(200));
-            if get_json(addr, "/v1/positions") == a {
-                return a;
-            }
-        }
-        assert!(t0.elapsed() < Duration::from_secs(60), "the daemon never settled: {ready}");
-    }
+    let (status, v) = api_get(addr, path);
+    assert_eq!(status, 200, "{path}: {v}");
+    v
 }
 
 fn amounts_of(p: &Value) -> Amounts {
@@ -163,36 +128,9 @@ fn position_breaks_are_what_the_injected_faults_imply() {
         fault_rate: 0.15,
         ..Default::default()
     });
-    let (p, d) = (dir.path().join("primary.fix"), dir.path().join("dropcopy.fix"));
-    std::fs::write(&p, &day.primary).unwrap();
-    std::fs::write(&d, &day.dropcopy).unwrap();
-    let addr_file = dir.path().join("api.addr");
-    let _child = Reap(
-        bin()
-            .args(["run", "--follow", "--api", "127.0.0.1:0", "--threading", "shared", "--primary"])
-            .arg(&p)
-            .arg("--dropcopy")
-            .arg(&d)
-            .arg("--out")
-            .arg(dir.path().join("out.jsonl"))
-            .arg("--api-addr-file")
-            .arg(&addr_file)
-            .stderr(Stdio::null())
-            .env_remove("FXRECON_API_TOKEN")
-            .spawn()
-            .unwrap(),
-    );
-    let addr = bound_addr(&addr_file);
-    // A followed input's merge holds its newest messages until the other stream is past
-    // them: a last line much later on each stream (a copy of its final Logout) releases the day.
-    for (path, bytes) in [(&p, &day.primary), (&d, &day.dropcopy)] {
-        let text = String::from_utf8_lossy(bytes);
-        let last = text.lines().last().unwrap();
-        let body = last.split_once(" : ").unwrap().1;
-        let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
-        std::io::Write::write_all(&mut f, format!("20991231-00:00:00.000000000 : {body}\n").as_bytes()).unwrap();
-    }
-    let got = settled_positions(&addr, (day.primary_messages + day.dropcopy_messages) as u64);
+    let (_child, addr) = daemon_on_day(dir.path(), &day, &[]);
+    settle(&addr, (day.primary_messages + day.dropcopy_messages) as u64);
+    let got = get_json(&addr, "/v1/positions");
 
     // From the files alone.
     let fills = fills_of([&day.primary, &day.dropcopy]);

@@ -105,11 +105,14 @@ fn online(a: &Args) -> Result<serde_json::Value> {
         What::Order { key } => format!("/v1/orders/{}", encode(key)),
         What::Divergences { order, kind, venue, from, to, open } => {
             let open = open.map(|o| o.to_string());
-            let pairs = [("order", order), ("type", kind), ("venue", venue), ("from", from), ("to", to), ("open", &open)];
+            let pairs =
+                [("order", order), ("type", kind), ("venue", venue), ("from", from), ("to", to), ("open", &open)];
             format!("/v1/divergences?{}", query(&pairs))
         }
         What::Gaps => "/v1/gaps".to_string(),
-        What::Positions { account, symbol } => format!("/v1/positions?{}", query(&[("account", account), ("symbol", symbol)])),
+        What::Positions { account, symbol } => {
+            format!("/v1/positions?{}", query(&[("account", account), ("symbol", symbol)]))
+        }
     };
     let (status, body) = get(&addr, &path, token.as_deref())?;
     let v: serde_json::Value = serde_json::from_str(&body).unwrap_or(serde_json::Value::Null);
