@@ -181,7 +181,8 @@ pub fn build(a: &Answers<'_>) -> ReportFiles {
 fn chart(grid: &BTreeMap<(String, String), [u64; 2]>) -> String {
     let (bar, gap, height, label) = (18usize, 10usize, 160usize, 120usize);
     let most = grid.values().map(|[o, r]| o + r).max().unwrap_or(0).max(1);
-    let width = grid.len() * (bar + gap) + gap + 40;
+    // Room on the right for the last label, rotated below the axis.
+    let width = grid.len() * (bar + gap) + gap + 140;
     let mut svg = format!(
         "<svg id=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{}\" role=\"img\" \
          aria-label=\"breaks per venue and type, open and resolved\">",
@@ -189,6 +190,14 @@ fn chart(grid: &BTreeMap<(String, String), [u64; 2]>) -> String {
     );
     let _ = write!(svg, "<line x1=\"30\" y1=\"{height}\" x2=\"{width}\" y2=\"{height}\" stroke=\"#444\"/>");
     let _ = write!(svg, "<text x=\"0\" y=\"12\" font-size=\"11\">{most}</text>");
+    let _ = write!(
+        svg,
+        "<g class=\"legend\" font-size=\"11\"><rect x=\"{a}\" y=\"2\" width=\"10\" height=\"10\" fill=\"#c8423b\"/>\
+         <text x=\"{b}\" y=\"11\">open</text><rect x=\"{a}\" y=\"18\" width=\"10\" height=\"10\" fill=\"#4a9d5b\"/>\
+         <text x=\"{b}\" y=\"27\">resolved</text></g>",
+        a = width - 80,
+        b = width - 66
+    );
     for (i, ((venue, kind), [o, r])) in grid.iter().enumerate() {
         let x = 30 + gap + i * (bar + gap);
         let h_open = (*o as usize * (height - 10)).div_ceil(most as usize);

@@ -55,7 +55,7 @@ impl<const SCALE: u32> fmt::Display for Wide<SCALE> {
         let mut frac = v % one;
         if frac != 0 {
             let mut width = SCALE as usize;
-            while frac % 10 == 0 {
+            while frac.is_multiple_of(10) {
                 frac /= 10;
                 width -= 1;
             }
