@@ -1,9 +1,10 @@
 //! Position breaks (issue 25, contract 6): a daemon fed a generated day answers
 //! `GET /v1/positions` and `fxrecon query positions` with, per account × symbol, each stream's
 //! net base quantity and counter notional from its live fills, and their difference. The test
-//! computes the same from the generated files alone (fills, busts and corrects as written,
-//! independently of the reconciler) and checks that every break comes from an order the
-//! generator labelled with an injected fault, never from normal flow.
+//! computes the same from the generated files alone (fills, busts and corrects as written, an
+//! adjustment ahead of its fill applied when the fill comes; independently of the reconciler)
+//! and checks that every break comes from an order the generator labelled with an injected
+//! fault, never from normal flow — on a mixed day and on the hard mix of issue 22.
 
 mod common;
 
@@ -31,8 +32,27 @@ struct Fill {
     key: (String, String),
     sign: i128,
     qty: i128,
-    px: i128,
+    px: Option<i128>,
     busted: bool,
+}
+
+/// A trade cancel ('H') or correct ('G') and the LastQty/LastPx it carries.
+type Adjustment = (char, Option<i128>, Option<i128>);
+
+/// Applies `adj` to `fill` (a busted fill changes no more); a corrected fill counts again in
+/// `left_out` when it has no side or no price.
+fn adjust(fill: &mut Fill, (kind, qty, px): Adjustment, left_out: &mut [u64; 2]) {
+    if fill.busted {
+        return;
+    }
+    if kind == 'H' {
+        fill.busted = true;
+        return;
+    }
+    fill.qty = qty.unwrap_or(fill.qty);
+    fill.px = px.or(fill.px);
+    left_out[0] += u64::from(fill.sign == 0);
+    left_out[1] += u64::from(fill.sign != 0 && fill.px.is_none());
 }
 
 /// The order number a generated report belongs to (from ClOrdID `C%07d…`, else OrderID
@@ -46,12 +66,15 @@ fn order_number(f: &BTreeMap<&str, &str>) -> u64 {
 
 /// Every stream's fills from the generated files: a fill (150=F, or 1/2 in FIX 4.2) counts
 /// once per ExecID; a trade cancel (150=H, 4.2: 20=1) busts the fill its ExecRefID names, a
-/// trade correct (150=G, 4.2: 20=2) gives it the new LastQty/LastPx.
-fn fills_of(files: [&[u8]; 2]) -> [Vec<Fill>; 2] {
-    files.map(|bytes| {
+/// trade correct (150=G, 4.2: 20=2) gives it the new LastQty/LastPx. Also how many fills (and
+/// corrected fills) had no buy/sell Side, and how many no LastPx.
+fn fills_of(files: [&[u8]; 2]) -> ([Vec<Fill>; 2], [u64; 2]) {
+    let mut left_out = [0u64; 2];
+    let fills = files.map(|bytes| {
         let mut fills: Vec<Fill> = Vec::new();
         let mut by_exec: BTreeMap<String, usize> = BTreeMap::new();
         let mut seen: BTreeSet<String> = BTreeSet::new();
+        let mut held: BTreeMap<String, Vec<Adjustment>> = BTreeMap::new();
         for line in String::from_utf8_lossy(bytes).lines() {
             let f: BTreeMap<&str, &str> = line.split('\x01').filter_map(|kv| kv.split_once('=')).collect();
             if f.get("35") != Some(&"8") || !seen.insert(f["17"].to_string()) {
@@ -64,34 +87,43 @@ fn fills_of(files: [&[u8]; 2]) -> [Vec<Fill>; 2] {
                 _ => continue,
             };
             if kind == 'F' {
+                // A fill without LastQty counts nothing; one without LastPx counts its quantity.
+                let Some(qty) = f.get("32") else { continue };
                 by_exec.insert(f["17"].to_string(), fills.len());
                 fills.push(Fill {
                     order: order_number(&f),
-                    key: (f["1"].to_string(), f["55"].to_string()),
-                    sign: if f["54"] == "1" { 1 } else { -1 },
-                    qty: scaled(f["32"], 4),
-                    px: scaled(f["31"], 8),
+                    key: (f.get("1").unwrap_or(&"").to_string(), f["55"].to_string()),
+                    sign: match f.get("54") {
+                        Some(&"1") => 1,
+                        Some(&("2" | "5" | "6")) => -1,
+                        _ => 0,
+                    },
+                    qty: scaled(qty, 4),
+                    px: f.get("31").map(|p| scaled(p, 8)),
                     busted: false,
                 });
-            } else if let Some(&i) = f.get("19").and_then(|r| by_exec.get(*r)) {
-                let fill = &mut fills[i];
-                if fill.busted {
-                    continue;
+                let added = fills.last().unwrap();
+                left_out[0] += u64::from(added.sign == 0);
+                left_out[1] += u64::from(added.sign != 0 && added.px.is_none());
+            } else if let Some(r) = f.get("19") {
+                // An adjustment before its fill waits for it (the fill may come later).
+                let adj = (kind, f.get("32").map(|q| scaled(q, 4)), f.get("31").map(|p| scaled(p, 8)));
+                match by_exec.get(*r) {
+                    Some(&i) => adjust(&mut fills[i], adj, &mut left_out),
+                    None => held.entry(r.to_string()).or_default().push(adj),
                 }
-                if kind == 'H' {
-                    fill.busted = true;
-                } else {
-                    if let Some(q) = f.get("32") {
-                        fill.qty = scaled(q, 4);
-                    }
-                    if let Some(p) = f.get("31") {
-                        fill.px = scaled(p, 8);
-                    }
+            }
+            if kind == 'F'
+                && let Some(&i) = by_exec.get(f["17"])
+            {
+                for adj in held.remove(f["17"]).unwrap_or_default() {
+                    adjust(&mut fills[i], adj, &mut left_out);
                 }
             }
         }
         fills
-    })
+    });
+    (fills, left_out)
 }
 
 /// Net amounts per `group` (account × symbol, or order) of the live fills of both streams.
@@ -101,7 +133,7 @@ fn net<K: Ord>(fills: &[Vec<Fill>; 2], group: impl Fn(&Fill) -> K) -> BTreeMap<K
         for f in list.iter().filter(|f| !f.busted) {
             let e = &mut out.entry(group(f)).or_default()[s];
             e.0 += f.sign * f.qty;
-            e.1 -= f.sign * f.qty * f.px;
+            e.1 -= f.sign * f.qty * f.px.unwrap_or(0);
         }
     }
     out
@@ -121,19 +153,39 @@ fn amounts_of(p: &Value) -> Amounts {
 
 #[test]
 fn position_breaks_are_what_the_injected_faults_imply() {
-    let dir = scratch("positions");
     let day = fxrecon_gen::generate(&fxrecon_gen::GenConfig {
         orders: 1500,
         seed: 2025,
         fault_rate: 0.15,
         ..Default::default()
     });
-    let (_child, addr) = daemon_on_day(dir.path(), &day, &[]);
-    settle(&addr, (day.primary_messages + day.dropcopy_messages) as u64);
+    check_day(&day, &["missing_fill", "phantom", "bust", "correct"]);
+}
+
+/// The hard mix (issue 22): busts before their fills, late busts after retirement, replayed
+/// sessions, OrderID-only drop copies, among normal flow.
+#[test]
+fn position_breaks_of_a_hard_day_are_what_its_faults_imply() {
+    let day = fxrecon_gen::generate(&fxrecon_gen::GenConfig {
+        orders: 1500,
+        seed: 2026,
+        fault_rate: 0.15,
+        scenario: fxrecon_gen::Scenario::Hard,
+        ..Default::default()
+    });
+    check_day(&day, &["bust_before_fill", "late_after_retirement", "bust", "correct"]);
+}
+
+/// The positions a daemon fed `day` answers equal the files' and the faults' (`labels_wanted`
+/// among the day's).
+fn check_day(day: &fxrecon_gen::GeneratedDay, labels_wanted: &[&str]) {
+    let dir = scratch("positions");
+    let (_child, addr) = daemon_on_day(dir.path(), day, &[]);
+    settle(&addr, day);
     let got = get_json(&addr, "/v1/positions");
 
     // From the files alone.
-    let fills = fills_of([&day.primary, &day.dropcopy]);
+    let (fills, [unsided, unpriced]) = fills_of([&day.primary, &day.dropcopy]);
     let want = net(&fills, |f| f.key.clone());
     let rows = got["positions"].as_array().unwrap();
     let answered: BTreeMap<(String, String), Amounts> = rows
@@ -148,7 +200,10 @@ fn position_breaks_are_what_the_injected_faults_imply() {
         assert_eq!(scaled(r["break"]["base_qty"].as_str().unwrap(), 4), pb - db, "{r}");
         assert_eq!(scaled(r["break"]["counter_notional"].as_str().unwrap(), 12), pc - dc, "{r}");
     }
-    assert_eq!(got["left_out"], serde_json::json!({"table_full": 0, "unsided_fills": 0, "unpriced_fills": 0}));
+    assert_eq!(
+        got["left_out"],
+        serde_json::json!({"table_full": 0, "unsided_fills": unsided, "unpriced_fills": unpriced})
+    );
 
     // Largest break first.
     let sizes: Vec<(i128, i128)> = rows
@@ -186,7 +241,7 @@ fn position_breaks_are_what_the_injected_faults_imply() {
     assert!(breaks.len() >= 3, "a faulty day breaks positions: {breaks:?}");
     assert_eq!(got["breaks"].as_u64().unwrap() as usize, breaks.len());
     let labels: BTreeSet<&str> = day.labels.iter().map(|(_, l)| *l).collect();
-    for l in ["missing_fill", "phantom", "bust", "correct"] {
+    for l in labels_wanted {
         assert!(labels.contains(l), "the day injects {l}: {labels:?}");
     }
 
@@ -214,7 +269,8 @@ fn position_breaks_are_what_the_injected_faults_imply() {
     assert_eq!(json, by_acc);
     let text = cli(&[]);
     assert!(text.starts_with("ACCOUNT"), "{text}");
-    assert_eq!(text.lines().count(), 1 + by_acc["count"].as_u64().unwrap() as usize, "{text}");
+    let rows = text.lines().filter(|l| !l.starts_with("left out:")).count();
+    assert_eq!(rows, 1 + by_acc["count"].as_u64().unwrap() as usize, "{text}");
     let first = &by_acc["positions"][0];
     assert!(text.lines().nth(1).unwrap().contains(first["break"]["base_qty"].as_str().unwrap()), "{text}");
 }

@@ -102,9 +102,9 @@ impl Position {
 pub struct PositionStats {
     /// Fills (and adjustments) of a new account × symbol left out: the table was full.
     pub full: u64,
-    /// Fills without a Side of buy (1) or sell (2, 5, 6): not counted.
+    /// Fills (or corrected fills) without a Side of buy (1) or sell (2, 5, 6): not counted.
     pub unsided: u64,
-    /// Fills without LastPx: their quantity counts, their notional cannot.
+    /// Fills (or corrected fills) without LastPx: their quantity counts, their notional cannot.
     pub unpriced: u64,
 }
 
@@ -179,7 +179,7 @@ impl Positions {
             b'1' => 1,
             b'2' | b'5' | b'6' => -1,
             _ => {
-                self.stats.unsided += 1;
+                self.stats.unsided += u64::from(sign > 0);
                 return;
             }
         };
@@ -195,7 +195,7 @@ impl Positions {
         let s = stream.index();
         e.base[s].0 += sign * way * i128::from(qty.0);
         if px == Price::unknown() {
-            self.stats.unpriced += 1;
+            self.stats.unpriced += u64::from(sign > 0);
         } else {
             e.counter[s].0 -= sign * way * i128::from(qty.0) * i128::from(px.0);
         }

@@ -111,9 +111,11 @@ pub fn api_get(addr: &str, path: &str) -> (u16, serde_json::Value) {
     (status, serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}")))
 }
 
-/// Waits until the daemon at `addr` consumed `messages` messages and its positions and
+/// Waits until the daemon at `addr` read every line of `day` and the two appended by
+/// [`daemon_on_day`] (so the whole day is released to the reconciler), and its positions and
 /// records stopped moving.
-pub fn settle(addr: &str, messages: u64) {
+pub fn settle(addr: &str, day: &fxrecon_gen::GeneratedDay) {
+    let messages = (day.primary_messages + day.dropcopy_messages + 2) as u64;
     let t0 = std::time::Instant::now();
     loop {
         std::thread::sleep(std::time::Duration::from_millis(200));
