@@ -257,6 +257,31 @@ fn a_journaled_paced_bench_run_reports_latency_and_leaves_no_journal_behind() {
 }
 
 #[test]
+fn aeron_latency_bench_reports_each_round_beside_the_host_floor_and_their_medians() {
+    let o = bin().args(["bench", "--rounds", "2"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "--rounds needs --aeron-latency");
+    let o = bin().args(["bench", "--aeron-latency", "50000", "--rounds", "2", "--orders", "1500"]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rows: Vec<serde_json::Value> =
+        String::from_utf8(o.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), 3, "two rounds and the summary: {rows:?}");
+    for (i, r) in rows[..2].iter().enumerate() {
+        assert_eq!(r["round"], i as u64 + 1, "{r}");
+        assert!(r["records"].as_u64().unwrap() > 10, "divergences were timed: {r}");
+        let (p50, p99, p999) =
+            (r["p50_us"].as_u64().unwrap(), r["p99_us"].as_u64().unwrap(), r["p999_us"].as_u64().unwrap());
+        assert!(p50 <= p99 && p99 <= p999, "{r}");
+        assert!(r["host_p99_us"].is_u64() && r["host_p999_us"].is_u64(), "{r}");
+        assert!(r["meets_target"].is_boolean(), "{r}");
+    }
+    let s = &rows[2];
+    assert_eq!(s["median_of"], 2, "{s}");
+    let medians: Vec<u64> = rows[..2].iter().map(|r| r["p99_us"].as_u64().unwrap()).collect();
+    assert!(s["p99_us"].as_u64().unwrap() == *medians.iter().max().unwrap(), "the upper median of two: {s}");
+    assert_eq!(s["target_us"]["p99"], 5000);
+}
+
+#[test]
 fn replay_of_a_journal_is_byte_identical_and_reports_the_same_state_digest() {
     let tmp = scratch("journal");
     let dir = tmp.path();
