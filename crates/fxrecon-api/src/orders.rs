@@ -15,6 +15,7 @@ use fxrecon_engine::command::{Command, CommandClient, Reply};
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
+use crate::records::RecordBook;
 
 /// How long a question waits for the reconciler's answer.
 const ANSWER_WITHIN: Duration = Duration::from_secs(2);
@@ -57,7 +58,8 @@ impl OrderDesk {
         }
     }
 
-    async fn ask(&mut self, cmd: Command) -> Result<Reply, ApiError> {
+    /// Asks the reconciler `cmd` and waits (never inside the reconciler) for its answer.
+    pub(crate) async fn ask(&mut self, cmd: Command) -> Result<Reply, ApiError> {
         let busy = || ApiError::Unavailable("the reconciler did not answer (busy, or its run is over)".into());
         self.client.commands.push(cmd).map_err(|_| busy())?;
         let asked = std::time::Instant::now();
@@ -82,6 +84,21 @@ impl OrderDesk {
             } else {
                 tokio::time::sleep(Duration::from_micros(500)).await;
             }
+        }
+    }
+}
+
+/// The answer of `GET /v1/orders/{key}`: the order found by `key` with its divergences from
+/// `book` (online and offline alike).
+pub fn order_answer(found: Found, key: &str, book: &RecordBook) -> Value {
+    match found {
+        Found::Live(o) => {
+            let divs = book.of_orders(&[o.key.as_str(), key]).into_iter().cloned().collect();
+            order_json(&o, divs)
+        }
+        Found::Retired => {
+            let divs: Vec<Value> = book.of_orders(&[key]).into_iter().cloned().collect();
+            json!({ "order_id": key, "retired": true, "primary": null, "dropcopy": null, "divergences": divs })
         }
     }
 }

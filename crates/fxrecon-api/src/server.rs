@@ -23,7 +23,8 @@ use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
 use crate::error::ApiError;
-use crate::orders::{Found, OrderDesk, order_json};
+use crate::orders::{OrderDesk, order_answer};
+use crate::positions::{PositionFilter, positions_json};
 use crate::records::{DivergenceFilter, RecordBook};
 
 /// The API's default address (contract section 6).
@@ -156,6 +157,7 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/v1/orders/{key}", get(order))
         .route("/v1/divergences", get(divergences))
         .route("/v1/gaps", get(gaps))
+        .route("/v1/positions", get(positions))
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .layer(from_fn_with_state(state.clone(), authorize))
         .with_state(state)
@@ -211,18 +213,8 @@ async fn metrics(State(s): State<Arc<AppState>>) -> Response {
 async fn order(State(s): State<Arc<AppState>>, Path(key): Path<String>) -> Result<Json<Value>, ApiError> {
     let mut inner = s.inner.lock().await;
     inner.book.catch_up();
-    match inner.desk.order(&key).await? {
-        Found::Live(o) => {
-            let divs = inner.book.of_orders(&[o.key.as_str(), key.as_str()]).into_iter().cloned().collect();
-            Ok(Json(order_json(&o, divs)))
-        }
-        Found::Retired => {
-            let divs: Vec<Value> = inner.book.of_orders(&[key.as_str()]).into_iter().cloned().collect();
-            Ok(Json(
-                json!({ "order_id": key, "retired": true, "primary": null, "dropcopy": null, "divergences": divs }),
-            ))
-        }
-    }
+    let found = inner.desk.order(&key).await?;
+    Ok(Json(order_answer(found, &key, &inner.book)))
 }
 
 async fn divergences(
@@ -242,6 +234,15 @@ async fn gaps(State(s): State<Arc<AppState>>) -> Json<Value> {
     inner.book.catch_up();
     let gaps: Vec<Value> = inner.book.gaps().into_iter().cloned().collect();
     Json(json!({ "gaps": gaps, "sessions": sessions }))
+}
+
+async fn positions(
+    State(s): State<Arc<AppState>>,
+    q: Result<Query<PositionFilter>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(f) = q.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let table = s.inner.lock().await.desk.positions().await?;
+    Ok(Json(positions_json(&table, &f)))
 }
 
 /// How `run` asked for the API: `None` for `off`; `explicit` false for the default address
