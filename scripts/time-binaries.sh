@@ -6,8 +6,10 @@
 #
 # DAY_DIR holds primary.fix and dropcopy.fix (`fxrecon gen`). Each round runs OLD then NEW
 # (the order swaps every round), outputs to a temporary directory. Prints each round, then the
-# median, min and max seconds and msgs/s of each binary and the ratio of the medians
-# (OLD time / NEW time: above 1, NEW is faster). Defaults: 7 rounds, CPU 1.
+# median, min and max of each binary's wall-clock seconds and of its CPU seconds (user + sys:
+# on a shared host the wall clock also counts the time the pinned core ran someone else), and
+# the ratios of the medians (OLD / NEW: above 1, NEW is faster). Defaults: 7 rounds, CPU 1.
+# Needs python3 (for getrusage).
 set -euo pipefail
 
 if [[ $# -lt 3 || $# -gt 5 ]]; then
@@ -26,31 +28,41 @@ trap 'rm -rf "$out"' EXIT
 messages=$(cat "$day/primary.fix" "$day/dropcopy.fix" | wc -l)
 
 run() {
-    local bin=$1 t0 t1
-    t0=$(date +%s.%N)
-    taskset -c "$cpu" "$bin" reconcile --single-thread --primary "$day/primary.fix" --dropcopy "$day/dropcopy.fix" \
+    # Wall clock and the child's user + sys time (getrusage: microseconds, not GNU time's 10 ms).
+    python3 -c '
+import resource, subprocess, sys, time
+cpu = lambda r: r.ru_utime + r.ru_stime
+before = cpu(resource.getrusage(resource.RUSAGE_CHILDREN))
+t = time.monotonic()
+subprocess.run(sys.argv[1:], check=True)
+wall = time.monotonic() - t
+print(f"{wall:.4f} {cpu(resource.getrusage(resource.RUSAGE_CHILDREN)) - before:.4f}")
+' taskset -c "$cpu" "$1" reconcile --single-thread --primary "$day/primary.fix" --dropcopy "$day/dropcopy.fix" \
         --out "$out/out.jsonl" --rejects "$out/rejects.jsonl" --summary "$out/summary.json"
-    t1=$(date +%s.%N)
-    echo "$t1 - $t0" | bc -l
 }
 
-old_times=() new_times=()
+old_wall=() new_wall=() old_cpu=() new_cpu=()
 for ((r = 1; r <= rounds; r++)); do
     if ((r % 2)); then
         o=$(run "$old"); n=$(run "$new")
     else
         n=$(run "$new"); o=$(run "$old")
     fi
-    old_times+=("$o") new_times+=("$n")
-    printf 'round %d: old %.3f s  new %.3f s\n' "$r" "$o" "$n"
+    read -r ow oc <<<"$o"
+    read -r nw nc <<<"$n"
+    old_wall+=("$ow") old_cpu+=("$oc") new_wall+=("$nw") new_cpu+=("$nc")
+    echo "round $r: old ${ow} s wall ${oc} s cpu   new ${nw} s wall ${nc} s cpu"
 done
 
-stats() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { printf "%.3f %.3f %.3f", v[int((NR + 1) / 2)], v[1], v[NR] }'; }
-read -r om omin omax <<<"$(stats "${old_times[@]}")"
-read -r nm nmin nmax <<<"$(stats "${new_times[@]}")"
-awk -v m="$messages" -v om="$om" -v omin="$omin" -v omax="$omax" -v nm="$nm" -v nmin="$nmin" -v nmax="$nmax" -v r="$rounds" 'BEGIN {
-    printf "%d messages, %d rounds, median (min-max):\n", m, r
-    printf "  old %.3f s (%.3f-%.3f), %.0f msgs/s\n", om, omin, omax, m / om
-    printf "  new %.3f s (%.3f-%.3f), %.0f msgs/s\n", nm, nmin, nmax, m / nm
-    printf "  ratio old/new %.3f\n", om / nm
-}'
+stats() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { printf "%.4f %.4f %.4f", v[int((NR + 1) / 2)], v[1], v[NR] }'; }
+echo "$messages messages, $rounds rounds, median (min-max), msgs/s of the median:"
+for what in wall cpu; do
+    eval "o=(\"\${old_${what}[@]}\")"
+    eval "n=(\"\${new_${what}[@]}\")"
+    read -r om omin omax <<<"$(stats "${o[@]}")"
+    read -r nm nmin nmax <<<"$(stats "${n[@]}")"
+    awk -v w="$what" -v m="$messages" -v om="$om" -v omin="$omin" -v omax="$omax" -v nm="$nm" -v nmin="$nmin" -v nmax="$nmax" 'BEGIN {
+        printf "  %-4s old %.4f s (%.4f-%.4f) %.0f/s   new %.4f s (%.4f-%.4f) %.0f/s   old/new %.3f\n",
+            w, om, omin, omax, m / om, nm, nmin, nmax, m / nm, om / nm
+    }'
+done

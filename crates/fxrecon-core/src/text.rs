@@ -64,10 +64,19 @@ impl<const N: usize> InlineStr<N> {
         }
         match src.get(..N) {
             Some(window) => self.bytes.copy_from_slice(window),
-            None => self.bytes[..len].copy_from_slice(&src[..len]),
+            None => self.set_short(src, len),
         }
         self.len = len as u8;
         Ok(())
+    }
+
+    /// The rare end of [`Self::set_from`] (fewer than `N` bytes in `src`): out of line, so that
+    /// the common copy stays a fixed-size one (merged with this one, it became a call to
+    /// `memcpy` of a computed length for every field).
+    #[cold]
+    #[inline(never)]
+    fn set_short(&mut self, src: &[u8], len: usize) {
+        self.bytes[..len].copy_from_slice(&src[..len]);
     }
 
     /// Copies up to `N` bytes of arbitrary input as printable ASCII: SOH becomes `|`, other

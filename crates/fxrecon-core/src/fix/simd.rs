@@ -42,9 +42,18 @@ pub(crate) fn eq_mask64(hay: &[u8], at: usize, c: u8) -> u64 {
         }
         i += 16;
     }
-    let rest = hay.get(at + i..).unwrap_or_default();
-    for (j, &b) in rest.iter().take(64 - i).enumerate() {
-        mask |= ((b == c) as u64) << (i + j);
+    // Fewer than 16 bytes left (the end of a message): the 16-byte window that ends with the
+    // slice, shifted down past the bytes already compared, instead of a loop over the rest.
+    let from = at.saturating_add(i);
+    if i < 64 && from < hay.len() {
+        match hay.len().checked_sub(16).and_then(|s| Some((s, eq_mask16(hay, s, c)?))) {
+            Some((s, m)) => mask |= ((m >> (from - s)) as u64) << i,
+            None => {
+                for (j, &b) in hay[from..].iter().enumerate() {
+                    mask |= ((b == c) as u64) << (i + j);
+                }
+            }
+        }
     }
     mask
 }
