@@ -111,6 +111,13 @@ impl<const N: usize> InlineStr<N> {
         }
     }
 
+    /// Empties the value in place (the capacity is left as it was: bytes past the length are
+    /// never read).
+    #[inline]
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+
     /// True when no bytes are stored.
     pub fn is_empty(&self) -> bool {
         self.len == 0
