@@ -276,7 +276,15 @@ impl<const SCALE: u32> Fixed<SCALE> {
     /// True when the two values are equal as rounded quantities (contract 3, AvgPx): the one
     /// with more decimals, rounded half-even to the other's decimals, is within `tolerance` of
     /// it (0: equal).
+    #[inline]
     pub fn equal_as_rounded(self, other: Self, tolerance: Self) -> bool {
+        // Equal values are equal as rounded whatever the tolerance: a value rounded to its own
+        // decimals is itself. The common case (two streams agreeing) skips the digit counts.
+        self == other || self.equal_as_rounded_counted(other, tolerance)
+    }
+
+    /// [`Self::equal_as_rounded`] by its definition.
+    fn equal_as_rounded_counted(self, other: Self, tolerance: Self) -> bool {
         let (fine, coarse) = if self.decimals() >= other.decimals() { (self, other) } else { (other, self) };
         let rounded = fine.round_half_even(coarse.decimals());
         rounded.0.abs_diff(coarse.0) <= tolerance.0.unsigned_abs()
@@ -421,6 +429,29 @@ mod tests {
                 assert_eq!(Qty::parse_in(&buf, 3, t.len()), q(t), "qty {t:?} pad {pad}");
                 assert_eq!(Price::parse_in(&buf, 3, t.len()), p(t), "price {t:?} pad {pad}");
             }
+        }
+    }
+
+    /// The shortcut for equal values gives what the definition gives, for every tolerance.
+    #[test]
+    fn equal_as_rounded_shortcut_agrees_with_the_definition() {
+        let mut seed = 11u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..50_000 {
+            // Values with few significant digits and every number of decimals, often equal.
+            let a = Fixed::<8>(((next() % 2_000) as i64 - 1_000) * POW10[(next() % 9) as usize]);
+            let b = if next() % 2 == 0 {
+                a
+            } else {
+                Fixed::<8>(((next() % 2_000) as i64 - 1_000) * POW10[(next() % 9) as usize])
+            };
+            let tol = Fixed::<8>([0, 1, 5_000, 100_000_000, -3][(next() % 5) as usize]);
+            assert_eq!(a.equal_as_rounded(b, tol), a.equal_as_rounded_counted(b, tol), "{a} {b} {tol}");
         }
     }
 
