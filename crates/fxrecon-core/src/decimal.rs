@@ -130,8 +130,21 @@ impl<const SCALE: u32> Fixed<SCALE> {
     /// Parses `buf[start..start + len]` exactly as [`Self::parse`] does; when `buf` has 16 bytes
     /// from `start`, a short unsigned value (up to 16 characters, at most `SCALE` decimals) is
     /// read word-at-a-time from two fixed-size loads instead of digit by digit.
-    #[inline]
+    #[inline(always)]
     pub fn parse_in(buf: &[u8], start: usize, len: usize) -> Result<Self, DecimalError> {
+        // One word in place (most FIX quantities and prices), the call to the rest saved.
+        if (1..=8).contains(&len)
+            && let Some(word) = buf.get(start..start + 8)
+            && let Some(v) = Self::parse_word(u64::from_le_bytes(word.try_into().expect("8 bytes")), len)
+        {
+            return Ok(v);
+        }
+        Self::parse_in_rest(buf, start, len)
+    }
+
+    /// [`Self::parse_in`] past its one-word path, out of line.
+    #[inline(never)]
+    fn parse_in_rest(buf: &[u8], start: usize, len: usize) -> Result<Self, DecimalError> {
         if len <= 16
             && let Some(window) = buf.get(start..start + 16)
         {
@@ -142,6 +155,26 @@ impl<const SCALE: u32> Fixed<SCALE> {
             }
         }
         Self::parse(&buf[start..start + len])
+    }
+
+    /// [`Self::parse_window`] for a text of 1..=8 bytes, all in `w0` (byte 0 lowest, anything
+    /// past `len` ignored): the same rules, fewer steps.
+    #[inline(always)]
+    fn parse_word(w0: u64, len: usize) -> Option<Self> {
+        let keep = if len >= 8 { u64::MAX } else { (1u64 << (8 * len)) - 1 };
+        let x = (w0 ^ ZEROS) & keep;
+        let b = non_digits(x);
+        if b == 0 {
+            return (digits8(x, len) as i64).checked_mul(Self::ONE).map(Self);
+        }
+        let p = (b.trailing_zeros() / 8) as usize;
+        let f = len - p - 1;
+        if (x >> (8 * p)) as u8 != 0x1e || b & !(0xffu64 << (8 * p)) != 0 || p == 0 || f == 0 || f > SCALE as usize {
+            return None;
+        }
+        let int = digits8(x, p) as i64;
+        let frac = digits8(x >> (8 * (p + 1)), f) as i64;
+        (int * POW10[f] + frac).checked_mul(POW10[SCALE as usize - f]).map(Self)
     }
 
     /// The fast path of [`Self::parse_in`]: `w0`, `w1` hold the text's bytes 0..8 and 8..16
@@ -155,21 +188,7 @@ impl<const SCALE: u32> Fixed<SCALE> {
         }
         let keep = |n: usize| if n >= 8 { u64::MAX } else { (1u64 << (8 * n)) - 1 };
         if len <= 8 {
-            // One word (most FIX quantities and prices): the same rules, fewer steps.
-            let x = (w0 ^ ZEROS) & keep(len);
-            let b = non_digits(x);
-            if b == 0 {
-                return (digits8(x, len) as i64).checked_mul(Self::ONE).map(Self);
-            }
-            let p = (b.trailing_zeros() / 8) as usize;
-            let f = len - p - 1;
-            if (x >> (8 * p)) as u8 != 0x1e || b & !(0xffu64 << (8 * p)) != 0 || p == 0 || f == 0 || f > SCALE as usize
-            {
-                return None;
-            }
-            let int = digits8(x, p) as i64;
-            let frac = digits8(x >> (8 * (p + 1)), f) as i64;
-            return (int * POW10[f] + frac).checked_mul(POW10[SCALE as usize - f]).map(Self);
+            return Self::parse_word(w0, len);
         }
         // Digit values per byte: an ASCII digit becomes 0..=9 with a clear high nibble.
         let x0 = (w0 ^ ZEROS) & keep(len);
@@ -257,7 +276,15 @@ impl<const SCALE: u32> Fixed<SCALE> {
     /// True when the two values are equal as rounded quantities (contract 3, AvgPx): the one
     /// with more decimals, rounded half-even to the other's decimals, is within `tolerance` of
     /// it (0: equal).
+    #[inline]
     pub fn equal_as_rounded(self, other: Self, tolerance: Self) -> bool {
+        // Equal values are equal as rounded whatever the tolerance: a value rounded to its own
+        // decimals is itself. The common case (two streams agreeing) skips the digit counts.
+        self == other || self.equal_as_rounded_counted(other, tolerance)
+    }
+
+    /// [`Self::equal_as_rounded`] by its definition.
+    fn equal_as_rounded_counted(self, other: Self, tolerance: Self) -> bool {
         let (fine, coarse) = if self.decimals() >= other.decimals() { (self, other) } else { (other, self) };
         let rounded = fine.round_half_even(coarse.decimals());
         rounded.0.abs_diff(coarse.0) <= tolerance.0.unsigned_abs()
@@ -400,13 +427,37 @@ mod tests {
             texts.push(t);
         }
         for t in &texts {
-            for pad in [0, 3, 16] {
+            // After the value: a delimiter, or digits and a '.' (what follows must never count).
+            for (pad, fill) in [(0, 1u8), (3, 1), (16, 1), (5, b'9'), (16, b'.')] {
                 let mut buf = b"44=".to_vec();
                 buf.extend_from_slice(t.as_bytes());
-                buf.extend(std::iter::repeat_n(b'\x01', pad));
+                buf.extend(std::iter::repeat_n(fill, pad));
                 assert_eq!(Qty::parse_in(&buf, 3, t.len()), q(t), "qty {t:?} pad {pad}");
                 assert_eq!(Price::parse_in(&buf, 3, t.len()), p(t), "price {t:?} pad {pad}");
             }
+        }
+    }
+
+    /// The shortcut for equal values gives what the definition gives, for every tolerance.
+    #[test]
+    fn equal_as_rounded_shortcut_agrees_with_the_definition() {
+        let mut seed = 11u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..50_000 {
+            // Values with few significant digits and every number of decimals, often equal.
+            let a = Fixed::<8>(((next() % 2_000) as i64 - 1_000) * POW10[(next() % 9) as usize]);
+            let b = if next() % 2 == 0 {
+                a
+            } else {
+                Fixed::<8>(((next() % 2_000) as i64 - 1_000) * POW10[(next() % 9) as usize])
+            };
+            let tol = Fixed::<8>([0, 1, 5_000, 100_000_000, -3][(next() % 5) as usize]);
+            assert_eq!(a.equal_as_rounded(b, tol), a.equal_as_rounded_counted(b, tol), "{a} {b} {tol}");
         }
     }
 

@@ -64,10 +64,19 @@ impl<const N: usize> InlineStr<N> {
         }
         match src.get(..N) {
             Some(window) => self.bytes.copy_from_slice(window),
-            None => self.bytes[..len].copy_from_slice(&src[..len]),
+            None => self.set_short(src, len),
         }
         self.len = len as u8;
         Ok(())
+    }
+
+    /// The rare end of [`Self::set_from`] (fewer than `N` bytes in `src`): out of line, so that
+    /// the common copy stays a fixed-size one (merged with this one, it became a call to
+    /// `memcpy` of a computed length for every field).
+    #[cold]
+    #[inline(never)]
+    fn set_short(&mut self, src: &[u8], len: usize) {
+        self.bytes[..len].copy_from_slice(&src[..len]);
     }
 
     /// Copies up to `N` bytes of arbitrary input as printable ASCII: SOH becomes `|`, other
@@ -100,6 +109,13 @@ impl<const N: usize> InlineStr<N> {
                 core::str::from_utf8(&self.as_bytes()[..e.valid_up_to()]).unwrap_or("")
             }
         }
+    }
+
+    /// Empties the value in place (the capacity is left as it was: bytes past the length are
+    /// never read).
+    #[inline]
+    pub fn clear(&mut self) {
+        self.len = 0;
     }
 
     /// True when no bytes are stored.

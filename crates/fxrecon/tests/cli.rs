@@ -340,6 +340,29 @@ fn aeron_latency_bench_reports_each_round_beside_the_host_floor_and_their_median
 }
 
 #[test]
+fn bench_files_times_decode_and_reconcile_on_a_given_day() {
+    let tmp = scratch("bench-files");
+    let dir = tmp.path();
+    let status = bin().args(["gen", "--orders", "300", "--seed", "4", "--out-dir"]).arg(dir).status().unwrap();
+    assert!(status.success());
+    let o = bin().args(["bench", "--json", "--runs", "3", "--files"]).arg(dir).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let lines = |f: &str| std::fs::read(dir.join(f)).unwrap().iter().filter(|&&b| b == b'\n').count() as u64;
+    assert_eq!(v["messages"].as_u64(), Some(lines("primary.fix") + lines("dropcopy.fix")), "{v}");
+    assert_eq!(v["runs"], 3, "{v}");
+    let r = &v["decode_reconcile_1t"];
+    let (min, median, max) = (r["min"].as_f64().unwrap(), r["median"].as_f64().unwrap(), r["max"].as_f64().unwrap());
+    assert!(0.0 < min && min <= median && median <= max, "{v}");
+    // A directory without the day: one line on stderr, exit 2, nothing on stdout.
+    let o = bin().args(["bench", "--files"]).arg(dir.join("nope")).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("primary.fix") && err.trim().lines().count() == 1, "{err}");
+}
+
+#[test]
 fn replay_of_a_journal_is_byte_identical_and_reports_the_same_state_digest() {
     let tmp = scratch("journal");
     let dir = tmp.path();

@@ -25,8 +25,16 @@ pub(crate) fn eq_mask16(hay: &[u8], at: usize, c: u8) -> Option<u32> {
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        Some(window.iter().enumerate().fold(0u32, |m, (i, &b)| m | (((b == c) as u32) << i)))
+        Some(eq_mask16_portable(window, c))
     }
+}
+
+/// The comparison of [`eq_mask16`] without SIMD: the build for other targets, and the reference
+/// the SSE2 one is tested against.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+#[inline(always)]
+fn eq_mask16_portable(window: &[u8; 16], c: u8) -> u32 {
+    window.iter().enumerate().fold(0u32, |m, (i, &b)| m | (((b == c) as u32) << i))
 }
 
 /// Bit `i` set when `hay[at + i] == c`, for the up to 64 bytes from `at` that `hay` has.
@@ -42,9 +50,18 @@ pub(crate) fn eq_mask64(hay: &[u8], at: usize, c: u8) -> u64 {
         }
         i += 16;
     }
-    let rest = hay.get(at + i..).unwrap_or_default();
-    for (j, &b) in rest.iter().take(64 - i).enumerate() {
-        mask |= ((b == c) as u64) << (i + j);
+    // Fewer than 16 bytes left (the end of a message): the 16-byte window that ends with the
+    // slice, shifted down past the bytes already compared, instead of a loop over the rest.
+    let from = at.saturating_add(i);
+    if i < 64 && from < hay.len() {
+        match hay.len().checked_sub(16).and_then(|s| Some((s, eq_mask16(hay, s, c)?))) {
+            Some((s, m)) => mask |= ((m >> (from - s)) as u64) << i,
+            None => {
+                for (j, &b) in hay[from..].iter().enumerate() {
+                    mask |= ((b == c) as u64) << (i + j);
+                }
+            }
+        }
     }
     mask
 }
@@ -78,7 +95,27 @@ pub(crate) fn byte_sum(bytes: &[u8]) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::{byte_sum, eq_mask16, eq_mask64};
+    use super::{byte_sum, eq_mask16, eq_mask16_portable, eq_mask64};
+
+    /// The SSE2 comparison (on x86_64) and the portable one agree on every window, byte value
+    /// and searched byte (on other targets both are the portable one).
+    #[test]
+    fn simd_and_portable_comparisons_agree() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            let mut window = [0u8; 16];
+            for b in &mut window {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                // Mostly the bytes the decoder looks for, so that masks are dense and sparse.
+                *b = [0x01, b'|', b'=', b'8', (seed >> 24) as u8][(seed % 5) as usize];
+            }
+            for c in [0x01, b'|', b'=', b'8', 0x00, 0xff] {
+                assert_eq!(eq_mask16(&window, 0, c), Some(eq_mask16_portable(&window, c)), "{window:?} {c}");
+            }
+        }
+    }
 
     #[test]
     fn eq_mask64_agrees_with_a_byte_comparison_and_stops_at_the_slice_end() {

@@ -63,6 +63,14 @@ pub struct Args {
     /// With --aeron-latency: how many rounds.
     #[arg(long, default_value_t = 3, requires = "aeron_latency", value_parser = clap::value_parser!(u64).range(1..=50))]
     rounds: u64,
+    /// Only the decode + reconcile one-thread figure, on the day in this directory
+    /// (`primary.fix` and `dropcopy.fix`, e.g. written by `gen`), so that the same day can be
+    /// timed against other implementations: prints the median, min and max msgs/s of --runs.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["memory_day", "soak", "paced", "retired_memory", "orders", "quick"])]
+    files: Option<PathBuf>,
+    /// Repetitions of the --files figure.
+    #[arg(long, default_value_t = 7, requires = "files")]
+    runs: usize,
 }
 
 /// Runs `bench`.
@@ -103,6 +111,9 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
     }
     if let Some(orders) = a.retired_memory {
         return retired_memory(orders, a.config.is_some(), cfg);
+    }
+    if let Some(dir) = &a.files {
+        return files(dir, a.runs, a.json, &cfg);
     }
     let Some(orders) = a.memory_day else {
         return bench_suite(a, cfg);
@@ -177,6 +188,37 @@ fn aeron_latency(rate: u64, rounds: u64, orders: usize, configured: bool, cfg: C
         "rounds_meeting_target": met,
     });
     println!("{summary}");
+    Ok(())
+}
+
+/// `bench --files DIR`: the decode + reconcile one-thread figure on a given day.
+fn files(dir: &std::path::Path, runs: usize, json: bool, cfg: &Config) -> Result<()> {
+    if runs == 0 {
+        anyhow::bail!("--runs must be at least 1");
+    }
+    let read = |name: &str| -> Result<&'static [u8]> {
+        let path = dir.join(name);
+        let data = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        Ok(data.leak())
+    };
+    let (primary, dropcopy) = (read("primary.fix")?, read("dropcopy.fix")?);
+    let mut rates: Vec<f64> =
+        (0..runs).map(|_| fxrecon_bench::bench::decode_reconcile_throughput(primary, dropcopy, cfg, 1).0).collect();
+    rates.sort_by(f64::total_cmp);
+    let messages = [primary, dropcopy].map(fxrecon_engine::pipeline::options::line_count).iter().sum::<u64>();
+    let (median, min, max) = (rates[runs / 2], rates[0], rates[runs - 1]);
+    if json {
+        let report = serde_json::json!({
+            "messages": messages, "runs": runs,
+            "decode_reconcile_1t": { "median": median.round(), "min": min.round(), "max": max.round() },
+        });
+        println!("{report}");
+    } else {
+        println!(
+            "decode + reconcile (1 thread), {messages} messages in {}: median {median:.0} msgs/s over {runs} runs (min {min:.0}, max {max:.0})",
+            dir.display()
+        );
+    }
     Ok(())
 }
 
