@@ -1,14 +1,19 @@
 #!/usr/bin/env python3
 """Pipeline rate of `fxrecon run` with and without queries at a fixed rate (issue 25, D70).
 
-Usage: scripts/bench-api.py BIN DAYDIR [--rate 1000] [--rounds 3]
+Usage: scripts/bench-api.py BIN DAYDIR [--rate 1000] [--rounds 3] [--orders-only]
+                            [--driver target/release/examples/api_load] [--connections N]
 DAYDIR holds primary.fix and dropcopy.fix (`fxrecon gen --orders N --out-dir DAYDIR`).
 Each round runs the day twice, back to back, in alternating order: once with the API up and
 nobody asking, once with a driver asking GET /v1/orders/{id} and /v1/divergences?open=true&type=StateMismatch in turn (or orders only) at
---rate requests per second over one keep-alive connection. Prints each run's messages_per_s
+--rate requests per second over one keep-alive connection (Python), or over --connections
+keep-alive connections from the Rust driver (`cargo build --release -p fxrecon-api --example
+api_load`), which costs the host far less CPU a request. Prints each run's messages_per_s
 (from run's summary) and the medians and their ratio.
 """
 ORDERS_ONLY = False
+DRIVER = None
+CONNECTIONS = 1
 import argparse, http.client, json, os, re, statistics, subprocess, sys, tempfile, threading, time
 
 def ids_of(primary):
@@ -49,11 +54,24 @@ def one_run(binary, day, rate, ids):
                 if wait > 0:
                     time.sleep(wait)
         t = threading.Thread(target=drive)
-        if rate > 0:
+        driver = None
+        if rate > 0 and DRIVER:
+            paths = os.path.join(tmp, "paths")
+            with open(paths, "w") as f:
+                for i, oid in enumerate(ids):
+                    f.write(f"/v1/orders/{oid}\n")
+                    if not ORDERS_ONLY:
+                        f.write("/v1/divergences?open=true&type=StateMismatch\n")
+            driver = subprocess.Popen([DRIVER, addr_file, str(rate), str(CONNECTIONS), paths],
+                                      stdout=subprocess.PIPE, text=True)
+        elif rate > 0:
             t.start()
         _, err = p.communicate()
         done.set()
-        if rate > 0:
+        if driver:
+            out, _ = driver.communicate()
+            sent[0] = json.loads(out)["sent"]
+        elif rate > 0:
             t.join()
         summary = json.loads(err[err.index("{"):])
         return summary["messages_per_s"], summary["elapsed_ms"], sent[0]
@@ -63,9 +81,12 @@ def main():
     ap.add_argument("binary"); ap.add_argument("day")
     ap.add_argument("--rate", type=float, default=1000); ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--orders-only", action="store_true", help="ask only GET /v1/orders/{id}")
+    ap.add_argument("--driver", help="the Rust load driver (examples/api_load) instead of Python")
+    ap.add_argument("--connections", type=int, default=1, help="connections of the Rust driver")
     a = ap.parse_args()
-    global ORDERS_ONLY
+    global ORDERS_ONLY, DRIVER, CONNECTIONS
     ORDERS_ONLY = a.orders_only
+    DRIVER, CONNECTIONS = a.driver, a.connections
     ids = ids_of(os.path.join(a.day, "primary.fix"))
     quiet, asked = [], []
     for r in range(a.rounds):
