@@ -47,8 +47,7 @@ fn main() {
     };
     let rate: f64 = rate.parse().expect("RATE");
     let conns: usize = conns.parse().expect("CONNECTIONS");
-    let paths: Vec<String> =
-        std::fs::read_to_string(paths).expect("PATHS_FILE").lines().map(str::to_string).collect();
+    let paths: Vec<String> = std::fs::read_to_string(paths).expect("PATHS_FILE").lines().map(str::to_string).collect();
     let addr = loop {
         if let Ok(s) = std::fs::read_to_string(addr_file)
             && s.ends_with('\n')

@@ -30,6 +30,8 @@ pub struct OrderDesk {
     doorbell: UnixStream,
     /// Replies still to come for questions that timed out (dropped when they arrive).
     late: usize,
+    /// The reconciler's end of the doorbell is gone: its run is over.
+    closed: bool,
 }
 
 /// What the reconciler knows of an order.
@@ -59,7 +61,7 @@ impl OrderDesk {
     /// A desk asking through `client`, woken through `doorbell` (the listening end of
     /// [`doorbell`]); on the API's runtime.
     pub fn new(client: CommandClient, doorbell: std::os::unix::net::UnixStream) -> std::io::Result<Self> {
-        Ok(Self { client, doorbell: UnixStream::from_std(doorbell)?, late: 0 })
+        Ok(Self { client, doorbell: UnixStream::from_std(doorbell)?, late: 0, closed: false })
     }
 
     /// The order any of whose ClOrdIDs or whose OrderID is `key`, or a 404 / 503.
@@ -76,26 +78,43 @@ impl OrderDesk {
         }
     }
 
-    /// Reads every wake-up waiting on the doorbell.
-    fn drain_doorbell(&mut self) {
+    /// Reads every wake-up waiting on the doorbell; false once the reconciler's end is gone
+    /// (its run is over: nothing will answer again).
+    fn drain_doorbell(&mut self) -> bool {
         let mut buf = [0u8; 64];
-        while matches!(self.doorbell.try_read(&mut buf), Ok(n) if n > 0) {}
+        loop {
+            match self.doorbell.try_read(&mut buf) {
+                Ok(0) => return false,
+                Ok(_) => {}
+                // WouldBlock (nothing more waiting; readiness is cleared) or an error.
+                Err(e) => return e.kind() == std::io::ErrorKind::WouldBlock,
+            }
+        }
     }
 
     async fn ask(&mut self, cmd: Command) -> Result<Reply, ApiError> {
         let busy = || ApiError::Unavailable("the reconciler did not answer (busy, or its run is over)".into());
-        self.drain_doorbell();
+        if self.closed || !self.drain_doorbell() {
+            self.closed = true;
+            return Err(ApiError::Unavailable("the reconciler's run is over".into()));
+        }
         self.client.commands.push(cmd).map_err(|_| busy())?;
         let deadline = tokio::time::Instant::now() + ANSWER_WITHIN;
         loop {
             // Wake-ups first, then the ring: an answer that lands after this look rings again.
-            self.drain_doorbell();
+            let open = self.drain_doorbell();
             while let Ok(reply) = self.client.replies.pop() {
                 if self.late > 0 {
                     self.late -= 1;
                     continue;
                 }
                 return Ok(reply);
+            }
+            if !open {
+                // The agent is gone (its last answers were read above): never wait on it.
+                self.closed = true;
+                self.late += 1;
+                return Err(ApiError::Unavailable("the reconciler's run is over".into()));
             }
             if tokio::time::timeout_at(deadline, self.doorbell.readable()).await.is_err() {
                 self.late += 1;

@@ -549,6 +549,9 @@ impl Agent for ReconcilerAgent {
     }
 
     fn on_close(&mut self) -> Result<(), fxrecon_runtime::agent::AgentError> {
+        // Nothing is answered any more: dropping the server's end (and its doorbell) tells a
+        // waiting reader at once.
+        self.commands = None;
         if let Some(mut ring) = self.handback.take() {
             // The state moves out; what stays behind is an empty reconciler of no size.
             let state = std::mem::replace(&mut self.state, RunState::fresh(Reconciler::new(tiny_config())));
