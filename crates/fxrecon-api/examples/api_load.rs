@@ -68,8 +68,7 @@ fn main() {
                 let each = rate / conns as f64;
                 let start = Instant::now();
                 let mut i = k;
-                loop {
-                    let Some(status) = get(&mut r, &addr, &paths[i % paths.len()], &mut body) else { break };
+                while let Some(status) = get(&mut r, &addr, &paths[i % paths.len()], &mut body) {
                     sent += 1;
                     ok += u64::from(status == 200 || status == 404);
                     i += conns;

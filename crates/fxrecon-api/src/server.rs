@@ -208,14 +208,16 @@ async fn healthz() -> Json<Value> {
 }
 
 /// Ready when every input is connected and none failed, and the run is caught up with its
-/// inputs: each is over, or its last poll found nothing waiting and its ring holds at most the
-/// one item the merge keeps at its head. Recovered: the API starts only once a recovered run's
-/// journal has been read back, so whenever it answers, recovery is done.
+/// inputs: each is over or its last poll found nothing waiting, and the reconciler is not
+/// behind — the merge can hold back one stream's items while it waits for the other stream's
+/// time, but with both rings holding more than the one item at a head it is simply behind.
+/// Recovered: the API starts only once a recovered run's journal has been read back, so
+/// whenever it answers, recovery is done.
 async fn readyz(State(s): State<Arc<AppState>>) -> Response {
     let c = s.counters.snapshot();
     let now = unix_micros();
     let input = |x: &StreamSnapshot| {
-        let caught_up = x.state != InputState::Reading || (x.caught_up && x.ring_depth <= 1);
+        let caught_up = x.state != InputState::Reading || x.caught_up;
         let age = (x.last_message_us > 0).then(|| now.saturating_sub(x.last_message_us) as f64 / 1e6);
         (
             x.connected && x.state != InputState::Failed,
@@ -226,7 +228,8 @@ async fn readyz(State(s): State<Arc<AppState>>) -> Response {
     };
     let (p, d) = (input(&c.primary), input(&c.dropcopy));
     let connected = p.0 && d.0;
-    let caught_up = p.1 && d.1;
+    let behind = c.primary.ring_depth > 1 && c.dropcopy.ring_depth > 1;
+    let caught_up = p.1 && d.1 && !behind;
     let ready = connected && caught_up;
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     let body = json!({ "ready": ready, "connected": connected, "recovered": true, "caught_up": caught_up,
