@@ -253,3 +253,50 @@ impl RecordBook {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LINES: &str = concat!(
+        r#"{"id":1,"type":"MissingFill","order_id":"A","venue":"EBS","detected_at":"2026-11-25T10:00:01.000000Z"}"#,
+        "\n",
+        r#"{"id":2,"type":"SequenceGap","stream":"dropcopy","detected_at":"2026-11-25T10:00:02.000000Z"}"#,
+        "\n",
+        r#"{"id":3,"type":"MissingFill","order_id":"B","venue":"EBS","detected_at":"2026-11-25T10:00:03.000000Z"}"#,
+        "\n",
+        r#"{"id":4,"type":"Resolved","resolves":1,"order_id":"A","detected_at":"2026-11-25T10:00:04.000000Z"}"#,
+        "\n",
+    );
+
+    fn book() -> RecordBook {
+        let (_feed, mut book) = record_feed();
+        book.preload(LINES.as_bytes());
+        book
+    }
+
+    #[test]
+    fn a_resolution_moves_its_divergence_out_of_the_open_tally() {
+        let b = book();
+        let t: Vec<_> = b.tallies().collect();
+        assert_eq!(t, vec![("MissingFill", "EBS", Tally { written: 2, open: 1 })]);
+    }
+
+    #[test]
+    fn answers_are_the_written_lines_with_open_spliced_in() {
+        let b = book();
+        let all: Value = serde_json::from_str(&b.divergences(&DivergenceFilter::default()).unwrap()).unwrap();
+        assert_eq!(all["count"], 2);
+        assert_eq!(all["divergences"][0]["id"], 1);
+        assert_eq!(all["divergences"][0]["open"], false);
+        assert_eq!(all["divergences"][1]["open"], true);
+        let f = DivergenceFilter { kind: Some("MissingFill".into()), open: Some("true".into()), ..Default::default() };
+        let open: Value = serde_json::from_str(&b.divergences(&f).unwrap()).unwrap();
+        assert_eq!(open["count"], 1);
+        assert_eq!(open["divergences"][0]["order_id"], "B");
+        let f = DivergenceFilter { kind: Some("Nothing".into()), ..Default::default() };
+        assert_eq!(b.divergences(&f).unwrap(), r#"{"divergences":[],"count":0}"#);
+        assert_eq!(b.gaps().len(), 1);
+        assert_eq!(b.of_orders(&["A"]).len(), 2);
+    }
+}

@@ -502,3 +502,25 @@ impl CountersSnapshot {
         line
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latencies_land_in_the_bucket_whose_bound_they_do_not_exceed() {
+        let h = LatencyCounters::default();
+        for us in [0, 100, 101, 2_500, 10_000_000, 10_000_001, u64::MAX / 4] {
+            h.record(us);
+        }
+        let s = h.snapshot();
+        assert_eq!(s.cumulative.len(), LATENCY_BOUNDS_US.len() + 1);
+        // <= 100 µs: 0 and 100; <= 250: and 101; <= 2.5 ms: and 2 500; <= 10 s: and 10 s.
+        assert_eq!(&s.cumulative[..2], &[2, 3]);
+        assert_eq!(s.cumulative[4], 4);
+        assert_eq!(s.cumulative[LATENCY_BOUNDS_US.len() - 1], 5);
+        assert_eq!(*s.cumulative.last().unwrap(), 7);
+        assert_eq!(s.count, 7);
+        assert_eq!(s.sum_us, [0u64, 100, 101, 2_500, 10_000_000, 10_000_001, u64::MAX / 4].iter().sum::<u64>());
+    }
+}

@@ -226,19 +226,34 @@ fn api_answers_from_a_running_daemon() {
     let (s, text) = get(&addr, "/metrics", None);
     assert_eq!(s, 200);
     let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string()))).unwrap();
-    let mut by_type: BTreeMap<String, u64> = BTreeMap::new();
-    for sample in scrape.samples.iter().filter(|s| s.metric == "fxrecon_divergences_total") {
-        // OpenMetrics names the family without `_total`: the parser types the sample untyped.
-        let (prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Untyped(v)) = sample.value else {
-            panic!("{sample:?}")
-        };
-        *by_type.entry(sample.labels.get("type").unwrap().to_string()).or_default() += v as u64;
-    }
-    let mut want: BTreeMap<String, u64> = BTreeMap::new();
+    // Per type and venue: written, and still open, as the output's own lines count them.
+    let per_type_venue = |metric: &str| -> BTreeMap<(String, String), u64> {
+        let mut m = BTreeMap::new();
+        for sample in scrape.samples.iter().filter(|s| s.metric == metric) {
+            // OpenMetrics names the family without `_total`: the parser types the sample untyped.
+            let (prometheus_parse::Value::Counter(v)
+            | prometheus_parse::Value::Gauge(v)
+            | prometheus_parse::Value::Untyped(v)) = sample.value
+            else {
+                panic!("{sample:?}")
+            };
+            let key = (sample.labels.get("type").unwrap().to_string(), sample.labels.get("venue").unwrap().to_string());
+            *m.entry(key).or_default() += v as u64;
+        }
+        m.retain(|_, n| *n > 0);
+        m
+    };
+    let (mut want, mut want_open) = (BTreeMap::new(), BTreeMap::new());
     for v in &divs {
-        *want.entry(v["type"].as_str().unwrap().to_string()).or_default() += 1;
+        let key = (v["type"].as_str().unwrap().to_string(), v["venue"].as_str().unwrap().to_string());
+        *want.entry(key.clone()).or_default() += 1;
+        if !resolved.contains(&v["id"].as_u64().unwrap()) {
+            *want_open.entry(key).or_default() += 1u64;
+        }
     }
-    assert_eq!(by_type, want);
+    assert_eq!(per_type_venue("fxrecon_divergences_total"), want);
+    assert_eq!(per_type_venue("fxrecon_divergences_open"), want_open);
+    assert!(!want_open.is_empty(), "{want_open:?}");
     let events = scrape.samples.iter().find(|s| s.metric == "fxrecon_events_total").unwrap_or_else(|| panic!("{text}"));
     assert!(
         matches!(events.value, prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Untyped(v) if v > 0.0)
