@@ -34,10 +34,8 @@ use crate::error::AeronError;
 use crate::marker::is_end_of_stream;
 use crate::startup::await_ready;
 
-/// Bytes before a message in a ring frame: its arrival (i64) and its length (u64).
-const HEADER: usize = 16;
-/// A frame length that means "the stream ended".
-const END_LEN: u64 = u64::MAX;
+/// Bytes before a message in a ring frame: its arrival and its length (`rings` stamped frames).
+const HEADER: usize = rings::STAMP_HEADER;
 /// Bytes kept of a message longer than the limit (for the reject's excerpt).
 const TOO_LONG_HEAD: usize = 256;
 
@@ -189,30 +187,22 @@ impl MessageSource for AeronSource {
         }
         // Frames pushed before the poller finished are still read after it did.
         let finished = self.poller.as_ref().is_none_or(|p| p.is_finished());
-        let Self { ring, buf, .. } = self;
-        let got = rings::with_frame(ring, |a, b| {
-            buf.clear();
-            buf.extend_from_slice(a);
-            buf.extend_from_slice(b);
-            Ok::<(), ()>(())
-        });
-        if got.is_none() {
-            if !finished {
-                return Ok(Poll::Pending);
+        let (received, len) = match rings::take_stamped(&mut self.ring, &mut self.buf) {
+            None if !finished => return Ok(Poll::Pending),
+            None => {
+                self.ended = true;
+                self.join_poller()?;
+                // The poller stops without an end marker only when told to (shutdown) or failed.
+                return Ok(Poll::End);
             }
-            self.ended = true;
-            self.join_poller()?;
-            // The poller stops without an end marker only when told to (shutdown) or failed.
-            return Ok(Poll::End);
-        }
-        let received = i64::from_le_bytes(self.buf[..8].try_into().expect("8 bytes"));
-        let len = u64::from_le_bytes(self.buf[8..HEADER].try_into().expect("8 bytes"));
-        if len == END_LEN {
-            self.ended = true;
-            self.stop.store(true, Ordering::Release);
-            self.join_poller()?;
-            return Ok(Poll::End);
-        }
+            Some(rings::Stamped::End) => {
+                self.ended = true;
+                self.stop.store(true, Ordering::Release);
+                self.join_poller()?;
+                return Ok(Poll::End);
+            }
+            Some(rings::Stamped::Message { received, len }) => (received, len),
+        };
         let body = &self.buf[HEADER..];
         Ok(Poll::Message(if len as usize > body.len() {
             SourceMessage::TooLong { head: body, len: len as usize }
@@ -350,10 +340,12 @@ struct Collector {
 
 impl Collector {
     fn push(&mut self, received: Micros, len: u64, body: &[u8]) {
-        self.frame.clear();
-        self.frame.extend_from_slice(&received.0.to_le_bytes());
-        self.frame.extend_from_slice(&len.to_le_bytes());
-        self.frame.extend_from_slice(body);
+        rings::stamp_frame(&mut self.frame, received.0, len, body);
+        self.push_built();
+    }
+
+    /// Pushes the frame built in `self.frame`.
+    fn push_built(&mut self) {
         if !rings::push_frame(&mut self.tx, &self.frame) {
             // Cannot happen: the poll limit leaves room for every fragment's message.
             self.dropped += 1;
@@ -366,12 +358,13 @@ impl AeronFragmentHandlerCallback for Collector {
         if self.ended {
             return;
         }
-        let received = self.clock.now();
         if is_end_of_stream(buffer) {
             self.ended = true;
-            self.push(received, END_LEN, &[]);
+            rings::end_frame(&mut self.frame);
+            self.push_built();
             return;
         }
+        let received = self.clock.now();
         if buffer.len() > self.max {
             self.counters.too_long.fetch_add(1, Ordering::Relaxed);
             self.push(received, buffer.len() as u64, &buffer[..TOO_LONG_HEAD]);

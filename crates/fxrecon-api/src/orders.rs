@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 use tokio::net::UnixStream;
 
 use crate::error::ApiError;
+use crate::records::RecordBook;
 
 /// How long a question waits for the reconciler's answer.
 const ANSWER_WITHIN: Duration = Duration::from_secs(2);
@@ -92,7 +93,8 @@ impl OrderDesk {
         }
     }
 
-    async fn ask(&mut self, cmd: Command) -> Result<Reply, ApiError> {
+    /// Asks the reconciler `cmd` and waits (never inside the reconciler) for its answer.
+    pub(crate) async fn ask(&mut self, cmd: Command) -> Result<Reply, ApiError> {
         let busy = || ApiError::Unavailable("the reconciler did not answer (busy, or its run is over)".into());
         if self.closed || !self.drain_doorbell() {
             self.closed = true;
@@ -121,6 +123,15 @@ impl OrderDesk {
                 return Err(busy());
             }
         }
+    }
+}
+
+/// The answer of `GET /v1/orders/{key}`: the order found by `key` with its divergences from
+/// `book` (online and offline alike).
+pub fn order_answer(found: Found, key: &str, book: &RecordBook) -> Value {
+    match found {
+        Found::Live(o) => order_json(&o, book.of_orders(&[o.key.as_str(), key])),
+        Found::Retired(r) => retired_json(&r, book.of_orders(&[r.key.as_str(), key])),
     }
 }
 

@@ -23,7 +23,8 @@ use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
 use crate::error::ApiError;
-use crate::orders::{Found, OrderDesk, order_json, retired_json};
+use crate::orders::{OrderDesk, order_answer};
+use crate::positions::{PositionFilter, positions_json};
 use crate::records::{DivergenceFilter, RecordBook};
 
 /// The API's default address (contract section 6).
@@ -179,6 +180,7 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/v1/orders/{key}", get(order))
         .route("/v1/divergences", get(divergences))
         .route("/v1/gaps", get(gaps))
+        .route("/v1/positions", get(positions))
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .layer(from_fn_with_state(state.clone(), authorize))
         .with_state(state)
@@ -250,10 +252,7 @@ async fn metrics(State(s): State<Arc<AppState>>) -> Response {
 
 async fn order(State(s): State<Arc<AppState>>, Path(key): Path<String>) -> Result<Json<Value>, ApiError> {
     let found = s.desk.lock().await.order(&key).await?;
-    Ok(Json(match found {
-        Found::Live(o) => order_json(&o, s.book().of_orders(&[o.key.as_str(), key.as_str()])),
-        Found::Retired(r) => retired_json(&r, s.book().of_orders(&[r.key.as_str(), key.as_str()])),
-    }))
+    Ok(Json(order_answer(found, &key, &s.book())))
 }
 
 async fn divergences(
@@ -269,6 +268,15 @@ async fn gaps(State(s): State<Arc<AppState>>) -> Json<Value> {
     let sessions = s.counters.snapshot().sessions;
     let gaps = s.book().gaps();
     Json(json!({ "gaps": gaps, "sessions": sessions }))
+}
+
+async fn positions(
+    State(s): State<Arc<AppState>>,
+    q: Result<Query<PositionFilter>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(f) = q.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let table = s.desk.lock().await.positions().await?;
+    Ok(Json(positions_json(&table, &f)))
 }
 
 /// How `run` asked for the API: `None` for `off`; `explicit` false for the default address

@@ -79,3 +79,49 @@ pub fn order(v: &Value) -> String {
     out += &divergences(v);
     out
 }
+
+/// `{"positions": [...]}` as a table: both streams' net amounts and the break.
+pub fn positions(v: &Value) -> String {
+    let rows: Vec<Vec<String>> = v["positions"]
+        .as_array()
+        .map(|a| a.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .map(|p| {
+            let mut r = vec![cell(&p["account"]), cell(&p["symbol"])];
+            for (side, k) in
+                [("primary", "base_qty"), ("dropcopy", "base_qty"), ("break", "base_qty")].into_iter().chain([
+                    ("primary", "counter_notional"),
+                    ("dropcopy", "counter_notional"),
+                    ("break", "counter_notional"),
+                ])
+            {
+                r.push(cell(&p[side][k]));
+            }
+            r
+        })
+        .collect();
+    let mut out = render(
+        &[
+            "ACCOUNT",
+            "SYMBOL",
+            "PRIMARY_BASE",
+            "DROPCOPY_BASE",
+            "BREAK_BASE",
+            "PRIMARY_COUNTER",
+            "DROPCOPY_COUNTER",
+            "BREAK_COUNTER",
+        ],
+        &rows,
+    );
+    let left = &v["left_out"];
+    if ["table_full", "unsided_fills", "unpriced_fills"].iter().any(|k| left[*k].as_u64().unwrap_or(0) > 0) {
+        out += &format!(
+            "left out: {} fills (table full), {} without a side, {} without a price\n",
+            cell(&left["table_full"]),
+            cell(&left["unsided_fills"]),
+            cell(&left["unpriced_fills"])
+        );
+    }
+    out
+}

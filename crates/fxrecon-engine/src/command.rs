@@ -7,6 +7,7 @@
 
 use fxrecon_core::order::store::order_record::Order;
 use fxrecon_core::order::store::retired_memory::RetiredOrder;
+use fxrecon_core::reconciler::positions::{Position, PositionStats, Positions};
 use fxrecon_core::text::Id;
 use fxrecon_runtime::rings::{Consumer, Producer, RingBuffer};
 
@@ -19,6 +20,8 @@ pub enum Command {
     Sizes,
     /// The order any of its ClOrdIDs or its OrderID names (the query API).
     Order(Id),
+    /// Every account × symbol position and what the table left out (the query API).
+    Positions,
 }
 
 /// The agent's answer to a [`Command`].
@@ -44,6 +47,26 @@ pub enum Reply {
     Retired(Box<RetiredOrder>),
     /// No order is known by that id.
     NoOrder,
+    /// The position table as it is now.
+    Positions(Box<PositionTable>),
+}
+
+/// A copy of the reconciler's positions, taken between batches.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PositionTable {
+    /// Every position, in the order first seen.
+    pub positions: Vec<Position>,
+    /// What the table could not count.
+    pub stats: PositionStats,
+    /// Its capacity.
+    pub capacity: usize,
+}
+
+impl PositionTable {
+    /// A copy of `p`.
+    pub fn of(p: &Positions) -> Self {
+        Self { positions: p.iter().copied().collect(), stats: p.stats(), capacity: p.capacity() }
+    }
 }
 
 /// The reader's end: sends commands, receives replies.

@@ -89,6 +89,9 @@ pub struct Config {
     /// Retired orders remembered at most; beyond it the oldest are forgotten first (counted).
     /// A plain order takes about 110 bytes, 160 are reserved per order (BENCHMARKS.md).
     pub max_retired_orders: usize,
+    /// Account × symbol positions held at most (`GET /v1/positions`); fills of a new one
+    /// beyond it are counted (`full`), never kept. About 130 bytes each, reserved at start.
+    pub max_positions: usize,
     /// A journaled run snapshots its state every this many consumed messages (0: never).
     pub snapshot_every: u64,
     /// Write the journal with `O_DIRECT` where the file system allows it (D31, D34): no
@@ -119,6 +122,9 @@ pub struct Config {
     pub aeron: AeronConfig,
     /// The query API (`[api]`).
     pub api: ApiConfig,
+    /// FIX sessions (`[[session]]` tables), held as read: their keys and checks are the
+    /// session crate's (`fxrecon_fixsession::config`), as the Aeron types are the transport's.
+    pub session: Vec<toml::Table>,
 }
 
 /// The query API of `run` (`[api]`, contract section 6).
@@ -161,6 +167,13 @@ pub struct Rules {
     /// Retired orders remembered at most (0 in a journal from before).
     #[serde(default)]
     pub max_retired_orders: usize,
+    /// Positions held at most (the default in a journal from before positions).
+    #[serde(default = "default_max_positions")]
+    pub max_positions: usize,
+}
+
+fn default_max_positions() -> usize {
+    fxrecon_core::reconciler::positions::DEFAULT_MAX_POSITIONS
 }
 
 impl Default for Config {
@@ -177,6 +190,7 @@ impl Default for Config {
             open_retention_ms: core.open_retention_ms,
             retired_memory_ms: core.retired_memory_ms,
             max_retired_orders: core.max_retired_orders,
+            max_positions: core.max_positions,
             snapshot_every: 2_000_000,
             snapshots_kept: 3,
             journal_direct_io: true,
@@ -190,6 +204,7 @@ impl Default for Config {
             journal: JournalConfig::default(),
             aeron: AeronConfig::default(),
             api: ApiConfig::default(),
+            session: Vec::new(),
         }
     }
 }
@@ -246,6 +261,9 @@ impl Config {
         }
         if self.max_orders == 0 || self.max_execs == 0 || self.max_sessions == 0 {
             return bad("max_orders, max_execs and max_sessions must be > 0");
+        }
+        if self.max_positions == 0 || self.max_positions >= u32::MAX as usize / 4 {
+            return bad("max_positions must be > 0 and below 2^30");
         }
         if self.max_orders >= u32::MAX as usize / 2 || self.max_execs >= u32::MAX as usize {
             return bad("max_orders must be below 2^31 and max_execs below 2^32");
@@ -314,6 +332,7 @@ impl Config {
             avg_px_tolerance: self.avg_px_tolerance.clone(),
             retired_memory_ms: self.retired_memory_ms,
             max_retired_orders: self.max_retired_orders,
+            max_positions: self.max_positions,
         }
     }
 
@@ -331,6 +350,7 @@ impl Config {
             avg_px_tolerance: r.avg_px_tolerance,
             retired_memory_ms: r.retired_memory_ms,
             max_retired_orders: r.max_retired_orders,
+            max_positions: r.max_positions,
             ..self.clone()
         }
     }
@@ -349,6 +369,7 @@ impl Config {
             (a.max_message_bytes != b.max_message_bytes, "max_message_bytes"),
             (a.retired_memory_ms != b.retired_memory_ms, "retired_memory_ms"),
             (a.max_retired_orders != b.max_retired_orders, "max_retired_orders"),
+            (a.max_positions != b.max_positions, "max_positions"),
             (
                 self.recon().avg_px_tolerance != Config::default().with_rules(b.clone()).recon().avg_px_tolerance,
                 "avg_px_tolerance",
@@ -382,6 +403,7 @@ impl Config {
             max_orders: self.max_orders.min(most),
             max_execs: self.max_execs.min(most),
             max_retired_orders: self.max_retired_orders.min(most),
+            max_positions: self.max_positions.min(most),
             ..self.clone()
         }
     }
@@ -398,6 +420,7 @@ impl Config {
             open_retention_ms: self.open_retention_ms,
             retired_memory_ms: self.retired_memory_ms,
             max_retired_orders: self.max_retired_orders,
+            max_positions: self.max_positions,
             // Checked by `validate`; a config that skipped it compares exactly.
             avg_px_tolerance: fxrecon_core::decimal::Price::parse(self.avg_px_tolerance.as_bytes()).unwrap_or_default(),
         }

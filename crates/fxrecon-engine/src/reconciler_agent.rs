@@ -194,6 +194,8 @@ pub struct ReconcilerAgent {
     started: std::time::Instant,
     /// Batches that did work (sessions are published every 16th).
     batches: u32,
+    /// Batches since the sessions were last published (published once the agent is idle).
+    sessions_stale: bool,
 }
 
 impl ReconcilerAgent {
@@ -218,6 +220,7 @@ impl ReconcilerAgent {
             counters,
             started: std::time::Instant::now(),
             batches: 0,
+            sessions_stale: false,
         }
     }
 
@@ -380,6 +383,9 @@ impl ReconcilerAgent {
                         },
                     }
                 }
+                Command::Positions => {
+                    Reply::Positions(Box::new(crate::command::PositionTable::of(self.state.reconciler.positions())))
+                }
             };
             self.counters.commands.incr();
             let _ = server.replies.push(reply);
@@ -436,12 +442,15 @@ impl ReconcilerAgent {
     }
 
     /// Publishes the counters after a batch that did work: every batch for the cheap ones,
-    /// every 16th for the sessions.
+    /// every 16th for the sessions (and at the first idle step after, so readers of a quiet
+    /// run see its last numbers).
     fn publish_batch(&mut self) {
         self.publish();
         self.batches = self.batches.wrapping_add(1);
+        self.sessions_stale = true;
         if self.batches.is_multiple_of(16) || self.ending == Ending::Done {
             self.publish_sessions();
+            self.sessions_stale = false;
         }
     }
 
@@ -540,6 +549,9 @@ impl Agent for ReconcilerAgent {
         self.serve();
         if work > 0 {
             self.publish_batch();
+        } else if self.sessions_stale {
+            self.publish_sessions();
+            self.sessions_stale = false;
         }
         work
     }

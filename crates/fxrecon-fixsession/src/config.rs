@@ -210,3 +210,60 @@ impl SessionConfig {
         Ok((s, schedule))
     }
 }
+
+/// The `[[session]]` tables of a run config, read and checked: every key of each (one clear
+/// message naming the session); no two sessions with the same CompIDs, no two acceptors on the
+/// same address. A stream may have several sessions (D63).
+pub fn sessions_of(tables: &[toml::Table]) -> Result<Vec<SessionConfig>, SessionError> {
+    let mut out: Vec<SessionConfig> = Vec::with_capacity(tables.len());
+    for (i, t) in tables.iter().enumerate() {
+        let s = |k: &str| t.get(k).and_then(toml::Value::as_str).unwrap_or("?").to_string();
+        let name = format!("#{} ({}->{})", i + 1, s("sender_comp_id"), s("target_comp_id"));
+        let cfg: SessionConfig = toml::Value::Table(t.clone()).try_into().map_err(|e: toml::de::Error| {
+            SessionError::Config { session: name.clone(), what: e.message().lines().next().unwrap_or("").to_string() }
+        })?;
+        cfg.check()?;
+        if out.iter().any(|o| o.sender_comp_id == cfg.sender_comp_id && o.target_comp_id == cfg.target_comp_id) {
+            return Err(cfg.bad("two [[session]] tables have these CompIDs"));
+        }
+        let listens = |c: &SessionConfig| c.role() == Role::Acceptor && c.port != 0;
+        if listens(&cfg) && out.iter().any(|o| listens(o) && o.host == cfg.host && o.port == cfg.port) {
+            return Err(cfg.bad(format!("another acceptor session already listens on {}:{}", cfg.host, cfg.port)));
+        }
+        out.push(cfg);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tables(text: &str) -> Vec<toml::Table> {
+        let t: toml::Table = text.parse().unwrap();
+        t["session"].as_array().unwrap().iter().map(|v| v.as_table().unwrap().clone()).collect()
+    }
+
+    #[test]
+    fn sessions_are_read_with_their_defaults_and_bad_ones_name_themselves() {
+        let ok = sessions_of(&tables(
+            "[[session]]\nstream = \"dropcopy\"\nport = 9001\nsender_comp_id = \"FIRMDC\"\ntarget_comp_id = \"EBSDC\"\n\
+             [[session]]\nstream = \"primary\"\nport = 9002\nsender_comp_id = \"FIRM\"\ntarget_comp_id = \"OMS\"\nheartbeat_s = 5\n",
+        ))
+        .unwrap();
+        assert_eq!((ok[0].role(), ok[1].role(), ok[1].heartbeat_s), (Role::Initiator, Role::Acceptor, 5));
+        let err = |text: &str| sessions_of(&tables(text)).unwrap_err().to_string();
+        let base = "[[session]]\nstream = \"dropcopy\"\nport = 9001\nsender_comp_id = \"A\"\ntarget_comp_id = \"B\"\n";
+        assert!(err(&format!("{base}colour = 1\n")).contains("#1 (A->B): unknown field `colour`"));
+        assert!(err(&format!("{base}tls = true\n")).contains("tls is not supported"));
+        assert!(err(&format!("{base}{base}")).contains("two [[session]] tables have these CompIDs"));
+        let two = sessions_of(&tables(&format!("{base}{}", base.replace("\"B\"", "\"C\"")))).unwrap();
+        assert_eq!(two.len(), 2, "two sessions on one stream");
+        let acceptor = base.replace("dropcopy", "primary");
+        assert!(
+            err(&format!("{acceptor}{}", acceptor.replace("\"B\"", "\"C\"")))
+                .contains("already listens on 127.0.0.1:9001")
+        );
+        assert!(err(&base.replace("dropcopy", "both")).contains("stream must be primary or dropcopy"));
+    }
+}

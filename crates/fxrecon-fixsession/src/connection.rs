@@ -23,10 +23,8 @@ use crate::session::{Action, Event, Role, Session};
 use crate::store::SeqStore;
 use crate::timefmt::wall_now;
 
-/// Bytes before a message in a ring frame: its arrival (i64) and its length (u64).
-pub const HEADER: usize = 16;
-/// A frame length that means "the input ended".
-pub const END_LEN: u64 = u64::MAX;
+/// Bytes before a message in a ring frame: its arrival and its length (`rings` stamped frames).
+pub const HEADER: usize = rings::STAMP_HEADER;
 /// How long a read waits before the session is ticked.
 const TICK: Duration = Duration::from_millis(20);
 
@@ -77,7 +75,15 @@ pub fn run(
     let mut framer = Framer::new(link.max_message_bytes.max(1024));
     let mut delay = link.backoff.0;
     let mut refusals = 0u32;
-    let mut was_open = false;
+    // A restart inside the window its numbers were stored in goes on with them; numbers from
+    // an earlier window start again at 1 with a daily reset.
+    let mut was_open = match (link.schedule.opened_at(wall_now()), link.store.saved_at()) {
+        (Some(opened), Some(saved)) => {
+            let saved = saved.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros() as i64);
+            saved >= opened.0
+        }
+        _ => false,
+    };
     let io_err =
         |what: &str, source: io::Error| SessionError::Io { session: link.name.clone(), what: what.into(), source };
     while !stop.load(Ordering::Acquire) && !tx.is_abandoned() {
@@ -122,7 +128,9 @@ pub fn run(
             Ended::Stopped => break,
             Ended::Closed { peer_logout: true, .. } if link.end_on_logout => {
                 tracing::info!(session = %link.name, "the peer logged out: input ends (end_on_logout)");
-                push_frame(&mut tx, &stop, &frame(0, END_LEN, &[]));
+                let mut end = Vec::with_capacity(HEADER);
+                rings::end_frame(&mut end);
+                push_frame(&mut tx, &stop, &end);
                 return Ok(());
             }
             Ended::Closed { logged_on, refused, .. } => {
@@ -192,14 +200,6 @@ fn sleep_unless(stop: &AtomicBool, d: Duration) {
     }
 }
 
-fn frame(received: i64, len: u64, body: &[u8]) -> Vec<u8> {
-    let mut f = Vec::with_capacity(HEADER + body.len());
-    f.extend_from_slice(&received.to_le_bytes());
-    f.extend_from_slice(&len.to_le_bytes());
-    f.extend_from_slice(body);
-    f
-}
-
 /// Pushes one frame, waiting while the ring is full (TCP backpressure then reaches the peer).
 fn push_frame(tx: &mut Producer<u8>, stop: &AtomicBool, f: &[u8]) -> bool {
     loop {
@@ -233,7 +233,14 @@ fn serve(
     let mut buf = vec![0u8; 64 << 10];
     let mut stopping: Option<Instant> = None;
     let mut persisted = session.seq_nums();
+    let mut frame = Vec::with_capacity(HEADER + link.max_message_bytes.max(1024));
     loop {
+        // Persisted before what the session said is sent: our next number is on disk before
+        // the peer can see it used (a restart never reuses a number; D64).
+        if session.seq_nums() != persisted {
+            persisted = session.seq_nums();
+            link.store.save(persisted)?;
+        }
         if let Some(why) = execute(&mut actions, &mut stream, &link.name, counters, &mut flags)? {
             session.on_disconnected();
             tracing::info!(session = %link.name, reason = %why, "FIX connection closed");
@@ -245,10 +252,6 @@ fn serve(
                 refused: flags.refused,
                 peer_logout: flags.peer_logout,
             });
-        }
-        if session.seq_nums() != persisted {
-            persisted = session.seq_nums();
-            link.store.save(persisted)?;
         }
         if stopping.is_none() && (stop.load(Ordering::Acquire) || tx.is_abandoned()) {
             stopping = Some(Instant::now());
@@ -292,7 +295,8 @@ fn serve(
                     };
                     if session.on_message(msg, wall_now(), &mut actions) {
                         let app = !crate::session::is_admin(crate::message::Fields::new(msg).get(35).unwrap_or(b""));
-                        if push_frame(tx, stop, &frame(received.0, msg.len() as u64, msg)) {
+                        rings::stamp_frame(&mut frame, received.0, msg.len() as u64, msg);
+                        if push_frame(tx, stop, &frame) {
                             counters.delivered.fetch_add(1, Ordering::Relaxed);
                             if app {
                                 counters.application.fetch_add(1, Ordering::Relaxed);

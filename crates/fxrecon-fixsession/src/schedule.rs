@@ -52,6 +52,18 @@ impl Schedule {
             (tod >= self.start_s && self.days[weekday(day)]) || (tod < self.end_s && self.days[weekday(day - 1)])
         }
     }
+
+    /// When the window `t` is in opened (None outside every window).
+    pub fn opened_at(&self, t: Micros) -> Option<Micros> {
+        if !self.is_open(t) {
+            return None;
+        }
+        let secs = t.0.div_euclid(1_000_000);
+        let (day, tod) = (secs.div_euclid(86_400), secs.rem_euclid(86_400) as u32);
+        // A window wrapping past midnight, seen after midnight, opened the day before.
+        let opened_day = if self.start_s > self.end_s && tod < self.end_s { day - 1 } else { day };
+        Some(Micros((opened_day * 86_400 + i64::from(self.start_s)) * 1_000_000))
+    }
 }
 
 #[cfg(test)]
@@ -76,6 +88,10 @@ mod tests {
         assert!(night.is_open(at("20261211-23:00:00"))); // Friday night
         assert!(night.is_open(at("20261212-01:00:00"))); // into Saturday, started Friday
         assert!(!night.is_open(at("20261213-01:00:00"))); // started Saturday: off
+        assert_eq!(s.opened_at(at("20261207-12:00:00")), Some(at("20261207-08:00:00")));
+        assert_eq!(s.opened_at(at("20261207-18:00:00")), None);
+        assert_eq!(night.opened_at(at("20261212-01:00:00")), Some(at("20261211-22:00:00")));
+        assert_eq!(night.opened_at(at("20261211-23:00:00")), Some(at("20261211-22:00:00")));
         assert_eq!(parse_day("Tuesday"), Some(1));
         assert_eq!(parse_time_of_day("25:00"), None);
     }

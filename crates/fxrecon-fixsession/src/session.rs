@@ -169,6 +169,24 @@ pub struct Session {
     we_reset: bool,
 }
 
+/// Removes `first ..= last` from `missing` (inclusive ranges in order).
+pub fn remove_range(missing: &mut Vec<(u64, u64)>, first: u64, last: u64) {
+    let mut kept = Vec::with_capacity(missing.len() + 1);
+    for &(a, b) in missing.iter() {
+        if b < first || a > last {
+            kept.push((a, b));
+            continue;
+        }
+        if a < first {
+            kept.push((a, first - 1));
+        }
+        if b > last {
+            kept.push((last + 1, b));
+        }
+    }
+    *missing = kept;
+}
+
 /// Whether a message type is an admin (session-level) one.
 pub fn is_admin(msg_type: &[u8]) -> bool {
     matches!(msg_type, b"0" | b"1" | b"2" | b"3" | b"4" | b"5" | b"A")
@@ -211,6 +229,13 @@ impl Session {
     /// Settings it runs with.
     pub fn settings(&self) -> &Settings {
         &self.cfg
+    }
+
+    /// Resumes the inbound side where a journal left it (D64): the next number expected and
+    /// the gaps still open (asked for again at the next logon).
+    pub fn resume_inbound(&mut self, next_in: u64, missing: Vec<(u64, u64)>) {
+        self.seq.next_in = next_in.max(1);
+        self.missing = missing;
     }
 
     /// Both sides start again at 1 (a daily reset at the schedule's start, while disconnected).
@@ -518,20 +543,7 @@ impl Session {
 
     /// Removes `first ..= last` from the missing ranges.
     fn fill(&mut self, first: u64, last: u64) {
-        let mut kept = Vec::with_capacity(self.missing.len() + 1);
-        for &(a, b) in &self.missing {
-            if b < first || a > last {
-                kept.push((a, b));
-                continue;
-            }
-            if a < first {
-                kept.push((a, first - 1));
-            }
-            if b > last {
-                kept.push((last + 1, b));
-            }
-        }
-        self.missing = kept;
+        remove_range(&mut self.missing, first, last);
     }
 
     fn request_missing(&mut self, now: Micros, out: &mut Vec<Action>) {

@@ -18,9 +18,10 @@ use fxrecon_engine::ingest::source::{MessageSource, Poll, SourceMessage};
 use fxrecon_runtime::rings::{self, Consumer, RingBuffer};
 
 use crate::config::{ResetPolicy, SessionConfig};
-use crate::connection::{END_LEN, HEADER, Link, run};
+use crate::connection::{HEADER, Link, run};
 use crate::counters::SessionCounters;
 use crate::error::SessionError;
+use crate::resume::{Journaled, from_journal};
 use crate::session::{Role, Session};
 use crate::store::SeqStore;
 
@@ -40,12 +41,42 @@ impl FixSource {
     /// Checks `cfg`, loads its numbers from `state_dir`, binds (acceptor) and starts the
     /// session thread.
     pub fn start(cfg: &SessionConfig, state_dir: &Path, max_message_bytes: usize) -> Result<Self, SessionError> {
+        Self::start_journaled(cfg, state_dir, max_message_bytes, Journaled::No)
+    }
+
+    /// [`FixSource::start`] in a journaled run (D64): a new journal records the inbound number
+    /// it starts from; a recovered one is where the inbound side resumes (its messages of this
+    /// session, else that recorded start), never the state directory's number, which may be
+    /// ahead of what was journaled.
+    pub fn start_journaled(
+        cfg: &SessionConfig,
+        state_dir: &Path,
+        max_message_bytes: usize,
+        journal: Journaled<'_>,
+    ) -> Result<Self, SessionError> {
         let (settings, schedule) = cfg.check()?;
         let name = cfg.name();
         let io_err = |what: &str, source| SessionError::Io { session: name.clone(), what: what.into(), source };
         let store = SeqStore::open(state_dir, &cfg.sender_comp_id, &cfg.target_comp_id)
             .map_err(|e| io_err("opening the state directory", e))?;
-        let seq = store.load().map_err(|e| io_err("loading sequence numbers", e))?;
+        let mut seq = store.load().map_err(|e| io_err("loading sequence numbers", e))?;
+        let missing = match journal {
+            Journaled::No => Vec::new(),
+            Journaled::New => {
+                store.save_journal_start(seq.next_in).map_err(|e| io_err("recording the journal's start", e))?;
+                Vec::new()
+            }
+            Journaled::Recovering { dir, stream } => {
+                let start = store.load_journal_start().map_err(|e| io_err("loading the journal's start", e))?;
+                let (next_in, missing) = match from_journal(dir, stream, cfg, start)? {
+                    Some(r) => (r.next_in, r.missing),
+                    None => (start.unwrap_or(seq.next_in), Vec::new()),
+                };
+                tracing::info!(session = %name, stored = seq.next_in, next_in, open_gaps = missing.len(), "FIX session resumes from the journal");
+                seq.next_in = next_in.max(1);
+                missing
+            }
+        };
         let addr = format!("{}:{}", cfg.host, cfg.port);
         let listener = match settings.role {
             Role::Acceptor => {
@@ -74,7 +105,8 @@ impl FixSource {
         let (tx, ring) = RingBuffer::new((4 << 20).max(4 * (rings::FRAME_PREFIX + HEADER + max)));
         let stop = Arc::new(AtomicBool::new(false));
         let counters = Arc::new(SessionCounters::default());
-        let session = Session::new(settings, seq);
+        let mut session = Session::new(settings, seq);
+        session.resume_inbound(seq.next_in, missing);
         let thread = {
             let (stop, counters) = (stop.clone(), counters.clone());
             std::thread::Builder::new()
@@ -120,35 +152,34 @@ impl MessageSource for FixSource {
         format!("fix session {}", self.name)
     }
 
+    /// Nothing to skip: a session resumes at its next number (from the journal when the run
+    /// recovers, D64), so what a journal holds is never delivered again.
+    fn skip(&mut self, n: u64) -> io::Result<u64> {
+        Ok(n)
+    }
+
     fn poll(&mut self) -> io::Result<Poll<'_>> {
         if self.ended {
             return Ok(Poll::End);
         }
         let finished = self.thread.as_ref().is_none_or(|t| t.is_finished());
-        let Self { ring, buf, .. } = self;
-        let got = rings::with_frame(ring, |a, b| {
-            buf.clear();
-            buf.extend_from_slice(a);
-            buf.extend_from_slice(b);
-            Ok::<(), ()>(())
-        });
-        if got.is_none() {
-            if !finished {
-                return Ok(Poll::Pending);
+        match rings::take_stamped(&mut self.ring, &mut self.buf) {
+            None if !finished => Ok(Poll::Pending),
+            None => {
+                self.ended = true;
+                self.join()?;
+                Ok(Poll::End)
             }
-            self.ended = true;
-            self.join()?;
-            return Ok(Poll::End);
+            Some(rings::Stamped::End) => {
+                self.ended = true;
+                self.stop.store(true, Ordering::Release);
+                self.join()?;
+                Ok(Poll::End)
+            }
+            Some(rings::Stamped::Message { received, .. }) => {
+                Ok(Poll::Message(SourceMessage::Whole { bytes: &self.buf[HEADER..], received: Some(Micros(received)) }))
+            }
         }
-        let received = i64::from_le_bytes(self.buf[..8].try_into().expect("8 bytes"));
-        let len = u64::from_le_bytes(self.buf[8..HEADER].try_into().expect("8 bytes"));
-        if len == END_LEN {
-            self.ended = true;
-            self.stop.store(true, Ordering::Release);
-            self.join()?;
-            return Ok(Poll::End);
-        }
-        Ok(Poll::Message(SourceMessage::Whole { bytes: &self.buf[HEADER..], received: Some(Micros(received)) }))
     }
 }
 

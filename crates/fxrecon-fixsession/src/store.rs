@@ -3,7 +3,9 @@
 //!
 //! Owns: one small file per session (`<state>/fix/<Sender>-<Target>.seqnums`: the next number
 //! we send and the next we expect), written whole to a temporary file and renamed over the old
-//! one (a crash leaves the old numbers or the new ones, never a torn file). Must never hold
+//! one (a crash leaves the old numbers or the new ones, never a torn file); beside it, when a
+//! run starts a new journal, the inbound number it started from (`.journal-start`: where a
+//! recovery resumes if the journal holds none of the session's messages yet, D64). Must never hold
 //! messages (we send admin messages only: a resend is a GapFill).
 
 use std::io;
@@ -66,10 +68,44 @@ impl SeqStore {
 
     /// Stores `seq` (write a temporary file, rename it over the old one).
     pub fn save(&self, seq: SeqNums) -> io::Result<()> {
-        let tmp = self.path.with_extension("seqnums.tmp");
-        std::fs::write(&tmp, format!("{} {}\n", seq.next_out, seq.next_in))?;
-        std::fs::rename(&tmp, &self.path)
+        write_whole(&self.path, &format!("{} {}\n", seq.next_out, seq.next_in))
     }
+
+    /// When the numbers were last stored (None: never).
+    pub fn saved_at(&self) -> Option<std::time::SystemTime> {
+        std::fs::metadata(&self.path).and_then(|m| m.modified()).ok()
+    }
+
+    fn journal_start_path(&self) -> PathBuf {
+        self.path.with_extension("journal-start")
+    }
+
+    /// Records `next_in` as the inbound number a new journal starts from.
+    pub fn save_journal_start(&self, next_in: u64) -> io::Result<()> {
+        write_whole(&self.journal_start_path(), &format!("{next_in}\n"))
+    }
+
+    /// The inbound number the current journal started from, if recorded.
+    pub fn load_journal_start(&self) -> io::Result<Option<u64>> {
+        match std::fs::read_to_string(self.journal_start_path()) {
+            Ok(t) => t.trim().parse().map(Some).map_err(|_| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("{} is not a number", self.journal_start_path().display()),
+                )
+            }),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// Writes `text` to a temporary file and renames it over `path`.
+fn write_whole(path: &Path, text: &str) -> io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)
 }
 
 #[cfg(test)]
@@ -86,5 +122,8 @@ mod tests {
         assert_eq!(again.load().unwrap(), SeqNums { next_out: 17, next_in: 42 });
         std::fs::write(again.path(), "x").unwrap();
         assert!(again.load().is_err());
+        assert_eq!(again.load_journal_start().unwrap(), None);
+        again.save_journal_start(42).unwrap();
+        assert_eq!(s.load_journal_start().unwrap(), Some(42));
     }
 }

@@ -190,3 +190,113 @@ fn quickfix_as_the_oms_initiator_into_our_primary_acceptor() {
     assert_eq!(get(&c.logouts), 1);
     oms.quit();
 }
+
+#[test]
+fn two_venue_sessions_feed_one_drop_copy_stream_in_arrival_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let (p1, p2) = (free_port(), free_port());
+    let mut v1 = Peer::start("acceptor", p1, "VENUE1", "FXRECON", &dir.path().join("v1"));
+    let mut v2 = Peer::start("acceptor", p2, "VENUE2", "FXRECON", &dir.path().join("v2"));
+    let session = |port, target: &str| {
+        let mut c = dropcopy(port);
+        c.target_comp_id = target.into();
+        c.end_on_logout = true;
+        FixSource::start(&c, dir.path(), 1 << 16).unwrap()
+    };
+    let mut stream = fxrecon_fixsession::stream::FixStream::new(vec![session(p1, "VENUE1"), session(p2, "VENUE2")]);
+    v1.cmd("wait_logon 20", "OK");
+    v2.cmd("wait_logon 20", "OK");
+    // Everything arrives before the stream is read: taking the sessions in turn would mix
+    // the two venues' batches; by arrival, VENUE1's first three come before VENUE2's two.
+    v1.cmd("send_er 3 A", "SENT 3");
+    v1.cmd("sleep 0.2", "OK");
+    v2.cmd("send_er 2 B", "SENT 2");
+    v2.cmd("sleep 0.2", "OK");
+    v1.cmd("send_er 2 C", "SENT 2");
+    v1.cmd("sleep 0.2", "OK");
+    v1.cmd("logout", "OK");
+    v2.cmd("logout", "OK");
+    let mut order = Vec::new();
+    let mut stamps = Vec::new();
+    let until = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        assert!(std::time::Instant::now() < until, "the stream did not end");
+        match fxrecon_engine::ingest::source::MessageSource::poll(&mut stream).unwrap() {
+            fxrecon_engine::ingest::source::Poll::Message(fxrecon_engine::ingest::source::SourceMessage::Whole {
+                bytes,
+                received,
+            }) => {
+                stamps.push(received.expect("a receive stamp"));
+                let m = String::from_utf8_lossy(bytes);
+                if m.contains("\x0135=8\x01") {
+                    order.push(m.split("\x0111=").nth(1).unwrap().chars().next().unwrap());
+                }
+            }
+            fxrecon_engine::ingest::source::Poll::Message(m) => panic!("{m:?}"),
+            fxrecon_engine::ingest::source::Poll::Pending => std::thread::sleep(Duration::from_millis(2)),
+            fxrecon_engine::ingest::source::Poll::End => break,
+        }
+    }
+    assert_eq!(order.iter().collect::<String>(), "AAABBCC", "fills of both venues, by arrival");
+    assert!(stamps.windows(2).all(|w| w[0] <= w[1]), "every message in arrival order");
+    v1.quit();
+    v2.quit();
+}
+
+/// `HH:MM:SS` (UTC) `secs` from now.
+fn time_of_day_in(secs: u64) -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + secs;
+    let tod = now % 86_400;
+    format!("{:02}:{:02}:{:02}", tod / 3600, tod % 3600 / 60, tod % 60)
+}
+
+#[test]
+fn a_session_outside_its_schedule_does_not_log_on_and_logs_out_at_its_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut venue = Peer::start("acceptor", port, "VENUE", "FXRECON", dir.path());
+    let mut cfg = dropcopy(port);
+    // The window opens in 3 s and closes 4 s later.
+    cfg.start_time = Some(time_of_day_in(3));
+    cfg.end_time = Some(time_of_day_in(7));
+    let mut src = FixSource::start(&cfg, dir.path(), 1 << 16).unwrap();
+    let c = src.counters();
+    collect(&mut src, Duration::from_millis(1500), |_| false);
+    assert_eq!(get(&c.connections), 0, "no connection before the window opens");
+    assert!(!venue.saw("LOGGED_ON"));
+    venue.cmd("wait_logon 10", "OK");
+    assert_eq!(get(&c.logons), 1);
+    // At the end of the window we log out (QuickFIX answers) and stay off.
+    collect(&mut src, Duration::from_secs(10), |_| get(&c.logouts) >= 1);
+    assert_eq!(get(&c.logouts), 1, "logged out at the end of the schedule");
+    assert!(venue.wait_for("ADMIN_IN 5 ", Duration::from_secs(2)), "QuickFIX got our Logout");
+    let connections = get(&c.connections);
+    collect(&mut src, Duration::from_millis(1500), |_| false);
+    assert_eq!(get(&c.connections), connections, "no reconnect outside the window");
+    venue.quit();
+}
+
+#[test]
+fn a_daily_reset_session_restarted_inside_its_window_keeps_its_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut venue = Peer::start("acceptor", port, "VENUE", "FXRECON", dir.path());
+    let mut cfg = dropcopy(port);
+    cfg.reset = fxrecon_fixsession::config::ResetPolicy::Daily;
+    let mut src = FixSource::start(&cfg, dir.path(), 1 << 16).unwrap();
+    venue.cmd("wait_logon 20", "OK");
+    venue.cmd("send_er 4 A", "SENT 4");
+    let (msgs, _) = collect(&mut src, Duration::from_secs(10), |m| ers(m).len() >= 4);
+    assert_eq!(ers(&msgs).len(), 4);
+    drop(src);
+    venue.cmd("sleep 0.5", "OK");
+    venue.cmd("send_er 1 B", "SENT 1");
+    // The same window (the whole UTC day): no reset, our numbers go on, QuickFIX accepts them
+    // and only what we missed comes back (a reset would log on at 1: "too low").
+    let mut src = FixSource::start(&cfg, dir.path(), 1 << 16).unwrap();
+    let c = src.counters();
+    let (msgs, _) = collect(&mut src, Duration::from_secs(15), |m| !ers(m).is_empty() && get(&c.gaps_filled) >= 1);
+    assert_eq!((get(&c.logons), get(&c.resets), get(&c.logons_refused)), (1, 0, 0));
+    assert_eq!(ers(&msgs).len(), 1, "{msgs:?}");
+    venue.quit();
+}

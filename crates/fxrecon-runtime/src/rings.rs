@@ -2,8 +2,10 @@
 //! pushing into them.
 //!
 //! Owns: backpressure (a full ring makes its producer wait or retry, counted by the caller;
-//! nothing is ever dropped), producers that write in runs, and length-prefixed byte frames in
-//! a byte ring. Never allocates after a ring is made.
+//! nothing is ever dropped), producers that write in runs, length-prefixed byte frames in a
+//! byte ring, and the stamped message frame the transports' threads hand their source over
+//! (an arrival stamp, a length, the bytes; or the end of the input). Never allocates after a
+//! ring is made.
 
 pub use rtrb::{Consumer, Producer, PushError, RingBuffer};
 
@@ -101,6 +103,56 @@ pub fn with_frame<R, E>(ring: &mut Consumer<u8>, f: impl FnOnce(&[u8], &[u8]) ->
     Some(r)
 }
 
+/// Bytes before a message in a stamped frame: its arrival stamp (i64) and its length (u64).
+pub const STAMP_HEADER: usize = 16;
+/// The length of a stamped frame that says "the input ended".
+const END_OF_INPUT: u64 = u64::MAX;
+
+/// A stamped frame, as [`take_stamped`] found it (its bytes stay in the caller's buffer, after
+/// [`STAMP_HEADER`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stamped {
+    /// A message: when it arrived and its whole length (more than the bytes kept when a
+    /// message too long was cut).
+    Message {
+        /// Arrival stamp (µs).
+        received: i64,
+        /// The message's whole length.
+        len: u64,
+    },
+    /// The input ended.
+    End,
+}
+
+/// Writes a stamped frame of `body` (whose whole length is `len`) into `buf` (cleared), for
+/// [`push_frame`].
+pub fn stamp_frame(buf: &mut Vec<u8>, received: i64, len: u64, body: &[u8]) {
+    buf.clear();
+    buf.extend_from_slice(&received.to_le_bytes());
+    buf.extend_from_slice(&len.to_le_bytes());
+    buf.extend_from_slice(body);
+}
+
+/// Writes the stamped frame that ends the input into `buf` (cleared).
+pub fn end_frame(buf: &mut Vec<u8>) {
+    stamp_frame(buf, 0, END_OF_INPUT, &[]);
+}
+
+/// Takes the oldest stamped frame of `ring` into `buf` (the message's bytes at
+/// `buf[STAMP_HEADER..]`); None when no whole frame is there.
+pub fn take_stamped(ring: &mut Consumer<u8>, buf: &mut Vec<u8>) -> Option<Stamped> {
+    with_frame(ring, |a, b| {
+        buf.clear();
+        buf.extend_from_slice(a);
+        buf.extend_from_slice(b);
+        Ok::<(), ()>(())
+    })?
+    .ok()?;
+    let received = i64::from_le_bytes(buf[..8].try_into().expect("8 bytes"));
+    let len = u64::from_le_bytes(buf[8..STAMP_HEADER].try_into().expect("8 bytes"));
+    Some(if len == END_OF_INPUT { Stamped::End } else { Stamped::Message { received, len } })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,5 +193,24 @@ mod tests {
         assert_eq!(joined(&mut rx).as_deref(), Some("xy"));
         assert_eq!(joined(&mut rx), None);
         assert_eq!(push_blocking(&mut RingBuffer::<u8>::new(1).0, 7), 0);
+    }
+
+    #[test]
+    fn stamped_frames_come_back_with_their_stamp_length_and_bytes_and_the_end() {
+        let (mut tx, mut rx) = RingBuffer::<u8>::new(80);
+        let mut buf = Vec::new();
+        assert_eq!(take_stamped(&mut rx, &mut buf), None);
+        for (t, body) in [(7i64, &b"8=FIX.4.4"[..]), (-3, b"")] {
+            stamp_frame(&mut buf, t, body.len() as u64 + 5, body);
+            assert!(push_frame(&mut tx, &buf));
+        }
+        end_frame(&mut buf);
+        assert!(push_frame(&mut tx, &buf));
+        let mut out = Vec::new();
+        assert_eq!(take_stamped(&mut rx, &mut out), Some(Stamped::Message { received: 7, len: 14 }));
+        assert_eq!(&out[STAMP_HEADER..], b"8=FIX.4.4");
+        assert_eq!(take_stamped(&mut rx, &mut out), Some(Stamped::Message { received: -3, len: 5 }));
+        assert_eq!(take_stamped(&mut rx, &mut out), Some(Stamped::End));
+        assert_eq!(take_stamped(&mut rx, &mut out), None);
     }
 }

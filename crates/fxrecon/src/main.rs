@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 mod commands;
 mod exit;
 mod logging;
+mod sessions;
 mod setup;
 mod transport;
 
@@ -49,8 +50,10 @@ enum Command {
     Publish(commands::publish::Args),
     /// Print what is published on an Aeron stream (the divergence stream by default).
     Tail(commands::tail::Args),
-    /// Ask a running daemon's query API: `order KEY`, `divergences [filters]`, `gaps`.
+    /// Ask a running daemon's query API, or a journal offline: `order KEY`, `divergences [filters]`, `gaps`, `positions`.
     Query(commands::query::Args),
+    /// The end-of-day report (breaks.csv, breaks.json, report.html) from a journal or the daemon.
+    Eod(commands::eod::Args),
     /// Inspect a journal: `verify DIR` or `dump DIR`.
     #[command(subcommand)]
     Journal(commands::journal::Command),
@@ -70,7 +73,8 @@ impl Command {
             | Command::Journal(_)
             | Command::Publish(_)
             | Command::Tail(_)
-            | Command::Query(_) => None,
+            | Command::Query(_)
+            | Command::Eod(_) => None,
         }
     }
 }
@@ -91,6 +95,7 @@ fn main() -> ExitCode {
         Command::Publish(a) => commands::publish::run(a),
         Command::Tail(a) => commands::tail::run(a),
         Command::Query(a) => commands::query::run(a),
+        Command::Eod(a) => commands::eod::run(a),
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Reap, bin, scratch};
+use common::{Reap, bin, bound_addr, chromium, scratch};
 use serde_json::Value;
 
 /// One GET over a fresh connection (the CLI's own client): status and body.
@@ -21,20 +21,6 @@ fn get(addr: &str, path: &str, token: Option<&str>) -> (u16, String) {
 fn get_json(addr: &str, path: &str, token: Option<&str>) -> (u16, Value) {
     let (status, body) = get(addr, path, token);
     (status, serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}")))
-}
-
-/// Waits for the daemon to write its bound address.
-fn bound_addr(file: &Path) -> String {
-    let t0 = Instant::now();
-    loop {
-        if let Ok(s) = std::fs::read_to_string(file)
-            && s.ends_with('\n')
-        {
-            return s.trim().to_string();
-        }
-        assert!(t0.elapsed() < Duration::from_secs(30), "the API never listened");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// Records of the JSON Lines output once the daemon consumed everything and the output and
@@ -398,37 +384,6 @@ fn token_is_checked_and_required_off_loopback() {
     term(&child);
     let mut child = child;
     assert!(child.0.wait().unwrap().success());
-}
-
-/// Runs headless Chromium on `url` with `extra` flags (a fresh profile and temp dir under
-/// `scratch`); its stdout.
-fn chromium(scratch: &Path, url: &str, extra: &[&str]) -> String {
-    let profile = tempfile::tempdir_in(scratch).unwrap();
-    let tmp = tempfile::tempdir_in(scratch).unwrap();
-    let out = Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-dev-shm-usage",
-            "--virtual-time-budget=5000",
-            "--window-size=1280,900",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .args(extra)
-        .arg(url)
-        .env("TMPDIR", tmp.path())
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-        .expect("chromium (installed by scripts/bootstrap-api.sh)");
-    assert!(out.status.success(), "chromium {url}: {}", out.status);
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]

@@ -56,6 +56,64 @@ fn bad_flag_and_bad_config_exit_2() {
 }
 
 #[test]
+fn a_bad_fix_session_in_the_config_exits_2_with_one_line_and_writes_nothing() {
+    let tmp = scratch("cfg-session");
+    let dir = tmp.path();
+    let f = dir.join("primary.fix");
+    std::fs::write(&f, "").unwrap();
+    let session =
+        "[[session]]\nstream = \"dropcopy\"\nport = 9\nsender_comp_id = \"FIRMDC\"\ntarget_comp_id = \"VENUE\"\n";
+    for (extra, flags, says) in [
+        ("tls = true\n", &[][..], "tls is not supported"),
+        ("colour = \"red\"\n", &[], "unknown field `colour`"),
+        ("role = \"both\"\n", &[], "unknown variant `both`"),
+        ("heartbeat_s = 0\n", &[], "heartbeat_s must be > 0"),
+        ("username = \"u\"\npassword_env = \"FXRECON_TEST_NO_SUCH_VAR\"\n", &[], "FXRECON_TEST_NO_SUCH_VAR is not set"),
+        ("start_time = \"25:00:00\"\nend_time = \"17:00:00\"\n", &[], "is not HH:MM:SS"),
+        (session, &[], "two [[session]] tables have these CompIDs"),
+        ("", &["--dropcopy", "/dev/null"], "both the FIX session FIRMDC->VENUE"),
+    ] {
+        let cfg = dir.join("bad.toml");
+        std::fs::write(&cfg, format!("{session}{extra}")).unwrap();
+        let out = dir.join("out.jsonl");
+        let o = bin()
+            .args(["run", "--api", "off", "--primary"])
+            .arg(&f)
+            .args(flags)
+            .arg("--config")
+            .arg(&cfg)
+            .arg("--out")
+            .arg(&out)
+            .arg("--state-dir")
+            .arg(dir.join("state"))
+            .output()
+            .unwrap();
+        let err = String::from_utf8(o.stderr).unwrap();
+        assert_eq!(o.status.code(), Some(2), "{extra}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(says), "{extra}: {err}");
+        assert!(!out.exists() && !dir.join("state").exists(), "nothing written before the checks pass");
+    }
+}
+
+#[test]
+fn the_fix_session_example_config_is_accepted() {
+    let cfg = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/fix-sessions.toml");
+    let o = bin()
+        .args(["run", "--api", "off", "--check-config", "--out", "/dev/null", "--config"])
+        .arg(&cfg)
+        .env("FXRECON_EBSDC_PASSWORD", "secret")
+        .output()
+        .unwrap();
+    let said = String::from_utf8(o.stdout).unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(said.contains("primary:  FIX session FIRM->FXGW1 (Acceptor on 0.0.0.0:9880"), "{said}");
+    assert!(said.contains("dropcopy: FIX session FIRMDC->EBSDC (Initiator to"), "{said}");
+    assert!(said.contains("clock Ingest"), "a session's receive stamp is its event time: {said}");
+    assert!(!said.contains("secret"), "the password is never shown");
+}
+
+#[test]
 fn gen_then_reconcile_matches_ground_truth_and_is_byte_stable() {
     let tmp = scratch("gen");
     let dir = tmp.path();
@@ -254,6 +312,31 @@ fn a_journaled_paced_bench_run_reports_latency_and_leaves_no_journal_behind() {
     assert!(v["achieved"].as_f64().unwrap() > 0.0, "{v}");
     let left: Vec<_> = std::fs::read_dir(dir).unwrap().collect();
     assert!(left.is_empty(), "the journal directory is removed: {left:?}");
+}
+
+#[test]
+fn aeron_latency_bench_reports_each_round_beside_the_host_floor_and_their_medians() {
+    let o = bin().args(["bench", "--rounds", "2"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "--rounds needs --aeron-latency");
+    let o = bin().args(["bench", "--aeron-latency", "50000", "--rounds", "2", "--orders", "1500"]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rows: Vec<serde_json::Value> =
+        String::from_utf8(o.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), 3, "two rounds and the summary: {rows:?}");
+    for (i, r) in rows[..2].iter().enumerate() {
+        assert_eq!(r["round"], i as u64 + 1, "{r}");
+        assert!(r["records"].as_u64().unwrap() > 10, "divergences were timed: {r}");
+        let (p50, p99, p999) =
+            (r["p50_us"].as_u64().unwrap(), r["p99_us"].as_u64().unwrap(), r["p999_us"].as_u64().unwrap());
+        assert!(p50 <= p99 && p99 <= p999, "{r}");
+        assert!(r["host_p99_us"].is_u64() && r["host_p999_us"].is_u64(), "{r}");
+        assert!(r["meets_target"].is_boolean(), "{r}");
+    }
+    let s = &rows[2];
+    assert_eq!(s["median_of"], 2, "{s}");
+    let medians: Vec<u64> = rows[..2].iter().map(|r| r["p99_us"].as_u64().unwrap()).collect();
+    assert!(s["p99_us"].as_u64().unwrap() == *medians.iter().max().unwrap(), "the upper median of two: {s}");
+    assert_eq!(s["target_us"]["p99"], 5000);
 }
 
 #[test]

@@ -9,6 +9,7 @@
 
 use super::grace_timers::{GraceTimers, Timer, TimerKind};
 use super::held_adjustments::{Held, HeldAdjustments};
+use super::positions::{DEFAULT_MAX_POSITIONS, FillKey, Positions};
 use crate::decimal::{Price, Qty};
 use crate::divergence::{DivergenceKind, GapRecord, Reason, Record, Sink};
 use crate::event::{ExecEvent, ExecType, MsgKind, Stream, has};
@@ -21,12 +22,13 @@ use crate::sequencer::Sequencer;
 use crate::snapshot::{SnapReader, SnapWriter, SnapshotError};
 use crate::time::Micros;
 
-/// First bytes of a reconciler snapshot (format version 4: the store holds the retired-order
+/// First bytes of a reconciler snapshot (format version 5: the position table and its size
+/// in the configuration; version 4: the store holds the retired-order
 /// memory and the configuration its size (contract 2.2), views the request they saw refused;
 /// version 3: orders hold several
 /// OrderIDs and provisional parts (contract 2.1); version 2: views record which values their
 /// stream reported, the configuration holds the AvgPx tolerance).
-const SNAPSHOT_MAGIC: &[u8; 8] = b"FXRSTAT4";
+const SNAPSHOT_MAGIC: &[u8; 8] = b"FXRSTAT5";
 
 /// Tunables of the reconciliation rules and the store's sizing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,6 +56,8 @@ pub struct ReconConfig {
     pub retired_memory_ms: i64,
     /// Retired orders remembered at most (the oldest are forgotten first beyond it; 0: none).
     pub max_retired_orders: usize,
+    /// Account × symbol positions held at most (beyond it new ones are counted, not kept).
+    pub max_positions: usize,
 }
 
 impl Default for ReconConfig {
@@ -69,6 +73,7 @@ impl Default for ReconConfig {
             avg_px_tolerance: Price::ZERO,
             retired_memory_ms: 24 * 3_600_000,
             max_retired_orders: DEFAULT_MAX_RETIRED_ORDERS,
+            max_positions: DEFAULT_MAX_POSITIONS,
         }
     }
 }
@@ -137,6 +142,8 @@ pub struct Reconciler {
     pub(super) stats: ReconStats,
     /// Trade cancels/corrects waiting for the fill they name.
     pub(super) held: HeldAdjustments,
+    /// Net positions per account × symbol and stream, from the live fills.
+    pub(super) positions: Positions,
 }
 
 impl Reconciler {
@@ -160,6 +167,7 @@ impl Reconciler {
             now: Micros(i64::MIN),
             stats: ReconStats::default(),
             held: HeldAdjustments::default(),
+            positions: Positions::with_capacity(cfg.max_positions),
         }
     }
 
@@ -189,6 +197,7 @@ impl Reconciler {
         self.sequencer.digest_into(&mut d);
         self.timers.digest_into(&mut d);
         self.held.digest_into(&mut d);
+        self.positions.digest_into(&mut d);
         d.finish()
     }
 
@@ -212,7 +221,7 @@ impl Reconciler {
         let c = &self.cfg;
         w.put(&c.grace_ms).put(&c.timing_threshold_ms).put(&c.max_orders).put(&c.max_execs);
         w.put(&c.retention_ms).put(&c.max_sessions).put(&c.open_retention_ms).put(&c.avg_px_tolerance);
-        w.put(&c.retired_memory_ms).put(&c.max_retired_orders);
+        w.put(&c.retired_memory_ms).put(&c.max_retired_orders).put(&c.max_positions);
         w.put(&self.next_id).put(&self.now);
         let s = &self.stats;
         w.put(&s.messages).put(&s.execution_reports).put(&s.repeated_exec_ids).put(&s.stale_reports);
@@ -222,6 +231,7 @@ impl Reconciler {
         self.sequencer.save(&mut w);
         self.timers.save(&mut w);
         self.held.save(&mut w);
+        self.positions.save(&mut w);
     }
 
     /// A reconciler with `cfg` and the state a snapshot holds; the snapshot must have been
@@ -241,6 +251,7 @@ impl Reconciler {
             avg_px_tolerance: r.get()?,
             retired_memory_ms: r.get()?,
             max_retired_orders: r.get()?,
+            max_positions: r.get()?,
         };
         if saved != cfg {
             return Err(SnapshotError::ConfigMismatch);
@@ -269,6 +280,7 @@ impl Reconciler {
         rec.sequencer.load(r)?;
         rec.timers.load(r)?;
         rec.held.load(r)?;
+        rec.positions.load(r)?;
         if !rec.held.orders().all(|(o, _)| rec.store.holds_order(o)) {
             return Err(SnapshotError::Invalid("held adjustment for a missing order"));
         }
@@ -281,6 +293,11 @@ impl Reconciler {
             return Err(SnapshotError::Invalid("timer for a missing order or record"));
         }
         Ok(rec)
+    }
+
+    /// The positions per account × symbol (read-only), for queries and the end-of-day report.
+    pub fn positions(&self) -> &Positions {
+        &self.positions
     }
 
     /// The order store (read-only), for queries and tests.
@@ -432,7 +449,7 @@ impl Reconciler {
             ExecType::TradeCancel | ExecType::TradeCorrect => {
                 self.record_exec(idx, ExecRecord { kind: ExecKind::Adjustment, ..record });
                 match self.store.find_exec(idx, s, &ev.exec_ref_id) {
-                    Some(r) => self.adjust(idx, r, ev),
+                    Some(r) => self.adjust(idx, r, ev, ev),
                     None => {
                         // Its fill may be behind it (reordered): held until it comes.
                         let generation = self.store.order(idx).generation;
@@ -449,6 +466,9 @@ impl Reconciler {
                 let f = self.record_exec(idx, ExecRecord { kind: ExecKind::Fill, cum_after, ..record });
                 if self.store.order_mut(idx).views[s.index()].apply_report(ev, depth) == Applied::Stale {
                     self.stats.stale_reports += 1;
+                }
+                if ev.has(has::LAST_QTY) {
+                    self.positions.add(fill_key(ev), s, ev.last_qty, record.last_px, 1);
                 }
                 if let Some(f) = f {
                     self.match_fill(idx, f, now, &mut ctx, sink);
@@ -549,11 +569,14 @@ impl Reconciler {
     }
 
     /// Applies trade cancel or correct `ev` to fill record `r` of order `idx`, and its status
-    /// and quantities to the stream's view.
-    fn adjust(&mut self, idx: OrderIdx, r: ExecIdx, ev: &ExecEvent) {
+    /// and quantities to the stream's view; the fill's position (account, symbol and side of
+    /// `whose`: the adjustment, or the fill when the adjustment was held) loses what the fill
+    /// added and, for a correct, gains the corrected fill.
+    fn adjust(&mut self, idx: OrderIdx, r: ExecIdx, ev: &ExecEvent, whose: &ExecEvent) {
         if ev.exec_type == ExecType::TradeCorrect {
             self.store.note_corrected(idx);
         }
+        let before = *self.store.exec(r);
         let rec = self.store.exec_mut(r);
         if ev.exec_type == ExecType::TradeCancel {
             rec.busted = true;
@@ -563,6 +586,16 @@ impl Reconciler {
             }
             if ev.has(has::LAST_PX) {
                 rec.last_px = ev.last_px;
+            }
+        }
+        let after = *rec;
+        if !before.busted && before.last_qty != Qty::unknown() {
+            let key = fill_key(whose);
+            let key =
+                if key.symbol.is_empty() { FillKey { symbol: &self.store.order(idx).symbol, ..key } } else { key };
+            self.positions.add(key, ev.stream, before.last_qty, before.last_px, -1);
+            if !after.busted {
+                self.positions.add(key, ev.stream, after.last_qty, after.last_px, 1);
             }
         }
         self.store.order_mut(idx).views[ev.stream.index()].apply_trade_adjustment(ev);
@@ -576,7 +609,7 @@ impl Reconciler {
         loop {
             let n = self.held.take_for(idx, generation, ev.stream, &ev.exec_id, &mut taken);
             for h in &taken[..n] {
-                self.adjust(idx, f, &h.report());
+                self.adjust(idx, f, &h.report(), ev);
             }
             if n < taken.len() {
                 break;
@@ -701,4 +734,9 @@ impl Reconciler {
             }
         }
     }
+}
+
+/// The position a fill report counts in: its account, symbol and side.
+fn fill_key(ev: &ExecEvent) -> FillKey<'_> {
+    FillKey { account: &ev.account, symbol: &ev.symbol, side: ev.side }
 }

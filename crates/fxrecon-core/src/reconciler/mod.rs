@@ -2,7 +2,8 @@
 //! the two views disagree, per the contract's sections 2 and 3.
 //!
 //! Its parts own the event clock and the event loop (`engine`), the grace timers
-//! (`grace_timers`), adjustments that came before their fill (`held_adjustments`), the matching of fills across streams (`matcher`), and divergence
+//! (`grace_timers`), adjustments that came before their fill (`held_adjustments`), the matching of fills across streams (`matcher`), the net positions per account × symbol
+//! and stream (`positions`), and divergence
 //! precedence, resolution and output ids (`classifier`), and what carries over from one trading
 //! day to the next (`day_boundary`). Never reads a clock and never does
 //! I/O: records go to a [`Sink`](crate::divergence::Sink).
@@ -14,6 +15,7 @@ pub mod day_boundary;
 pub mod engine;
 pub mod grace_timers;
 pub mod held_adjustments;
+pub mod positions;
 
 // The engine's methods that classify and match, by concept.
 mod classifier;

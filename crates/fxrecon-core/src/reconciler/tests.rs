@@ -149,6 +149,8 @@ fn report(stream: Stream, t_ms: i64, id: &str, exec_id: &str, et: ExecType, st: 
             "6" => (e.avg_px, e.present) = (p(), e.present | has::AVG_PX),
             "41" => e.orig_cl_ord_id = Id::from_bytes(v.as_bytes()).unwrap(),
             "37" => e.order_id = Id::from_bytes(v.as_bytes()).unwrap(),
+            "1" => e.account = Name::from_bytes(v.as_bytes()).unwrap(),
+            "54" => e.side = v.as_bytes()[0],
             _ => panic!("tag {tag}"),
         }
     }
@@ -869,6 +871,7 @@ const NEVER_RETIRES: ReconConfig = ReconConfig {
     avg_px_tolerance: crate::decimal::Price::ZERO,
     retired_memory_ms: 24 * 3_600_000,
     max_retired_orders: 256,
+    max_positions: 64,
 };
 
 /// The default retention (60 s) and retired memory (24 h), in a store sized for test days.
@@ -1339,4 +1342,47 @@ proptest::proptest! {
         proptest::prop_assert_eq!(r.store_stats().reopened, 0);
         proptest::prop_assert_eq!(r.stats().orders, orders.len() as u64);
     }
+}
+
+/// Positions (contract 6): a fill counts on the stream that reported it, a bust takes it back
+/// — also one that comes after its order retired, or before its fill — and a correct
+/// replaces it; the break is what one stream's live fills add up to and the other's do not.
+#[test]
+fn positions_net_the_live_fills_per_stream_and_busts_and_corrects_adjust_them() {
+    let name = |s: &str| Name::from_bytes(s.as_bytes()).unwrap();
+    let with = |mut e: ExecEvent, side: u8| {
+        (e.account, e.side) = (name("ACC-1"), side);
+        e
+    };
+    // A: bought 100 @ 1.1 on both streams, busted on the primary after retirement.
+    let mut ev: Vec<ExecEvent> = filled_order(1_000, "A").into_iter().map(|e| with(e, b'1')).collect();
+    ev.push(with(bust_of(Stream::Primary, 91_000, "A", "A1"), b'1'));
+    // B: sold 100 @ 1.1 on both; the drop copy corrects it to 1.2, the correct ahead of its fill.
+    let b = filled_order(2_000, "B");
+    ev.extend(b[..3].iter().map(|e| with(*e, b'2')));
+    let mut correct = report(
+        Stream::DropCopy,
+        2_005,
+        "B",
+        "B1-C",
+        ExecType::TradeCorrect,
+        OrdStatus::Filled,
+        "37=VB|38=100|32=100|31=1.2|14=100|151=0|6=1.2",
+    );
+    correct.exec_ref_id = Id::from_bytes(b"B1").unwrap();
+    ev.push(with(correct, b'2'));
+    ev.push(with(b[3], b'2'));
+    let (r, _) = as_if_never_retired(&ev);
+    let p = r.positions().get(&name("ACC-1"), &name("EUR/USD")).copied().unwrap();
+    assert_eq!(r.positions().len(), 1);
+    assert_eq!([p.base[0].to_string(), p.base[1].to_string()], ["-100", "0"], "{p:?}");
+    assert_eq!([p.counter[0].to_string(), p.counter[1].to_string()], ["110", "10"], "{p:?}");
+    assert_eq!((p.base_break().to_string(), p.counter_break().to_string()), ("-100".into(), "100".into()));
+    assert_eq!(p.fills, [1, 2]);
+    // The table is state: a snapshot restores it and the digest covers it.
+    let mut snap = Vec::new();
+    r.save(&mut snap);
+    let back = Reconciler::restore(RETIRES, &mut crate::snapshot::SnapReader::new(&snap)).unwrap();
+    assert_eq!(back.positions().get(&name("ACC-1"), &name("EUR/USD")), Some(&p));
+    assert_eq!(back.state_digest(), r.state_digest());
 }

@@ -52,7 +52,8 @@ pub struct Peer {
 impl Peer {
     /// Starts `peer.py` as `role` on `port`, its store and logs in `work`.
     pub fn start(role: &str, port: u16, sender: &str, target: &str, work: &Path) -> Self {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peer/peer.py");
+        // From this crate's tests and from the binary's (both crates sit under crates/).
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fxrecon-fixsession/tests/peer/peer.py");
         let mut child = Command::new(python())
             .arg(script)
             .args([role, &port.to_string(), sender, target])
@@ -108,6 +109,28 @@ impl Peer {
             "QuickFIX peer: no {answer:?} after {command:?}; it said {:?}",
             self.seen
         );
+    }
+
+    /// Sends a command without waiting for its answer (two peers working at once); earlier
+    /// lines starting with `answer` are forgotten, so [`Peer::answer`] waits for this one's.
+    pub fn send(&mut self, command: &str, answer: &str) {
+        self.seen.retain(|l| !l.starts_with(answer));
+        writeln!(self.stdin, "{command}").unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    /// Waits for the answer `answer` of a command given with [`Peer::send`].
+    pub fn answer(&mut self, answer: &str, limit: Duration) {
+        assert!(self.wait_for(answer, limit), "QuickFIX peer: no {answer:?}; it said {:?}", self.seen);
+    }
+
+    /// Forgets every line starting with `prefix` it printed so far (a later
+    /// [`Peer::wait_for`] waits for a new one).
+    pub fn forget(&mut self, prefix: &str) {
+        while let Ok(l) = self.lines.try_recv() {
+            self.seen.push(l);
+        }
+        self.seen.retain(|l| !l.starts_with(prefix));
     }
 
     /// Whether the peer printed a line starting with `prefix` so far.

@@ -54,6 +54,15 @@ pub struct Args {
     /// --out-dir, removed afterwards.
     #[arg(long, requires = "paced")]
     journaled: bool,
+    /// Detection latency over Aeron IPC at this combined rate (msgs/s): `demo`'s live path (an
+    /// embedded media driver, two publisher threads) on a mixed day of --orders orders, each
+    /// round after the host's floor is probed on every core; prints one JSON object per round
+    /// and their medians.
+    #[arg(long, value_name = "RATE", conflicts_with_all = ["memory_day", "soak", "paced", "retired_memory"])]
+    aeron_latency: Option<u64>,
+    /// With --aeron-latency: how many rounds.
+    #[arg(long, default_value_t = 3, requires = "aeron_latency", value_parser = clap::value_parser!(u64).range(1..=50))]
+    rounds: u64,
 }
 
 /// Runs `bench`.
@@ -89,6 +98,9 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
         }
         return Ok(());
     }
+    if let Some(rate) = a.aeron_latency {
+        return aeron_latency(rate, a.rounds, a.orders.unwrap_or(125_000), a.config.is_some(), cfg);
+    }
     if let Some(orders) = a.retired_memory {
         return retired_memory(orders, a.config.is_some(), cfg);
     }
@@ -110,6 +122,61 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
         );
     });
     println!("records emitted: {records} (agreeing streams: 0 expected)");
+    Ok(())
+}
+
+/// The design brief's detection-latency target: p99 and p99.9, µs.
+const LATENCY_TARGET_US: [u64; 2] = [5_000, 20_000];
+
+/// `bench --aeron-latency RATE`: `rounds` rounds of the demo's live path, each after a 2 s
+/// probe of the host's floor on every core (D38: the window just before the run).
+fn aeron_latency(rate: u64, rounds: u64, orders: usize, configured: bool, cfg: Config) -> Result<()> {
+    if rate == 0 {
+        anyhow::bail!("--aeron-latency must be > 0");
+    }
+    super::gen_day::check_orders(orders)?;
+    let gen_cfg = fxrecon_gen::GenConfig {
+        orders,
+        seed: 7,
+        scenario: fxrecon_gen::Scenario::Mixed,
+        ..fxrecon_gen::GenConfig::default()
+    };
+    let day = fxrecon_gen::generate(&gen_cfg);
+    let cfg = if configured { cfg } else { cfg.sized_for_inputs(&[&day.primary, &day.dropcopy]) };
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut rows = Vec::new();
+    for round in 1..=rounds {
+        eprintln!("bench: round {round} of {rounds}: host floor ...");
+        let host = fxrecon_bench::host_jitter::probe(cores, std::time::Duration::from_secs(2), false);
+        eprintln!("bench: round {round} of {rounds}: {rate} msgs/s over Aeron IPC ...");
+        let got = super::demo::over_aeron(&day.primary, &day.dropcopy, &cfg, rate)?;
+        let Some([n, p50, p99, p999, max]) = got.latency_us.and_then(super::demo::percentiles) else {
+            anyhow::bail!("round {round}: no record was decided before the end of input");
+        };
+        let row = serde_json::json!({
+            "round": round, "offered": rate, "records": n,
+            "p50_us": p50, "p99_us": p99, "p999_us": p999, "max_us": max,
+            "host_p99_us": fxrecon_bench::host_jitter::floor_us(&host, 0.99),
+            "host_p999_us": fxrecon_bench::host_jitter::floor_us(&host, 0.999),
+            "meets_target": p99 < LATENCY_TARGET_US[0] && p999 < LATENCY_TARGET_US[1],
+        });
+        println!("{row}");
+        rows.push(row);
+    }
+    let median = |key: &str| {
+        let mut v: Vec<u64> = rows.iter().filter_map(|r| r[key].as_u64()).collect();
+        v.sort_unstable();
+        v[v.len() / 2]
+    };
+    let met = rows.iter().filter(|r| r["meets_target"] == true).count();
+    let summary = serde_json::json!({
+        "median_of": rounds, "offered": rate, "orders": orders,
+        "p50_us": median("p50_us"), "p99_us": median("p99_us"), "p999_us": median("p999_us"),
+        "host_p99_us": median("host_p99_us"), "host_p999_us": median("host_p999_us"),
+        "target_us": {"p99": LATENCY_TARGET_US[0], "p999": LATENCY_TARGET_US[1]},
+        "rounds_meeting_target": met,
+    });
+    println!("{summary}");
     Ok(())
 }
 

@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use fxrecon_aeron::endpoint::{DEFAULT_CHANNEL, DROPCOPY_STREAM_ID, Endpoint, PRIMARY_STREAM_ID};
-use fxrecon_aeron::marker::END_OF_STREAM;
 use fxrecon_aeron::publisher::Publisher;
 use fxrecon_core::divergence::Record;
 use fxrecon_engine::config::Config;
@@ -45,12 +44,12 @@ pub struct Args {
 }
 
 /// What a run gave the demo's report.
-struct Detected {
+pub(crate) struct Detected {
     records: Vec<Record>,
     rejects: usize,
     outcome: RunOutcome,
     /// Ingest-to-detection latencies (µs), over Aeron only.
-    latency_us: Option<Vec<u64>>,
+    pub(crate) latency_us: Option<Vec<u64>>,
 }
 
 /// Generates, reconciles (over Aeron unless `--in-memory`) and prints injected vs detected.
@@ -131,7 +130,7 @@ pub fn run(a: Args) -> Result<()> {
 }
 
 /// Count, p50, p99, p99.9 and max of `v` (None when empty).
-fn percentiles(mut v: Vec<u64>) -> Option<[u64; 5]> {
+pub(crate) fn percentiles(mut v: Vec<u64>) -> Option<[u64; 5]> {
     if v.is_empty() {
         return None;
     }
@@ -189,7 +188,7 @@ impl Drop for StateDir {
 /// A record's latency is the moment it left the reconciler minus the moment both streams had
 /// been published past its `detected_at` (before then it could not be decided); the records
 /// of the end-of-input flush (decided past the last line) are not counted.
-fn over_aeron(primary: &[u8], dropcopy: &[u8], cfg: &Config, rate: u64) -> Result<Detected> {
+pub(crate) fn over_aeron(primary: &[u8], dropcopy: &[u8], cfg: &Config, rate: u64) -> Result<Detected> {
     let state = StateDir(std::env::temp_dir().join(format!("fxrecon-demo-{}", std::process::id())));
     std::fs::create_dir_all(&state.0).with_context(|| format!("cannot create {}", state.0.display()))?;
     let driver = crate::transport::driver(None, Some(&state.0), &cfg.aeron)?;
@@ -199,7 +198,7 @@ fn over_aeron(primary: &[u8], dropcopy: &[u8], cfg: &Config, rate: u64) -> Resul
         crate::transport::open_source(&driver, channel, PRIMARY_STREAM_ID, max)?,
         crate::transport::open_source(&driver, channel, DROPCOPY_STREAM_ID, max)?,
     ];
-    let lines = [split_lines(primary), split_lines(dropcopy)];
+    let lines = [super::publish::split_lines(primary), super::publish::split_lines(dropcopy)];
     let total = (lines[0].len() + lines[1].len()).max(1) as f64;
     let (tap_tx, tap_rx) = mpsc::channel();
     let tap = EmitTap { emitted: Vec::with_capacity(1 << 16), handover: tap_tx };
@@ -231,15 +230,6 @@ fn over_aeron(primary: &[u8], dropcopy: &[u8], cfg: &Config, rate: u64) -> Resul
     Ok(Detected { records: got.records, rejects: got.rejects.len(), outcome, latency_us: Some(latency_us) })
 }
 
-/// The lines of a log (line end and a trailing empty line dropped).
-fn split_lines(log: &[u8]) -> Vec<&[u8]> {
-    let mut lines: Vec<&[u8]> = log.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l)).collect();
-    if lines.last().is_some_and(|l| l.is_empty()) {
-        lines.pop();
-    }
-    lines
-}
-
 /// Offers `lines` on `endpoint` at `rate` messages/s, then the end marker; returns when each
 /// was offered.
 fn publish(aeron_dir: &Path, endpoint: Endpoint, lines: &[&[u8]], rate: f64) -> Result<SendLog> {
@@ -249,18 +239,11 @@ fn publish(aeron_dir: &Path, endpoint: Endpoint, lines: &[&[u8]], rate: f64) -> 
     publisher.wait_connected(wait)?;
     let mut sent = Vec::with_capacity(lines.len());
     let mut high = i64::MIN;
-    let start = Instant::now();
-    for (i, line) in lines.iter().enumerate() {
-        let due = start + Duration::from_secs_f64(i as f64 / rate.max(1.0));
-        if let Some(ahead) = due.checked_duration_since(Instant::now()) {
-            std::thread::sleep(ahead);
-        }
-        publisher.offer(line, wait)?;
+    super::publish::send_lines(&publisher, lines, super::publish::Pace::Rate(rate), wait, |line| {
         if let Some(t) = super::publish::arrival(line) {
             high = high.max(t);
             sent.push((high, Instant::now()));
         }
-    }
-    publisher.offer(END_OF_STREAM, wait)?;
+    })?;
     Ok(SendLog { sent, ended: Instant::now() })
 }

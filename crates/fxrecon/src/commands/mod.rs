@@ -3,6 +3,7 @@
 #[cfg(feature = "bench")]
 pub mod bench;
 pub mod demo;
+pub mod eod;
 pub mod gen_day;
 pub mod journal;
 pub mod publish;

@@ -82,33 +82,76 @@ pub fn run(a: Args) -> Result<()> {
         }
     };
     publisher.wait_connected(wait)?;
-    let mut lines: Vec<&[u8]> = log.split(|&b| b == b'\n').collect();
+    let lines = split_lines(&log);
+    let pace = match (a.rate, a.timed) {
+        (Some(rate), _) => Pace::Rate(rate as f64),
+        (None, true) => Pace::Timed { speed: a.speed },
+        (None, false) => Pace::AsFast,
+    };
+    let start = Instant::now();
+    send_lines(&publisher, &lines, pace, wait, |_| {})?;
+    eprintln!("published {} messages on {endpoint} in {:.3} s", lines.len(), start.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// How [`send_lines`] spaces the lines out.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Pace {
+    /// As fast as the subscriber takes them.
+    AsFast,
+    /// This many lines per second.
+    Rate(f64),
+    /// When each line's arrival-time prefix says, relative to the first line's, `speed` times
+    /// faster (a line without a prefix goes with the one before it).
+    Timed {
+        /// How many times faster than the log's own times.
+        speed: f64,
+    },
+}
+
+/// The lines of a log as they are sent: line ends (`\n` or `\r\n`) and a trailing empty line
+/// dropped.
+pub(crate) fn split_lines(log: &[u8]) -> Vec<&[u8]> {
+    let mut lines: Vec<&[u8]> = log.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l)).collect();
     if lines.last().is_some_and(|l| l.is_empty()) {
         lines.pop();
     }
+    lines
+}
+
+/// Offers `lines` in order on `publisher`, spaced out by `pace`, then the end-of-stream marker;
+/// `on_sent` sees each line just after it was offered. The one send loop of `publish` and
+/// `demo`.
+pub(crate) fn send_lines(
+    publisher: &Publisher,
+    lines: &[&[u8]],
+    pace: Pace,
+    wait: Duration,
+    mut on_sent: impl FnMut(&[u8]),
+) -> Result<()> {
     let start = Instant::now();
     let mut first_arrival = None;
     let mut offset = Duration::ZERO;
     for (i, line) in lines.iter().enumerate() {
-        let due = match (a.rate, a.timed) {
-            (Some(rate), _) => Some(Duration::from_secs_f64(i as f64 / rate as f64)),
-            (None, true) => {
+        let due = match pace {
+            Pace::Rate(rate) => Some(Duration::from_secs_f64(i as f64 / rate.max(1e-9))),
+            Pace::Timed { speed } => {
                 if let Some(t) = arrival(line) {
                     let first = *first_arrival.get_or_insert(t);
                     // A log whose times go backwards is sent at once there, never waited for.
-                    offset = offset.max(Duration::from_secs_f64((t - first).max(0) as f64 / 1e6 / a.speed));
+                    offset = offset.max(Duration::from_secs_f64((t - first).max(0) as f64 / 1e6 / speed));
                 }
                 Some(offset)
             }
-            (None, false) => None,
+            Pace::AsFast => None,
         };
         if let Some(ahead) = due.and_then(|d| (start + d).checked_duration_since(Instant::now())) {
             std::thread::sleep(ahead);
         }
-        publisher.offer(line.strip_suffix(b"\r").unwrap_or(line), wait)?;
+        publisher.offer(line, wait)?;
+        on_sent(line);
     }
     publisher.offer(END_OF_STREAM, wait)?;
-    eprintln!("published {} messages on {endpoint} in {:.3} s", lines.len(), start.elapsed().as_secs_f64());
     Ok(())
 }
 

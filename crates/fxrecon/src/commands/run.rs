@@ -1,4 +1,5 @@
-//! `fxrecon run`: the daemon (contract section 6). Inputs from flags or `fxrecon.toml`;
+//! `fxrecon run`: the daemon (contract section 6). Inputs from flags or `fxrecon.toml` (files,
+//! FIFOs, Aeron channels, FIX sessions);
 //! a journal that is recovered from when it already holds one; shutdown on SIGTERM/SIGINT;
 //! live counters on stderr with `--status-every`.
 
@@ -14,6 +15,7 @@ use fxrecon_engine::pipeline::inputs::{InputKind, input_kind, open_input};
 use fxrecon_engine::pipeline::options::{PipelineOptions, pace_shares};
 use fxrecon_engine::pipeline::paths::{Named, check_archive, check_directory, check_outputs, same_input};
 use fxrecon_engine::pipeline::recovery;
+use fxrecon_fixsession::config::SessionConfig;
 use fxrecon_journal::segment::FsyncPolicy;
 use fxrecon_runtime::idle::IdleStrategy;
 use fxrecon_runtime::threading::Threading;
@@ -50,8 +52,9 @@ pub struct Args {
     /// else embed one).
     #[arg(long, value_name = "DIR")]
     aeron_dir: Option<PathBuf>,
-    /// Where an embedded media driver keeps its directory (`DIR/aeron-driver`; default: the
-    /// system temp directory's `fxrecon-state`).
+    /// Where an embedded media driver keeps its directory (`DIR/aeron-driver`) and FIX
+    /// sessions their sequence numbers (`DIR/fix`) (default: the system temp directory's
+    /// `fxrecon-state`).
     #[arg(long, value_name = "DIR")]
     state_dir: Option<PathBuf>,
     /// Divergences as JSON Lines.
@@ -128,21 +131,42 @@ struct InputPlan {
     kind: InputKind,
     /// An Aeron channel rather than a path.
     aeron: bool,
+    /// FIX sessions (`[[session]]`) rather than a path (empty: none).
+    sessions: Vec<SessionConfig>,
 }
 
-fn plan(flag: Option<&Path>, cfg: &fxrecon_engine::config::InputConfig, follow: bool, what: &str) -> Result<InputPlan> {
+fn plan(
+    flag: Option<&Path>,
+    cfg: &fxrecon_engine::config::InputConfig,
+    follow: bool,
+    what: &str,
+    sessions: Vec<SessionConfig>,
+) -> Result<InputPlan> {
+    if let Some(s) = sessions.first() {
+        if let Some(p) = flag.or(cfg.path.as_deref()) {
+            bail!("the {what} input is both the FIX session {} ([[session]]) and {}: give one", s.name(), p.display());
+        }
+        let path = PathBuf::from(format!("fix session {}", s.name()));
+        return Ok(InputPlan { path, follow: false, kind: InputKind::Stream, aeron: false, sessions });
+    }
     let Some(path) = flag.or(cfg.path.as_deref()) else {
-        bail!("no {what} input: give --{what} or [{what}] path in the config");
+        bail!("no {what} input: give --{what}, [{what}] path or a [[session]] in the config");
     };
     if crate::transport::is_aeron(path) {
-        return Ok(InputPlan { path: path.to_path_buf(), follow: false, kind: InputKind::Stream, aeron: true });
+        return Ok(InputPlan {
+            path: path.to_path_buf(),
+            follow: false,
+            kind: InputKind::Stream,
+            aeron: true,
+            sessions: Vec::new(),
+        });
     }
     let kind = input_kind(path).with_context(|| format!("cannot open {what} input {}", path.display()))?;
     let follow = follow || cfg.follow;
     if follow && kind != InputKind::File {
         bail!("{what} input {} is not a regular file: only files can be followed", path.display());
     }
-    Ok(InputPlan { path: path.to_path_buf(), follow, kind, aeron: false })
+    Ok(InputPlan { path: path.to_path_buf(), follow, kind, aeron: false, sessions: Vec::new() })
 }
 
 /// Lines of a regular file (for the pace shares), 0 for a stream.
@@ -169,30 +193,44 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
         bail!("--fsync needs --journal (there is no journal to sync)");
     }
     let fsync = a.fsync.unwrap_or(FsyncPolicy::IntervalMs(100));
+    // FIX sessions (`[[session]]`): every key checked here, before anything is opened.
+    let sessions = fxrecon_fixsession::config::sessions_of(&cfg.session)?;
+    let session_of = |what: &str| sessions.iter().filter(|s| s.stream == what).cloned().collect::<Vec<_>>();
     // Aeron settings: a flag, else the config's `[aeron]` (an input named nowhere else may be
     // its channel there).
     let ax = &cfg.aeron;
     let channel = |c: &Option<String>| c.as_ref().map(PathBuf::from);
-    let primary_name = a.primary.clone().or_else(|| cfg.primary.path.clone()).or_else(|| channel(&ax.primary_channel));
-    let dropcopy_name =
-        a.dropcopy.clone().or_else(|| cfg.dropcopy.path.clone()).or_else(|| channel(&ax.dropcopy_channel));
+    let aeron_channel = |what: &str, c: &Option<String>| if !session_of(what).is_empty() { None } else { channel(c) };
+    let primary_name = a
+        .primary
+        .clone()
+        .or_else(|| cfg.primary.path.clone())
+        .or_else(|| aeron_channel("primary", &ax.primary_channel));
+    let dropcopy_name = a
+        .dropcopy
+        .clone()
+        .or_else(|| cfg.dropcopy.path.clone())
+        .or_else(|| aeron_channel("dropcopy", &ax.dropcopy_channel));
     let (primary_stream_id, dropcopy_stream_id) =
         (a.primary_stream_id.unwrap_or(ax.primary_stream_id), a.dropcopy_stream_id.unwrap_or(ax.dropcopy_stream_id));
     let (out_aeron, out_stream_id) =
         (a.out_aeron.clone().or_else(|| ax.output_channel.clone()), a.out_stream_id.unwrap_or(ax.output_stream_id));
     let aeron_dir = a.aeron_dir.clone().or_else(|| ax.dir.clone());
-    let primary = plan(primary_name.as_deref(), &cfg.primary, a.follow, "primary")?;
-    let dropcopy = plan(dropcopy_name.as_deref(), &cfg.dropcopy, a.follow, "dropcopy")?;
+    let primary = plan(primary_name.as_deref(), &cfg.primary, a.follow, "primary", session_of("primary"))?;
+    let dropcopy = plan(dropcopy_name.as_deref(), &cfg.dropcopy, a.follow, "dropcopy", session_of("dropcopy"))?;
+    let with_session = !primary.sessions.is_empty() || !dropcopy.sessions.is_empty();
     if primary.kind == InputKind::Stdin && dropcopy.kind == InputKind::Stdin {
         bail!("--primary and --dropcopy cannot both be standard input");
     }
     let aeron = primary.aeron || dropcopy.aeron || out_aeron.is_some();
-    // What a journal records of the inputs: an Aeron stream is known by its channel and id.
-    let identities = match primary.aeron || dropcopy.aeron {
-        true => Some([
-            crate::transport::identity(&primary.path, primary.aeron.then_some(primary_stream_id))?,
-            crate::transport::identity(&dropcopy.path, dropcopy.aeron.then_some(dropcopy_stream_id))?,
-        ]),
+    // What a journal records of the inputs: an Aeron stream is known by its channel and id, a
+    // FIX session by its CompIDs.
+    let identity = |p: &InputPlan, id: i32| match p.sessions.is_empty() {
+        false => Ok(crate::sessions::identity(&p.sessions)),
+        true => crate::transport::identity(&p.path, p.aeron.then_some(id)),
+    };
+    let identities = match primary.aeron || dropcopy.aeron || with_session {
+        true => Some([identity(&primary, primary_stream_id)?, identity(&dropcopy, dropcopy_stream_id)?]),
         false => None,
     };
     // Every path is checked before anything is opened for writing (contract 5); the journal's
@@ -207,18 +245,24 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
         }
         None => Vec::new(),
     };
-    let mut inputs =
-        vec![Named { option: "--primary", path: &primary.path }, Named { option: "--dropcopy", path: &dropcopy.path }];
+    let mut inputs = Vec::new();
+    for (option, p) in [("--primary", &primary), ("--dropcopy", &dropcopy)] {
+        if p.sessions.is_empty() {
+            inputs.push(Named { option, path: &p.path });
+        }
+    }
     inputs.extend(journal_files.iter().map(|path| Named { option: "--journal", path }));
     let mut outputs = vec![Named { option: "--out", path: &a.out }];
     outputs.extend(a.rejects.as_deref().map(|path| Named { option: "--rejects", path }));
     check_outputs(&inputs, &outputs)?;
     let api = crate::commands::run_api::resolve(a.api.as_deref(), &cfg, a.api_addr_file.clone())?;
-    if same_input(&primary.path, &dropcopy.path) {
+    if !with_session && same_input(&primary.path, &dropcopy.path) {
         tracing::warn!(path = %primary.path.display(), "--primary and --dropcopy are the same file: it is reconciled against itself");
     }
     let status_every = a.status_every.unwrap_or(cfg.status_every_s);
-    let clock = a.clock.unwrap_or(if a.pace.is_some() { EventClock::Ingest } else { EventClock::File });
+    // A FIX session's messages carry no arrival prefix: their receive stamp is the event time
+    // (journaled, so a replay sees it too; D65).
+    let clock = a.clock.unwrap_or(if a.pace.is_some() || with_session { EventClock::Ingest } else { EventClock::File });
     let recovering = match &a.journal {
         Some(dir) => fxrecon_journal::recovery::journal_exists(dir)?,
         None => false,
@@ -229,9 +273,10 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
         _ => None,
     };
     if a.check_config {
-        let show = |p: &InputPlan, id: i32| match p.aeron {
-            true => format!("{} stream {id} (Aeron)", p.path.display()),
-            false => format!("{} ({:?}{})", p.path.display(), p.kind, if p.follow { ", followed" } else { "" }),
+        let show = |p: &InputPlan, id: i32| match (p.sessions.is_empty(), p.aeron) {
+            (false, _) => crate::sessions::describe(&p.sessions),
+            (true, true) => format!("{} stream {id} (Aeron)", p.path.display()),
+            (true, false) => format!("{} ({:?}{})", p.path.display(), p.kind, if p.follow { ", followed" } else { "" }),
         };
         println!("config OK");
         println!("  primary:  {}", show(&primary, primary_stream_id));
@@ -285,8 +330,16 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
         false => None,
     };
     let shutdown = setup::shutdown_on_signals()?;
-    let open = |p: &InputPlan, what: &str| match (&driver, p.aeron) {
-        (Some(d), true) => {
+    let state_dir = a.state_dir.clone().unwrap_or_else(|| std::env::temp_dir().join("fxrecon-state"));
+    let session_counters = std::cell::RefCell::new(Vec::new());
+    let journal_use = a.journal.as_deref().map(|dir| (dir, recovering));
+    let open = |p: &InputPlan, what: &str| match (&driver, p.aeron, p.sessions.as_slice()) {
+        (_, _, [_, ..]) => {
+            let (src, counters) = crate::sessions::open(&p.sessions, &state_dir, cfg.max_message_bytes, journal_use)?;
+            session_counters.borrow_mut().extend(counters);
+            Ok(src)
+        }
+        (Some(d), true, _) => {
             let id = if what == "primary" { primary_stream_id } else { dropcopy_stream_id };
             crate::transport::open_source(d, &p.path, id, cfg.max_message_bytes)
         }
@@ -391,6 +444,7 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
         "messages_per_s": (messages as f64 / secs).round(),
         "state_digest": format!("{:016x}", c.state_digest),
         "by_type": c.records_by_type,
+        "sessions": crate::sessions::summary(&session_counters.borrow()),
     });
     eprintln!("{}", serde_json::to_string_pretty(&summary)?);
     if outcome.input_failed {
