@@ -267,23 +267,29 @@ impl<const SCALE: u32> Fixed<SCALE> {
 impl<const SCALE: u32> fmt::Display for Fixed<SCALE> {
     /// Prints as FIX would: no exponent, no trailing zeros, no dot for whole numbers.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let one = Self::ONE as u64;
-        let v = self.0.unsigned_abs();
-        if self.0 < 0 {
-            f.write_str("-")?;
-        }
-        write!(f, "{}", v / one)?;
-        let mut frac = v % one;
-        if frac != 0 {
-            let mut width = SCALE as usize;
-            while frac.is_multiple_of(10) {
-                frac /= 10;
-                width -= 1;
-            }
-            write!(f, ".{frac:0width$}")?;
-        }
-        Ok(())
+        write_scaled(f, self.0 < 0, u128::from(self.0.unsigned_abs()), SCALE)
     }
+}
+
+/// Writes `magnitude / 10^scale` (negative when `negative`) as FIX writes decimals: no
+/// exponent, no trailing zeros, no dot for whole numbers. The one decimal printer of every
+/// fixed-point type.
+pub(crate) fn write_scaled(f: &mut fmt::Formatter<'_>, negative: bool, magnitude: u128, scale: u32) -> fmt::Result {
+    let one = 10u128.pow(scale);
+    if negative {
+        f.write_str("-")?;
+    }
+    write!(f, "{}", magnitude / one)?;
+    let mut frac = magnitude % one;
+    if frac != 0 {
+        let mut width = scale as usize;
+        while frac.is_multiple_of(10) {
+            frac /= 10;
+            width -= 1;
+        }
+        write!(f, ".{frac:0width$}")?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -5,45 +5,20 @@
 //! Rust allocator's and is not counted; what the poller thread hands over is copied into
 //! buffers that were sized at start.
 
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+#[path = "common/hot_path.rs"]
+mod hot_path;
+
 use std::time::Duration;
 
-use allocation_counter::{AllocationInfo, measure};
 use fxrecon_aeron::driver::{DriverConfig, MediaDriver};
 use fxrecon_aeron::endpoint::Endpoint;
 use fxrecon_aeron::marker::END_OF_STREAM;
 use fxrecon_aeron::publisher::Publisher;
 use fxrecon_aeron::source::{AeronSource, SourceConfig};
-use fxrecon_core::event::Stream;
-use fxrecon_core::reconciler::{ReconConfig, Reconciler};
-use fxrecon_engine::counters::PipelineCounters;
-use fxrecon_engine::ingest::clock::IngestClock;
-use fxrecon_engine::ingest::ingestor::{EventClock, IngestAgent, IngestSettings};
 use fxrecon_engine::ingest::memory::MemorySource;
-use fxrecon_engine::ingest::message::Watermark;
-use fxrecon_engine::ingest::source::MessageSource;
-use fxrecon_engine::merge::Merge;
-use fxrecon_engine::output::agent::OutputAgent;
-use fxrecon_engine::output::sink::JsonLines;
-use fxrecon_engine::reconciler_agent::{ReconcilerAgent, RunState};
-use fxrecon_journal::position::StreamPosition;
-use fxrecon_runtime::agent::Agent;
-use fxrecon_runtime::idle::IdleStrategy;
-use fxrecon_runtime::rings::RingBuffer;
-use fxrecon_runtime::runner::run_here;
-use fxrecon_runtime::shutdown::Shutdown;
+use hot_path::{HotPath, measured, unmeasured};
 
 const WARM_UP: u64 = 20_000;
-
-fn measured(agent: &mut dyn Agent, warm: impl Fn() -> bool) -> AllocationInfo {
-    while !agent.is_done() && !warm() {
-        if agent.do_work() == 0 {
-            std::thread::yield_now();
-        }
-    }
-    measure(|| run_here(agent, IdleStrategy::Yield, &AtomicBool::new(false)).unwrap())
-}
 
 #[test]
 fn the_ingest_agent_reading_an_aeron_subscription_does_not_allocate_after_warm_up() {
@@ -69,43 +44,15 @@ fn the_ingest_agent_reading_an_aeron_subscription_does_not_allocate_after_warm_u
         p.offer(END_OF_STREAM, wait).unwrap();
     });
 
-    let clock = IngestClock::start();
-    let (p_tx, p_rx) = RingBuffer::new(1 << 14);
-    let (d_tx, d_rx) = RingBuffer::new(1 << 14);
-    let (o_tx, o_rx) = RingBuffer::new(1 << 14);
-    let wm = [Arc::new(Watermark::default()), Arc::new(Watermark::default())];
-    let counters = PipelineCounters::new(None, ReconConfig::default().max_sessions);
-    let merge = Merge::new([p_rx, d_rx], wm.clone());
-    let mut recon = ReconcilerAgent::new(
-        merge,
-        RunState::fresh(Reconciler::new(ReconConfig::default())),
-        o_tx,
-        counters.reconciler.clone(),
-    );
-    let mut output = OutputAgent::new(o_rx, vec![Box::new(JsonLines::new(std::io::sink()))], counters.output.clone());
-    let settings = IngestSettings { clock: EventClock::File, pace: None, max_message_bytes: 1 << 16 };
-    let ingest = |stream: Stream, source: Box<dyn MessageSource>, ring| {
-        IngestAgent::new(
-            stream,
-            source,
-            ring,
-            wm[stream.index()].clone(),
-            StreamPosition::default(),
-            settings,
-            clock,
-            Shutdown::new(),
-            counters.ingest[stream.index()].clone(),
-        )
-    };
-    let mut ingest_p = ingest(Stream::Primary, Box::new(source), p_tx);
-    let mut ingest_d = ingest(Stream::DropCopy, Box::new(MemorySource::new(dropcopy, 1 << 16)), d_tx);
+    let HotPath { ingest: [mut ingest_p, mut ingest_d], mut recon, mut output, counters, .. } =
+        HotPath::new([Box::new(source), Box::new(MemorySource::new(dropcopy, 1 << 16))], None);
 
     let c = &counters;
     let p_info = std::thread::scope(|s| {
         let p = s.spawn(|| measured(&mut ingest_p, || c.ingest[0].messages.get() >= WARM_UP));
-        s.spawn(|| run_here(&mut ingest_d, IdleStrategy::Yield, &AtomicBool::new(false)).unwrap());
-        s.spawn(|| run_here(&mut recon, IdleStrategy::Yield, &AtomicBool::new(false)).unwrap());
-        s.spawn(|| run_here(&mut output, IdleStrategy::Yield, &AtomicBool::new(false)).unwrap());
+        s.spawn(|| unmeasured(&mut ingest_d));
+        s.spawn(|| unmeasured(&mut recon));
+        s.spawn(|| unmeasured(&mut output));
         p.join().unwrap()
     });
     publisher.join().unwrap();

@@ -46,22 +46,7 @@ impl<const SCALE: u32> Wide<SCALE> {
 impl<const SCALE: u32> fmt::Display for Wide<SCALE> {
     /// As FIX writes decimals: no exponent, no trailing zeros, no dot for whole numbers.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let one = 10u128.pow(SCALE);
-        let v = self.0.unsigned_abs();
-        if self.0 < 0 {
-            f.write_str("-")?;
-        }
-        write!(f, "{}", v / one)?;
-        let mut frac = v % one;
-        if frac != 0 {
-            let mut width = SCALE as usize;
-            while frac.is_multiple_of(10) {
-                frac /= 10;
-                width -= 1;
-            }
-            write!(f, ".{frac:0width$}")?;
-        }
-        Ok(())
+        crate::decimal::write_scaled(f, self.0 < 0, self.0.unsigned_abs(), SCALE)
     }
 }
 
