@@ -168,6 +168,12 @@ impl MessageSource for AeronSource {
         format!("aeron {}", self.endpoint)
     }
 
+    fn connected(&self) -> bool {
+        // Connected while more publishers' images joined than were lost.
+        let c = &self.counters;
+        c.images_joined.load(Ordering::Relaxed) > c.images_lost.load(Ordering::Relaxed)
+    }
+
     /// Nothing to skip: a subscription starts at the stream's current position, so what a
     /// journal holds is never delivered again (and what was published while nobody
     /// subscribed is gone: the session sequencer reports it as a gap).

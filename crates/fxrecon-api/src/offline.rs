@@ -77,16 +77,18 @@ impl OfflineDay {
         let store = self.state.reconciler.store();
         let found = match store.lookup(&id, &Id::new(), &id) {
             Some(idx) => Found::Live(Box::new(*store.order(idx))),
-            None if store.is_retired(&id, &Id::new(), &id) => Found::Retired,
-            None => return Err(ApiError::NotFound(format!("no order {key:?}"))),
+            None => match store.retired_order(&id) {
+                Some(r) => Found::Retired(Box::new(r)),
+                None => return Err(ApiError::NotFound(format!("no order {key:?}"))),
+            },
         };
         Ok(order_answer(found, key, &self.book))
     }
 
     /// `GET /v1/divergences?…`.
     pub fn divergences(&self, f: &DivergenceFilter) -> Result<Value, ApiError> {
-        let list = self.book.divergences(f)?;
-        Ok(json!({ "count": list.len(), "divergences": list }))
+        let body = self.book.divergences(f)?;
+        serde_json::from_str(&body).map_err(|e| ApiError::Unavailable(format!("divergences: {e}")))
     }
 
     /// `GET /v1/gaps`.

@@ -18,7 +18,7 @@ use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use fxrecon_engine::command::CommandClient;
-use fxrecon_engine::counters::{InputState, PipelineCounters};
+use fxrecon_engine::counters::{InputState, PipelineCounters, StreamSnapshot};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
@@ -70,15 +70,33 @@ impl ApiOptions {
     }
 }
 
-struct Inner {
-    book: RecordBook,
-    desk: OrderDesk,
-}
-
 struct AppState {
     token: Option<String>,
     counters: Arc<PipelineCounters>,
-    inner: Mutex<Inner>,
+    /// The API's own copy of the records (held only while a handler reads it, never across an
+    /// await; nothing of the pipeline ever takes it).
+    book: std::sync::Mutex<RecordBook>,
+    /// The command ring's reader end: one question in flight at a time.
+    desk: Mutex<OrderDesk>,
+}
+
+impl AppState {
+    /// The record book, caught up with what the output wrote.
+    fn book(&self) -> std::sync::MutexGuard<'_, RecordBook> {
+        let mut b = self.book.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        b.catch_up();
+        b
+    }
+}
+
+/// What the API takes from the pipeline: the reader's end of the command ring, and the
+/// listening end of the doorbell the reconciler rings when it answered
+/// ([`crate::orders::doorbell`]).
+pub struct DeskParts {
+    /// The command ring's reader end.
+    pub commands: CommandClient,
+    /// The doorbell's listening end.
+    pub doorbell: std::os::unix::net::UnixStream,
 }
 
 /// A running API: stopped (and its thread joined) when dropped.
@@ -90,11 +108,11 @@ pub struct ApiServer {
 
 impl ApiServer {
     /// Binds `opts.listen` (checked first) and serves on a thread of its own: orders through
-    /// `commands`, records from `book`, health and metrics from `counters`.
+    /// `desk`, records from `book`, health and metrics from `counters`.
     pub fn start(
         opts: &ApiOptions,
         counters: Arc<PipelineCounters>,
-        commands: CommandClient,
+        desk: DeskParts,
         book: RecordBook,
     ) -> Result<Self, StartError> {
         opts.check()?;
@@ -103,10 +121,15 @@ impl ApiServer {
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let desk = {
+            let _in_runtime = rt.enter();
+            OrderDesk::new(desk.commands, desk.doorbell)?
+        };
         let state = Arc::new(AppState {
             token: opts.token.clone().filter(|t| !t.is_empty()),
             counters,
-            inner: Mutex::new(Inner { book, desk: OrderDesk::new(commands) }),
+            book: std::sync::Mutex::new(book),
+            desk: Mutex::new(desk),
         });
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let app = router(state);
@@ -186,53 +209,64 @@ async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
+/// Ready when every input is connected and none failed, and the run is caught up with its
+/// inputs: each is over or its last poll found nothing waiting, and the reconciler is not
+/// behind — the merge can hold back one stream's items while it waits for the other stream's
+/// time, but with both rings holding more than the one item at a head it is simply behind.
+/// Recovered: the API starts only once a recovered run's journal has been read back, so
+/// whenever it answers, recovery is done.
 async fn readyz(State(s): State<Arc<AppState>>) -> Response {
     let c = s.counters.snapshot();
-    let inputs = json!({
-        "primary": { "state": c.primary.state, "messages": c.primary.messages, "ring_depth": c.primary.ring_depth },
-        "dropcopy": { "state": c.dropcopy.state, "messages": c.dropcopy.messages, "ring_depth": c.dropcopy.ring_depth },
-    });
-    let failed = [c.primary.state, c.dropcopy.state].contains(&InputState::Failed);
-    // A followed input's merge holds the head of one ring while it waits for the other
-    // stream's time: one item waiting is caught up.
-    let caught_up = c.primary.ring_depth <= 1 && c.dropcopy.ring_depth <= 1;
-    let ready = !failed && caught_up;
+    let now = unix_micros();
+    let input = |x: &StreamSnapshot| {
+        let caught_up = x.state != InputState::Reading || x.caught_up;
+        let age = (x.last_message_us > 0).then(|| now.saturating_sub(x.last_message_us) as f64 / 1e6);
+        (
+            x.connected && x.state != InputState::Failed,
+            caught_up,
+            json!({ "state": x.state, "connected": x.connected, "caught_up": caught_up, "messages": x.messages,
+                    "ring_depth": x.ring_depth, "last_message_age_s": age }),
+        )
+    };
+    let (p, d) = (input(&c.primary), input(&c.dropcopy));
+    let connected = p.0 && d.0;
+    let behind = c.primary.ring_depth > 1 && c.dropcopy.ring_depth > 1;
+    let caught_up = p.1 && d.1 && !behind;
+    let ready = connected && caught_up;
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    (status, Json(json!({ "ready": ready, "caught_up": caught_up, "inputs": inputs, "events": c.events })))
-        .into_response()
+    let body = json!({ "ready": ready, "connected": connected, "recovered": true, "caught_up": caught_up,
+                       "inputs": { "primary": p.2, "dropcopy": d.2 }, "events": c.events });
+    (status, Json(body)).into_response()
+}
+
+/// Wall-clock microseconds since the epoch (for input ages).
+pub(crate) fn unix_micros() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0)
 }
 
 async fn metrics(State(s): State<Arc<AppState>>) -> Response {
     let snapshot = s.counters.snapshot();
-    let mut inner = s.inner.lock().await;
-    inner.book.catch_up();
-    let text = crate::metrics::render(&snapshot, &inner.book);
+    let text = crate::metrics::render(&snapshot, &s.book(), unix_micros());
     ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response()
 }
 
 async fn order(State(s): State<Arc<AppState>>, Path(key): Path<String>) -> Result<Json<Value>, ApiError> {
-    let mut inner = s.inner.lock().await;
-    inner.book.catch_up();
-    let found = inner.desk.order(&key).await?;
-    Ok(Json(order_answer(found, &key, &inner.book)))
+    let found = s.desk.lock().await.order(&key).await?;
+    Ok(Json(order_answer(found, &key, &s.book())))
 }
 
 async fn divergences(
     State(s): State<Arc<AppState>>,
     q: Result<Query<DivergenceFilter>, QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let Query(f) = q.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    let mut inner = s.inner.lock().await;
-    inner.book.catch_up();
-    let list = inner.book.divergences(&f)?;
-    Ok(Json(json!({ "count": list.len(), "divergences": list })))
+    let body = s.book().divergences(&f)?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 async fn gaps(State(s): State<Arc<AppState>>) -> Json<Value> {
     let sessions = s.counters.snapshot().sessions;
-    let mut inner = s.inner.lock().await;
-    inner.book.catch_up();
-    let gaps: Vec<Value> = inner.book.gaps().into_iter().cloned().collect();
+    let gaps = s.book().gaps();
     Json(json!({ "gaps": gaps, "sessions": sessions }))
 }
 
@@ -241,7 +275,7 @@ async fn positions(
     q: Result<Query<PositionFilter>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(f) = q.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    let table = s.inner.lock().await.desk.positions().await?;
+    let table = s.desk.lock().await.positions().await?;
     Ok(Json(positions_json(&table, &f)))
 }
 

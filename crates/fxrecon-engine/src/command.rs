@@ -6,6 +6,7 @@
 //! that does not fit waits for the next batch.
 
 use fxrecon_core::order::store::order_record::Order;
+use fxrecon_core::order::store::retired_memory::RetiredOrder;
 use fxrecon_core::reconciler::positions::{Position, PositionStats, Positions};
 use fxrecon_core::text::Id;
 use fxrecon_runtime::rings::{Consumer, Producer, RingBuffer};
@@ -42,8 +43,8 @@ pub enum Reply {
     },
     /// The order asked for, as the store holds it now (both views, flags).
     Order(Box<Order>),
-    /// The order asked for is retired (the store remembers it was, contract 2.2).
-    Retired,
+    /// The order asked for is retired: what its retired record says (contract 2.2).
+    Retired(Box<RetiredOrder>),
     /// No order is known by that id.
     NoOrder,
     /// The position table as it is now.
@@ -76,17 +77,23 @@ pub struct CommandClient {
     pub replies: Consumer<Reply>,
 }
 
+/// Rung by the agent after a pass that answered something: wakes a reader waiting for its
+/// reply instead of having it poll (it must never block: the API's is a non-blocking socket).
+pub type Doorbell = Box<dyn FnMut() + Send>;
+
 /// The agent's end.
 pub struct CommandServer {
     /// Commands waiting.
     pub commands: Consumer<Command>,
     /// Replies sent.
     pub replies: Producer<Reply>,
+    /// Rung after answering, when the reader gave one.
+    pub doorbell: Option<Doorbell>,
 }
 
 /// Rings for up to `slots` commands in flight.
 pub fn command_rings(slots: usize) -> (CommandClient, CommandServer) {
     let (ctx, crx) = RingBuffer::new(slots);
     let (rtx, rrx) = RingBuffer::new(slots);
-    (CommandClient { commands: ctx, replies: rrx }, CommandServer { commands: crx, replies: rtx })
+    (CommandClient { commands: ctx, replies: rrx }, CommandServer { commands: crx, replies: rtx, doorbell: None })
 }

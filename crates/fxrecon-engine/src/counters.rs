@@ -62,6 +62,14 @@ pub struct IngestCounters {
     pub state: Counter,
     /// Microseconds from the pipeline's start until the input was over.
     pub ended_us: Counter,
+    /// 1 while the source says it is connected (a file or pipe always is; an Aeron
+    /// subscription while a publisher's image is joined), published once per duty cycle.
+    pub connected: Counter,
+    /// 1 when the source's last poll found nothing waiting (or it ended): caught up with it.
+    pub caught_up: Counter,
+    /// Wall-clock microseconds since the epoch when the last message was read (0: none yet),
+    /// taken once per duty cycle that read one (no clock read per message).
+    pub last_message_us: Counter,
 }
 
 /// One session direction's counters (a slot of [`SessionCounters`]).
@@ -92,6 +100,62 @@ impl SessionCounters {
     pub fn with_capacity(n: usize) -> Self {
         Self { slots: (0..n).map(|_| SessionSlot::default()).collect(), used: Counter::new(0) }
     }
+}
+
+/// Upper bounds (µs, inclusive) of the detection-latency histogram's buckets; one more bucket
+/// above the last holds the rest (Prometheus `+Inf`).
+pub const LATENCY_BOUNDS_US: [u64; 16] = [
+    100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_500_000,
+    5_000_000, 10_000_000,
+];
+
+/// Detection latency as a fixed-bucket histogram (contract 3: from the moment a divergence
+/// became decidable to its emission), written by the reconciler agent only: recording one is
+/// three single-writer stores, no allocation.
+#[derive(Debug, Default)]
+pub struct LatencyCounters {
+    /// Records per bucket (not cumulative; index `LATENCY_BOUNDS_US.len()` is above the last).
+    pub buckets: [Counter; LATENCY_BOUNDS_US.len() + 1],
+    /// Records measured.
+    pub count: Counter,
+    /// Sum of their latencies, µs.
+    pub sum_us: Counter,
+}
+
+impl LatencyCounters {
+    /// Records one latency of `us` microseconds (single writer).
+    #[inline]
+    pub fn record(&self, us: u64) {
+        let at = LATENCY_BOUNDS_US.partition_point(|&b| b < us);
+        self.buckets[at].incr();
+        self.count.incr();
+        self.sum_us.add(us);
+    }
+
+    /// The histogram now: cumulative counts per bound (the last is `+Inf`), count and sum.
+    pub fn snapshot(&self) -> LatencySnapshot {
+        let mut running = 0;
+        let cumulative = self
+            .buckets
+            .iter()
+            .map(|b| {
+                running += b.get();
+                running
+            })
+            .collect();
+        LatencySnapshot { cumulative, count: self.count.get(), sum_us: self.sum_us.get() }
+    }
+}
+
+/// The detection-latency histogram, read.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct LatencySnapshot {
+    /// Records at or below each of [`LATENCY_BOUNDS_US`], then all of them (`+Inf`).
+    pub cumulative: Vec<u64>,
+    /// Records measured (at most one update ahead of or behind `cumulative`).
+    pub count: u64,
+    /// Sum of their latencies, µs.
+    pub sum_us: u64,
 }
 
 /// Counters of the reconciler agent (its only writer).
@@ -158,6 +222,11 @@ pub struct ReconcilerCounters {
     pub drained_us: Counter,
     /// Per session direction.
     pub sessions: SessionCounters,
+    /// Detection latency of the records emitted (runs with the ingest clock only: with the
+    /// file clock, event time is not wall-clock time).
+    pub detection_latency: LatencyCounters,
+    /// Commands answered between batches (the query API's questions that reached the agent).
+    pub commands: Counter,
 }
 
 /// Counters of the output agent (its only writer).
@@ -213,6 +282,9 @@ impl PipelineCounters {
                 ring_depth: i.pushed.get().saturating_sub(consumed),
                 ring_full_waits: i.ring_full_waits.get(),
                 state: InputState::of(i.state.get()),
+                connected: i.connected.get() != 0,
+                caught_up: i.caught_up.get() != 0,
+                last_message_us: i.last_message_us.get(),
             }
         };
         let by_type = DivergenceKind::ALL
@@ -262,6 +334,8 @@ impl PipelineCounters {
             output_full_waits: r.output_full_waits.get(),
             journal_full_waits: r.journal_full_waits.get(),
             records_written: self.output.records.get(),
+            detection_latency: r.detection_latency.snapshot(),
+            commands: r.commands.get(),
             sessions,
             journal: self.journal.as_ref().map(|j| JournalSnapshot {
                 records: j.records.get(),
@@ -269,6 +343,7 @@ impl PipelineCounters {
                 write_failures: j.write_failures.get(),
                 snapshots: j.snapshots.get(),
                 lag: r.consumed_total.get().saturating_sub(j.written.get()),
+                bytes: j.bytes.get(),
                 alarm: j.alarm.get() != 0,
             }),
         }
@@ -290,6 +365,12 @@ pub struct StreamSnapshot {
     pub ring_full_waits: u64,
     /// How the input stands.
     pub state: InputState,
+    /// The source says it is connected.
+    pub connected: bool,
+    /// The source's last poll found nothing waiting (or it ended).
+    pub caught_up: bool,
+    /// Wall-clock µs since the epoch of the last message read (0: none yet).
+    pub last_message_us: u64,
 }
 
 /// One session direction's counters, read.
@@ -320,6 +401,8 @@ pub struct JournalSnapshot {
     pub snapshots: u64,
     /// Consumed messages not yet written to the journal.
     pub lag: u64,
+    /// Bytes appended to the journal this run (frames and payloads).
+    pub bytes: u64,
     /// Writes are failing now (intake paused).
     pub alarm: bool,
 }
@@ -377,6 +460,10 @@ pub struct CountersSnapshot {
     pub journal_full_waits: u64,
     /// Records written by the output.
     pub records_written: u64,
+    /// Detection latency of the records emitted (empty with the file clock).
+    pub detection_latency: LatencySnapshot,
+    /// Commands the reconciler answered.
+    pub commands: u64,
     /// Per session direction, in the order first seen.
     pub sessions: Vec<SessionSnapshot>,
     /// The journal, when journaling.
@@ -413,5 +500,27 @@ impl CountersSnapshot {
             ));
         }
         line
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latencies_land_in_the_bucket_whose_bound_they_do_not_exceed() {
+        let h = LatencyCounters::default();
+        for us in [0, 100, 101, 2_500, 10_000_000, 10_000_001, u64::MAX / 4] {
+            h.record(us);
+        }
+        let s = h.snapshot();
+        assert_eq!(s.cumulative.len(), LATENCY_BOUNDS_US.len() + 1);
+        // <= 100 µs: 0 and 100; <= 250: and 101; <= 2.5 ms: and 2 500; <= 10 s: and 10 s.
+        assert_eq!(&s.cumulative[..2], &[2, 3]);
+        assert_eq!(s.cumulative[4], 4);
+        assert_eq!(s.cumulative[LATENCY_BOUNDS_US.len() - 1], 5);
+        assert_eq!(*s.cumulative.last().unwrap(), 7);
+        assert_eq!(s.count, 7);
+        assert_eq!(s.sum_us, [0u64, 100, 101, 2_500, 10_000_000, 10_000_001, u64::MAX / 4].iter().sum::<u64>());
     }
 }

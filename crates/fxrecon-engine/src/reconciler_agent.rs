@@ -26,6 +26,7 @@ use fxrecon_runtime::rings::{Consumer, Producer, PushError};
 
 use crate::command::{Command, CommandServer, Reply};
 use crate::counters::ReconcilerCounters;
+use crate::ingest::clock::IngestClock;
 use crate::ingest::message::IngestMsg;
 use crate::merge::Merge;
 use crate::output::message::OutputMsg;
@@ -120,6 +121,9 @@ enum Ending {
 struct OutputPort {
     ring: Producer<OutputMsg>,
     overflow: VecDeque<OutputMsg>,
+    /// The ingest clock, when event time is arrival time: detection latency is measured
+    /// against it (with the file clock event time is not wall-clock time, and it is not).
+    latency_clock: Option<IngestClock>,
 }
 
 impl OutputPort {
@@ -130,7 +134,7 @@ impl OutputPort {
         counters: &'a ReconcilerCounters,
         seq: u64,
     ) -> RingSink<'a> {
-        RingSink { ring: &mut self.ring, overflow: &mut self.overflow, tap, counters, seq }
+        RingSink { ring: &mut self.ring, overflow: &mut self.overflow, tap, counters, seq, clock: self.latency_clock }
     }
 }
 
@@ -141,6 +145,7 @@ struct RingSink<'a> {
     tap: Option<&'a mut (dyn RecordTap + 'static)>,
     counters: &'a ReconcilerCounters,
     seq: u64,
+    clock: Option<IngestClock>,
 }
 
 impl RingSink<'_> {
@@ -158,6 +163,14 @@ impl Sink for RingSink<'_> {
     fn emit(&mut self, record: &Record) {
         if let Some(t) = self.tap.as_deref_mut() {
             t.on_record(record);
+        }
+        // Findings only (not resolutions or capacity notes); one clock read per record. A
+        // record decided before its time (the end-of-input flush) has no latency.
+        if let (Some(clock), Record::Divergence(_) | Record::Gap(_)) = (self.clock, record) {
+            let lat = clock.now().0 - record.detected_at().0;
+            if lat >= 0 {
+                self.counters.detection_latency.record(lat as u64);
+            }
         }
         self.send(OutputMsg::Record { record: *record, seq: self.seq });
     }
@@ -192,7 +205,11 @@ impl ReconcilerAgent {
         Self {
             merge,
             state,
-            output: OutputPort { ring: output, overflow: VecDeque::with_capacity(OVERFLOW_RESERVED) },
+            output: OutputPort {
+                ring: output,
+                overflow: VecDeque::with_capacity(OVERFLOW_RESERVED),
+                latency_clock: None,
+            },
             journal: None,
             snapshots: None,
             commands: None,
@@ -223,6 +240,12 @@ impl ReconcilerAgent {
     /// Answers commands from `server` between batches.
     pub fn serving(mut self, server: CommandServer) -> Self {
         self.commands = Some(server);
+        self
+    }
+
+    /// Measures detection latency against `clock` (the ingest clock stamping event times).
+    pub fn timing_detection(mut self, clock: IngestClock) -> Self {
+        self.output.latency_clock = Some(clock);
         self
     }
 
@@ -338,6 +361,7 @@ impl ReconcilerAgent {
     /// Answers waiting commands (as many as there is room for replies).
     fn serve(&mut self) {
         let Some(server) = self.commands.as_mut() else { return };
+        let mut answered = false;
         while !server.replies.is_full() {
             let Ok(cmd) = server.commands.pop() else { break };
             let reply = match cmd {
@@ -353,15 +377,22 @@ impl ReconcilerAgent {
                     match store.lookup(&id, &Id::new(), &id) {
                         // The one allocation of a query: on this thread, between batches.
                         Some(idx) => Reply::Order(Box::new(*store.order(idx))),
-                        None if store.is_retired(&id, &Id::new(), &id) => Reply::Retired,
-                        None => Reply::NoOrder,
+                        None => match store.retired_order(&id) {
+                            Some(r) => Reply::Retired(Box::new(r)),
+                            None => Reply::NoOrder,
+                        },
                     }
                 }
                 Command::Positions => {
                     Reply::Positions(Box::new(crate::command::PositionTable::of(self.state.reconciler.positions())))
                 }
             };
+            self.counters.commands.incr();
             let _ = server.replies.push(reply);
+            answered = true;
+        }
+        if answered && let Some(ring) = server.doorbell.as_mut() {
+            ring();
         }
     }
 
@@ -530,6 +561,9 @@ impl Agent for ReconcilerAgent {
     }
 
     fn on_close(&mut self) -> Result<(), fxrecon_runtime::agent::AgentError> {
+        // Nothing is answered any more: dropping the server's end (and its doorbell) tells a
+        // waiting reader at once.
+        self.commands = None;
         if let Some(mut ring) = self.handback.take() {
             // The state moves out; what stays behind is an empty reconciler of no size.
             let state = std::mem::replace(&mut self.state, RunState::fresh(Reconciler::new(tiny_config())));

@@ -152,6 +152,11 @@ impl MessageSource for FixSource {
         format!("fix session {}", self.name)
     }
 
+    /// Connected while the session is logged on (`/readyz`, `fxrecon_input_connected`).
+    fn connected(&self) -> bool {
+        self.counters.logged_on.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Nothing to skip: a session resumes at its next number (from the journal when the run
     /// recovers, D64), so what a journal holds is never delivered again.
     fn skip(&mut self, n: u64) -> io::Result<u64> {

@@ -45,6 +45,11 @@ impl MessageSource for FixStream {
         self.members.iter().map(|m| m.source.describe()).collect::<Vec<_>>().join(", ")
     }
 
+    /// Connected while every session of the stream is logged on.
+    fn connected(&self) -> bool {
+        self.members.iter().all(|m| m.source.connected())
+    }
+
     /// Nothing to skip (see [`FixSource`]'s).
     fn skip(&mut self, n: u64) -> io::Result<u64> {
         Ok(n)

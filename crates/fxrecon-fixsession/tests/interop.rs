@@ -6,6 +6,7 @@ mod peer;
 
 use std::time::Duration;
 
+use fxrecon_engine::ingest::source::MessageSource;
 use fxrecon_fixsession::config::SessionConfig;
 use fxrecon_fixsession::counters::SessionCounters;
 use fxrecon_fixsession::session::Role;
@@ -264,11 +265,15 @@ fn a_session_outside_its_schedule_does_not_log_on_and_logs_out_at_its_end() {
     collect(&mut src, Duration::from_millis(1500), |_| false);
     assert_eq!(get(&c.connections), 0, "no connection before the window opens");
     assert!(!venue.saw("LOGGED_ON"));
+    assert!(!src.connected(), "not connected before the window opens (/readyz)");
     venue.cmd("wait_logon 10", "OK");
     assert_eq!(get(&c.logons), 1);
+    collect(&mut src, Duration::from_millis(300), |_| false);
+    assert!(src.connected(), "connected while logged on");
     // At the end of the window we log out (QuickFIX answers) and stay off.
     collect(&mut src, Duration::from_secs(10), |_| get(&c.logouts) >= 1);
     assert_eq!(get(&c.logouts), 1, "logged out at the end of the schedule");
+    assert!(!src.connected(), "not connected once logged out");
     assert!(venue.wait_for("ADMIN_IN 5 ", Duration::from_secs(2)), "QuickFIX got our Logout");
     let connections = get(&c.connections);
     collect(&mut src, Duration::from_millis(1500), |_| false);

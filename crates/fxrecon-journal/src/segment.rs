@@ -166,6 +166,8 @@ pub struct JournalWriter {
     failed: Option<(Vec<u8>, InFlight)>,
     /// Records on file plus records in flight, failed or batched, over the whole journal.
     records: u64,
+    /// Record bytes (frames and payloads) appended by this writer.
+    appended_bytes: u64,
     /// Records on file over the whole journal.
     written_records: u64,
     /// When the last sync was asked for.
@@ -297,6 +299,7 @@ impl JournalWriter {
             in_flight: None,
             failed: None,
             records,
+            appended_bytes: 0,
             written_records: records,
             last_sync: Instant::now(),
             dirty: false,
@@ -368,6 +371,11 @@ impl JournalWriter {
         self.batch.len() - self.batch_start
     }
 
+    /// Record bytes (frames and payloads) appended by this writer, written or not yet.
+    pub fn appended_bytes(&self) -> u64 {
+        self.appended_bytes
+    }
+
     /// Records written to the journal file (handed to the OS; on disk once synced).
     pub fn written_records(&self) -> u64 {
         self.written_records
@@ -429,6 +437,7 @@ impl JournalWriter {
             self.batch.extend_from_slice(p);
         }
         self.records += 1;
+        self.appended_bytes += frame as u64;
         Ok(())
     }
 

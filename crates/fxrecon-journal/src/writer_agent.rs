@@ -99,6 +99,8 @@ pub struct JournalCounters {
     pub written: PaddedCounter,
     /// Records appended this run.
     pub records: Counter,
+    /// Record bytes (frames and payloads) appended this run.
+    pub bytes: Counter,
     /// Batches handed over for writing (group commits; a retry of a failed one is not counted).
     pub batches: Counter,
     /// Write or sync attempts that failed (each retried).
@@ -297,6 +299,7 @@ impl JournalAgent {
 
     fn publish(&self) {
         let written = self.writer.written_records().saturating_sub(self.header_records);
+        self.counters.bytes.set(self.writer.appended_bytes());
         self.counters.written.set_release(written);
     }
 

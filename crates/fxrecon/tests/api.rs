@@ -78,9 +78,14 @@ fn api_answers_from_a_running_daemon() {
     std::fs::write(&p, &day.primary).unwrap();
     std::fs::write(&d, &day.dropcopy).unwrap();
     let (out, addr_file) = (dir.path().join("out.jsonl"), dir.path().join("api.addr"));
+    // Finished orders retire soon after grace, so that the day has retired orders to ask for.
+    let cfg = dir.path().join("fxrecon.toml");
+    std::fs::write(&cfg, "retention_ms = 2000\n").unwrap();
     let child = Reap(
         bin()
-            .args(["run", "--follow", "--api", "127.0.0.1:0", "--threading", "shared", "--primary"])
+            .args(["run", "--follow", "--api", "127.0.0.1:0", "--threading", "shared", "--config"])
+            .arg(&cfg)
+            .arg("--primary")
             .arg(&p)
             .arg("--dropcopy")
             .arg(&d)
@@ -130,8 +135,9 @@ fn api_answers_from_a_running_daemon() {
     let (_, gaps) = get_json(&addr, "/v1/gaps", None);
     assert_eq!(gaps["gaps"].as_array().unwrap().len(), gaps_in_file);
 
-    // Orders: both views as the ground truth says, by ClOrdID and by OrderID.
-    let mut checked = 0;
+    // Orders: both views as the ground truth says, by ClOrdID and by OrderID, live or retired
+    // (a retired order answers from its retired record, contract 2.2).
+    let mut checked = [0, 0];
     for e in &day.expected {
         let fxrecon_gen::Expected::Order { order_id, kind, side: Some(side), .. } = e else { continue };
         if !["PhantomOrder", "MissingFill"].contains(kind) {
@@ -139,9 +145,6 @@ fn api_answers_from_a_running_daemon() {
         }
         let (s, o) = get_json(&addr, &format!("/v1/orders/{order_id}"), None);
         assert_eq!(s, 200, "{order_id}: {o}");
-        if o["retired"] == true {
-            continue;
-        }
         let other = if *side == "primary" { "dropcopy" } else { "primary" };
         if *kind == "PhantomOrder" {
             // Seen on `side` only.
@@ -166,36 +169,112 @@ fn api_answers_from_a_running_daemon() {
             .map(|d| d["id"].as_u64().unwrap())
             .collect();
         assert_eq!(got, listed, "{order_id}");
-        checked += 1;
+        checked[usize::from(o["retired"] == true)] += 1;
     }
-    assert!(checked >= 5, "sampled {checked} orders");
+    assert!(checked[0] + checked[1] >= 5, "sampled {checked:?} orders");
+    // Every order of the day answers (none is a 404), the retired ones from their record: a
+    // clean order's two views agree (status and quantities) as the ground truth says.
+    let faulty: BTreeSet<&str> = day
+        .expected
+        .iter()
+        .filter_map(|e| match e {
+            fxrecon_gen::Expected::Order { order_id, .. } => Some(order_id.as_str()),
+            _ => None,
+        })
+        .collect();
+    let cl_ids: BTreeSet<String> = String::from_utf8_lossy(&day.primary)
+        .lines()
+        .filter(|l| l.contains("\x0135=8\x01") && !l.contains("\x0141="))
+        .filter_map(|l| l.split('\x01').find_map(|f| f.strip_prefix("11=")).map(str::to_string))
+        .collect();
+    assert!(cl_ids.len() >= 200, "{}", cl_ids.len());
+    let mut retired_clean = 0;
+    for cl in &cl_ids {
+        let (s, o) = get_json(&addr, &format!("/v1/orders/{cl}"), None);
+        assert_eq!(s, 200, "{cl}: {o}");
+        // (A later ClOrdID of a replace chain answers with its root.)
+        let root = o["order_id"].as_str().unwrap_or_else(|| panic!("{o}"));
+        if o["retired"] == true {
+            assert!(o["retired_at"].is_string(), "{o}");
+            // (An order the OMS rejected itself never reached the venue: no drop copy.)
+            let internal_reject = o["primary"]["status"] == "Rejected" && o["dropcopy"].is_null();
+            if !faulty.contains(root) && !internal_reject {
+                for k in ["status", "order_qty", "cum_qty", "avg_px"] {
+                    assert_eq!(o["primary"][k], o["dropcopy"][k], "{cl} {k}: {o}");
+                }
+                assert!(!o["primary"].is_null(), "{o}");
+                retired_clean += 1;
+            }
+        }
+    }
 
     // Metrics: parse with a real parser; divergence counters equal the output's counts.
     let (s, text) = get(&addr, "/metrics", None);
     assert_eq!(s, 200);
     let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string()))).unwrap();
-    let mut by_type: BTreeMap<String, u64> = BTreeMap::new();
-    for sample in scrape.samples.iter().filter(|s| s.metric == "fxrecon_divergences_total") {
-        // OpenMetrics names the family without `_total`: the parser types the sample untyped.
-        let (prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Untyped(v)) = sample.value else {
-            panic!("{sample:?}")
-        };
-        *by_type.entry(sample.labels.get("type").unwrap().to_string()).or_default() += v as u64;
-    }
-    let mut want: BTreeMap<String, u64> = BTreeMap::new();
+    // Per type and venue: written, and still open, as the output's own lines count them.
+    let per_type_venue = |metric: &str| -> BTreeMap<(String, String), u64> {
+        let mut m = BTreeMap::new();
+        for sample in scrape.samples.iter().filter(|s| s.metric == metric) {
+            // OpenMetrics names the family without `_total`: the parser types the sample untyped.
+            let (prometheus_parse::Value::Counter(v)
+            | prometheus_parse::Value::Gauge(v)
+            | prometheus_parse::Value::Untyped(v)) = sample.value
+            else {
+                panic!("{sample:?}")
+            };
+            let key = (sample.labels.get("type").unwrap().to_string(), sample.labels.get("venue").unwrap().to_string());
+            *m.entry(key).or_default() += v as u64;
+        }
+        m.retain(|_, n| *n > 0);
+        m
+    };
+    let (mut want, mut want_open) = (BTreeMap::new(), BTreeMap::new());
     for v in &divs {
-        *want.entry(v["type"].as_str().unwrap().to_string()).or_default() += 1;
+        let key = (v["type"].as_str().unwrap().to_string(), v["venue"].as_str().unwrap().to_string());
+        *want.entry(key.clone()).or_default() += 1;
+        if !resolved.contains(&v["id"].as_u64().unwrap()) {
+            *want_open.entry(key).or_default() += 1u64;
+        }
     }
-    assert_eq!(by_type, want);
+    assert_eq!(per_type_venue("fxrecon_divergences_total"), want);
+    assert_eq!(per_type_venue("fxrecon_divergences_open"), want_open);
+    assert!(!want_open.is_empty(), "{want_open:?}");
     let events = scrape.samples.iter().find(|s| s.metric == "fxrecon_events_total").unwrap_or_else(|| panic!("{text}"));
     assert!(
         matches!(events.value, prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Untyped(v) if v > 0.0)
     );
     assert!(text.contains("# TYPE fxrecon_divergences counter"), "{text}");
+    let value = |name: &str| -> f64 {
+        let s = scrape.samples.iter().find(|s| s.metric == name).unwrap_or_else(|| panic!("{name}: {text}"));
+        let (prometheus_parse::Value::Counter(v)
+        | prometheus_parse::Value::Gauge(v)
+        | prometheus_parse::Value::Untyped(v)) = s.value
+        else {
+            panic!("{s:?}")
+        };
+        v
+    };
+    let retired = value("fxrecon_orders_retired_total");
+    assert!(retired > 0.0 && retired_clean > 0, "orders retired {retired}, clean retired answers {retired_clean}");
+    let ready = get_json(&addr, "/readyz", None);
+    assert_eq!(ready.0, 200, "{}", ready.1);
+    assert_eq!((ready.1["connected"].clone(), ready.1["caught_up"].clone()), (Value::Bool(true), Value::Bool(true)));
+    assert_eq!(ready.1["recovered"], true);
+    for s in ["primary", "dropcopy"] {
+        assert!(ready.1["inputs"][s]["last_message_age_s"].as_f64().is_some_and(|a| a >= 0.0), "{}", ready.1);
+    }
+    // The questions that reached the reconciler, counted by it (read between batches).
+    let commands = || -> u64 {
+        let (_, t) = get(&addr, "/metrics", None);
+        let line = t.lines().find(|l| l.starts_with("fxrecon_commands_total ")).unwrap_or_else(|| panic!("{t}"));
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    let before = commands();
 
-    // Bad requests: a JSON error, and the reconciler asked nothing (nothing reaches it).
+    // Bad requests: a JSON error, and the reconciler is asked nothing.
     for (path, status) in [
-        ("/v1/orders/NO-SUCH-ORDER", 404),
+        ("/v1/orders/THIS-ID-IS-LONGER-THAN-ANY-FIX-ID-COULD-EVER-BE-0123456789", 404),
         ("/v1/divergences?from=yesterday", 400),
         ("/v1/divergences?from=2026-11-25T11:00:00Z&to=2026-11-25T10:00:00Z", 400),
         ("/v1/divergences?open=maybe", 400),
@@ -205,6 +284,12 @@ fn api_answers_from_a_running_daemon() {
         assert_eq!(s, status, "{path}: {v}");
         assert!(v["error"].is_string(), "{path}: {v}");
     }
+    assert_eq!(commands(), before, "a malformed request reached the reconciler");
+    // An unknown but well-formed id costs one lookup between batches (never an event's apply).
+    let (s, v) = get_json(&addr, "/v1/orders/NO-SUCH-ORDER", None);
+    assert_eq!(s, 404, "{v}");
+    assert!(v["error"].is_string(), "{v}");
+    assert_eq!(commands(), before + 1);
 
     // The live page: one self-contained HTML page using only this API.
     let (s, page) = get(&addr, "/", None);
@@ -285,12 +370,17 @@ fn token_is_checked_and_required_off_loopback() {
     );
     let addr = bound_addr(&addr_file);
     for token in [None, Some("wrong")] {
-        let (s, v) = get_json(&addr, "/v1/divergences", token);
-        assert_eq!(s, 401, "{token:?}");
-        assert!(v["error"].is_string());
+        for path in ["/v1/divergences", "/v1/orders/ANY", "/metrics"] {
+            let (s, v) = get_json(&addr, path, token);
+            assert_eq!(s, 401, "{path} {token:?}");
+            assert!(v["error"].is_string());
+        }
     }
     let (s, _) = get_json(&addr, "/v1/divergences", Some("s3cret"));
     assert_eq!(s, 200);
+    // None of the refused order questions reached the reconciler.
+    let (_, text) = get(&addr, "/metrics", Some("s3cret"));
+    assert!(text.lines().any(|l| l == "fxrecon_commands_total 0"), "{text}");
     term(&child);
     let mut child = child;
     assert!(child.0.wait().unwrap().success());
@@ -356,4 +446,97 @@ fn live_page_renders_in_headless_chromium() {
     term(&child);
     let mut child = child;
     assert!(child.0.wait().unwrap().success());
+}
+
+/// Sum of a histogram's `le` buckets by bound, its count, from a parsed scrape.
+fn histogram(scrape: &prometheus_parse::Scrape, name: &str) -> (Vec<(f64, f64)>, f64, f64) {
+    let s = scrape.samples.iter().find(|s| s.metric == name).unwrap_or_else(|| panic!("no {name}"));
+    let prometheus_parse::Value::Histogram(buckets) = &s.value else { panic!("{s:?}") };
+    let count = scrape.samples.iter().find(|s| s.metric == format!("{name}_count"));
+    let sum = scrape.samples.iter().find(|s| s.metric == format!("{name}_sum"));
+    let num = |s: Option<&prometheus_parse::Sample>| match s.map(|s| &s.value) {
+        Some(prometheus_parse::Value::Untyped(v) | prometheus_parse::Value::Counter(v)) => *v,
+        None => f64::NAN,
+        other => panic!("{other:?}"),
+    };
+    (buckets.iter().map(|b| (b.less_than, b.count)).collect(), num(count), num(sum))
+}
+
+#[test]
+fn live_metrics_time_detection_and_readyz_sees_a_failed_input() {
+    let dir = scratch("api-live-metrics");
+    let (p, d) = common::write_faulty_day(dir.path(), 200, 5, 0.15);
+    let (out, addr_file, journal) =
+        (dir.path().join("out.jsonl"), dir.path().join("api.addr"), dir.path().join("journal"));
+    let cfg = dir.path().join("fxrecon.toml");
+    std::fs::write(&cfg, "grace_ms = 300\n").unwrap();
+    // The ingest clock: event time is arrival time, so detection latency is wall-clock time.
+    let child = Reap(
+        bin()
+            .args(["run", "--follow", "--clock", "ingest", "--api", "127.0.0.1:0", "--config"])
+            .arg(&cfg)
+            .arg("--primary")
+            .arg(&p)
+            .arg("--dropcopy")
+            .arg(&d)
+            .arg("--out")
+            .arg(&out)
+            .arg("--journal")
+            .arg(&journal)
+            .arg("--api-addr-file")
+            .arg(&addr_file)
+            .stderr(Stdio::null())
+            .env_remove("FXRECON_API_TOKEN")
+            .spawn()
+            .unwrap(),
+    );
+    let addr = bound_addr(&addr_file);
+    // Past grace, every timer has fired: the output settles.
+    std::thread::sleep(Duration::from_millis(800));
+    let lines = settled(&addr, &out, None);
+    let findings = lines.iter().filter(|v| v["type"] != "Resolved" && v["type"] != "CapacityExhausted").count();
+    assert!(findings > 5, "{findings}");
+    let (s, text) = get(&addr, "/metrics", None);
+    assert_eq!(s, 200);
+    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string()))).unwrap();
+    let (buckets, count, sum) = histogram(&scrape, "fxrecon_detection_latency_seconds");
+    // One observation per divergence and gap written, in cumulative buckets ending at +Inf.
+    assert_eq!(count, findings as f64, "{text}");
+    assert_eq!(buckets.last().unwrap(), &(f64::INFINITY, count), "{buckets:?}");
+    assert!(buckets.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1), "{buckets:?}");
+    assert!(sum > 0.0 && sum / count < 5.0, "mean latency {} s", sum / count);
+    // Journal bytes: what this run appended, at most what its segments hold.
+    let bytes_line =
+        text.lines().find(|l| l.starts_with("fxrecon_journal_bytes_total ")).unwrap_or_else(|| panic!("{text}"));
+    let bytes: u64 = bytes_line.rsplit(' ').next().unwrap().parse().unwrap();
+    let on_disk: u64 =
+        std::fs::read_dir(&journal).unwrap().filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum();
+    assert!(bytes > 10_000 && bytes <= on_disk, "journal bytes {bytes}, on disk {on_disk}");
+    for s in ["primary", "dropcopy"] {
+        assert!(text.contains(&format!("fxrecon_input_connected{{stream=\"{s}\"}} 1")), "{text}");
+        assert!(text.contains(&format!("fxrecon_input_last_message_age_seconds{{stream=\"{s}\"}} ")), "{text}");
+    }
+    let (s, ready) = get_json(&addr, "/readyz", None);
+    assert_eq!(s, 200, "{ready}");
+
+    // The followed primary file replaced under the reader: that input fails, the run goes on,
+    // and the daemon is no longer ready.
+    let moved = dir.path().join("moved.fix");
+    std::fs::rename(&p, &moved).unwrap();
+    std::fs::write(&p, b"").unwrap();
+    let t0 = Instant::now();
+    let ready = loop {
+        let (s, ready) = get_json(&addr, "/readyz", None);
+        if s == 503 {
+            break ready;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(20), "still ready after the input failed: {ready}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(ready["inputs"]["primary"]["state"], "failed", "{ready}");
+    assert_eq!(ready["connected"], false, "{ready}");
+    term(&child);
+    let mut child = child;
+    let status = child.0.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "a failed input ends the run with 1");
 }

@@ -1186,6 +1186,27 @@ fn an_order_forgotten_after_retired_memory_is_unknown_again() {
     }
 }
 
+/// A retired order can be read back from its record by any of its ids without reopening it
+/// (the query API's answer for an order no longer held).
+#[test]
+fn a_retired_order_reads_back_from_its_record_by_clordid_or_orderid() {
+    let (r, _) = run_day(RETIRES, &merged(filled_order(1_000, "A")));
+    let store = r.store();
+    assert!(store.lookup(&Id::from_bytes(b"A").unwrap(), &Id::new(), &Id::new()).is_none(), "retired");
+    let by_cl = store.retired_order(&Id::from_bytes(b"A").unwrap()).expect("remembered");
+    assert_eq!(store.retired_order(&Id::from_bytes(b"VA").unwrap()), Some(by_cl));
+    assert_eq!(by_cl.key.as_str(), "A");
+    for v in by_cl.views {
+        assert_eq!(
+            (v.status, v.cum_qty.to_string(), v.order_qty.to_string()),
+            (OrdStatus::Filled, "100".into(), "100".into())
+        );
+    }
+    assert!(by_cl.retired_at.0 > by_cl.last_activity.0);
+    assert_eq!(store.retired_order(&Id::from_bytes(b"B").unwrap()), None);
+    assert_eq!(r.store_stats().reopened, 0, "reading it reopens nothing");
+}
+
 /// A full retired memory forgets the oldest order first (counted as forgotten early): a late
 /// bust of it starts a new order, while the newer ones are still recognised.
 #[test]

@@ -91,6 +91,8 @@ pub struct IngestAgent {
     raw_buf: Vec<u8>,
     raw_pending: bool,
     phase: Phase,
+    /// What the `caught_up` counter says (written only when it changes).
+    caught_up: bool,
     counters: Arc<IngestCounters>,
 }
 
@@ -126,6 +128,7 @@ impl IngestAgent {
             raw_buf: Vec::new(),
             raw_pending: false,
             phase: Phase::Reading,
+            caught_up: false,
             counters,
         }
     }
@@ -217,12 +220,14 @@ impl IngestAgent {
         let slot = &mut slot[0];
         let (bytes, received) = match polled {
             Poll::Pending => {
+                note_caught_up(&mut self.caught_up, &self.counters, true);
                 if let Some(now) = stamp {
                     self.watermark.publish(now.0);
                 }
                 return false;
             }
             Poll::End => {
+                note_caught_up(&mut self.caught_up, &self.counters, true);
                 if self.lines == 0 {
                     // Not a message that could not be used: a warning, not a reject.
                     tracing::warn!(
@@ -235,6 +240,7 @@ impl IngestAgent {
                 return true;
             }
             Poll::Message(SourceMessage::TooLong { head, len }) => {
+                note_caught_up(&mut self.caught_up, &self.counters, false);
                 self.lines += 1;
                 self.counters.lines.incr();
                 *slot = IngestMsg::Reject(self.admission.too_long(self.lines, head, len));
@@ -245,6 +251,7 @@ impl IngestAgent {
             }
             Poll::Message(SourceMessage::Whole { bytes, received }) => (bytes, received),
         };
+        note_caught_up(&mut self.caught_up, &self.counters, false);
         self.lines += 1;
         self.counters.lines.incr();
         let stamp = match (self.settings.clock, received, stamp) {
@@ -287,6 +294,15 @@ impl IngestAgent {
     }
 }
 
+/// Notes whether the source's last poll found it drained (a store only on a change).
+#[inline]
+fn note_caught_up(mirror: &mut bool, counters: &IngestCounters, yes: bool) {
+    if *mirror != yes {
+        *mirror = yes;
+        counters.caught_up.set(u64::from(yes));
+    }
+}
+
 impl Agent for IngestAgent {
     fn name(&self) -> &'static str {
         match self.stream {
@@ -297,6 +313,7 @@ impl Agent for IngestAgent {
 
     fn do_work(&mut self) -> usize {
         let mut work = 0;
+        let lines_before = self.lines;
         while work < BATCH {
             if self.phase == Phase::Done {
                 break;
@@ -329,6 +346,12 @@ impl Agent for IngestAgent {
             }
             work += 1;
         }
+        // Once per duty cycle, not per message: when the last message came, and whether the
+        // transport is connected.
+        if self.lines != lines_before {
+            self.counters.last_message_us.set(self.clock.now().0.max(0) as u64);
+        }
+        self.counters.connected.set(u64::from(self.source.connected()));
         work
     }
 

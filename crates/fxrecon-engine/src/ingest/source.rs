@@ -53,6 +53,12 @@ pub trait MessageSource: Send {
     /// ingest agent logs it and reports the input as failed.
     fn poll(&mut self) -> io::Result<Poll<'_>>;
 
+    /// True while the transport is connected (a publisher's image joined, a session logged
+    /// on); files and pipes always are. Asked once per duty cycle, for `/readyz` and metrics.
+    fn connected(&self) -> bool {
+        true
+    }
+
     /// Skips the next `n` messages (a recovered run resumes after what its journal holds).
     /// Returns how many there were, fewer if the input ended first.
     fn skip(&mut self, n: u64) -> io::Result<u64> {

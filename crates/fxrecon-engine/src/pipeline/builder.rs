@@ -26,7 +26,7 @@ use crate::command::CommandServer;
 use crate::config::Config;
 use crate::counters::{CountersSnapshot, InputState, PipelineCounters};
 use crate::ingest::clock::IngestClock;
-use crate::ingest::ingestor::{IngestAgent, IngestSettings};
+use crate::ingest::ingestor::{EventClock, IngestAgent, IngestSettings};
 use crate::ingest::journal_intake::{JournalIntake, ReplayCounters, Window};
 use crate::ingest::message::{IngestMsg, Watermark};
 use crate::ingest::source::MessageSource;
@@ -252,6 +252,7 @@ impl PipelineBuilder {
 
         // Intake.
         let mut replay = None;
+        let live = matches!(intake, Intake::Sources(_));
         match intake {
             Intake::Sources(sources) => {
                 let [rp, rd] = raw;
@@ -317,6 +318,10 @@ impl PipelineBuilder {
             .started_at(clock.started());
         if let Some(t) = tap {
             recon = recon.tapped(t);
+        }
+        // Live stamps only: a replay's event times are the journal's, long past.
+        if opts.clock == EventClock::Ingest && live {
+            recon = recon.timing_detection(clock);
         }
         if let Some(c) = commands {
             recon = recon.serving(c);

@@ -413,7 +413,7 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
     if status_every > 0 {
         builder = builder.status(Duration::from_secs(status_every), Box::new(setup::print_status));
     }
-    let (builder, api) = crate::commands::run_api::plug(builder, api, recovered.is_some().then_some(&a.out));
+    let (builder, api) = crate::commands::run_api::plug(builder, api, recovered.is_some().then_some(&a.out))?;
     let pipeline = builder.build()?;
     let _api = crate::commands::run_api::start(api, &pipeline)?;
     let outcome = pipeline.run().map_err(fatal)?;

@@ -8,8 +8,8 @@ use std::path::Path;
 
 use anyhow::Result;
 use fxrecon_api::records::{RecordBook, record_feed};
-use fxrecon_api::server::{ApiRequest, ApiServer};
-use fxrecon_engine::command::{CommandClient, command_rings};
+use fxrecon_api::server::{ApiRequest, ApiServer, DeskParts};
+use fxrecon_engine::command::command_rings;
 use fxrecon_engine::config::Config;
 use fxrecon_engine::pipeline::builder::{Pipeline, PipelineBuilder};
 
@@ -26,32 +26,35 @@ pub fn resolve(flag: Option<&str>, cfg: &Config, addr_file: Option<std::path::Pa
 /// What the API takes with it once the pipeline is built.
 pub struct Plugged {
     request: ApiRequest,
-    commands: CommandClient,
+    desk: DeskParts,
     book: RecordBook,
 }
 
-/// Plugs the API's command ring and record feed into `builder`; a recovered run's output
-/// file `resumed` is read into the book first.
+/// Plugs the API's command ring (with its doorbell) and record feed into `builder`; a
+/// recovered run's output file `resumed` is read into the book first.
 pub fn plug(
     builder: PipelineBuilder,
     request: Option<ApiRequest>,
     resumed: Option<&Path>,
-) -> (PipelineBuilder, Option<Plugged>) {
-    let Some(request) = request else { return (builder, None) };
-    let (commands, server) = command_rings(COMMAND_SLOTS);
+) -> Result<(PipelineBuilder, Option<Plugged>)> {
+    let Some(request) = request else { return Ok((builder, None)) };
+    let (commands, mut server) = command_rings(COMMAND_SLOTS);
+    let (bell, doorbell) = fxrecon_api::orders::doorbell()?;
+    server.doorbell = Some(bell);
     let (feed, mut book) = record_feed();
     if let Some(out) = resumed
         && let Ok(bytes) = std::fs::read(out)
     {
         book.preload(&bytes);
     }
-    (builder.commands(server).sink(Box::new(feed)), Some(Plugged { request, commands, book }))
+    let desk = DeskParts { commands, doorbell };
+    Ok((builder.commands(server).sink(Box::new(feed)), Some(Plugged { request, desk, book })))
 }
 
 /// Starts the API beside `pipeline`; the default address busy is a warning, not an error.
 pub fn start(plugged: Option<Plugged>, pipeline: &Pipeline) -> Result<Option<ApiServer>> {
     let Some(p) = plugged else { return Ok(None) };
-    match ApiServer::start(&p.request.options, pipeline.counters(), p.commands, p.book) {
+    match ApiServer::start(&p.request.options, pipeline.counters(), p.desk, p.book) {
         Ok(server) => Ok(Some(server)),
         Err(e) if !p.request.explicit => {
             tracing::warn!(error = %e, "query API not started (the default address is in use; give --api)");

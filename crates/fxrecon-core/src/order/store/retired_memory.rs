@@ -30,6 +30,28 @@ pub const IDS_PER_ORDER: usize = 3;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RetiredRef(u64);
 
+/// What a retired order's record says of it, decoded in place (the query API's answer for an
+/// order no longer held, contract 2.2).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RetiredOrder {
+    /// Root ClOrdID.
+    pub key: Id,
+    /// Symbol.
+    pub symbol: crate::text::Name,
+    /// Venue.
+    pub venue: crate::text::Name,
+    /// Both streams' final views, primary first.
+    pub views: [crate::order::view::OrderView; 2],
+    /// Since when the views differed, if they did when it retired.
+    pub differ_since: Option<Micros>,
+    /// Ids of its open PhantomOrder, QuantityMismatch and StateMismatch divergences (0: none).
+    pub open: [u64; 3],
+    /// Its last report's event time.
+    pub last_activity: Micros,
+    /// Event time it retired.
+    pub retired_at: Micros,
+}
+
 /// Counters of the retired memory.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RetiredStats {

@@ -9,7 +9,7 @@
 // types it names.
 use super::*;
 use crate::order::store::order_store::{CapacityExhausted, OrderStore};
-use crate::order::store::retired_memory::RetiredRef;
+use crate::order::store::retired_memory::{RetiredOrder, RetiredRef};
 
 impl OrderStore {
     /// Writes the compact record of order `idx`, retired at `retired_at`, to `o` (the module
@@ -192,6 +192,30 @@ impl OrderStore {
         self.encode_retired(idx, at, &mut Fill::new(&mut bytes[start..start + len]));
         self.retired.put_bytes(bytes);
         self.retired.commit(at, start, len);
+    }
+
+    /// The retired order any of whose ClOrdIDs or whose OrderID is `id`, decoded from its
+    /// record without changing anything (a damaged record: None).
+    pub fn retired_order(&self, id: &Id) -> Option<RetiredOrder> {
+        let r = self
+            .retired
+            .find(IdKind::ClOrdId, id)
+            .or_else(|| (id.as_bytes() != b"NONE").then(|| self.retired.find(IdKind::OrderId, id)).flatten())?;
+        let (rec, retired_at) = self.retired.record(r);
+        if !check(rec, retired_at) {
+            return None;
+        }
+        let h = Header::parse(rec, retired_at)?;
+        Some(RetiredOrder {
+            key: h.key,
+            symbol: h.symbol,
+            venue: h.venue,
+            views: h.views,
+            differ_since: h.differ_since,
+            open: h.open,
+            last_activity: h.last_activity,
+            retired_at,
+        })
     }
 
     /// True when retired record `r` holds ExecID `exec_id` on `stream`.
