@@ -18,7 +18,35 @@ use prometheus_client::registry::Unit;
 
 use crate::records::{RecordBook, Tally};
 
-type Labels = Vec<(String, String)>;
+/// A metric's labels: (name, value) pairs.
+pub type Labels = Vec<(String, String)>;
+
+/// Whether an external family only counts up or goes up and down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A monotonic counter (`_total`).
+    Counter,
+    /// A gauge.
+    Gauge,
+}
+
+/// One metric family from outside the pipeline's counters (the FIX sessions'), read afresh at
+/// every scrape.
+#[derive(Clone, Debug)]
+pub struct ExternalFamily {
+    /// The name after the `fxrecon_` prefix.
+    pub name: &'static str,
+    /// The help text.
+    pub help: &'static str,
+    /// Counter or gauge.
+    pub kind: Kind,
+    /// One value per label set.
+    pub rows: Vec<(Labels, u64)>,
+}
+
+/// What reads the external families at a scrape (it must only read atomics: it runs on the
+/// API's thread).
+pub type ExternalMetrics = std::sync::Arc<dyn Fn() -> Vec<ExternalFamily> + Send + Sync>;
 
 fn counter(reg: &mut Registry, name: &str, help: &str, rows: impl IntoIterator<Item = (Labels, u64)>) {
     let f = Family::<Labels, Counter>::default();
@@ -59,7 +87,7 @@ fn gauge1(reg: &mut Registry, name: &str, help: &str, v: u64) {
 
 /// The text exposition of `c` and `book`; `now_us` (wall-clock µs since the epoch) dates the
 /// inputs' last messages.
-pub fn render(c: &CountersSnapshot, book: &RecordBook, now_us: u64) -> String {
+pub fn render(c: &CountersSnapshot, book: &RecordBook, now_us: u64, external: &[ExternalFamily]) -> String {
     let mut reg = Registry::with_prefix("fxrecon");
     counter(&mut reg, "messages", "Messages decoded per input stream", per_stream(c, |s| s.messages));
     counter(&mut reg, "rejects", "Messages rejected per input stream", per_stream(c, |s| s.rejected));
@@ -144,6 +172,12 @@ pub fn render(c: &CountersSnapshot, book: &RecordBook, now_us: u64) -> String {
         });
         gauge1(&mut reg, "journal_lag", "Journal marks not yet written", j.lag);
         counter1(&mut reg, "journal_write_failures", "Journal writes that failed", j.write_failures);
+    }
+    for f in external {
+        match f.kind {
+            Kind::Counter => counter(&mut reg, f.name, f.help, f.rows.iter().cloned()),
+            Kind::Gauge => gauge(&mut reg, f.name, f.help, f.rows.iter().cloned()),
+        }
     }
     let mut out = String::new();
     // Writing into a String cannot fail.

@@ -78,6 +78,8 @@ struct AppState {
     book: std::sync::Mutex<RecordBook>,
     /// The command ring's reader end: one question in flight at a time.
     desk: Mutex<OrderDesk>,
+    /// Families from outside the pipeline (the FIX sessions'), added to `/metrics`.
+    external: Option<crate::metrics::ExternalMetrics>,
 }
 
 impl AppState {
@@ -108,12 +110,13 @@ pub struct ApiServer {
 
 impl ApiServer {
     /// Binds `opts.listen` (checked first) and serves on a thread of its own: orders through
-    /// `desk`, records from `book`, health and metrics from `counters`.
+    /// `desk`, records from `book`, health and metrics from `counters` (and `external`'s families).
     pub fn start(
         opts: &ApiOptions,
         counters: Arc<PipelineCounters>,
         desk: DeskParts,
         book: RecordBook,
+        external: Option<crate::metrics::ExternalMetrics>,
     ) -> Result<Self, StartError> {
         opts.check()?;
         let listener =
@@ -130,6 +133,7 @@ impl ApiServer {
             counters,
             book: std::sync::Mutex::new(book),
             desk: Mutex::new(desk),
+            external,
         });
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let app = router(state);
@@ -246,7 +250,8 @@ pub(crate) fn unix_micros() -> u64 {
 
 async fn metrics(State(s): State<Arc<AppState>>) -> Response {
     let snapshot = s.counters.snapshot();
-    let text = crate::metrics::render(&snapshot, &s.book(), unix_micros());
+    let external = s.external.as_ref().map(|f| f()).unwrap_or_default();
+    let text = crate::metrics::render(&snapshot, &s.book(), unix_micros(), &external);
     ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response()
 }
 

@@ -75,6 +75,59 @@ pub fn open(
     Ok((src, counters))
 }
 
+/// The sessions' counters as `/metrics` families labelled by session (None without sessions):
+/// read from their atomics at each scrape, on the API's thread.
+pub fn metrics(sessions: Vec<Named>) -> Option<fxrecon_api::metrics::ExternalMetrics> {
+    use fxrecon_api::metrics::{ExternalFamily, Kind};
+    type Field = fn(&SessionCounters) -> u64;
+    const FAMILIES: [(&str, &str, Kind, Field); 12] = [
+        ("fix_session_logged_on", "Whether the FIX session is logged on (1) or not (0)", Kind::Gauge, |c| {
+            u64::from(c.logged_on.load(std::sync::atomic::Ordering::Relaxed))
+        }),
+        ("fix_session_messages", "Messages the FIX session handed to the ingest path", Kind::Counter, |c| {
+            SessionCounters::get(&c.delivered)
+        }),
+        ("fix_session_application_messages", "Application messages among them", Kind::Counter, |c| {
+            SessionCounters::get(&c.application)
+        }),
+        ("fix_session_logons", "Logons completed", Kind::Counter, |c| SessionCounters::get(&c.logons)),
+        ("fix_session_logons_refused", "Logons refused by either side", Kind::Counter, |c| {
+            SessionCounters::get(&c.logons_refused)
+        }),
+        ("fix_session_logouts", "Logouts", Kind::Counter, |c| SessionCounters::get(&c.logouts)),
+        ("fix_session_disconnects", "Connections lost or closed", Kind::Counter, |c| {
+            SessionCounters::get(&c.disconnects)
+        }),
+        ("fix_session_gaps_detected", "Inbound sequence gaps detected", Kind::Counter, |c| {
+            SessionCounters::get(&c.gaps_detected)
+        }),
+        ("fix_session_resend_requests", "ResendRequests sent (retries included)", Kind::Counter, |c| {
+            SessionCounters::get(&c.resend_requests)
+        }),
+        ("fix_session_gaps_filled", "Times every open gap was filled", Kind::Counter, |c| {
+            SessionCounters::get(&c.gaps_filled)
+        }),
+        ("fix_session_resets", "Sequence resets", Kind::Counter, |c| SessionCounters::get(&c.resets)),
+        ("fix_session_duplicates_discarded", "Resent messages already had, discarded", Kind::Counter, |c| {
+            SessionCounters::get(&c.duplicates_discarded)
+        }),
+    ];
+    if sessions.is_empty() {
+        return None;
+    }
+    Some(std::sync::Arc::new(move || {
+        FAMILIES
+            .iter()
+            .map(|&(name, help, kind, field)| ExternalFamily {
+                name,
+                help,
+                kind,
+                rows: sessions.iter().map(|(s, c)| (vec![("session".to_string(), s.clone())], field(c))).collect(),
+            })
+            .collect()
+    }))
+}
+
 /// The sessions' counters for the run's summary.
 pub fn summary(sessions: &[Named]) -> serde_json::Value {
     let get = SessionCounters::get;

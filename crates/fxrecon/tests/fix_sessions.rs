@@ -109,8 +109,11 @@ fn venue(dir: &Path) -> Venue {
 /// `fxrecon run` with `config`, its output, state (and journal) in `dir`, `extra` flags.
 fn run_command(dir: &Path, config: &Path, journal: bool, extra: &[&std::ffi::OsStr]) -> std::process::Command {
     let mut c = bin();
-    c.args(["run", "--api", "off"])
-        .args(extra)
+    c.arg("run");
+    if !extra.iter().any(|e| *e == "--api") {
+        c.args(["--api", "off"]);
+    }
+    c.args(extra)
         .arg("--config")
         .arg(config)
         .arg("--out")
@@ -328,10 +331,50 @@ fn sigterm_logs_the_sessions_out_and_exits_0() {
     let tmp = scratch("fix-term");
     let dir = tmp.path();
     let mut v = venue(dir);
-    let mut fx = daemon(dir, &v, true, &[]);
+    let addr_file = dir.join("api.addr");
+    let mut fx = daemon(dir, &v, true, &["--api", "127.0.0.1:0", "--api-addr-file", addr_file.to_str().unwrap()]);
     wait_logons(&mut v);
     v.peers[2].0.cmd("send_er 3 T", "SENT 3");
     std::thread::sleep(Duration::from_millis(300));
+    // `/metrics` has every session's counters, labelled by session, parsed by a real parser.
+    let addr = common::bound_addr(&addr_file);
+    let scrape = || {
+        let (status, text) = fxrecon_api::client::get(&addr, "/metrics", None).unwrap();
+        assert_eq!(status, 200, "{text}");
+        prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string()))).unwrap()
+    };
+    let of = |scrape: &prometheus_parse::Scrape, metric: &str| -> std::collections::BTreeMap<String, f64> {
+        scrape
+            .samples
+            .iter()
+            .filter(|s| s.metric == metric)
+            .map(|s| {
+                let (prometheus_parse::Value::Counter(v)
+                | prometheus_parse::Value::Gauge(v)
+                | prometheus_parse::Value::Untyped(v)) = s.value
+                else {
+                    panic!("{metric}: {:?}", s.value)
+                };
+                (s.labels.get("session").unwrap().to_string(), v)
+            })
+            .collect()
+    };
+    let t0 = Instant::now();
+    let got = loop {
+        let got = scrape();
+        let application = of(&got, "fxrecon_fix_session_application_messages_total");
+        if application.values().sum::<f64>() >= 3.0 || t0.elapsed() > Duration::from_secs(10) {
+            break got;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let logged_on = of(&got, "fxrecon_fix_session_logged_on");
+    assert_eq!(logged_on.len(), SESSIONS.len(), "one row per session: {logged_on:?}");
+    assert!(logged_on.values().all(|&v| v == 1.0), "every session logged on: {logged_on:?}");
+    let application = of(&got, "fxrecon_fix_session_application_messages_total");
+    assert_eq!(application.values().sum::<f64>(), 3.0, "the three reports sent, on one session: {application:?}");
+    assert_eq!(application.values().filter(|&&v| v > 0.0).count(), 1, "{application:?}");
+    assert!(of(&got, "fxrecon_fix_session_logons_total").values().all(|&v| v >= 1.0), "{logged_on:?}");
     let pid = fx.id().to_string();
     assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
     let status = wait_exit(&mut fx, Duration::from_secs(15));
@@ -384,7 +427,9 @@ fn a_session_with_nothing_journaled_resumes_where_its_journal_started() {
     };
     let mut fx = run();
     wait(&store.with_extension("journal-start"));
-    wait(&dir.join("journal"));
+    // The journal exists once its run header is durable: the header's copy is written after
+    // the header record is synced (the directory, or a segment, alone is not yet a journal).
+    wait(&dir.join("journal/run-header.json"));
     fx.kill().unwrap();
     fx.wait().unwrap();
     // As if 40 messages had been received but not journaled before the kill.

@@ -415,7 +415,8 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
     }
     let (builder, api) = crate::commands::run_api::plug(builder, api, recovered.is_some().then_some(&a.out))?;
     let pipeline = builder.build()?;
-    let _api = crate::commands::run_api::start(api, &pipeline)?;
+    let session_metrics = crate::sessions::metrics(session_counters.borrow().clone());
+    let _api = crate::commands::run_api::start(api, &pipeline, session_metrics)?;
     let outcome = pipeline.run().map_err(fatal)?;
     let c = &outcome.counters;
     let messages = c.primary.messages + c.dropcopy.messages;

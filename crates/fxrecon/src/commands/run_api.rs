@@ -51,10 +51,15 @@ pub fn plug(
     Ok((builder.commands(server).sink(Box::new(feed)), Some(Plugged { request, desk, book })))
 }
 
-/// Starts the API beside `pipeline`; the default address busy is a warning, not an error.
-pub fn start(plugged: Option<Plugged>, pipeline: &Pipeline) -> Result<Option<ApiServer>> {
+/// Starts the API beside `pipeline` (`/metrics` also shows `external`'s families); the default
+/// address busy is a warning, not an error.
+pub fn start(
+    plugged: Option<Plugged>,
+    pipeline: &Pipeline,
+    external: Option<fxrecon_api::metrics::ExternalMetrics>,
+) -> Result<Option<ApiServer>> {
     let Some(p) = plugged else { return Ok(None) };
-    match ApiServer::start(&p.request.options, pipeline.counters(), p.desk, p.book) {
+    match ApiServer::start(&p.request.options, pipeline.counters(), p.desk, p.book, external) {
         Ok(server) => Ok(Some(server)),
         Err(e) if !p.request.explicit => {
             tracing::warn!(error = %e, "query API not started (the default address is in use; give --api)");
