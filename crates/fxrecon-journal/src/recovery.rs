@@ -45,8 +45,19 @@ pub enum HeaderError {
 }
 
 /// True when `dir` already holds a journal (a run with it recovers instead of starting).
+///
+/// A run killed while creating its journal (its first segment made, the run header not yet
+/// whole) leaves segments with no record in them and no header copy: that is not a journal yet
+/// (nothing in it to resume or lose), so a run with it starts afresh instead of being refused
+/// for a missing header (D67). The segments are read only in that case.
 pub fn journal_exists(dir: &Path) -> Result<bool, JournalError> {
-    Ok(dir.exists() && !list_segments(dir)?.is_empty())
+    if !dir.exists() || list_segments(dir)?.is_empty() {
+        return Ok(false);
+    }
+    if dir.join(HEADER_FILE).exists() {
+        return Ok(true);
+    }
+    Ok(JournalReader::new(dir, false).read(|_| {})?.records > 0)
 }
 
 /// Name of the run header's copy beside the segments: the header stays readable after
@@ -227,6 +238,27 @@ pub fn lock(dir: &Path) -> Result<JournalLock, LockError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_journal_killed_before_its_run_header_was_whole_is_not_a_journal_and_starts_afresh() {
+        let tmp = tempfile::Builder::new().prefix("fxrecon-unborn-").tempdir().unwrap();
+        let dir = tmp.path();
+        assert!(!journal_exists(dir).unwrap(), "an empty directory");
+        // The first segment made, no record in it yet (the kill came before the header).
+        drop(JournalWriter::open(dir, 1 << 20, FsyncPolicy::Never).unwrap());
+        assert_eq!(list_segments(dir).unwrap(), vec![0]);
+        assert!(!journal_exists(dir).unwrap(), "a segment with no record is not a journal");
+        // Creating it there writes the header as the first record, and then it is one.
+        let w = create(dir, &serde_json::json!({"rules": 1}), FsyncPolicy::Never, false, 1 << 20).unwrap();
+        drop(w);
+        assert!(journal_exists(dir).unwrap());
+        let rules: serde_json::Value = journal_rules(dir).unwrap();
+        assert_eq!(rules["rules"], 1);
+        // With its header copy gone (as if the kill came between the record and the copy), the
+        // header record alone still makes it a journal.
+        std::fs::remove_file(dir.join(HEADER_FILE)).unwrap();
+        assert!(journal_exists(dir).unwrap());
+    }
 
     #[test]
     fn a_second_lock_of_a_journal_is_refused_naming_the_holder_and_released_with_the_first() {

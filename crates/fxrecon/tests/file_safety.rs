@@ -347,6 +347,46 @@ fn a_restart_on_a_different_day_is_refused_and_a_grown_one_continues() {
 }
 
 #[test]
+fn a_run_killed_before_its_journal_had_a_run_header_restarts_afresh_instead_of_being_refused() {
+    let tmp = scratch("unborn-journal");
+    let dir = tmp.path();
+    let (p, d) = write_day(dir, 400, 8);
+    let run = |out: &Path, journal: &Path| {
+        bin()
+            .arg("run")
+            .arg("--primary")
+            .arg(&p)
+            .arg("--dropcopy")
+            .arg(&d)
+            .arg("--out")
+            .arg(out)
+            .arg("--journal")
+            .arg(journal)
+            .output()
+            .unwrap()
+    };
+    let (want, journal) = (dir.join("want.jsonl"), dir.join("j"));
+    let o = run(&want, &dir.join("reference"));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // What a kill -9 between making the first segment and syncing the run header leaves: the
+    // segment's own header and nothing else, no header copy.
+    std::fs::create_dir_all(&journal).unwrap();
+    let first = std::fs::read(dir.join("reference/journal-0000000000.seg")).unwrap();
+    std::fs::write(journal.join("journal-0000000000.seg"), &first[..fxrecon_journal::segment::HEADER_LEN]).unwrap();
+    let out = dir.join("out.jsonl");
+    let o = run(&out, &journal);
+    assert!(
+        o.status.success(),
+        "a journal with no record in it is started afresh: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&want).unwrap(), "the same output as an uninterrupted run");
+    let replayed = bin().args(["replay", "--journal"]).arg(&journal).output().unwrap();
+    assert!(replayed.status.success(), "{}", String::from_utf8_lossy(&replayed.stderr));
+    assert_eq!(replayed.stdout, std::fs::read(&want).unwrap(), "and the journal replays to it");
+}
+
+#[test]
 fn an_empty_input_is_a_warning_and_an_input_of_only_rejects_fails_the_run() {
     let tmp = scratch("empty");
     let dir = tmp.path();
