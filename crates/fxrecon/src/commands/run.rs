@@ -391,6 +391,13 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
             b
         }
         journal => {
+            // FIX sessions receive (and store their numbers) as soon as they start: their new
+            // journal is made first, so no kill can fall between a message received and a
+            // journal to resume it from (D67). Other inputs are opened first, as before.
+            let mut early = match (journal, with_session) {
+                (Some(dir), true) => Some(recovery::create_with(dir, &cfg, fsync, identities.clone())?),
+                _ => None,
+            };
             let sources = [open(&primary, "primary")?, open(&dropcopy, "dropcopy")?];
             let out = setup::create(&a.out)?;
             let rejects = setup::output(a.rejects.as_deref(), Default::Stderr)?;
@@ -400,7 +407,9 @@ pub fn run(a: Args, cfg: Config) -> Result<()> {
             if let (Some(d), Some(channel)) = (&driver, &out_aeron) {
                 b = b.sink(crate::transport::open_sink(d, channel, out_stream_id)?);
             }
-            if let Some(dir) = journal {
+            if let Some(setup) = early.take() {
+                b = b.journal(setup);
+            } else if let Some(dir) = journal {
                 b = b.journal(match identities {
                     Some(ids) => recovery::create_with(dir, &cfg, fsync, Some(ids))?,
                     None => recovery::create(dir, &cfg, fsync, Some([&primary.path, &dropcopy.path]))?,
