@@ -26,6 +26,13 @@ fn refused(o: &Output, text: &str) {
     assert!(err.contains(text), "{err:?} should say {text:?}");
 }
 
+/// `run` on the day `p`/`d`, writing `out` and journaling into `journal`.
+fn run_journaled(p: &Path, d: &Path, out: &Path, journal: &Path) -> Command {
+    let mut c = bin();
+    c.arg("run").arg("--primary").arg(p).arg("--dropcopy").arg(d).arg("--out").arg(out).arg("--journal").arg(journal);
+    c
+}
+
 fn reconcile(p: &Path, d: &Path) -> Command {
     let mut c = bin();
     c.arg("reconcile").arg("--primary").arg(p).arg("--dropcopy").arg(d);
@@ -146,16 +153,7 @@ fn a_second_run_on_a_journal_in_use_is_refused_naming_the_holder() {
     let journal = dir.join("j");
     // The first run holds the journal while it paces through the day.
     let mut first = Reap(
-        bin()
-            .arg("run")
-            .arg("--primary")
-            .arg(&p)
-            .arg("--dropcopy")
-            .arg(&d)
-            .arg("--out")
-            .arg(dir.join("a.jsonl"))
-            .arg("--journal")
-            .arg(&journal)
+        run_journaled(&p, &d, &dir.join("a.jsonl"), &journal)
             .args(["--pace", "5000"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -167,35 +165,13 @@ fn a_second_run_on_a_journal_in_use_is_refused_naming_the_holder() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     std::thread::sleep(std::time::Duration::from_millis(300));
-    let o = bin()
-        .arg("run")
-        .arg("--primary")
-        .arg(&p)
-        .arg("--dropcopy")
-        .arg(&d)
-        .arg("--out")
-        .arg(dir.join("b.jsonl"))
-        .arg("--journal")
-        .arg(&journal)
-        .output()
-        .unwrap();
+    let o = run_journaled(&p, &d, &dir.join("b.jsonl"), &journal).output().unwrap();
     refused(&o, &format!("is in use by another fxrecon process (pid {})", first.id()));
     assert!(!dir.join("b.jsonl").exists(), "the refused run wrote nothing");
     let _ = first.kill();
     let _ = first.wait();
     // A lock held by a process that died (kill -9) blocks nobody: a restart recovers.
-    let o = bin()
-        .arg("run")
-        .arg("--primary")
-        .arg(&p)
-        .arg("--dropcopy")
-        .arg(&d)
-        .arg("--out")
-        .arg(dir.join("a.jsonl"))
-        .arg("--journal")
-        .arg(&journal)
-        .output()
-        .unwrap();
+    let o = run_journaled(&p, &d, &dir.join("a.jsonl"), &journal).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v = bin().args(["journal", "verify"]).arg(&journal).output().unwrap();
     assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
@@ -262,16 +238,7 @@ fn concurrent_runs_on_one_journal_never_corrupt_it() {
         let journal = dir.join(format!("j{round}"));
         let spawn = |out: &str| {
             Reap(
-                bin()
-                    .arg("run")
-                    .arg("--primary")
-                    .arg(&p)
-                    .arg("--dropcopy")
-                    .arg(&d)
-                    .arg("--out")
-                    .arg(dir.join(out))
-                    .arg("--journal")
-                    .arg(&journal)
+                run_journaled(&p, &d, &dir.join(out), &journal)
                     .stdout(Stdio::null())
                     .stderr(Stdio::null())
                     .spawn()
@@ -302,20 +269,7 @@ fn a_restart_on_a_different_day_is_refused_and_a_grown_one_continues() {
     let dir = tmp.path();
     let (p, d) = write_day(dir, 1_000, 6);
     let (out, journal) = (dir.join("out.jsonl"), dir.join("j"));
-    let run = || {
-        bin()
-            .arg("run")
-            .arg("--primary")
-            .arg(&p)
-            .arg("--dropcopy")
-            .arg(&d)
-            .arg("--out")
-            .arg(&out)
-            .arg("--journal")
-            .arg(&journal)
-            .output()
-            .unwrap()
-    };
+    let run = || run_journaled(&p, &d, &out, &journal).output().unwrap();
     let o = run();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     // Another, longer day under the same names looks like growth by size alone.
@@ -351,20 +305,7 @@ fn a_run_killed_before_its_journal_had_a_run_header_restarts_afresh_instead_of_b
     let tmp = scratch("unborn-journal");
     let dir = tmp.path();
     let (p, d) = write_day(dir, 400, 8);
-    let run = |out: &Path, journal: &Path| {
-        bin()
-            .arg("run")
-            .arg("--primary")
-            .arg(&p)
-            .arg("--dropcopy")
-            .arg(&d)
-            .arg("--out")
-            .arg(out)
-            .arg("--journal")
-            .arg(journal)
-            .output()
-            .unwrap()
-    };
+    let run = |out: &Path, journal: &Path| run_journaled(&p, &d, out, journal).output().unwrap();
     let (want, journal) = (dir.join("want.jsonl"), dir.join("j"));
     let o = run(&want, &dir.join("reference"));
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
