@@ -10,8 +10,8 @@
 //! tools (`publisher`) and the errors (`error`).
 //! Must never: decode FIX, classify, or touch the reconciler (that is the engine's and the
 //! core's); block the reconciler (the sink runs on the output agent and gives up after a
-//! bounded retry); share an Aeron handle between threads (without rusteron's
-//! `multi-threaded` feature handles are `Send`, not `Sync`: each thread owns its own client).
+//! bounded retry); share an Aeron handle between threads (each source and sink owns its own
+//! client; a source's handles move to the ingest agent's thread together, `subscription`).
 
 pub mod driver;
 pub mod endpoint;
@@ -21,3 +21,4 @@ pub mod publisher;
 pub mod sink;
 pub mod source;
 mod startup;
+mod subscription;

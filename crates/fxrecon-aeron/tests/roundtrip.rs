@@ -90,7 +90,9 @@ fn round_trip(channel: &str) {
         let (dir, endpoint, too_long) = (driver.dir().to_path_buf(), endpoint.clone(), too_long.clone());
         std::thread::spawn(move || publish_all(&dir, &endpoint, &too_long))
     };
-    let got = read_all(&mut src, Duration::from_secs(60));
+    // Made on this thread, polled on another (as the ingest agent polls it), then back here:
+    // the source moves between threads whole (D68).
+    let (got, mut src) = std::thread::spawn(move || (read_all(&mut src, Duration::from_secs(60)), src)).join().unwrap();
     publisher.join().unwrap();
     let mut want: Vec<Got> = msgs.into_iter().map(Got::Whole).collect();
     want.push(Got::TooLong(70_000));

@@ -427,9 +427,11 @@ fn publish_timed_sends_each_line_when_its_arrival_prefix_says() {
     assert!(gaps[1] < 100_000, "{gaps:?}");
     assert!((780_000..1_000_000).contains(&gaps[2]), "{gaps:?}");
     drop(sub);
-    // Ten times faster: the whole log in about 120 ms.
+    // Ten times faster: the whole log in about 120 ms. A message is stamped when its source is
+    // polled (D68), up to this loop's 1 ms sleep after it arrived, so a gap may come out that
+    // much short as well as long.
     let mut sub =
         AeronSource::subscribe(driver.dir(), Endpoint::new("aeron:ipc", 1001), SourceConfig::default()).unwrap();
     let fast = run(&mut sub, "10");
-    assert!((40_000..200_000).contains(&fast[0]) && fast.iter().sum::<i64>() < 400_000, "{fast:?}");
+    assert!((38_000..200_000).contains(&fast[0]) && fast.iter().sum::<i64>() < 400_000, "{fast:?}");
 }
