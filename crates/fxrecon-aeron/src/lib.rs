@@ -13,6 +13,7 @@
 //! bounded retry); share an Aeron handle between threads (each source and sink owns its own
 //! client; a source's handles move to the ingest agent's thread together, `subscription`).
 
+mod client;
 pub mod driver;
 pub mod endpoint;
 pub mod error;

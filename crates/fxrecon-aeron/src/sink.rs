@@ -24,7 +24,7 @@ use fxrecon_engine::output::render::write_record;
 use fxrecon_engine::output::sink::OutputSink;
 use fxrecon_runtime::idle::{IdleStrategy, Idler};
 use fxrecon_runtime::rings::{self, Consumer, Producer, RingBuffer};
-use rusteron_client::{Aeron, AeronContext, AeronOfferError, AeronPublication};
+use rusteron_client::{Aeron, AeronOfferError, AeronPublication};
 
 use crate::endpoint::Endpoint;
 use crate::error::AeronError;
@@ -254,15 +254,7 @@ pub fn connect_publication(
     let dir = std::ffi::CString::new(aeron_dir.as_os_str().as_encoded_bytes())
         .map_err(|_| AeronError::Invalid { what: "aeron dir", value: aeron_dir.display().to_string() })?;
     let channel = endpoint.channel_c()?;
-    let ctx = AeronContext::new().map_err(|e| AeronError::aeron("client context", e))?;
-    ctx.set_dir(&dir).map_err(|e| AeronError::aeron("aeron.dir", e))?;
-    let stream = endpoint.to_string();
-    ctx.set_error_handler(Some(move |code: i32, msg: &str| {
-        tracing::warn!(endpoint = %stream, code, message = msg, "aeron client error");
-    }))
-    .map_err(|e| AeronError::aeron("error handler", e))?;
-    let client = Aeron::new(&ctx).map_err(|e| AeronError::aeron("connecting to the media driver", e))?;
-    client.start().map_err(|e| AeronError::aeron("starting the client", e))?;
+    let client = crate::client::connect(&dir, endpoint)?;
     let publication = client
         .async_add_publication(&channel, endpoint.stream_id)
         .map_err(|e| AeronError::aeron("adding the publication", e))?

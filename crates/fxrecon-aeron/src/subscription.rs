@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use rusteron_client::{
-    Aeron, AeronAvailableImageCallback, AeronContext, AeronFragmentAssembler, AeronFragmentHandlerCallback, AeronImage,
+    Aeron, AeronAvailableImageCallback, AeronFragmentAssembler, AeronFragmentHandlerCallback, AeronImage,
     AeronSubscription, AeronUnavailableImageCallback, Handler,
 };
 
@@ -71,15 +71,7 @@ impl<T: AeronFragmentHandlerCallback + 'static> Subscribed<T> {
         counters: Arc<AeronSourceCounters>,
         handler: T,
     ) -> Result<Self, AeronError> {
-        let ctx = AeronContext::new().map_err(|e| AeronError::aeron("client context", e))?;
-        ctx.set_dir(dir).map_err(|e| AeronError::aeron("aeron.dir", e))?;
-        let stream = endpoint.to_string();
-        ctx.set_error_handler(Some(move |code: i32, msg: &str| {
-            tracing::warn!(endpoint = %stream, code, message = msg, "aeron client error");
-        }))
-        .map_err(|e| AeronError::aeron("error handler", e))?;
-        let client = Aeron::new(&ctx).map_err(|e| AeronError::aeron("connecting to the media driver", e))?;
-        client.start().map_err(|e| AeronError::aeron("starting the client", e))?;
+        let client = crate::client::connect(dir, endpoint)?;
         let images = Handler::new(ImageEvents { endpoint: endpoint.to_string(), counters });
         let subscription = client
             .async_add_subscription(channel, endpoint.stream_id, Some(&images), Some(&images))
