@@ -422,16 +422,18 @@ fn publish_timed_sends_each_line_when_its_arrival_prefix_says() {
         gaps
     };
     let gaps = run(&mut sub, "1");
-    // Log gaps 400 ms, 0, 800 ms (give or take the stamping, late rather on a busy machine).
-    assert!((380_000..600_000).contains(&gaps[0]), "{gaps:?}");
+    // Log gaps 400 ms, 0, 800 ms, give or take the stamping: a message is stamped when its
+    // source is polled (D68), after this loop's 1 ms sleep, and on a busy 2-core machine that
+    // sleep can overrun by several milliseconds, making a gap short as well as long.
+    assert!((350_000..600_000).contains(&gaps[0]), "{gaps:?}");
     assert!(gaps[1] < 100_000, "{gaps:?}");
-    assert!((780_000..1_000_000).contains(&gaps[2]), "{gaps:?}");
+    assert!((750_000..1_000_000).contains(&gaps[2]), "{gaps:?}");
     drop(sub);
-    // Ten times faster: the whole log in about 120 ms. A message is stamped when its source is
-    // polled (D68), up to this loop's 1 ms sleep after it arrived, so a gap may come out that
-    // much short as well as long.
+    // Ten times faster: the whole log in about 120 ms (first gap 40 ms). The lower bound leaves
+    // room for the stamping overrun above (seen: 35.8 ms on a loaded CI machine) while still
+    // telling a paced send from an unpaced one (gaps near 0); the sum tells it from speed 1.
     let mut sub =
         AeronSource::subscribe(driver.dir(), Endpoint::new("aeron:ipc", 1001), SourceConfig::default()).unwrap();
     let fast = run(&mut sub, "10");
-    assert!((38_000..200_000).contains(&fast[0]) && fast.iter().sum::<i64>() < 400_000, "{fast:?}");
+    assert!((20_000..200_000).contains(&fast[0]) && fast.iter().sum::<i64>() < 400_000, "{fast:?}");
 }
