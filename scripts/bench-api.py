@@ -12,6 +12,7 @@ api_load`), which costs the host far less CPU a request. Prints each run's messa
 (from run's summary) and the medians and their ratio.
 """
 ORDERS_ONLY = False
+RUN_ARGS = []
 DRIVER = None
 CONNECTIONS = 1
 import argparse, http.client, json, os, re, statistics, subprocess, sys, tempfile, threading, time
@@ -26,7 +27,7 @@ def one_run(binary, day, rate, ids):
         addr_file = os.path.join(tmp, "addr")
         p = subprocess.Popen([binary, "run", "--primary", os.path.join(day, "primary.fix"),
                               "--dropcopy", os.path.join(day, "dropcopy.fix"), "--out", os.path.join(tmp, "out.jsonl"),
-                              "--api", "127.0.0.1:0", "--api-addr-file", addr_file],
+                              "--api", "127.0.0.1:0", "--api-addr-file", addr_file, *RUN_ARGS],
                              stderr=subprocess.PIPE, text=True)
         done = threading.Event()
         sent = [0, 0]
@@ -148,9 +149,11 @@ def main():
     ap.add_argument("--connections", type=int, default=1, help="connections of the Rust driver")
     ap.add_argument("--cpu", type=float, metavar="SECS",
                     help="instead: CPU per question of each daemon thread, SECS idle then SECS asked (needs --driver)")
+    ap.add_argument("--run-arg", action="append", default=[], metavar="ARG",
+                    help="one more argument for `fxrecon run` (repeat: --run-arg=--threading --run-arg=stepped)")
     a = ap.parse_args()
-    global ORDERS_ONLY, DRIVER, CONNECTIONS
-    ORDERS_ONLY = a.orders_only
+    global ORDERS_ONLY, DRIVER, CONNECTIONS, RUN_ARGS
+    ORDERS_ONLY, RUN_ARGS = a.orders_only, a.run_arg
     DRIVER, CONNECTIONS = a.driver, a.connections
     if a.cpu:
         return cpu_per_query(a.binary, a.day, a.rate, ids_of(os.path.join(a.day, "primary.fix")), a.cpu)
