@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{Reap, bin, scratch};
+use common::{Reap, bin, run_journaled, run_on, scratch};
 
 fn write_day(dir: &Path, orders: usize) -> (PathBuf, PathBuf) {
     let day = fxrecon_gen::generate(&fxrecon_gen::GenConfig { orders, seed: 17, ..Default::default() });
@@ -25,7 +25,7 @@ fn write_day(dir: &Path, orders: usize) -> (PathBuf, PathBuf) {
 /// The output of an uninterrupted run without a journal.
 fn reference(p: &Path, d: &Path, dir: &Path) -> Vec<u8> {
     let out = dir.join("ref.jsonl");
-    let r = bin().args(["run", "--primary"]).arg(p).arg("--dropcopy").arg(d).arg("--out").arg(&out).output().unwrap();
+    let r = run_on(p, d, &out).output().unwrap();
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     std::fs::read(out).unwrap()
 }
@@ -96,15 +96,7 @@ fn journal_disk_full_pauses_intake_with_an_alarm_and_loses_nothing() {
     let journal = fs.0.join("j");
     let (out, log) = (dir.join("out.jsonl"), dir.join("stderr.log"));
     let mut reap = Reap(
-        bin()
-            .args(["run", "--primary"])
-            .arg(&p)
-            .arg("--dropcopy")
-            .arg(&d)
-            .arg("--out")
-            .arg(&out)
-            .arg("--journal")
-            .arg(&journal)
+        run_journaled(&p, &d, &out, &journal)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
@@ -168,13 +160,7 @@ fn slow_output_consumer(threading: &str) {
     let want = reference(&p, &d, dir);
     let fifo = dir.join("out.fifo");
     assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
-    let child = bin()
-        .args(["run", "--primary"])
-        .arg(&p)
-        .arg("--dropcopy")
-        .arg(&d)
-        .arg("--out")
-        .arg(&fifo)
+    let child = run_on(&p, &d, &fifo)
         .args(["--ring-capacity", "16", "--threading", threading])
         .stderr(Stdio::piped())
         .spawn()

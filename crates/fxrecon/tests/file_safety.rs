@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 mod common;
-use common::{Reap, bin, scratch, write_day};
+use common::{Reap, bin, run_journaled, run_on, scratch, write_day};
 
 fn digest(path: &Path) -> (u64, u64) {
     let bytes = std::fs::read(path).unwrap();
@@ -27,12 +27,6 @@ fn refused(o: &Output, text: &str) {
 }
 
 /// `run` on the day `p`/`d`, writing `out` and journaling into `journal`.
-fn run_journaled(p: &Path, d: &Path, out: &Path, journal: &Path) -> Command {
-    let mut c = bin();
-    c.arg("run").arg("--primary").arg(p).arg("--dropcopy").arg(d).arg("--out").arg(out).arg("--journal").arg(journal);
-    c
-}
-
 fn reconcile(p: &Path, d: &Path) -> Command {
     let mut c = bin();
     c.arg("reconcile").arg("--primary").arg(p).arg("--dropcopy").arg(d);
@@ -55,7 +49,7 @@ fn an_output_that_names_an_input_by_any_path_is_refused_and_the_input_is_untouch
         }
     }
     // run, and replay over a journal's own files.
-    let o = bin().arg("run").arg("--primary").arg(&p).arg("--dropcopy").arg(&d).arg("--out").arg(&d).output().unwrap();
+    let o = run_on(&p, &d, &d).output().unwrap();
     refused(&o, "--out");
     assert_eq!((digest(&p), digest(&d)), before, "the inputs are unchanged");
     let journal = dir.join("j");
@@ -106,25 +100,9 @@ fn options_that_cannot_take_effect_are_refused() {
     let (p, d) = write_day(dir, 100, 3);
     let o = reconcile(&p, &d).args(["--fsync", "never", "--out", "/dev/null"]).output().unwrap();
     refused(&o, "--fsync needs --journal");
-    let o = bin()
-        .arg("run")
-        .arg("--primary")
-        .arg(&p)
-        .arg("--dropcopy")
-        .arg(&d)
-        .args(["--out", "/dev/null", "--salvage"])
-        .output()
-        .unwrap();
+    let o = run_on(&p, &d, Path::new("/dev/null")).args(["--salvage"]).output().unwrap();
     refused(&o, "--salvage needs --journal");
-    let o = bin()
-        .arg("run")
-        .arg("--primary")
-        .arg(&p)
-        .arg("--dropcopy")
-        .arg(&d)
-        .args(["--out", "/dev/null", "--ring-capacity", "4"])
-        .output()
-        .unwrap();
+    let o = run_on(&p, &d, Path::new("/dev/null")).args(["--ring-capacity", "4"]).output().unwrap();
     refused(&o, "--ring-capacity must be between 16");
     let o = bin()
         .args(["replay", "--journal"])
@@ -192,9 +170,8 @@ fn an_archive_directory_keeps_the_segments_retention_lets_go_and_cannot_be_the_j
         std::fs::write(&cfg, body).unwrap();
     };
     let run = || {
-        let mut c = bin();
-        c.arg("run").arg("--config").arg(&cfg).arg("--primary").arg(&p).arg("--dropcopy").arg(&d);
-        c.arg("--out").arg(&out).arg("--journal").arg(&journal);
+        let mut c = run_journaled(&p, &d, &out, &journal);
+        c.arg("--config").arg(&cfg);
         c.output().unwrap()
     };
     write_cfg(&journal);
@@ -381,20 +358,7 @@ fn a_windowed_replay_starts_from_a_snapshot_and_gives_exactly_the_records_the_ru
     let (out, journal) = (dir.join("out.jsonl"), dir.join("j"));
     let cfg = dir.join("snap.toml");
     std::fs::write(&cfg, "snapshot_every = 2000\nsnapshots_kept = 20\n").unwrap();
-    let o = bin()
-        .arg("run")
-        .arg("--config")
-        .arg(&cfg)
-        .arg("--primary")
-        .arg(&p)
-        .arg("--dropcopy")
-        .arg(&d)
-        .arg("--out")
-        .arg(&out)
-        .arg("--journal")
-        .arg(&journal)
-        .output()
-        .unwrap();
+    let o = run_journaled(&p, &d, &out, &journal).arg("--config").arg(&cfg).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let lines: Vec<String> = std::fs::read_to_string(&out).unwrap().lines().map(String::from).collect();
     let at =
@@ -424,16 +388,7 @@ fn a_salvage_keeps_every_earlier_backup_and_the_salvaged_journal_needs_no_salvag
     let (p, d) = write_day(dir, 1_000, 9);
     let (out, journal) = (dir.join("out.jsonl"), dir.join("j"));
     let run = |salvage: bool| {
-        let mut c = bin();
-        c.arg("run")
-            .arg("--primary")
-            .arg(&p)
-            .arg("--dropcopy")
-            .arg(&d)
-            .arg("--out")
-            .arg(&out)
-            .arg("--journal")
-            .arg(&journal);
+        let mut c = run_journaled(&p, &d, &out, &journal);
         if salvage {
             c.arg("--salvage");
         }
@@ -499,9 +454,8 @@ fn retention_keeps_the_journal_under_its_budget_and_restarts_and_replays_still_a
     .unwrap();
     let (out, journal) = (dir.join("out.jsonl"), dir.join("j"));
     let start = |paced: bool| {
-        let mut c = bin();
-        c.arg("run").arg("--config").arg(&cfg).arg("--primary").arg(&p).arg("--dropcopy").arg(&d);
-        c.arg("--out").arg(&out).arg("--journal").arg(&journal);
+        let mut c = run_journaled(&p, &d, &out, &journal);
+        c.arg("--config").arg(&cfg);
         if paced {
             c.args(["--pace", "20000", "--clock", "file"]);
         }
@@ -514,20 +468,7 @@ fn retention_keeps_the_journal_under_its_budget_and_restarts_and_replays_still_a
         let _ = child.kill();
         let _ = child.wait();
     }
-    let last = bin()
-        .arg("run")
-        .arg("--config")
-        .arg(&cfg)
-        .arg("--primary")
-        .arg(&p)
-        .arg("--dropcopy")
-        .arg(&d)
-        .arg("--out")
-        .arg(&out)
-        .arg("--journal")
-        .arg(&journal)
-        .output()
-        .unwrap();
+    let last = run_journaled(&p, &d, &out, &journal).arg("--config").arg(&cfg).output().unwrap();
     assert!(last.status.success(), "{}", String::from_utf8_lossy(&last.stderr));
     assert_eq!(std::fs::read(&out).unwrap(), want, "the output is one uninterrupted run's");
     let (bytes, first) = segment_bytes(&journal);
@@ -589,18 +530,9 @@ fn kill_9_at_twenty_points_while_the_inputs_grow_ends_as_one_uninterrupted_run_a
     for restart in 0..22 {
         // Paced so that no run reaches the end of what it has been given before its kill.
         let mut child = Reap(
-            bin()
-                .arg("run")
+            run_journaled(&p, &d, &out, &journal)
                 .arg("--config")
                 .arg(&snap)
-                .arg("--primary")
-                .arg(&p)
-                .arg("--dropcopy")
-                .arg(&d)
-                .arg("--out")
-                .arg(&out)
-                .arg("--journal")
-                .arg(&journal)
                 .args(["--pace", "6000", "--clock", "file"])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
@@ -628,20 +560,7 @@ fn kill_9_at_twenty_points_while_the_inputs_grow_ends_as_one_uninterrupted_run_a
         let mut f = std::fs::OpenOptions::new().append(true).open(&d).unwrap();
         std::io::Write::write_all(&mut f, &part.dropcopy).unwrap();
     }
-    let last = bin()
-        .arg("run")
-        .arg("--config")
-        .arg(&snap)
-        .arg("--primary")
-        .arg(&p)
-        .arg("--dropcopy")
-        .arg(&d)
-        .arg("--out")
-        .arg(&out)
-        .arg("--journal")
-        .arg(&journal)
-        .output()
-        .unwrap();
+    let last = run_journaled(&p, &d, &out, &journal).arg("--config").arg(&snap).output().unwrap();
     assert!(last.status.success(), "{}", String::from_utf8_lossy(&last.stderr));
     let got = std::fs::read_to_string(&out).unwrap();
     assert_eq!(got, String::from_utf8(want).unwrap(), "one uninterrupted run's output");

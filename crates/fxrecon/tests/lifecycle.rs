@@ -11,7 +11,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{bin, scratch, write_day, write_faulty_day};
+use common::{bin, run_journaled, run_on, scratch, write_day, write_faulty_day};
 
 /// A running `fxrecon`, killed and waited for if the test fails before it is: it never
 /// outlives the directory it writes in (declared after it, it is dropped first).
@@ -99,17 +99,15 @@ fn summary_of(stderr: &[u8]) -> serde_json::Value {
 }
 
 fn run_cmd(p: &Path, d: &Path, out: &Path, rejects: &Path, journal: &Path) -> Command {
-    let mut c = bin();
-    c.arg("run").arg("--primary").arg(p).arg("--dropcopy").arg(d).arg("--out").arg(out);
-    c.arg("--rejects").arg(rejects).arg("--journal").arg(journal);
+    let mut c = run_journaled(p, d, out, journal);
+    c.arg("--rejects").arg(rejects);
     c.stdout(Stdio::null()).stderr(Stdio::piped());
     c
 }
 
 /// `run` of two inputs into `out`, stderr captured.
 fn run_plain(p: &Path, d: &Path, out: &Path) -> Command {
-    let mut c = bin();
-    c.arg("run").arg("--primary").arg(p).arg("--dropcopy").arg(d).arg("--out").arg(out);
+    let mut c = run_on(p, d, out);
     c.stdout(Stdio::null()).stderr(Stdio::piped());
     c
 }

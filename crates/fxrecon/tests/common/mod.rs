@@ -41,6 +41,21 @@ impl Drop for Reap {
     }
 }
 
+/// `run --primary p --dropcopy d --out out`: the daemon over two input files, to which a test
+/// adds what it is about.
+pub fn run_on(p: &Path, d: &Path, out: &Path) -> Command {
+    let mut c = bin();
+    c.arg("run").arg("--primary").arg(p).arg("--dropcopy").arg(d).arg("--out").arg(out);
+    c
+}
+
+/// [`run_on`] with `--journal journal`.
+pub fn run_journaled(p: &Path, d: &Path, out: &Path, journal: &Path) -> Command {
+    let mut c = run_on(p, d, out);
+    c.arg("--journal").arg(journal);
+    c
+}
+
 /// A generated day of `orders` orders (`seed`, `fault_rate` of them faulty) written to
 /// `dir/primary.fix` and `dir/dropcopy.fix`.
 pub fn write_faulty_day(dir: &Path, orders: usize, seed: u64, fault_rate: f64) -> (PathBuf, PathBuf) {
