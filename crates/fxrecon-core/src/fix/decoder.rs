@@ -888,6 +888,26 @@ mod tests {
     }
 
     #[test]
+    fn the_message_time_is_the_prefix_else_the_last_sending_time() {
+        let body = "8=FIX.4.4|35=0|52=20261125-13:00:00.000|52=20261125-13:00:01.000|";
+        let t = |s: &[u8]| Micros::parse_fix(s).unwrap();
+        // A prefix wins over SendingTime, which is then not read.
+        let e = dec(format!("20261125-12:00:00.000 : {body}").as_bytes()).unwrap();
+        assert_eq!((e.arrival(), e.sending_time()), (Some(t(b"20261125-12:00:00.000")), None));
+        assert_eq!(e.file_time(Micros(i64::MIN)), Ok(t(b"20261125-12:00:00.000")));
+        // Without one, the last SendingTime, clamped to the stream's clock.
+        let e = dec(body.as_bytes()).unwrap();
+        assert_eq!((e.arrival(), e.sending_time()), (None, Some(t(b"20261125-13:00:01.000"))));
+        let later = t(b"20261125-14:00:00.000");
+        assert_eq!(e.file_time(later), Ok(later));
+        // Neither: no event time; and a used event keeps none of its old time.
+        let mut used = e;
+        decode(b"8=FIX.4.4|35=0|", &mut used).unwrap();
+        assert_eq!((used.arrival(), used.sending_time()), (None, None));
+        assert_eq!(used.file_time(Micros(i64::MIN)), Err(DecodeError::NoTime));
+    }
+
+    #[test]
     fn fix42_exec_trans_type_maps_to_trade_cancel() {
         let e = dec(b"8=FIX.4.2|35=8|11=A|17=E2|19=E1|20=1|150=2|39=1").unwrap();
         assert_eq!(e.exec_type, ExecType::TradeCancel);
