@@ -302,9 +302,11 @@ pub fn baseline_decode_throughput(lines: &[&[u8]], runs: usize) -> f64 {
                 _ => {}
             }
         }
-        ev.arrival = fxrecon_core::time::Micros::parse_fix(
+        if let Some(t) = fxrecon_core::time::Micros::parse_fix(
             l[..start].trim_ascii().strip_suffix(b":").unwrap_or(b"").trim_ascii(),
-        );
+        ) {
+            (ev.time, ev.present) = (t, ev.present | fxrecon_core::event::has::ARRIVAL);
+        }
         std::hint::black_box(&ev);
         true
     })

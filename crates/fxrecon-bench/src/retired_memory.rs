@@ -163,7 +163,8 @@ impl Iterator for RetiredDay {
             | has::LEAVES_QTY
             | has::AVG_PX
             | has::EXEC_TYPE
-            | has::ORD_STATUS;
+            | has::ORD_STATUS
+            | has::ARRIVAL;
         if trade {
             present |= has::LAST_QTY | has::LAST_PX;
         }
@@ -171,7 +172,7 @@ impl Iterator for RetiredDay {
             stream: if step.is_multiple_of(2) { Stream::Primary } else { Stream::DropCopy },
             kind: MsgKind::ExecutionReport,
             event_time: Micros(t),
-            arrival: Some(Micros(t)),
+            time: Micros(t),
             cl_ord_id: Self::cl_ord_id(k, link),
             orig_cl_ord_id: orig.map_or_else(Id::default, |o| Self::cl_ord_id(k, o)),
             order_id: Self::id(b"EBS-", k, 6, b""),
@@ -342,7 +343,8 @@ pub fn run_day(orders: u64, mixed_every: u64, cfg: ReconConfig) -> DayRun {
         stream: Stream::Primary,
         kind: MsgKind::Heartbeat,
         event_time: end,
-        arrival: Some(end),
+        time: end,
+        present: has::ARRIVAL,
         ..ExecEvent::default()
     };
     let t0 = Instant::now();

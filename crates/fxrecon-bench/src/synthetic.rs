@@ -60,7 +60,7 @@ impl Iterator for SyntheticDay {
             stream,
             kind: MsgKind::ExecutionReport,
             event_time: Micros(t),
-            arrival: Some(Micros(t)),
+            time: Micros(t),
             cl_ord_id: Self::id("S", n, ""),
             order_id: Self::id("V", n, ""),
             exec_id: Self::id("E", n, if fill { "F" } else { "N" }),
@@ -83,7 +83,8 @@ impl Iterator for SyntheticDay {
                 | has::LEAVES_QTY
                 | has::AVG_PX
                 | has::EXEC_TYPE
-                | has::ORD_STATUS,
+                | has::ORD_STATUS
+                | has::ARRIVAL,
             ..ExecEvent::default()
         })
     }

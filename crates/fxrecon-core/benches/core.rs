@@ -28,7 +28,7 @@ fn decoded_day(orders: usize) -> Vec<ExecEvent> {
         for line in bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
             let mut e = ExecEvent { stream, ..Default::default() };
             decode(line, &mut e).unwrap();
-            e.event_time = e.arrival.unwrap();
+            e.event_time = e.arrival().unwrap();
             events.push(e);
         }
     }

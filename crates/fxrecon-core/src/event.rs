@@ -70,16 +70,6 @@ pub enum MsgKind {
     Other,
 }
 
-/// FIX BeginString family.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum FixVersion {
-    /// FIX.4.0 – FIX.4.2 (ExecType 1/2 fills, OrdStatus 5 Replaced, ExecTransType).
-    Fix42,
-    /// FIX.4.3, FIX.4.4 and FIXT.1.1 (5.0SP2).
-    #[default]
-    Fix44,
-}
-
 /// ExecType (150).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ExecType {
@@ -303,6 +293,10 @@ pub mod has {
     pub const ORD_STATUS: u16 = 1 << 9;
     /// 36 NewSeqNo
     pub const NEW_SEQ_NO: u16 = 1 << 10;
+    /// The message time (`ExecEvent::time`) is an arrival time from a log-line prefix.
+    pub const ARRIVAL: u16 = 1 << 11;
+    /// The message time (`ExecEvent::time`) is 52 SendingTime (a line without a prefix).
+    pub const SENDING_TIME: u16 = 1 << 12;
 }
 
 /// One decoded FIX message in the compact, owned form the reconciler consumes.
@@ -314,22 +308,18 @@ pub struct ExecEvent {
     pub line: u64,
     /// The reconciler's clock for this event: arrival, else SendingTime (set by ingest).
     pub event_time: Micros,
-    /// Arrival time from a log-line prefix, when there was one.
-    pub arrival: Option<Micros>,
-    /// 52 SendingTime (parsed only for lines without an arrival prefix).
-    pub sending_time: Option<Micros>,
+    /// The message's own time: its arrival prefix ([`has::ARRIVAL`]), else 52 SendingTime
+    /// ([`has::SENDING_TIME`], parsed only for lines without a prefix), else nothing (zero).
+    /// One field for both: only the one that gives a file line its event time is read.
+    pub time: Micros,
     /// 35 MsgType.
     pub kind: MsgKind,
-    /// 8 BeginString family.
-    pub version: FixVersion,
     /// Which optional fields are present (see [`has`]).
     pub present: u16,
     /// 34 MsgSeqNum.
     pub seq: u64,
     /// 43 PossDupFlag = Y.
     pub poss_dup: bool,
-    /// 97 PossResend = Y.
-    pub poss_resend: bool,
     /// 141 ResetSeqNumFlag = Y (Logon).
     pub reset_seq_num: bool,
     /// 123 GapFillFlag = Y (SequenceReset).
@@ -384,6 +374,16 @@ impl ExecEvent {
         self.present & bit != 0
     }
 
+    /// The arrival time from the line's log prefix, when it had one.
+    pub const fn arrival(&self) -> Option<Micros> {
+        if self.has(has::ARRIVAL) { Some(self.time) } else { None }
+    }
+
+    /// 52 SendingTime, when it was read (only for a line without an arrival prefix).
+    pub const fn sending_time(&self) -> Option<Micros> {
+        if self.has(has::SENDING_TIME) { Some(self.time) } else { None }
+    }
+
     /// OrdStatus with FIX 4.2 `Replaced` mapped to the live state it stands for.
     pub fn normalized_status(&self) -> OrdStatus {
         match self.ord_status {
@@ -426,6 +426,6 @@ mod size_tests {
     #[test]
     fn exec_event_stays_compact() {
         let size = core::mem::size_of::<super::ExecEvent>();
-        assert!(size <= 512, "ExecEvent grew to {size} bytes");
+        assert!(size <= 440, "ExecEvent grew to {size} bytes");
     }
 }

@@ -57,3 +57,15 @@ impl RejectNote {
         }
     }
 }
+
+#[cfg(test)]
+mod size_tests {
+    /// A ring slot holds the larger of an event and a reject note: while the event is the
+    /// larger, shrinking it shrinks the slot (D120).
+    #[test]
+    fn the_event_sets_the_ring_slot_size() {
+        let ev = core::mem::size_of::<crate::event::ExecEvent>();
+        let note = core::mem::size_of::<super::RejectNote>();
+        assert!(note < ev, "a reject note ({note} bytes) now sets the ring slot's size, not the event ({ev})");
+    }
+}

@@ -15,7 +15,7 @@ fn day(orders: usize, seed: u64) -> Vec<ExecEvent> {
         for line in bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
             let mut e = ExecEvent { stream, ..Default::default() };
             decode(line, &mut e).unwrap();
-            e.event_time = e.arrival.unwrap();
+            e.event_time = e.arrival().unwrap();
             events.push(e);
         }
     }

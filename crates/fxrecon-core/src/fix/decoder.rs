@@ -7,7 +7,7 @@
 //! read are skipped.
 
 use crate::decimal::{DecimalError, Fixed};
-use crate::event::{ExecEvent, ExecType, FixVersion, MsgKind, OrdStatus, has};
+use crate::event::{ExecEvent, ExecType, MsgKind, OrdStatus, has};
 use crate::text::InlineStr;
 use crate::time::Micros;
 
@@ -239,7 +239,7 @@ impl ExecEvent {
     /// Event time of a message read from a file (contract 1.3): its arrival prefix, else its
     /// SendingTime, never before the stream's `clock` (a time going backwards is clamped).
     pub fn file_time(&self, clock: Micros) -> Result<Micros, DecodeError> {
-        self.arrival.or(self.sending_time).map(|t| t.max(clock)).ok_or(DecodeError::NoTime)
+        if self.has(has::ARRIVAL | has::SENDING_TIME) { Ok(self.time.max(clock)) } else { Err(DecodeError::NoTime) }
     }
 }
 
@@ -336,7 +336,8 @@ fn decode_as<const DATA: bool>(line: &[u8], out: &mut ExecEvent, has_data: &mut 
         let rest = &msg[vs..];
 
         match tag {
-            8 => out.version = version_of(v),
+            // BeginString: its family is not used (FIX 4.2 forms are told by their own tags).
+            8 => {}
             9 => body_len = Some((uint(v, 9)?, pos.min(msg.len()))),
             10 => {
                 if v.len() != 3 {
@@ -353,7 +354,6 @@ fn decode_as<const DATA: bool>(line: &[u8], out: &mut ExecEvent, has_data: &mut 
                 out.present |= has::SEQ;
             }
             43 => out.poss_dup = v == b"Y",
-            97 => out.poss_resend = v == b"Y",
             141 => out.reset_seq_num = v == b"Y",
             123 => out.gap_fill = v == b"Y",
             36 => {
@@ -363,8 +363,9 @@ fn decode_as<const DATA: bool>(line: &[u8], out: &mut ExecEvent, has_data: &mut 
             49 => set_text(&mut out.sender, rest, vlen, 49)?,
             56 => set_text(&mut out.target, rest, vlen, 56)?,
             // SendingTime is only the clock of lines without an arrival prefix: parse it there.
-            52 if out.arrival.is_none() => {
-                out.sending_time = Some(Micros::parse_fix(v).ok_or(DecodeError::BadTimestamp(52))?)
+            52 if !out.has(has::ARRIVAL) => {
+                out.time = Micros::parse_fix(v).ok_or(DecodeError::BadTimestamp(52))?;
+                out.present |= has::SENDING_TIME;
             }
             11 => set_text(&mut out.cl_ord_id, rest, vlen, 11)?,
             41 => set_text(&mut out.orig_cl_ord_id, rest, vlen, 41)?,
@@ -442,9 +443,9 @@ fn decode_as<const DATA: bool>(line: &[u8], out: &mut ExecEvent, has_data: &mut 
 }
 
 /// Resets every field the decoder owns to its default, keeping ingest's (`stream`, `line`,
-/// `event_time`): the same value as `ExecEvent { stream, line, event_time, arrival,
-/// ..Default::default() }`, but a text field is only emptied (its length byte), not its whole
-/// capacity rewritten (355 of the event's 464 bytes; unused capacity is never read). The
+/// `event_time`): the same value as `ExecEvent { stream, line, event_time, time, present,
+/// ..Default::default() }` (`time` and `present` holding the arrival prefix, if any), but a text field is only emptied (its length byte), not its whole
+/// capacity rewritten (330 of the event's 440 bytes; unused capacity is never read). The
 /// pattern names every field, so a field added to the event cannot be left out.
 #[inline(always)]
 fn reset_decoded(out: &mut ExecEvent, arrival_prefix: Option<Micros>) {
@@ -452,14 +453,11 @@ fn reset_decoded(out: &mut ExecEvent, arrival_prefix: Option<Micros>) {
         stream: _,
         line: _,
         event_time: _,
-        arrival,
-        sending_time,
+        time,
         kind,
-        version,
         present,
         seq,
         poss_dup,
-        poss_resend,
         reset_seq_num,
         gap_fill,
         new_seq_no,
@@ -484,14 +482,13 @@ fn reset_decoded(out: &mut ExecEvent, arrival_prefix: Option<Micros>) {
         leaves_qty,
         avg_px,
     } = out;
-    *arrival = arrival_prefix;
-    *sending_time = None;
+    (*time, *present) = match arrival_prefix {
+        Some(t) => (t, has::ARRIVAL),
+        None => (Micros::default(), 0),
+    };
     *kind = MsgKind::default();
-    *version = FixVersion::default();
-    *present = 0;
     *seq = 0;
     *poss_dup = false;
-    *poss_resend = false;
     *reset_seq_num = false;
     *gap_fill = false;
     *new_seq_no = 0;
@@ -683,13 +680,6 @@ fn parse_prefix(prefix: &[u8]) -> Option<Micros> {
     Micros::parse_fix(p)
 }
 
-fn version_of(v: &[u8]) -> FixVersion {
-    match v {
-        b"FIX.4.0" | b"FIX.4.1" | b"FIX.4.2" => FixVersion::Fix42,
-        _ => FixVersion::Fix44,
-    }
-}
-
 fn msg_kind(v: &[u8]) -> MsgKind {
     match v {
         b"8" => MsgKind::ExecutionReport,
@@ -798,7 +788,7 @@ mod tests {
         line.extend(framed(ER));
         let e = dec(&line).unwrap();
         assert_eq!(e.kind, MsgKind::ExecutionReport);
-        assert_eq!(e.arrival.unwrap().rfc3339().to_string(), "2026-11-25T13:47:53.561269Z");
+        assert_eq!(e.arrival().unwrap().rfc3339().to_string(), "2026-11-25T13:47:53.561269Z");
         assert_eq!(e.seq, 2);
         assert_eq!(e.sender.as_str(), "FXGW");
         assert_eq!(e.cl_ord_id.as_str(), "Q0001");
@@ -898,9 +888,28 @@ mod tests {
     }
 
     #[test]
+    fn the_message_time_is_the_prefix_else_the_last_sending_time() {
+        let body = "8=FIX.4.4|35=0|52=20261125-13:00:00.000|52=20261125-13:00:01.000|";
+        let t = |s: &[u8]| Micros::parse_fix(s).unwrap();
+        // A prefix wins over SendingTime, which is then not read.
+        let e = dec(format!("20261125-12:00:00.000 : {body}").as_bytes()).unwrap();
+        assert_eq!((e.arrival(), e.sending_time()), (Some(t(b"20261125-12:00:00.000")), None));
+        assert_eq!(e.file_time(Micros(i64::MIN)), Ok(t(b"20261125-12:00:00.000")));
+        // Without one, the last SendingTime, clamped to the stream's clock.
+        let e = dec(body.as_bytes()).unwrap();
+        assert_eq!((e.arrival(), e.sending_time()), (None, Some(t(b"20261125-13:00:01.000"))));
+        let later = t(b"20261125-14:00:00.000");
+        assert_eq!(e.file_time(later), Ok(later));
+        // Neither: no event time; and a used event keeps none of its old time.
+        let mut used = e;
+        decode(b"8=FIX.4.4|35=0|", &mut used).unwrap();
+        assert_eq!((used.arrival(), used.sending_time()), (None, None));
+        assert_eq!(used.file_time(Micros(i64::MIN)), Err(DecodeError::NoTime));
+    }
+
+    #[test]
     fn fix42_exec_trans_type_maps_to_trade_cancel() {
         let e = dec(b"8=FIX.4.2|35=8|11=A|17=E2|19=E1|20=1|150=2|39=1").unwrap();
-        assert_eq!(e.version, FixVersion::Fix42);
         assert_eq!(e.exec_type, ExecType::TradeCancel);
         let r = dec(b"8=FIX.4.2|35=8|11=A|17=E3|150=5|39=5|14=0").unwrap();
         assert_eq!(r.normalized_status(), OrdStatus::New);
@@ -916,7 +925,7 @@ mod tests {
                     continue;
                 }
                 let e = dec(line).unwrap_or_else(|err| panic!("{f}:{}: {err}", i + 1));
-                assert!(e.arrival.is_some());
+                assert!(e.arrival().is_some());
             }
         }
     }

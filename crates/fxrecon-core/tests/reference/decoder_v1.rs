@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use fxrecon_core::decimal::{DecimalError, Fixed};
-use fxrecon_core::event::{ExecEvent, ExecType, FixVersion, MsgKind, OrdStatus, has};
+use fxrecon_core::event::{ExecEvent, ExecType, MsgKind, OrdStatus, has};
 use fxrecon_core::text::InlineStr;
 use fxrecon_core::time::Micros;
 
@@ -26,13 +26,10 @@ pub fn decode(line: &[u8], out: &mut ExecEvent) -> Result<(), DecodeError> {
     let prefix = &line[..start];
 
     // Reset everything the decoder owns, keep ingest's fields.
-    *out = ExecEvent {
-        stream: out.stream,
-        line: out.line,
-        event_time: out.event_time,
-        arrival: parse_prefix(prefix),
-        ..ExecEvent::default()
-    };
+    *out = ExecEvent { stream: out.stream, line: out.line, event_time: out.event_time, ..ExecEvent::default() };
+    if let Some(t) = parse_prefix(prefix) {
+        (out.time, out.present) = (t, has::ARRIVAL);
+    }
 
     let delim = msg.iter().skip(2).copied().find(|&b| b == SOH || b == b'|').unwrap_or(SOH);
 
@@ -75,7 +72,7 @@ pub fn decode(line: &[u8], out: &mut ExecEvent) -> Result<(), DecodeError> {
         field_start = pos;
 
         match tag {
-            8 => out.version = version_of(v),
+            8 => {}
             9 => body_len = Some((uint(v, 9)?, pos.min(msg.len()))),
             10 => {
                 if v.len() != 3 {
@@ -92,7 +89,6 @@ pub fn decode(line: &[u8], out: &mut ExecEvent) -> Result<(), DecodeError> {
                 out.present |= has::SEQ;
             }
             43 => out.poss_dup = v == b"Y",
-            97 => out.poss_resend = v == b"Y",
             141 => out.reset_seq_num = v == b"Y",
             123 => out.gap_fill = v == b"Y",
             36 => {
@@ -102,8 +98,9 @@ pub fn decode(line: &[u8], out: &mut ExecEvent) -> Result<(), DecodeError> {
             49 => set_text(&mut out.sender, v, 49)?,
             56 => set_text(&mut out.target, v, 56)?,
             // SendingTime is only the clock of lines without an arrival prefix: parse it there.
-            52 if out.arrival.is_none() => {
-                out.sending_time = Some(Micros::parse_fix(v).ok_or(DecodeError::BadTimestamp(52))?)
+            52 if !out.has(has::ARRIVAL) => {
+                out.time = Micros::parse_fix(v).ok_or(DecodeError::BadTimestamp(52))?;
+                out.present |= has::SENDING_TIME;
             }
             11 => set_text(&mut out.cl_ord_id, v, 11)?,
             41 => set_text(&mut out.orig_cl_ord_id, v, 41)?,
@@ -287,13 +284,6 @@ fn parse_prefix(prefix: &[u8]) -> Option<Micros> {
         return None;
     }
     Micros::parse_fix(p)
-}
-
-fn version_of(v: &[u8]) -> FixVersion {
-    match v {
-        b"FIX.4.0" | b"FIX.4.1" | b"FIX.4.2" => FixVersion::Fix42,
-        _ => FixVersion::Fix44,
-    }
 }
 
 fn msg_kind(v: &[u8]) -> MsgKind {
