@@ -573,7 +573,18 @@ impl Agent for ReconcilerAgent {
     }
 }
 
-/// The smallest configuration: what an agent keeps after handing its state back.
+/// The smallest configuration: what an agent keeps after handing its state back. Every
+/// table at its least: the defaults' retired memory (ten million orders: 2.5 GB reserved) and
+/// positions table (a 512 KB index written at construction) would be built at the end of
+/// every run only to be dropped (D130).
 fn tiny_config() -> fxrecon_core::reconciler::ReconConfig {
-    fxrecon_core::reconciler::ReconConfig { max_orders: 1, max_execs: 1, max_sessions: 1, ..Default::default() }
+    fxrecon_core::reconciler::ReconConfig {
+        max_orders: 1,
+        max_execs: 1,
+        max_sessions: 1,
+        retired_memory_ms: 0,
+        max_retired_orders: 0,
+        max_positions: 1,
+        ..Default::default()
+    }
 }

@@ -1,7 +1,8 @@
 //! The `fxrecon` binary end to end: exit codes, one-line errors, files written.
 
 mod common;
-use common::{bin, scratch};
+use common::{bin, scratch, write_day};
+use std::process::Command;
 
 #[test]
 fn missing_input_file_exits_2_with_one_clear_line() {
@@ -451,4 +452,43 @@ fn a_paced_run_keeps_the_streams_level_and_reports_the_days_own_divergences() {
     let (want, got) = (lines(&reference), lines(&paced));
     assert!(want > 0);
     assert!(got <= 2 * want, "a paced run reported {got} records against {want} on the files' own clock");
+}
+
+#[test]
+fn a_small_day_reconciles_in_a_small_address_space() {
+    // The state memory is sized from the input and reserved, not touched: a small day needs
+    // a small address space, to the end of the run. Until D130 the reconciler agent built a
+    // default-sized empty reconciler (2.5 GB of retired memory reserved) at the end of every
+    // run, so under a 1 GB `ulimit -v` the run aborted after writing its output.
+    let tmp = scratch("small-as");
+    let dir = tmp.path();
+    let (p, d) = write_day(dir, 300, 5);
+    let run = |tag: &str, single: bool, limit_kb: Option<u64>| {
+        let out = dir.join(format!("{tag}.jsonl"));
+        let mut c = match limit_kb {
+            Some(kb) => {
+                let mut c = Command::new("bash");
+                c.arg("-c").arg(format!("ulimit -v {kb} && exec \"$0\" \"$@\"")).arg(env!("CARGO_BIN_EXE_fxrecon"));
+                c
+            }
+            None => bin(),
+        };
+        c.arg("reconcile").arg("--primary").arg(&p).arg("--dropcopy").arg(&d).arg("--out").arg(&out);
+        c.arg("--rejects")
+            .arg(dir.join(format!("{tag}.rejects")))
+            .arg("--summary")
+            .arg(dir.join(format!("{tag}.summary")));
+        if single {
+            c.arg("--single-thread");
+        }
+        let o = c.output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{tag}: {}", String::from_utf8_lossy(&o.stderr));
+        std::fs::read(out).unwrap()
+    };
+    for single in [true, false] {
+        let free = run(&format!("free-{single}"), single, None);
+        let small = run(&format!("small-{single}"), single, Some(512 * 1024));
+        assert!(!free.is_empty());
+        assert_eq!(free, small, "single-thread {single}: the same output in 512 MB");
+    }
 }

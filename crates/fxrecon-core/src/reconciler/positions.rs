@@ -104,7 +104,9 @@ pub struct FillKey<'a> {
     pub side: u8,
 }
 
-const EMPTY: u32 = u32::MAX;
+/// A free index slot. Slots hold an entry's index plus one, so a fresh index is all zero
+/// bytes: allocated zeroed (the OS maps those pages on first touch), never written whole (D131).
+const EMPTY: u32 = 0;
 
 /// The position table: entries in first-seen order, an open-addressed index over them.
 #[derive(Debug)]
@@ -116,7 +118,8 @@ pub struct Positions {
 }
 
 impl Positions {
-    /// A table of at most `capacity` account × symbol entries, all memory reserved now.
+    /// A table of at most `capacity` account × symbol entries, all memory reserved now (its
+    /// pages touched only as entries arrive).
     pub fn with_capacity(capacity: usize) -> Self {
         let slots = (capacity.max(1) * 2).next_power_of_two();
         Self {
@@ -155,7 +158,7 @@ impl Positions {
     /// The position of `account` × `symbol`, if any fill made it.
     pub fn get(&self, account: &Name, symbol: &Name) -> Option<&Position> {
         let (slot, found) = self.probe(account, symbol);
-        found.then(|| &self.entries[self.slots[slot] as usize])
+        found.then(|| &self.entries[self.slots[slot] as usize - 1])
     }
 
     /// Adds fill `qty` @ `px` of `key` on `stream` (`sign` +1) or takes it back (`sign` -1).
@@ -193,8 +196,11 @@ impl Positions {
 
     /// Forgets every position (the next trading day starts flat); the memory stays.
     pub fn clear(&mut self) {
+        if !self.entries.is_empty() {
+            // Only an entry ever fills a slot: an empty table's index is all free already.
+            self.slots.fill(EMPTY);
+        }
         self.entries.clear();
-        self.slots.fill(EMPTY);
         self.stats = PositionStats::default();
     }
 
@@ -209,7 +215,9 @@ impl Positions {
         loop {
             match self.slots[slot] {
                 EMPTY => return (slot, false),
-                i if self.entries[i as usize].account == *account && self.entries[i as usize].symbol == *symbol => {
+                i if self.entries[i as usize - 1].account == *account
+                    && self.entries[i as usize - 1].symbol == *symbol =>
+                {
                     return (slot, true);
                 }
                 _ => slot = (slot + 1) & mask,
@@ -221,12 +229,12 @@ impl Positions {
     fn entry(&mut self, account: &Name, symbol: &Name) -> Option<usize> {
         let (slot, found) = self.probe(account, symbol);
         if found {
-            return Some(self.slots[slot] as usize);
+            return Some(self.slots[slot] as usize - 1);
         }
         if self.entries.len() >= self.capacity {
             return None;
         }
-        self.slots[slot] = self.entries.len() as u32;
+        self.slots[slot] = self.entries.len() as u32 + 1;
         self.entries.push(Position { account: *account, symbol: *symbol, ..Position::default() });
         Some(self.entries.len() - 1)
     }
@@ -260,7 +268,7 @@ impl Positions {
             if found {
                 return Err(SnapshotError::Invalid("position listed twice"));
             }
-            self.slots[slot] = self.entries.len() as u32;
+            self.slots[slot] = self.entries.len() as u32 + 1;
             self.entries.push(Position {
                 account,
                 symbol,
