@@ -147,6 +147,25 @@ impl Out for Fill<'_> {
     }
 }
 
+/// Compares a record being encoded with bytes already written (a debug build's proof that a
+/// staged record is still true).
+#[cfg(debug_assertions)]
+pub(super) struct Compare<'a> {
+    pub(super) want: &'a [u8],
+    pub(super) at: usize,
+    /// False once a byte differed or ran past `want`.
+    pub(super) same: bool,
+}
+
+#[cfg(debug_assertions)]
+impl Out for Compare<'_> {
+    fn put(&mut self, b: &[u8]) {
+        let end = self.at + b.len();
+        self.same &= self.want.get(self.at..end) == Some(b);
+        self.at = end;
+    }
+}
+
 #[inline]
 fn put_u8(o: &mut impl Out, b: u8) {
     o.put(&[b]);
