@@ -125,21 +125,30 @@ impl Out for Measure {
     }
 }
 
-/// Writes a record into the bytes reserved for it (exactly as many as [`Measure`] counted).
+/// Writes a record into the bytes reserved for it (exactly as many as [`Measure`] counted, or
+/// at most as many as it is given, counting what did not fit).
 pub(super) struct Fill<'a> {
     buf: &'a mut [u8],
     at: usize,
+    /// Bytes the record took, written or not.
+    wanted: usize,
 }
 
 impl<'a> Fill<'a> {
     pub(super) fn new(buf: &'a mut [u8]) -> Self {
-        Self { buf, at: 0 }
+        Self { buf, at: 0, wanted: 0 }
+    }
+
+    /// Bytes the record took: more than were given when it did not fit.
+    pub(super) fn wanted(&self) -> usize {
+        self.wanted
     }
 }
 
 impl Out for Fill<'_> {
     #[inline]
     fn put(&mut self, b: &[u8]) {
+        self.wanted += b.len();
         let end = (self.at + b.len()).min(self.buf.len());
         let n = end - self.at;
         self.buf[self.at..end].copy_from_slice(&b[..n]);

@@ -13,7 +13,7 @@ const HEADER: usize = 8;
 
 /// Most bytes the ring reserves, whatever the store's size (a record that was written over is
 /// encoded again at retirement: a smaller ring costs time, never correctness).
-pub(super) const MAX_BYTES: usize = 64 << 20;
+pub(super) const MAX_BYTES: usize = 8 << 20;
 
 /// The staging ring.
 #[derive(Debug, Default)]
@@ -37,25 +37,34 @@ impl Staging {
         self.cap > 0
     }
 
-    /// Room for a record of `len` bytes encoded as retired at `retired_at`: its position and
-    /// the bytes to write it into. None when it would take more than an eighth of the ring.
-    pub(super) fn reserve(&mut self, len: usize, retired_at: Micros) -> Option<(u64, &mut [u8])> {
-        let total = HEADER + len;
-        if total > self.cap / 8 || len > u32::MAX as usize {
+    /// Stages a record encoded as retired at `retired_at`: `write` writes it (in one pass) into
+    /// the bytes it is given and returns its length, which may exceed them (then nothing was
+    /// kept, and it is written again after the ring wraps). Returns its position and length;
+    /// None when it would take more than an eighth of the ring.
+    pub(super) fn stage(&mut self, retired_at: Micros, mut write: impl FnMut(&mut [u8]) -> usize) -> Option<(u64, u32)> {
+        let most = self.cap / 8;
+        if most <= HEADER {
             return None;
         }
-        let mut at = (self.pos % self.cap as u64) as usize;
-        if at + total > self.cap {
+        for _ in 0..2 {
+            let at = (self.pos % self.cap as u64) as usize;
+            let room = most.min(self.cap - at);
+            if self.bytes.len() < at + room {
+                self.bytes.resize(at + room, 0); // within the reservation: `at + room <= cap`
+            }
+            let len = if room > HEADER { write(&mut self.bytes[at + HEADER..at + room]) } else { usize::MAX };
+            if len <= room - HEADER {
+                self.bytes[at..at + HEADER].copy_from_slice(&retired_at.0.to_le_bytes());
+                let start = self.pos;
+                self.pos += (HEADER + len) as u64;
+                return Some((start, len as u32));
+            }
+            if at == 0 || len.saturating_add(HEADER) > most {
+                return None; // larger than the ring keeps
+            }
             self.pos += (self.cap - at) as u64; // never split: the ring wraps first
-            at = 0;
         }
-        let start = self.pos;
-        self.pos += total as u64;
-        if self.bytes.len() < at + total {
-            self.bytes.resize(at + total, 0); // within the reservation: `at + total <= cap`
-        }
-        self.bytes[at..at + HEADER].copy_from_slice(&retired_at.0.to_le_bytes());
-        Some((start, &mut self.bytes[at + HEADER..at + total]))
+        None
     }
 
     /// The record of `len` bytes staged at `start` and the time it was encoded as retired at;

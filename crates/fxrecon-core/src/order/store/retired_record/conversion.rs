@@ -189,14 +189,16 @@ impl OrderStore {
             return;
         }
         let at = Micros(o.last_activity.0.saturating_add(self.retention_us));
-        let mut size = Measure(0);
-        self.encode_retired(idx, at, &mut size);
         let mut staging = core::mem::take(&mut self.staging);
-        if let Some((start, buf)) = staging.reserve(size.0, at) {
-            self.encode_retired(idx, at, &mut Fill::new(buf));
-            self.orders[idx as usize].staged = Staged { at: start, len: size.0 as u32 };
-        }
+        let staged = staging.stage(at, |buf| {
+            let mut out = Fill::new(buf);
+            self.encode_retired(idx, at, &mut out);
+            out.wanted()
+        });
         self.staging = staging;
+        if let Some((start, len)) = staged {
+            self.orders[idx as usize].staged = Staged { at: start, len };
+        }
     }
 
     /// Remembers order `idx`, which is leaving the store (retired, evicted or swept), in the
