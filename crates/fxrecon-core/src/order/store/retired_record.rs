@@ -113,6 +113,12 @@ const E_SAME_AS_PARTNER: u8 = 1 << 7;
 pub(super) trait Out {
     /// Appends `b`.
     fn put(&mut self, b: &[u8]);
+
+    /// Appends one byte.
+    #[inline]
+    fn put_byte(&mut self, b: u8) {
+        self.put(&[b]);
+    }
 }
 
 /// Counts the bytes of a record.
@@ -154,6 +160,16 @@ impl Out for Fill<'_> {
         self.buf[self.at..end].copy_from_slice(&b[..n]);
         self.at = end;
     }
+
+    /// One byte stored in place (no copy call: most of a record is one-byte fields).
+    #[inline]
+    fn put_byte(&mut self, b: u8) {
+        self.wanted += 1;
+        if let Some(d) = self.buf.get_mut(self.at) {
+            *d = b;
+            self.at += 1;
+        }
+    }
 }
 
 /// Compares a record being encoded with bytes already written (a debug build's proof that a
@@ -177,20 +193,16 @@ impl Out for Compare<'_> {
 
 #[inline]
 fn put_u8(o: &mut impl Out, b: u8) {
-    o.put(&[b]);
+    o.put_byte(b);
 }
 
 #[inline]
 fn put_varint(o: &mut impl Out, mut v: u64) {
-    let mut buf = [0u8; 10];
-    let mut n = 0;
     while v >= 0x80 {
-        buf[n] = v as u8 | 0x80;
+        o.put_byte(v as u8 | 0x80);
         v >>= 7;
-        n += 1;
     }
-    buf[n] = v as u8;
-    o.put(&buf[..=n]);
+    o.put_byte(v as u8);
 }
 
 #[inline]

@@ -41,7 +41,11 @@ impl Staging {
     /// the bytes it is given and returns its length, which may exceed them (then nothing was
     /// kept, and it is written again after the ring wraps). Returns its position and length;
     /// None when it would take more than an eighth of the ring.
-    pub(super) fn stage(&mut self, retired_at: Micros, mut write: impl FnMut(&mut [u8]) -> usize) -> Option<(u64, u32)> {
+    pub(super) fn stage(
+        &mut self,
+        retired_at: Micros,
+        mut write: impl FnMut(&mut [u8]) -> usize,
+    ) -> Option<(u64, u32)> {
         let most = self.cap / 8;
         if most <= HEADER {
             return None;
