@@ -110,12 +110,12 @@ impl Reconciler {
         }
         let missing_on = rec.stream.other();
         if !self.store.order(idx).view(missing_on).seen {
-            self.store.exec_mut(f).deferred = true; // PhantomOrder covers it while one-sided.
+            self.store.exec_mut(idx, f).deferred = true; // PhantomOrder covers it while one-sided.
             return;
         }
         let reason = Reason::MissingFill { missing_on };
         let id = self.emit(idx, DivergenceKind::MissingFill, at, Some(missing_on), Some(rec.exec_id), reason, sink);
-        self.store.exec_mut(f).missing_id = id;
+        self.store.exec_mut(idx, f).missing_id = id;
     }
 
     /// The first quantity on which the views differ; matched fills that no longer agree (a

@@ -577,7 +577,7 @@ impl Reconciler {
             self.store.note_corrected(idx);
         }
         let before = *self.store.exec(r);
-        let rec = self.store.exec_mut(r);
+        let rec = self.store.exec_mut(idx, r);
         if ev.exec_type == ExecType::TradeCancel {
             rec.busted = true;
         } else {
@@ -685,7 +685,7 @@ impl Reconciler {
             }
             let mut cur = self.store.order(idx).execs[s.index()];
             while cur != NONE {
-                let rec = self.store.exec_mut(cur);
+                let rec = self.store.exec_mut(idx, cur);
                 let next = rec.next;
                 if rec.deferred && rec.matched == NONE {
                     rec.deferred = false;
@@ -724,7 +724,7 @@ impl Reconciler {
             let generation = self.store.order(idx).generation;
             let mut cur = self.store.order(idx).execs[s.other().index()];
             while cur != NONE {
-                let rec = self.store.exec_mut(cur);
+                let rec = self.store.exec_mut(idx, cur);
                 let next = rec.next;
                 if rec.deferred && rec.matched == NONE {
                     rec.deferred = false;

@@ -80,12 +80,16 @@ impl OrderStore {
         Err(CapacityExhausted)
     }
 
-    /// Queues a finished order for retirement (idempotent).
+    /// Queues a finished order for retirement (idempotent), and writes its retired record
+    /// ahead unless one staged is still true (D110).
     pub fn mark_retiring(&mut self, idx: OrderIdx) {
         let o = &mut self.orders[idx as usize];
         if !o.retiring {
             o.retiring = true;
             self.retiring.push_back((idx, o.generation, o.last_activity));
+        }
+        if o.staged.len == 0 {
+            self.stage_retired(idx);
         }
     }
 
@@ -94,6 +98,7 @@ impl OrderStore {
     /// they finish again).
     pub fn retire_idle(&mut self, now: Micros, retention_us: i64) -> usize {
         self.clock = now;
+        self.retention_us = retention_us;
         let mut n = 0;
         while let Some(&(idx, generation, queued_at)) = self.retiring.front() {
             let o = &self.orders[idx as usize];
@@ -143,6 +148,16 @@ impl OrderStore {
             self.warm = WarmCursor { order: (idx, generation), stream: Stream::Primary, at: o.execs[0] };
             if o.n_ids > 0 {
                 self.retired.prefetch(&o.ids[0]);
+            }
+            if !o.order_id.is_empty() {
+                self.retired.prefetch_order_id(&o.order_id);
+            }
+            if o.staged.len > 0 {
+                // Its record is written already: only those bytes are read when it retires.
+                self.staging.prefetch(o.staged.at, o.staged.len);
+                self.warm.at = NONE;
+                self.warm.stream = Stream::DropCopy;
+                return;
             }
         } else if self.warm.at != NONE {
             self.warm.at = self.execs.get(self.warm.at as usize).map_or(NONE, |r| r.next);

@@ -70,6 +70,7 @@ impl OrderStore {
         self.execs[f as usize].matched = p;
         self.execs[p as usize].matched = f;
         let o = &mut self.orders[order as usize];
+        o.unstage();
         o.lists[a.stream.index()].unmatched_fills -= 1;
         o.lists[b.stream.index()].unmatched_fills -= 1;
         o.fills_may_disagree |= a.last_qty != b.last_qty || a.last_px != b.last_px;
@@ -78,7 +79,9 @@ impl OrderStore {
     /// Notes that a trade correct changed one of the order's records (its matched pair, if
     /// any, may no longer agree).
     pub fn note_corrected(&mut self, order: OrderIdx) {
-        self.orders[order as usize].fills_may_disagree = true;
+        let o = &mut self.orders[order as usize];
+        o.fills_may_disagree = true;
+        o.unstage();
     }
 
     /// False while every matched pair of the order's fills agrees in LastQty and LastPx.
@@ -113,6 +116,7 @@ impl OrderStore {
             }
         };
         let o = &mut self.orders[order as usize];
+        o.unstage();
         let s = stream.index();
         o.lists[s].add(&rec);
         let tail = o.execs_tail[s];

@@ -105,7 +105,7 @@ impl OrderStore {
                 self.add_alias(*cl_ord_id, idx, id_depth);
                 self.refresh_key(idx);
                 if opens {
-                    self.orders[idx as usize].standing = Standing::Rooted;
+                    self.set_standing(idx, Standing::Rooted);
                 }
                 return Ok((idx, id_depth));
             }
@@ -120,13 +120,13 @@ impl OrderStore {
                         depth = depth.saturating_add(1);
                     }
                     self.add_alias(*cl_ord_id, idx, depth);
-                    self.orders[idx as usize].standing = Standing::Gapped;
+                    self.set_standing(idx, Standing::Gapped);
                     return Ok((idx, depth));
                 }
                 (Standing::Provisional, true) => {
                     // The root of an order known so far only by later links: below them all.
                     self.add_alias(*cl_ord_id, idx, 0);
-                    self.orders[idx as usize].standing = Standing::Gapped;
+                    self.set_standing(idx, Standing::Gapped);
                     self.refresh_key(idx);
                     return Ok((idx, 0));
                 }
@@ -195,7 +195,7 @@ impl OrderStore {
             // Its root's own report (New, naming no OrigClOrdID): the root is known now, and
             // every link of the part hangs off it.
             if opens && standing == Standing::Provisional && self.orders[idx as usize].key == *cl_ord_id {
-                self.orders[idx as usize].standing = Standing::Rooted;
+                self.set_standing(idx, Standing::Rooted);
             }
             return (idx, depth);
         }
@@ -346,8 +346,19 @@ impl OrderStore {
             }
         }
         if let Some((_, key)) = best {
-            self.orders[idx as usize].key = key;
+            let o = &mut self.orders[idx as usize];
+            if o.key != key {
+                o.key = key;
+                o.unstage();
+            }
         }
+    }
+
+    /// Sets what order `idx` knows of its chain's root.
+    fn set_standing(&mut self, idx: OrderIdx, standing: Standing) {
+        let o = &mut self.orders[idx as usize];
+        o.standing = standing;
+        o.unstage();
     }
 
     /// Hints the cache line of the identity-table slot a report with these ids will probe first
@@ -418,6 +429,7 @@ impl OrderStore {
             return;
         }
         let o = &mut self.orders[idx as usize];
+        o.unstage();
         let value = if (o.n_ids as usize) < INLINE_IDS {
             let k = o.n_ids as usize;
             o.ids[k] = id;
@@ -442,6 +454,7 @@ impl OrderStore {
             self.stats.capacity_exhausted += 1;
             return;
         }
+        self.orders[idx as usize].unstage();
         let value = if self.orders[idx as usize].order_id.is_empty() {
             let o = &mut self.orders[idx as usize];
             o.order_id = id;
@@ -463,6 +476,7 @@ impl OrderStore {
         let idx = alias.order;
         let slot = self.aliases.take(Alias { next: self.orders[idx as usize].aliases, ..alias })?;
         self.orders[idx as usize].aliases = slot;
+        self.orders[idx as usize].unstage();
         Some(slot)
     }
 

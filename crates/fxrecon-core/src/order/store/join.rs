@@ -53,6 +53,7 @@ impl OrderStore {
         self.refresh_key(survivor);
 
         let s = &mut self.orders[survivor as usize];
+        s.unstage();
         s.standing = standing;
         for stream in Stream::BOTH {
             let mut theirs = p.views[stream.index()];

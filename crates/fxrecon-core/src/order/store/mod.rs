@@ -35,6 +35,7 @@ mod persist;
 // Retired orders remembered for the day (contract 2.2): the memory, and one order's record.
 pub mod retired_memory;
 mod retired_record;
+mod staging;
 
 #[cfg(test)]
 mod tests;

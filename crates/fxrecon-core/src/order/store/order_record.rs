@@ -72,6 +72,19 @@ pub struct Order {
     /// True once the order was put back from the retired memory (contract 2.2): some of its
     /// execution records hold the hash of their ExecID, so a lookup that misses tries it.
     pub(super) reopened: bool,
+    /// Where its retired record was written ahead, when it finished (derived: never in a
+    /// snapshot or the digest; see `OrderStore::stage_retired`). Every change to the order
+    /// clears it ([`Order::unstage`]): a record staged is still true.
+    pub(super) staged: Staged,
+}
+
+/// Where an order's retired record waits in the store's staging ring (`len` 0: nowhere).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct Staged {
+    /// Position in the staging ring (counted from its start, never wrapping).
+    pub(super) at: u64,
+    /// Bytes of the record (0: not staged).
+    pub(super) len: u32,
 }
 
 /// ClOrdIDs kept inline in each order: the root and the first replace (or the ClOrdID learned
@@ -132,7 +145,15 @@ impl Order {
             lists: [ListSummary::default(); 2],
             fills_may_disagree: false,
             reopened: false,
+            staged: Staged::default(),
         }
+    }
+
+    /// Marks the order changed since its retired record was staged (the record is written
+    /// again when it retires). Every path that changes an order calls this.
+    #[inline]
+    pub(super) fn unstage(&mut self) {
+        self.staged.len = 0;
     }
 
     /// Which inline ClOrdID slot holds `id`.
@@ -219,6 +240,7 @@ impl Order {
             // Rebuilt from the lists once the records are loaded (OrderStore::load).
             lists: [ListSummary::default(); 2],
             fills_may_disagree: false,
+            staged: Staged::default(),
         })
     }
 }

@@ -12,8 +12,9 @@ use super::exec_record::{ExecIdx, ExecRecord, NONE};
 use super::index::OrderTable;
 use super::joins::Joins;
 use super::order_record::{Order, OrderIdx};
-use super::retired_memory::{RetiredMemory, RetiredRef};
+use super::retired_memory::{BYTES_PER_ORDER, RetiredMemory, RetiredRef};
 use super::ring_queue::RingQueue;
+use super::staging::{self, Staging};
 use crate::event::Stream;
 use crate::time::Micros;
 
@@ -112,6 +113,15 @@ pub struct OrderStore {
     /// How far the next order due to retire has been brought into cache (a hint only: never
     /// in a snapshot or the digest; see [`OrderStore::warm_next_retiring`]).
     pub(super) warm: WarmCursor,
+    /// Retired records written ahead when orders finish (a cache only: never in a snapshot or
+    /// the digest; D110).
+    pub(super) staging: Staging,
+    /// The retention of the latest [`OrderStore::retire_idle`] (a record staged now is
+    /// encoded as retired this long after the order's last activity).
+    pub(super) retention_us: i64,
+    /// Orders remembered from their staged record (tests only: proves the path is taken).
+    #[cfg(test)]
+    pub(super) staged_hits: u64,
 }
 
 /// The next retiring order whose execution records are being prefetched, one record per
@@ -166,6 +176,14 @@ impl OrderStore {
             retired: RetiredMemory::with_capacity(retired.orders, retired.keep_us),
             clock: Micros(i64::MIN),
             warm: WarmCursor::default(),
+            staging: Staging::with_capacity(if retired.orders > 0 && retired.keep_us > 0 {
+                n.min(retired.orders).saturating_mul(BYTES_PER_ORDER).min(staging::MAX_BYTES)
+            } else {
+                0
+            }),
+            retention_us: 0,
+            #[cfg(test)]
+            staged_hits: 0,
         }
     }
 
@@ -182,6 +200,7 @@ impl OrderStore {
         self.order_ids.prefault();
         self.retiring.prefault();
         self.retired.prefault();
+        self.staging.prefault();
     }
 
     /// Orders held.
@@ -230,9 +249,12 @@ impl OrderStore {
         &self.orders[idx as usize]
     }
 
-    /// The order at `idx`, mutably.
+    /// The order at `idx`, mutably (its staged retired record, if any, is dropped: the caller
+    /// may change it).
     pub fn order_mut(&mut self, idx: OrderIdx) -> &mut Order {
-        &mut self.orders[idx as usize]
+        let o = &mut self.orders[idx as usize];
+        o.unstage();
+        o
     }
 
     /// The execution record at `idx`.
@@ -240,8 +262,10 @@ impl OrderStore {
         &self.execs[idx as usize]
     }
 
-    /// The execution record at `idx`, mutably.
-    pub fn exec_mut(&mut self, idx: ExecIdx) -> &mut ExecRecord {
+    /// The execution record at `idx` of order `order`, mutably (the order's staged retired
+    /// record, if any, is dropped: the caller may change the record).
+    pub fn exec_mut(&mut self, order: OrderIdx, idx: ExecIdx) -> &mut ExecRecord {
+        self.orders[order as usize].unstage();
         &mut self.execs[idx as usize]
     }
 }

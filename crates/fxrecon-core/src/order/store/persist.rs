@@ -57,6 +57,7 @@ impl OrderStore {
         for _ in 0..n {
             self.orders.push(Order::load(r)?);
         }
+        self.staging.clear(); // the orders loaded have staged nothing
         load_into(r, &mut self.free_orders)?;
         let n = r.count(self.aliases.pool)?;
         self.aliases.entries.clear();

@@ -103,6 +103,10 @@ pub struct RetiredMemory {
     /// The record being reopened (never forgotten meanwhile), or `u64::MAX`.
     pinned: u64,
     stats: RetiredStats,
+    /// No record is forgotten for its time before this event time (µs; a lower bound, so that
+    /// [`Self::forget_expired`] costs nothing on an event where nothing expires; never in a
+    /// snapshot or the digest).
+    next_expiry: i64,
 }
 
 impl Default for RetiredMemory {
@@ -130,6 +134,7 @@ impl RetiredMemory {
             index: OrderTable::with_capacity(if cap > 0 { cap.saturating_mul(IDS_PER_ORDER) } else { 1 }),
             pinned: u64::MAX,
             stats: RetiredStats::default(),
+            next_expiry: i64::MIN,
         }
     }
 
@@ -201,9 +206,23 @@ impl RetiredMemory {
     #[inline]
     pub fn prefetch(&self, id: &Id) {
         if self.alive != 0 {
-            let h = key_hash(IdKind::ClOrdId, id.as_bytes());
-            crate::memhint::prefetch(self.index.slot_ref(self.index.home(h)));
+            self.prefetch_slot(IdKind::ClOrdId, id);
         }
+    }
+
+    /// Hints the cache line of the index slot OrderID `id` is probed at first (by a lookup,
+    /// or by [`Self::commit`] indexing a record that holds it).
+    #[inline]
+    pub(super) fn prefetch_order_id(&self, id: &Id) {
+        if self.is_on() {
+            self.prefetch_slot(IdKind::OrderId, id);
+        }
+    }
+
+    #[inline]
+    fn prefetch_slot(&self, kind: IdKind, id: &Id) {
+        let h = key_hash(kind, id.as_bytes());
+        crate::memhint::prefetch(self.index.slot_ref(self.index.home(h)));
     }
 
     /// Keeps record `r` from being forgotten or written over until [`Self::unpin`].
@@ -234,6 +253,11 @@ impl RetiredMemory {
             self.bytes.resize(start + len, 0); // within the reservation: `start + len <= byte_cap`
         }
         Some(start)
+    }
+
+    /// Writes record bytes `rec` at `start` (from [`Self::reserve`] for `rec.len()` bytes).
+    pub(super) fn put_record(&mut self, start: usize, rec: &[u8]) {
+        self.bytes[start..start + rec.len()].copy_from_slice(rec);
     }
 
     /// The record bytes, taken out while a record is written into them (nothing else of the
@@ -269,6 +293,7 @@ impl RetiredMemory {
         self.alive += 1;
         self.write_at = start + len;
         self.stats.remembered += 1;
+        self.next_expiry = self.next_expiry.min(retired_at.0.saturating_add(self.keep_us));
         let Self { bytes, index, slots, .. } = self;
         for (kind, _, id) in retired_record::ids(&bytes[start..start + len]) {
             let h = key_hash(kind, id);
@@ -329,6 +354,7 @@ impl RetiredMemory {
             return false;
         }
         let seq = self.head;
+        self.next_expiry = i64::MIN; // the next head may go at once
         if self.slot(seq).alive {
             self.unindex(seq);
             self.alive -= 1;
@@ -355,6 +381,7 @@ impl RetiredMemory {
 
     /// Forgets record `r` (it was reopened: the live store has it again).
     pub(super) fn remove(&mut self, r: RetiredRef) {
+        self.next_expiry = i64::MIN; // if it was the oldest, the next forgetting drops its slot
         if self.slot(r.0).alive {
             self.unindex(r.0);
             self.alive -= 1;
@@ -363,6 +390,9 @@ impl RetiredMemory {
 
     /// Forgets the records whose `retired_memory` is up at `now`; returns how many.
     pub fn forget_expired(&mut self, now: Micros) -> usize {
+        if now.0 < self.next_expiry {
+            return 0;
+        }
         let mut n = 0;
         while self.head != self.tail {
             let s = *self.slot(self.head);
@@ -374,6 +404,12 @@ impl RetiredMemory {
             }
             n += usize::from(s.alive);
         }
+        self.next_expiry = if self.head == self.tail {
+            i64::MAX
+        } else {
+            let s = self.slot(self.head);
+            if s.alive { s.retired_at.0.saturating_add(self.keep_us) } else { i64::MIN }
+        };
         n
     }
 
@@ -462,6 +498,7 @@ impl RetiredMemory {
         }
         self.stats = RetiredStats { remembered: r.get()?, forgotten: r.get()?, forgotten_early: r.get()? };
         self.pinned = u64::MAX;
+        self.next_expiry = i64::MIN;
         Ok(())
     }
 

@@ -113,6 +113,12 @@ const E_SAME_AS_PARTNER: u8 = 1 << 7;
 pub(super) trait Out {
     /// Appends `b`.
     fn put(&mut self, b: &[u8]);
+
+    /// Appends one byte.
+    #[inline]
+    fn put_byte(&mut self, b: u8) {
+        self.put(&[b]);
+    }
 }
 
 /// Counts the bytes of a record.
@@ -125,44 +131,78 @@ impl Out for Measure {
     }
 }
 
-/// Writes a record into the bytes reserved for it (exactly as many as [`Measure`] counted).
+/// Writes a record into the bytes reserved for it (exactly as many as [`Measure`] counted, or
+/// at most as many as it is given, counting what did not fit).
 pub(super) struct Fill<'a> {
     buf: &'a mut [u8],
     at: usize,
+    /// Bytes the record took, written or not.
+    wanted: usize,
 }
 
 impl<'a> Fill<'a> {
     pub(super) fn new(buf: &'a mut [u8]) -> Self {
-        Self { buf, at: 0 }
+        Self { buf, at: 0, wanted: 0 }
+    }
+
+    /// Bytes the record took: more than were given when it did not fit.
+    pub(super) fn wanted(&self) -> usize {
+        self.wanted
     }
 }
 
 impl Out for Fill<'_> {
     #[inline]
     fn put(&mut self, b: &[u8]) {
+        self.wanted += b.len();
         let end = (self.at + b.len()).min(self.buf.len());
         let n = end - self.at;
         self.buf[self.at..end].copy_from_slice(&b[..n]);
+        self.at = end;
+    }
+
+    /// One byte stored in place (no copy call: most of a record is one-byte fields).
+    #[inline]
+    fn put_byte(&mut self, b: u8) {
+        self.wanted += 1;
+        if let Some(d) = self.buf.get_mut(self.at) {
+            *d = b;
+            self.at += 1;
+        }
+    }
+}
+
+/// Compares a record being encoded with bytes already written (a debug build's proof that a
+/// staged record is still true).
+#[cfg(debug_assertions)]
+pub(super) struct Compare<'a> {
+    pub(super) want: &'a [u8],
+    pub(super) at: usize,
+    /// False once a byte differed or ran past `want`.
+    pub(super) same: bool,
+}
+
+#[cfg(debug_assertions)]
+impl Out for Compare<'_> {
+    fn put(&mut self, b: &[u8]) {
+        let end = self.at + b.len();
+        self.same &= self.want.get(self.at..end) == Some(b);
         self.at = end;
     }
 }
 
 #[inline]
 fn put_u8(o: &mut impl Out, b: u8) {
-    o.put(&[b]);
+    o.put_byte(b);
 }
 
 #[inline]
 fn put_varint(o: &mut impl Out, mut v: u64) {
-    let mut buf = [0u8; 10];
-    let mut n = 0;
     while v >= 0x80 {
-        buf[n] = v as u8 | 0x80;
+        o.put_byte(v as u8 | 0x80);
         v >>= 7;
-        n += 1;
     }
-    buf[n] = v as u8;
-    o.put(&buf[..=n]);
+    o.put_byte(v as u8);
 }
 
 #[inline]

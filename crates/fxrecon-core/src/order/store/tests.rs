@@ -420,3 +420,123 @@ fn a_snapshot_keeps_several_order_ids_and_refuses_an_entry_of_the_wrong_kind() {
     let mut u = store(8);
     assert!(u.load(&mut SnapReader::new(&bad)).is_err());
 }
+
+/// A store with a retired memory, its retention already known (as after the first event).
+fn remembering_store() -> OrderStore {
+    use super::order_store::RetiredCapacity;
+    let mut s = OrderStore::with_memory(
+        StoreCapacity { orders: 64, execs: 256 },
+        RetiredCapacity { orders: 64, keep_us: 1_000_000 },
+    );
+    s.retire_idle(Micros(0), 10);
+    s
+}
+
+/// The bytes of the one record the memory holds for ClOrdID `cl`.
+fn retired_bytes(s: &OrderStore, cl: &str) -> Vec<u8> {
+    let r = s.retired.find(super::retired_record::IdKind::ClOrdId, &id(cl)).expect("remembered");
+    s.retired.record(r).0.to_vec()
+}
+
+#[test]
+fn a_record_staged_at_finish_is_remembered_and_every_later_change_to_the_order_unstages_it() {
+    // One change per path that can alter what an order's record holds (D110). For each, the
+    // change made after the order finished (its record staged) must give the same record as
+    // the change made before it finished, and a different one from no change at all.
+    type Change = fn(&mut OrderStore, OrderIdx, [u32; 2]);
+    let changes: [(&str, Change); 7] = [
+        ("order_mut", |s, o, _| s.order_mut(o).open_quantity = 7),
+        ("exec_mut", |s, o, f| s.exec_mut(o, f[0]).missing_id = 9),
+        ("push_exec", |s, o, _| {
+            s.push_exec(o, Stream::DropCopy, rec("X9")).unwrap();
+        }),
+        ("pair_fills", |s, o, f| s.pair_fills(o, f[0], f[1])),
+        ("resolve: a new link", |s, _, _| {
+            s.resolve(&id("C1.R1"), &id("C1"), &Id::new(), false).unwrap();
+        }),
+        ("resolve: a new OrderID", |s, _, _| {
+            s.resolve(&id("C1"), &Id::new(), &id("V2"), false).unwrap();
+        }),
+        ("resolve: a join", |s, _, _| {
+            s.resolve(&id("C1.R1"), &id("C1"), &Id::new(), false).unwrap();
+            s.take_joins();
+        }),
+    ];
+    // `when`: None no change, Some(true) before it finishes, Some(false) after.
+    let day = |change: Option<(Change, bool)>| {
+        let mut s = remembering_store();
+        let e = Id::new();
+        let (o, _) = s.resolve(&id("C1"), &e, &id("V1"), true).unwrap();
+        // A provisional part the join change attaches (C1.R2 names C1.R1, unknown yet).
+        let (p, _) = s.resolve(&id("C1.R2"), &id("C1.R1"), &e, false).unwrap();
+        assert_ne!(o, p);
+        s.order_mut(p).last_activity = Micros(1);
+        let f0 = s.push_exec(o, Stream::Primary, rec("E1")).unwrap();
+        let f1 = s.push_exec(o, Stream::DropCopy, ExecRecord { stream: Stream::DropCopy, ..rec("X1") }).unwrap();
+        for v in &mut s.order_mut(o).views {
+            v.seen = true;
+            v.status = OrdStatus::Filled;
+        }
+        s.order_mut(o).last_activity = Micros(1);
+        if let Some((c, true)) = change {
+            c(&mut s, o, [f0, f1]);
+        }
+        s.mark_retiring(o);
+        if let Some((c, false)) = change {
+            c(&mut s, o, [f0, f1]);
+        }
+        s.retire_idle(Micros(100), 10);
+        assert!(s.lookup(&id("C1"), &e, &e).is_none(), "retired");
+        (retired_bytes(&s, "C1"), s.staged_hits)
+    };
+    let (plain, hits) = day(None);
+    assert_eq!(hits, 1, "an order unchanged since it finished is remembered from its staged record");
+    for (name, c) in changes {
+        let (before, hits_before) = day(Some((c, true)));
+        let (after, _) = day(Some((c, false)));
+        assert_ne!(before, plain, "{name}: the change shows in the record");
+        assert_eq!(after, before, "{name}: a change after the record was staged is not lost");
+        assert_eq!(hits_before, 1, "{name}: staged at finish");
+    }
+}
+
+#[test]
+fn a_staged_record_written_over_or_for_another_retirement_time_is_encoded_again() {
+    let e = Id::new();
+    // Evicted from a full store: remembered as retired then, not a retention after.
+    let mut s = remembering_store();
+    let (o, _) = s.resolve(&id("C1"), &e, &id("V1"), true).unwrap();
+    s.order_mut(o).views[0].seen = true;
+    s.order_mut(o).views[0].status = OrdStatus::Filled;
+    s.order_mut(o).last_activity = Micros(1);
+    s.mark_retiring(o);
+    s.retire_idle(Micros(5), 10);
+    s.evict_oldest_retiring(None).unwrap();
+    assert_eq!(s.staged_hits, 0);
+    let (_, at) = s.retired.record(s.retired.find(super::retired_record::IdKind::ClOrdId, &id("C1")).unwrap());
+    assert_eq!(at, Micros(5), "retired when evicted");
+    // More finished orders than the staging ring holds (it is sized by the smaller of the
+    // store and the memory: 16 × 160 bytes here): the first ones' records are written over,
+    // and they are encoded again when they retire; the last ones come from the ring.
+    use super::order_store::RetiredCapacity;
+    let mut s = OrderStore::with_memory(
+        StoreCapacity { orders: 256, execs: 256 },
+        RetiredCapacity { orders: 16, keep_us: 1_000 },
+    );
+    s.retire_idle(Micros(0), 10);
+    let n = 200;
+    for k in 0..n {
+        let (o, _) = s.resolve(&id(&format!("ORDER-{k:04}")), &e, &e, true).unwrap();
+        s.order_mut(o).views[0].seen = true;
+        s.order_mut(o).views[0].status = OrdStatus::Filled;
+        s.order_mut(o).last_activity = Micros(1);
+        s.mark_retiring(o);
+    }
+    s.retire_idle(Micros(100), 10);
+    assert_eq!(s.retired().len(), 16, "the memory keeps its newest 16");
+    assert!(s.staged_hits > 16 && s.staged_hits < n as u64, "some staged, some written over: {}", s.staged_hits);
+    for k in n - 16..n {
+        let r = s.retired_order(&id(&format!("ORDER-{k:04}"))).expect("remembered");
+        assert_eq!((r.retired_at, r.last_activity), (Micros(11), Micros(1)));
+    }
+}

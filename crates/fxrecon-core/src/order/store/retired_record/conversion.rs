@@ -8,6 +8,7 @@
 // The parent is the layout this half writes and reads: its flags, readers and writers, and the
 // types it names.
 use super::*;
+use crate::order::store::order_record::Staged;
 use crate::order::store::order_store::{CapacityExhausted, OrderStore};
 use crate::order::store::retired_memory::{RetiredOrder, RetiredRef};
 
@@ -178,10 +179,50 @@ impl OrderStore {
         u64::MAX // not on the list: cannot happen (a pair is always of the order's own records)
     }
 
+    /// Writes the retired record of order `idx`, which has just finished, ahead into the
+    /// staging ring, as retired a retention after its last activity (D110): its records are in
+    /// cache now, not when it retires. Any later change to the order drops it
+    /// ([`Order::unstage`]); [`Self::remember`] then encodes it again.
+    pub(in crate::order::store) fn stage_retired(&mut self, idx: OrderIdx) {
+        let o = &self.orders[idx as usize];
+        if !self.staging.is_on() || !o.sighted() {
+            return;
+        }
+        let at = Micros(o.last_activity.0.saturating_add(self.retention_us));
+        let mut staging = core::mem::take(&mut self.staging);
+        let staged = staging.stage(at, |buf| {
+            let mut out = Fill::new(buf);
+            self.encode_retired(idx, at, &mut out);
+            out.wanted()
+        });
+        self.staging = staging;
+        if let Some((start, len)) = staged {
+            self.orders[idx as usize].staged = Staged { at: start, len };
+        }
+    }
+
     /// Remembers order `idx`, which is leaving the store (retired, evicted or swept), in the
-    /// retired memory as retired at `at`. An order never reported is not kept.
+    /// retired memory as retired at `at`. An order never reported is not kept. A record staged
+    /// when it finished, for this retirement time and unchanged since, is copied as it is.
     pub(in crate::order::store) fn remember(&mut self, idx: OrderIdx, at: Micros) {
         if !self.retired.is_on() || !self.orders[idx as usize].sighted() {
+            return;
+        }
+        let staged = self.orders[idx as usize].staged;
+        if staged.len > 0
+            && let Some((rec, staged_at)) = self.staging.get(staged.at, staged.len)
+            && staged_at == at
+        {
+            #[cfg(debug_assertions)]
+            self.assert_staged_true(idx, at, rec);
+            let len = rec.len();
+            let Some(start) = self.retired.reserve(len) else { return };
+            self.retired.put_record(start, rec);
+            self.retired.commit(at, start, len);
+            #[cfg(test)]
+            {
+                self.staged_hits += 1;
+            }
             return;
         }
         let mut size = Measure(0);
@@ -192,6 +233,16 @@ impl OrderStore {
         self.encode_retired(idx, at, &mut Fill::new(&mut bytes[start..start + len]));
         self.retired.put_bytes(bytes);
         self.retired.commit(at, start, len);
+    }
+
+    /// Proves a staged record still true: the order encoded now gives the same bytes.
+    #[cfg(debug_assertions)]
+    fn assert_staged_true(&self, idx: OrderIdx, at: Micros, rec: &[u8]) {
+        let mut size = Measure(0);
+        self.encode_retired(idx, at, &mut size);
+        let mut same = Compare { want: rec, at: 0, same: size.0 == rec.len() };
+        self.encode_retired(idx, at, &mut same);
+        assert!(same.same, "order {idx} changed after its retired record was staged, and nothing unstaged it");
     }
 
     /// The retired order any of whose ClOrdIDs or whose OrderID is `id`, decoded from its
