@@ -277,7 +277,7 @@ fn a_session_outside_its_schedule_does_not_log_on_and_logs_out_at_its_end() {
     collect(&mut src, Duration::from_secs(10), |_| get(&c.logouts) >= 1);
     assert_eq!(get(&c.logouts), 1, "logged out at the end of the schedule");
     assert!(!src.connected(), "not connected once logged out");
-    assert!(venue.wait_for("ADMIN_IN 5 ", Duration::from_secs(2)), "QuickFIX got our Logout");
+    assert!(venue.wait_for("ADMIN_IN 5 ", Duration::from_secs(10)), "QuickFIX got our Logout");
     let connections = get(&c.connections);
     collect(&mut src, Duration::from_millis(1500), |_| false);
     assert_eq!(get(&c.connections), connections, "no reconnect outside the window");
