@@ -22,13 +22,16 @@ def ids_of(primary):
         head = f.read(4 << 20)
     return sorted(set(m.decode() for m in re.findall(rb"\x0111=([^\x01]+)\x01", head)))[:500]
 
+def run_argv(binary, day, tmp, addr_file, *extra):
+    """`fxrecon run` over the day with the API on an ephemeral port, plus --run-arg's arguments."""
+    return [binary, "run", *extra, "--primary", os.path.join(day, "primary.fix"),
+            "--dropcopy", os.path.join(day, "dropcopy.fix"), "--out", os.path.join(tmp, "out.jsonl"),
+            "--api", "127.0.0.1:0", "--api-addr-file", addr_file, *RUN_ARGS]
+
 def one_run(binary, day, rate, ids):
     with tempfile.TemporaryDirectory(prefix="fxrecon-bench-api-") as tmp:
         addr_file = os.path.join(tmp, "addr")
-        p = subprocess.Popen([binary, "run", "--primary", os.path.join(day, "primary.fix"),
-                              "--dropcopy", os.path.join(day, "dropcopy.fix"), "--out", os.path.join(tmp, "out.jsonl"),
-                              "--api", "127.0.0.1:0", "--api-addr-file", addr_file, *RUN_ARGS],
-                             stderr=subprocess.PIPE, text=True)
+        p = subprocess.Popen(run_argv(binary, day, tmp, addr_file), stderr=subprocess.PIPE, text=True)
         done = threading.Event()
         sent = [0, 0]
         def drive():
@@ -97,10 +100,7 @@ def cpu_per_query(binary, day, rate, ids, secs):
     cores the pipeline would use."""
     with tempfile.TemporaryDirectory(prefix="fxrecon-bench-api-") as tmp:
         addr_file = os.path.join(tmp, "addr")
-        p = subprocess.Popen([binary, "run", "--follow", "--primary", os.path.join(day, "primary.fix"),
-                              "--dropcopy", os.path.join(day, "dropcopy.fix"), "--out", os.path.join(tmp, "out.jsonl"),
-                              "--api", "127.0.0.1:0", "--api-addr-file", addr_file],
-                             stderr=subprocess.DEVNULL)
+        p = subprocess.Popen(run_argv(binary, day, tmp, addr_file, "--follow"), stderr=subprocess.DEVNULL)
         while not os.path.exists(addr_file) or not open(addr_file).read().endswith("\n"):
             time.sleep(0.01)
         host, port = open(addr_file).read().strip().rsplit(":", 1)
